@@ -1,0 +1,42 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+  name: "Compare",
+  products: [
+    .library(name: "Compare", targets: ["Compare"]),
+    .executable(name: "compare", targets: ["CompareTool"]),
+  ],
+  targets: [
+    // System libraries: OpenBLAS (CBLAS), LAPACKE, zlib.
+    .systemLibrary(name: "CBLAS", pkgConfig: "openblas",
+                   providers: [.apt(["libopenblas-dev"])]),
+    .systemLibrary(name: "CLAPACKE", pkgConfig: "lapacke",
+                   providers: [.apt(["liblapacke-dev"])]),
+    .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+    // float16 / bfloat16 conversion, F16C-vectorised with a portable fallback.
+    .target(name: "CHalf"),
+
+    .target(name: "CompareCore", dependencies: ["CBLAS", "CLAPACKE"],
+            linkerSettings: [.linkedLibrary("m")]),
+    .target(name: "TensorIO", dependencies: ["CompareCore", "CZlib", "CHalf"]),
+    .target(name: "EnsembleKernel", dependencies: ["CompareCore"]),
+    .target(name: "CKA", dependencies: ["CompareCore"]),
+    .target(name: "SpectralMetrics", dependencies: ["CompareCore"]),
+    .target(name: "Figures", dependencies: ["CompareCore", "CZlib"]),
+    .target(name: "Compare", dependencies: [
+      "CompareCore", "TensorIO", "EnsembleKernel", "CKA", "SpectralMetrics", "Figures",
+    ]),
+    .target(name: "CompareCLI", dependencies: ["Compare"]),
+    .executableTarget(name: "CompareTool", dependencies: ["CompareCLI"]),
+
+    .testTarget(name: "CompareCoreTests", dependencies: ["CompareCore"]),
+    .testTarget(name: "TensorIOTests", dependencies: ["TensorIO"]),
+    .testTarget(name: "EnsembleKernelTests", dependencies: ["EnsembleKernel", "TensorIO"]),
+    .testTarget(name: "CKATests", dependencies: ["CKA", "TensorIO"]),
+    .testTarget(name: "SpectralMetricsTests", dependencies: ["SpectralMetrics", "TensorIO"]),
+    .testTarget(name: "FiguresTests", dependencies: ["Figures"]),
+    .testTarget(name: "CompareCLITests", dependencies: ["CompareCLI"]),
+  ],
+  swiftLanguageModes: [.v6]
+)

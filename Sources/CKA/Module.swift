@@ -1,0 +1,2 @@
+// The CKA module. See its issue and README section.
+import CompareCore

@@ -1,0 +1,36 @@
+import Compare
+
+/// `compare bench MODULE`: times a module on a synthetic workload and prints the ratio to this
+/// machine's BLAS/LAPACK lower bound measured in the same run. Run it with `-c release`.
+enum BenchCommand: Command {
+  static let modules = ["core", "io", "kernel", "cka", "esd"]
+
+  static let spec = CommandSpec(
+    name: "bench",
+    overview: "Time a module against this machine's BLAS/LAPACK lower bound, measured in the same run.",
+    arguments: [ArgumentSpec("module", help: "What to time (values: \(modules.joined(separator: ", "))).")],
+    options: [
+      OptionSpec("--threads", value: "n", help: "BLAS threads (0 keeps OpenBLAS's default).", default: "0"),
+      OptionSpec("--quick", help: "Small sizes, for a smoke test of the benchmark itself."),
+    ],
+    discussion: "Build with -c release: debug builds are many times slower.",
+    examples: ["swift run -c release compare bench core", "swift run -c release compare bench cka --threads 1"])
+
+  static func run(_ arguments: ParsedArguments, console: Console) throws {
+    let module = arguments.argument("module")!
+    guard modules.contains(module) else {
+      throw UsageError("unknown benchmark '\(module)' (values: \(modules.joined(separator: ", ")))", command: spec.name)
+    }
+    let threads = try arguments.int("--threads", default: 0, in: 0...1024)
+    if threads > 0 { BLASThreads.set(threads) }
+    let json = arguments.flag("--json")
+    let quick = arguments.flag("--quick")
+    let result: JSONValue
+    switch module {
+    case "core": result = try CoreBenchmark.run(console: console, json: json, quick: quick)
+    default:
+      throw InputError("the '\(module)' benchmark is not available in this build yet")
+    }
+    if json { console.print(result.serialized(pretty: true)) }
+  }
+}

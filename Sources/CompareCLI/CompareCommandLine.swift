@@ -1,0 +1,129 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import CompareCore
+
+/// The `compare` command line: finds the subcommand, parses its options, runs it, and turns
+/// errors into messages and exit statuses (0 success, 1 data error, 64 usage error).
+public enum CompareCommandLine {
+  /// The version `compare --version` prints.
+  public static let version = "0.1.0"
+
+  /// Every subcommand, in the order `compare --help` lists them.
+  static let commands: [any Command.Type] = [
+    DemoCommand.self,
+    InspectCommand.self,
+    KernelCommand.self,
+    KernelPairsCommand.self,
+    KernelMergeCommand.self,
+    CKACommand.self,
+    ESDCommand.self,
+    BenchCommand.self,
+  ]
+
+  static let overview = "Compare neural networks by the numbers: ensemble correlation kernels, CKA and spectral (ESD) metrics."
+
+  /// Runs `compare` with `words` (the arguments after the program name) and returns the exit
+  /// status.
+  public static func run(_ words: [String], console: Console) -> Int32 {
+    do {
+      try dispatch(words, console: console)
+      return 0
+    } catch let error as UsageError {
+      console.warn("Error: \(error.message)")
+      if let name = error.command, let command = command(named: name) {
+        console.warn("Usage: \(HelpFormatter.usage(command.spec))")
+        console.warn("  See '\(HelpFormatter.tool) \(name) --help' for more information.")
+      } else {
+        console.warn("Usage: \(HelpFormatter.tool) <subcommand>")
+        console.warn("  See '\(HelpFormatter.tool) --help' for more information.")
+      }
+      return 64
+    } catch let error as any CompareError {
+      console.warn("Error: \(error.description)")
+      return 1
+    } catch {
+      console.warn("Error: \(error)")
+      return 1
+    }
+  }
+
+  /// Runs with the process's arguments and exits.
+  public static func main() -> Never {
+    let status = run(Array(CommandLine.arguments.dropFirst()), console: .standard())
+    exit(status)
+  }
+
+  static func command(named name: String) -> (any Command.Type)? {
+    commands.first { $0.spec.name == name }
+  }
+
+  /// The command whose name is the longest prefix of `words`, and the words after it.
+  static func resolve(_ words: [String]) -> (any Command.Type, [String])? {
+    var best: (any Command.Type, Int)?
+    for command in commands {
+      let name = command.spec.name.split(separator: " ").map(String.init)
+      if words.count >= name.count, Array(words.prefix(name.count)) == name,
+         name.count > (best?.1 ?? 0) {
+        best = (command, name.count)
+      }
+    }
+    return best.map { ($0.0, Array(words.dropFirst($0.1))) }
+  }
+
+  static func subcommands(of name: String) -> [CommandSpec] {
+    commands.map { $0.spec }.filter { $0.name.hasPrefix(name + " ") }
+  }
+
+  static func dispatch(_ words: [String], console: Console) throws {
+    guard let first = words.first else {
+      console.print(topLevelHelp)
+      return
+    }
+    switch first {
+    case "-h", "--help":
+      console.write(topLevelHelp)
+      return
+    case "--version":
+      console.print(version)
+      return
+    case "help":
+      let rest = Array(words.dropFirst())
+      if rest.isEmpty {
+        console.write(topLevelHelp)
+        return
+      }
+      guard let (command, extra) = resolve(rest), extra.isEmpty else {
+        throw UsageError("unknown subcommand '\(rest.joined(separator: " "))'")
+      }
+      console.write(HelpFormatter.help(command.spec, subcommands: subcommands(of: command.spec.name)))
+      return
+    default:
+      break
+    }
+    guard let (command, rest) = resolve(words) else {
+      if first.hasPrefix("-") { throw UsageError("unknown option '\(first)'") }
+      throw UsageError("unknown subcommand '\(first)'")
+    }
+    let arguments = try ParsedArguments(rest, spec: command.spec)
+    if arguments.flag("--help") {
+      console.write(HelpFormatter.help(command.spec, subcommands: subcommands(of: command.spec.name)))
+      return
+    }
+    try command.run(arguments, console: console)
+  }
+
+  static var topLevelHelp: String {
+    var out = "OVERVIEW: \(overview)\n\nUSAGE: \(HelpFormatter.tool) <subcommand>\n\nOPTIONS:\n"
+    out += HelpFormatter.row("--version", "Show the version.")
+    out += HelpFormatter.row("-h, --help", "Show help information.")
+    out += "\nSUBCOMMANDS:\n"
+    for command in commands {
+      out += HelpFormatter.row(command.spec.name, command.spec.overview)
+    }
+    out += "\n  See '\(HelpFormatter.tool) help <subcommand>' for detailed help.\n"
+    return out
+  }
+}

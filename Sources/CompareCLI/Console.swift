@@ -1,0 +1,114 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import CompareCore
+import Synchronization
+
+/// Where a command writes: results to standard output, warnings and progress to standard
+/// error. Progress is shown only when standard error is a terminal. Tests capture both streams.
+public final class Console: Sendable {
+  enum Sink {
+    case standard
+    case captured
+  }
+
+  private let sink: Sink
+  private let captured = Mutex<(out: String, err: String)>(("", ""))
+  /// `true` when progress lines are drawn (standard error is a terminal, not captured).
+  public let showsProgress: Bool
+
+  /// Writes to the process's standard output and error.
+  public static func standard() -> Console { Console(sink: .standard) }
+
+  /// Collects everything written, for tests.
+  public static func capturing() -> Console { Console(sink: .captured) }
+
+  init(sink: Sink) {
+    self.sink = sink
+    showsProgress = sink == .standard && isatty(2) == 1
+  }
+
+  /// Everything written to standard output so far (captured consoles only).
+  public var standardOutput: String { captured.withLock { $0.out } }
+  /// Everything written to standard error so far (captured consoles only).
+  public var standardError: String { captured.withLock { $0.err } }
+
+  /// Writes `text` to standard output (no newline added).
+  public func write(_ text: String) {
+    switch sink {
+    case .standard: Console.put(text, to: 1)
+    case .captured: captured.withLock { $0.out += text }
+    }
+  }
+
+  /// Writes a line to standard output.
+  public func print(_ line: String = "") { write(line + "\n") }
+
+  /// Writes a line to standard error, clearing any progress line first.
+  public func warn(_ line: String) {
+    switch sink {
+    case .standard:
+      if showsProgress { Console.put("\r\u{1B}[K", to: 2) }
+      Console.put(line + "\n", to: 2)
+    case .captured: captured.withLock { $0.err += line + "\n" }
+    }
+  }
+
+  /// Redraws the progress line on standard error (only on a terminal).
+  public func progress(_ text: String) {
+    guard showsProgress else { return }
+    Console.put("\r\u{1B}[K" + text, to: 2)
+  }
+
+  /// Clears the progress line.
+  public func endProgress() {
+    guard showsProgress else { return }
+    Console.put("\r\u{1B}[K", to: 2)
+  }
+
+  /// Writes all of `text` to a file descriptor, unbuffered, so stdout and stderr interleave
+  /// in the order written.
+  static func put(_ text: String, to fd: Int32) {
+    var text = text
+    text.withUTF8 { bytes in
+      var offset = 0
+      while offset < bytes.count {
+        let n = Glibc.write(fd, bytes.baseAddress! + offset, bytes.count - offset)
+        if n < 0 { if errno == EINTR { continue }; return }
+        offset += n
+      }
+    }
+  }
+}
+
+/// Progress over a known number of steps, drawn at most ~10 times a second.
+public struct ProgressMeter {
+  let console: Console
+  let label: String
+  let total: Int
+  let start = ContinuousClock.now
+  var lastDrawn = ContinuousClock.now - .seconds(1)
+
+  public init(console: Console, label: String, total: Int) {
+    self.console = console
+    self.label = label
+    self.total = total
+  }
+
+  /// Reports that `done` of `total` steps are finished.
+  public mutating func update(_ done: Int, detail: String = "") {
+    guard console.showsProgress else { return }
+    let now = ContinuousClock.now
+    guard done >= total || now - lastDrawn > .milliseconds(100) else { return }
+    lastDrawn = now
+    let elapsed = secondsSince(start)
+    let percent = total > 0 ? 100 * done / total : 100
+    let suffix = detail.isEmpty ? "" : " \(detail)"
+    console.progress("\(label) \(done)/\(total) (\(percent)%) \(Format.fixed(elapsed, 1)) s\(suffix)")
+  }
+
+  /// Clears the progress line.
+  public func finish() { console.endProgress() }
+}

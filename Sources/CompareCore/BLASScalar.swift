@@ -1,0 +1,56 @@
+/// A floating-point type with BLAS and LAPACK routines: `Float` (the `s` routines) and
+/// `Double` (the `d` routines).
+///
+/// The routine names (`gemm`, `syrk`, `gesdd`, `syevd`, …) live only here; the rest of Compare
+/// calls the generic wrappers on `Matrix` and in `LinearAlgebra`. All matrix arguments are
+/// row-major unless a routine says otherwise, dimensions are LP64 `Int32`, and LAPACK routines
+/// return their `info` for the caller to turn into a `LinearAlgebraError`.
+public protocol BLASScalar: BinaryFloatingPoint, Sendable
+where Self.RawSignificand: FixedWidthInteger {
+  /// C ← alpha·op(A)·op(B) + beta·C, row-major. The routine is `cblas_?gemm`.
+  static func gemm(
+    transposeA: Bool, transposeB: Bool, m: Int32, n: Int32, k: Int32, alpha: Self,
+    a: UnsafePointer<Self>, lda: Int32, b: UnsafePointer<Self>, ldb: Int32, beta: Self,
+    c: UnsafeMutablePointer<Self>, ldc: Int32)
+
+  /// Upper triangle of C ← alpha·op(A)·op(A)ᵀ + beta·C, row-major, C n×n.
+  /// With `transpose` false, A is n×k and the product is A·Aᵀ; with true, A is k×n and it is
+  /// Aᵀ·A. The routine is `cblas_?syrk`.
+  static func syrk(
+    transpose: Bool, n: Int32, k: Int32, alpha: Self, a: UnsafePointer<Self>, lda: Int32,
+    beta: Self, c: UnsafeMutablePointer<Self>, ldc: Int32)
+
+  /// y ← alpha·op(A)·x + beta·y, row-major A m×n. The routine is `cblas_?gemv`.
+  static func gemv(
+    transpose: Bool, m: Int32, n: Int32, alpha: Self, a: UnsafePointer<Self>, lda: Int32,
+    x: UnsafePointer<Self>, incx: Int32, beta: Self, y: UnsafeMutablePointer<Self>, incy: Int32)
+
+  /// xᵀy. The routine is `cblas_?dot`.
+  static func dot(
+    n: Int32, x: UnsafePointer<Self>, incx: Int32, y: UnsafePointer<Self>, incy: Int32) -> Self
+
+  /// y ← alpha·x + y. The routine is `cblas_?axpy`.
+  static func axpy(
+    n: Int32, alpha: Self, x: UnsafePointer<Self>, incx: Int32,
+    y: UnsafeMutablePointer<Self>, incy: Int32)
+
+  /// x ← alpha·x. The routine is `cblas_?scal`.
+  static func scal(n: Int32, alpha: Self, x: UnsafeMutablePointer<Self>, incx: Int32)
+
+  /// Singular values of a column-major rows×columns matrix, descending; `a` is destroyed.
+  /// The routine is `LAPACKE_?gesdd` with jobz 'N'.
+  static func gesdd(
+    _ a: UnsafeMutablePointer<Self>, rows: Int32, columns: Int32,
+    values: UnsafeMutablePointer<Self>) -> Int32
+
+  /// Eigenvalues of a symmetric n×n matrix (upper triangle of the row-major buffer read),
+  /// ascending; `a` is destroyed. The routine is `LAPACKE_?syevd` with jobz 'N'.
+  static func syevd(
+    _ a: UnsafeMutablePointer<Self>, size: Int32, values: UnsafeMutablePointer<Self>) -> Int32
+
+  /// QR factorisation of a column-major rows×columns matrix, Q formed in place (first
+  /// `columns` columns). The routines are `LAPACKE_?geqrf` then `LAPACKE_?orgqr`.
+  static func orthonormalize(
+    _ a: UnsafeMutablePointer<Self>, rows: Int32, columns: Int32,
+    tau: UnsafeMutablePointer<Self>) -> (routine: String, info: Int32)
+}

@@ -1,0 +1,86 @@
+import CBLAS
+import CLAPACKE
+
+extension Double: BLASScalar {
+  @inlinable @inline(__always)
+  static func transposeFlag(_ transpose: Bool) -> CBLAS_TRANSPOSE {
+    transpose ? CblasTrans : CblasNoTrans
+  }
+
+  @inlinable
+  public static func gemm(
+    transposeA: Bool, transposeB: Bool, m: Int32, n: Int32, k: Int32, alpha: Double,
+    a: UnsafePointer<Double>, lda: Int32, b: UnsafePointer<Double>, ldb: Int32, beta: Double,
+    c: UnsafeMutablePointer<Double>, ldc: Int32
+  ) {
+    cblas_dgemm(
+      CblasRowMajor, transposeFlag(transposeA), transposeFlag(transposeB), m, n, k, alpha,
+      a, lda, b, ldb, beta, c, ldc)
+  }
+
+  @inlinable
+  public static func syrk(
+    transpose: Bool, n: Int32, k: Int32, alpha: Double, a: UnsafePointer<Double>, lda: Int32,
+    beta: Double, c: UnsafeMutablePointer<Double>, ldc: Int32
+  ) {
+    cblas_dsyrk(
+      CblasRowMajor, CblasUpper, transposeFlag(transpose), n, k, alpha, a, lda, beta, c, ldc)
+  }
+
+  @inlinable
+  public static func gemv(
+    transpose: Bool, m: Int32, n: Int32, alpha: Double, a: UnsafePointer<Double>, lda: Int32,
+    x: UnsafePointer<Double>, incx: Int32, beta: Double, y: UnsafeMutablePointer<Double>, incy: Int32
+  ) {
+    cblas_dgemv(
+      CblasRowMajor, transposeFlag(transpose), m, n, alpha, a, lda, x, incx, beta, y, incy)
+  }
+
+  @inlinable
+  public static func dot(
+    n: Int32, x: UnsafePointer<Double>, incx: Int32, y: UnsafePointer<Double>, incy: Int32
+  ) -> Double {
+    cblas_ddot(n, x, incx, y, incy)
+  }
+
+  @inlinable
+  public static func axpy(
+    n: Int32, alpha: Double, x: UnsafePointer<Double>, incx: Int32,
+    y: UnsafeMutablePointer<Double>, incy: Int32
+  ) {
+    cblas_daxpy(n, alpha, x, incx, y, incy)
+  }
+
+  @inlinable
+  public static func scal(n: Int32, alpha: Double, x: UnsafeMutablePointer<Double>, incx: Int32) {
+    cblas_dscal(n, alpha, x, incx)
+  }
+
+  /// Singular values of a column-major matrix, descending. The routine is `LAPACKE_dgesdd`.
+  public static func gesdd(
+    _ a: UnsafeMutablePointer<Double>, rows: Int32, columns: Int32,
+    values: UnsafeMutablePointer<Double>
+  ) -> Int32 {
+    LAPACKE_dgesdd(
+      LAPACK_COL_MAJOR, CChar(UInt8(ascii: "N")), rows, columns, a, max(rows, 1), values,
+      nil, 1, nil, 1)
+  }
+
+  /// Eigenvalues of a symmetric matrix, ascending. The routine is `LAPACKE_dsyevd`.
+  public static func syevd(
+    _ a: UnsafeMutablePointer<Double>, size: Int32, values: UnsafeMutablePointer<Double>
+  ) -> Int32 {
+    // The row-major upper triangle is the column-major lower triangle.
+    LAPACKE_dsyevd(
+      LAPACK_COL_MAJOR, CChar(UInt8(ascii: "N")), CChar(UInt8(ascii: "L")), size, a,
+      max(size, 1), values)
+  }
+
+  public static func orthonormalize(
+    _ a: UnsafeMutablePointer<Double>, rows: Int32, columns: Int32, tau: UnsafeMutablePointer<Double>
+  ) -> (routine: String, info: Int32) {
+    let info = LAPACKE_dgeqrf(LAPACK_COL_MAJOR, rows, columns, a, max(rows, 1), tau)
+    guard info == 0 else { return ("geqrf", info) }
+    return ("orgqr", LAPACKE_dorgqr(LAPACK_COL_MAJOR, rows, columns, columns, a, max(rows, 1), tau))
+  }
+}

@@ -1,0 +1,86 @@
+import CBLAS
+import CLAPACKE
+
+extension Float: BLASScalar {
+  @inlinable @inline(__always)
+  static func transposeFlag(_ transpose: Bool) -> CBLAS_TRANSPOSE {
+    transpose ? CblasTrans : CblasNoTrans
+  }
+
+  @inlinable
+  public static func gemm(
+    transposeA: Bool, transposeB: Bool, m: Int32, n: Int32, k: Int32, alpha: Float,
+    a: UnsafePointer<Float>, lda: Int32, b: UnsafePointer<Float>, ldb: Int32, beta: Float,
+    c: UnsafeMutablePointer<Float>, ldc: Int32
+  ) {
+    cblas_sgemm(
+      CblasRowMajor, transposeFlag(transposeA), transposeFlag(transposeB), m, n, k, alpha,
+      a, lda, b, ldb, beta, c, ldc)
+  }
+
+  @inlinable
+  public static func syrk(
+    transpose: Bool, n: Int32, k: Int32, alpha: Float, a: UnsafePointer<Float>, lda: Int32,
+    beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int32
+  ) {
+    cblas_ssyrk(
+      CblasRowMajor, CblasUpper, transposeFlag(transpose), n, k, alpha, a, lda, beta, c, ldc)
+  }
+
+  @inlinable
+  public static func gemv(
+    transpose: Bool, m: Int32, n: Int32, alpha: Float, a: UnsafePointer<Float>, lda: Int32,
+    x: UnsafePointer<Float>, incx: Int32, beta: Float, y: UnsafeMutablePointer<Float>, incy: Int32
+  ) {
+    cblas_sgemv(
+      CblasRowMajor, transposeFlag(transpose), m, n, alpha, a, lda, x, incx, beta, y, incy)
+  }
+
+  @inlinable
+  public static func dot(
+    n: Int32, x: UnsafePointer<Float>, incx: Int32, y: UnsafePointer<Float>, incy: Int32
+  ) -> Float {
+    cblas_sdot(n, x, incx, y, incy)
+  }
+
+  @inlinable
+  public static func axpy(
+    n: Int32, alpha: Float, x: UnsafePointer<Float>, incx: Int32,
+    y: UnsafeMutablePointer<Float>, incy: Int32
+  ) {
+    cblas_saxpy(n, alpha, x, incx, y, incy)
+  }
+
+  @inlinable
+  public static func scal(n: Int32, alpha: Float, x: UnsafeMutablePointer<Float>, incx: Int32) {
+    cblas_sscal(n, alpha, x, incx)
+  }
+
+  /// Singular values of a column-major matrix, descending. The routine is `LAPACKE_sgesdd`.
+  public static func gesdd(
+    _ a: UnsafeMutablePointer<Float>, rows: Int32, columns: Int32,
+    values: UnsafeMutablePointer<Float>
+  ) -> Int32 {
+    LAPACKE_sgesdd(
+      LAPACK_COL_MAJOR, CChar(UInt8(ascii: "N")), rows, columns, a, max(rows, 1), values,
+      nil, 1, nil, 1)
+  }
+
+  /// Eigenvalues of a symmetric matrix, ascending. The routine is `LAPACKE_ssyevd`.
+  public static func syevd(
+    _ a: UnsafeMutablePointer<Float>, size: Int32, values: UnsafeMutablePointer<Float>
+  ) -> Int32 {
+    // The row-major upper triangle is the column-major lower triangle.
+    LAPACKE_ssyevd(
+      LAPACK_COL_MAJOR, CChar(UInt8(ascii: "N")), CChar(UInt8(ascii: "L")), size, a,
+      max(size, 1), values)
+  }
+
+  public static func orthonormalize(
+    _ a: UnsafeMutablePointer<Float>, rows: Int32, columns: Int32, tau: UnsafeMutablePointer<Float>
+  ) -> (routine: String, info: Int32) {
+    let info = LAPACKE_sgeqrf(LAPACK_COL_MAJOR, rows, columns, a, max(rows, 1), tau)
+    guard info == 0 else { return ("geqrf", info) }
+    return ("orgqr", LAPACKE_sorgqr(LAPACK_COL_MAJOR, rows, columns, columns, a, max(rows, 1), tau))
+  }
+}

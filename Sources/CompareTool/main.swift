@@ -1,0 +1,3 @@
+import CompareCLI
+
+CompareCommandLine.main()

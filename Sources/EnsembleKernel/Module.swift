@@ -1,0 +1,2 @@
+// The EnsembleKernel module. See its issue and README section.
+import CompareCore

@@ -1,0 +1,2 @@
+// The Figures module. See its issue and README section.
+import CompareCore

@@ -1,0 +1,2 @@
+// The SpectralMetrics module. See its issue and README section.
+import CompareCore

@@ -1,0 +1,65 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Writes a file all at once or not at all: the bytes go to a temporary file in the same
+/// folder, which is renamed over the destination only when complete.
+public enum AtomicFile {
+  /// Writes `bytes` to `path` atomically.
+  /// - Throws: `ReadError` (naming `path`) if the folder is missing or not writable, or the
+  ///   disk is full; no partial file is left behind.
+  public static func write(_ bytes: [UInt8], to path: String) throws {
+    try write(to: path) { fd in
+      try bytes.withUnsafeBytes { try writeAll(fd, $0, path: path) }
+    }
+  }
+
+  /// Writes `text` as UTF-8 to `path` atomically.
+  public static func write(_ text: String, to path: String) throws {
+    try write(Array(text.utf8), to: path)
+  }
+
+  /// Writes through `body`, which receives a file descriptor open on a temporary file; renames
+  /// it to `path` when `body` returns, removes it when `body` throws.
+  public static func write(to path: String, _ body: (Int32) throws -> Void) throws {
+    let folderEnd = path.lastIndex(of: "/")
+    let folder = folderEnd.map { String(path[..<$0]) } ?? "."
+    let name = folderEnd.map { String(path[path.index(after: $0)...]) } ?? path
+    var template = Array("\(folder.isEmpty ? "" : folder)/.\(name).XXXXXX".utf8CString)
+    let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
+    guard fd >= 0 else {
+      throw ReadError(file: path, "cannot be written: \(MappedFile.describe(errno: errno))")
+    }
+    let temporary = String(cString: template)
+    do {
+      try body(fd)
+      guard fsync(fd) == 0 || errno == EINVAL else {
+        throw ReadError(file: path, "cannot be written: \(MappedFile.describe(errno: errno))")
+      }
+      fchmod(fd, 0o644)
+      close(fd)
+      guard rename(temporary, path) == 0 else {
+        throw ReadError(file: path, "cannot be written: \(MappedFile.describe(errno: errno))")
+      }
+    } catch {
+      close(fd)
+      unlink(temporary)
+      throw error
+    }
+  }
+
+  /// Writes all of `bytes` to `fd`, retrying short writes.
+  public static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, path: String) throws {
+    var offset = 0
+    while offset < bytes.count {
+      let n = Glibc.write(fd, bytes.baseAddress! + offset, bytes.count - offset)
+      if n < 0 {
+        if errno == EINTR { continue }
+        throw ReadError(file: path, "cannot be written: \(MappedFile.describe(errno: errno))")
+      }
+      offset += n
+    }
+  }
+}

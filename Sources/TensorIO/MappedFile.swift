@@ -1,0 +1,53 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A whole file mapped read-only into memory. Pages are read only when touched, so opening a
+/// multi-GB file costs nothing; the mapping is released when the last reference goes.
+public final class MappedFile: @unchecked Sendable {
+  /// The path as the user gave it, for messages.
+  public let path: String
+  /// The file's bytes. Valid for the lifetime of this object.
+  public let bytes: UnsafeRawBufferPointer
+
+  /// Maps `path`. Throws `ReadError` naming the file if it is missing, a directory, or
+  /// unreadable.
+  public init(path: String) throws {
+    self.path = path
+    let fd = open(path, O_RDONLY)
+    guard fd >= 0 else {
+      throw ReadError(file: path, MappedFile.describe(errno: errno))
+    }
+    defer { close(fd) }
+    var info = stat()
+    guard fstat(fd, &info) == 0 else { throw ReadError(file: path, MappedFile.describe(errno: errno)) }
+    guard (info.st_mode & S_IFMT) == S_IFREG else {
+      throw ReadError(file: path, "is not a regular file")
+    }
+    let size = Int(info.st_size)
+    if size == 0 {
+      bytes = UnsafeRawBufferPointer(start: nil, count: 0)
+      return
+    }
+    let address = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0)
+    guard let address, address != MAP_FAILED else {
+      throw ReadError(file: path, "cannot be mapped: \(MappedFile.describe(errno: errno))")
+    }
+    bytes = UnsafeRawBufferPointer(start: address, count: size)
+  }
+
+  deinit {
+    if let base = bytes.baseAddress { munmap(UnsafeMutableRawPointer(mutating: base), bytes.count) }
+  }
+
+  static func describe(errno code: Int32) -> String {
+    switch code {
+    case ENOENT: "no such file"
+    case EACCES: "permission denied"
+    case EISDIR: "is a directory"
+    default: String(cString: strerror(code))
+    }
+  }
+}

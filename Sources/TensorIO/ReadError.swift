@@ -1,0 +1,17 @@
+import CompareCore
+
+/// A tensor file that cannot be read: missing, truncated, malformed, or holding something
+/// Compare refuses to load. The message names the file and the problem.
+public struct ReadError: CompareError, Equatable {
+  /// The file as the user named it.
+  public var file: String
+  /// What is wrong, one line, e.g. `tensor 'fc1.weight' is truncated (expected 4096 bytes, found 1200)`.
+  public var problem: String
+
+  public init(file: String, _ problem: String) {
+    self.file = file
+    self.problem = problem
+  }
+
+  public var description: String { "\(file): \(problem)" }
+}

@@ -1,0 +1,98 @@
+import CompareCore
+
+/// One tensor of a file: its key, element type and shape, and a view of its bytes, which are
+/// read (from the mapped file) only when converted.
+///
+/// Elements may be stored C-ordered, Fortran-ordered or strided (torch views); every accessor
+/// returns them in row-major (C) order, as numpy's `ravel()` would.
+public struct Tensor: Sendable {
+  /// The file it came from, for messages.
+  public let file: String
+  /// Its name in the file (`.npz` member without `.npy`, safetensors name, torch key path
+  /// joined with `.`); the file name for a lone `.npy`.
+  public let key: String
+  /// Element type.
+  public let dtype: DType
+  /// Shape, outermost first; `[]` for a scalar.
+  public let shape: [Int]
+  /// Element strides, in elements, outermost first.
+  public let strides: [Int]
+  /// Byte order of the stored elements.
+  public let byteOrder: ByteOrder
+  /// Offset, in bytes, of element [0, 0, …] in `storage`.
+  public let byteOffset: Int
+  /// Where the bytes live.
+  public let storage: TensorStorage
+
+  /// A tensor view. Validates that every addressed element lies inside `storage`.
+  public init(file: String, key: String, dtype: DType, shape: [Int], strides: [Int]? = nil,
+              byteOrder: ByteOrder = .little, byteOffset: Int, storage: TensorStorage) throws {
+    self.file = file
+    self.key = key
+    self.dtype = dtype
+    self.shape = shape
+    self.strides = strides ?? Tensor.contiguousStrides(shape)
+    self.byteOrder = byteOrder
+    self.byteOffset = byteOffset
+    self.storage = storage
+    guard shape.allSatisfy({ $0 >= 0 }), self.strides.count == shape.count else {
+      throw ReadError(file: file, "tensor '\(key)' has an invalid shape \(shape)")
+    }
+    guard let count = Tensor.checkedCount(shape) else {
+      throw ReadError(file: file, "tensor '\(key)' shape \(shape) overflows")
+    }
+    if count == 0 { return }
+    // The lowest and highest element addressed, in elements from the start.
+    var low = 0, high = 0
+    for (n, s) in zip(shape, self.strides) {
+      let (span, overflow) = (n - 1).multipliedReportingOverflow(by: s)
+      guard !overflow else { throw ReadError(file: file, "tensor '\(key)' strides overflow") }
+      if span < 0 { low += span } else { high += span }
+    }
+    let first = byteOffset + low * dtype.size
+    let (endElements, o1) = high.addingReportingOverflow(1)
+    let (endBytes, o2) = endElements.multipliedReportingOverflow(by: dtype.size)
+    guard !o1, !o2, first >= 0, byteOffset + endBytes <= storage.bytes.count else {
+      let needed = o1 || o2 ? "an overflowing number of" : "\(byteOffset + endBytes)"
+      throw ReadError(file: file, "tensor '\(key)' is truncated (needs \(needed) bytes, found \(storage.bytes.count))")
+    }
+  }
+
+  /// Number of elements.
+  public var count: Int { shape.reduce(1, *) }
+
+  /// Bytes of the elements (count × element size).
+  public var byteCount: Int { count * dtype.size }
+
+  /// `true` when stored C-contiguous in native (little-endian) order: conversion is a copy.
+  public var isContiguous: Bool {
+    strides == Tensor.contiguousStrides(shape) && byteOrder == .little
+  }
+
+  /// Row-major strides of a shape.
+  public static func contiguousStrides(_ shape: [Int]) -> [Int] {
+    var strides = [Int](repeating: 1, count: shape.count)
+    var s = 1
+    for i in stride(from: shape.count - 1, through: 0, by: -1) {
+      strides[i] = s
+      s = s &* max(shape[i], 1)
+    }
+    return strides
+  }
+
+  /// The product of a shape, or `nil` when it overflows `Int`.
+  public static func checkedCount(_ shape: [Int]) -> Int? {
+    var n = 1
+    for d in shape {
+      let (p, overflow) = n.multipliedReportingOverflow(by: d)
+      if overflow { return nil }
+      n = p
+    }
+    return n
+  }
+
+  /// The shape as numpy prints it, e.g. `(3, 4)`.
+  public var shapeDescription: String {
+    shape.count == 1 ? "(\(shape[0]),)" : "(" + shape.map(String.init).joined(separator: ", ") + ")"
+  }
+}

@@ -1,0 +1,113 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The container formats Compare reads.
+public enum TensorFormat: String, Sendable {
+  case npy, npz, safetensors, torch
+  /// A directory of `.npy` files, one tensor each.
+  case directory
+}
+
+/// A tensor file opened for reading: every tensor's key, dtype and shape, in file order, over
+/// memory-mapped bytes. The format is recognised from the file's first bytes, not its name.
+public struct TensorFile: Sendable {
+  /// The path as the user gave it.
+  public let path: String
+  /// The container format.
+  public let format: TensorFormat
+  /// The tensors in file order.
+  public let tensors: [Tensor]
+  /// Free-form string metadata (safetensors `__metadata__`); empty for other formats.
+  public let metadata: [String: String]
+
+  public init(path: String, format: TensorFormat, tensors: [Tensor],
+              metadata: [String: String] = [:]) {
+    self.path = path
+    self.format = format
+    self.tensors = tensors
+    self.metadata = metadata
+  }
+
+  /// Opens a `.npy`, `.npz`, `.safetensors` or `torch.save` zip file, or a directory of `.npy`
+  /// files (keys are the file names without `.npy`, in natural order).
+  ///
+  /// - Throws: `ReadError` naming the file and the problem: missing, unreadable, an unknown
+  ///   format, a malformed header, truncated data, a forbidden pickle global.
+  public static func open(_ path: String) throws -> TensorFile {
+    var info = stat()
+    guard stat(path, &info) == 0 else {
+      throw ReadError(file: path, MappedFile.describe(errno: errno))
+    }
+    if (info.st_mode & S_IFMT) == S_IFDIR { return try openDirectory(path) }
+    let file = try MappedFile(path: path)
+    let storage = TensorStorage(mapped: file)
+    let bytes = file.bytes
+    let name = String(path.split(separator: "/").last ?? Substring(path))
+    if NPYReader.recognizes(bytes) {
+      let key = name.hasSuffix(".npy") ? String(name.dropLast(4)) : name
+      let tensor = try NPYReader.tensor(in: storage, range: 0..<bytes.count, file: path, key: key)
+      return TensorFile(path: path, format: .npy, tensors: [tensor])
+    }
+    if bytes.count >= 4, bytes[0] == 0x50, bytes[1] == 0x4B, bytes[2] == 0x03, bytes[3] == 0x04 {
+      return try ZipTensorReader.open(path: path, storage: storage)
+    }
+    if SafetensorsReader.recognizes(bytes) {
+      return try SafetensorsReader.open(path: path, storage: storage)
+    }
+    if bytes.isEmpty { throw ReadError(file: path, "is empty") }
+    if bytes.first == 0x80 {
+      throw ReadError(file: path, "is a legacy (non-zip) torch.save file; re-save it with a current PyTorch (torch.save uses zip since 1.6)")
+    }
+    throw ReadError(file: path, "is not a .npy, .npz, .safetensors or torch.save file")
+  }
+
+  static func openDirectory(_ path: String) throws -> TensorFile {
+    guard let dir = opendir(path) else {
+      throw ReadError(file: path, "directory cannot be read: \(MappedFile.describe(errno: errno))")
+    }
+    var names: [String] = []
+    while let entry = readdir(dir) {
+      let name = withUnsafePointer(to: entry.pointee.d_name) {
+        $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
+      }
+      if name.hasSuffix(".npy"), !name.hasPrefix(".") { names.append(name) }
+    }
+    closedir(dir)
+    guard !names.isEmpty else { throw ReadError(file: path, "directory has no .npy files") }
+    names.sort { NaturalOrder.precedes($0, $1) }
+    let base = path.hasSuffix("/") ? path : path + "/"
+    var tensors: [Tensor] = []
+    for name in names {
+      let file = try MappedFile(path: base + name)
+      let tensor = try NPYReader.tensor(in: TensorStorage(mapped: file), range: 0..<file.bytes.count,
+                                        file: base + name, key: String(name.dropLast(4)))
+      tensors.append(tensor)
+    }
+    return TensorFile(path: path, format: .directory, tensors: tensors)
+  }
+
+  /// The keys of all tensors, in file order.
+  public var keys: [String] { tensors.map(\.key) }
+
+  /// The tensor with this exact key.
+  /// - Throws: `ReadError` naming the available keys when there is none.
+  public func tensor(_ key: String) throws -> Tensor {
+    if let tensor = tensors.first(where: { $0.key == key }) { return tensor }
+    throw ReadError(file: path, "has no tensor '\(key)' (available: \(TensorFile.list(keys)))")
+  }
+
+  /// The tensors whose key is `prefix` or starts with `prefix.`, keys kept whole.
+  public func tensors(under prefix: String) -> [Tensor] {
+    tensors.filter { $0.key == prefix || $0.key.hasPrefix(prefix + ".") }
+  }
+
+  /// A short list of keys for messages: the first few, then a count.
+  public static func list(_ keys: [String], limit: Int = 8) -> String {
+    if keys.isEmpty { return "none" }
+    let shown = keys.prefix(limit).joined(separator: ", ")
+    return keys.count > limit ? "\(shown), … \(keys.count - limit) more" : shown
+  }
+}
