@@ -30,6 +30,11 @@ let package = Package(
     .target(name: "CompareCLI", dependencies: ["Compare"]),
     .executableTarget(name: "CompareTool", dependencies: ["CompareCLI"]),
 
+    // Example programs that call the library API directly: `swift run KernelExample`.
+    .executableTarget(name: "KernelExample", dependencies: ["Compare"], path: "Examples/KernelExample"),
+    .executableTarget(name: "CKAExample", dependencies: ["Compare"], path: "Examples/CKAExample"),
+    .executableTarget(name: "SpectralExample", dependencies: ["Compare"], path: "Examples/SpectralExample"),
+
     .testTarget(name: "CompareCoreTests", dependencies: ["CompareCore"]),
     .testTarget(name: "TensorIOTests", dependencies: ["TensorIO"]),
     .testTarget(name: "EnsembleKernelTests", dependencies: ["EnsembleKernel", "TensorIO"]),

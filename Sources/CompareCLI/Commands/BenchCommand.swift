@@ -28,8 +28,10 @@ enum BenchCommand: Command {
     let result: JSONValue
     switch module {
     case "core": result = try CoreBenchmark.run(console: console, json: json, quick: quick)
-    default:
-      throw InputError("the '\(module)' benchmark is not available in this build yet")
+    case "io": result = try IOBenchmark.run(console: console, json: json, quick: quick)
+    case "kernel": result = try KernelBenchmark.run(console: console, json: json, quick: quick)
+    case "cka": result = try CKABenchmark.run(console: console, json: json, quick: quick)
+    default: result = try ESDBenchmark.run(console: console, json: json, quick: quick)
     }
     if json { console.print(result.serialized(pretty: true)) }
   }

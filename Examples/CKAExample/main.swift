@@ -1,0 +1,4 @@
+import Compare
+
+// Placeholder until its module lands.
+print("CKAExample: not written yet")

@@ -1,0 +1,4 @@
+import Compare
+
+// Placeholder until its module lands.
+print("KernelExample: not written yet")
