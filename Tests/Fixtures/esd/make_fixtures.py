@@ -229,7 +229,9 @@ def jsd_distance(p, q):
 def shuffled_eigenvalues(w, name, seed, scale, count):
     """count successive shuffles (each slice in turn, one SplitMix64 stream per layer)."""
     rng = SplitMix64(seed ^ fnv1a(name))
-    mats = [np.array(m, dtype=np.float32) for m in slices(w)]
+    # Slices as stored (not re-oriented): the permutation applies to their row-major elements.
+    raw = [w] if w.ndim == 2 else [w[:, :, i, j] for i in range(w.shape[2]) for j in range(w.shape[3])]
+    mats = [np.array(m, dtype=np.float32) for m in raw]
     flats = [m.ravel().tolist() for m in mats]
     out = []
     for _ in range(count):

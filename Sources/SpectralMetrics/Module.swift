@@ -1,2 +1,0 @@
-// The SpectralMetrics module. See its issue and README section.
-import CompareCore
