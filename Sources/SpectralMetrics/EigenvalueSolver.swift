@@ -70,11 +70,12 @@ public struct EigenvalueSolver: Sendable, Equatable {
     let m = Swift.min(rows, columns)
     if m == 0 { return [] }
     if method != .svd {
-      let values = try gramEigenvalues(a, rows: rows, columns: columns)
-      let top = values.last ?? 0
-      if method == .gram || S.self == Float.self
-        || (top > 0 && values[0] >= gramConditionLimit * top) || top == 0 && values[0] == 0 {
-        return values.map { Swift.max(Double($0), 0) }
+      let values = try gramEigenvalues(a, rows: rows, columns: columns).map { Double($0) }
+      let top = values.last ?? 0, bottom = values[0]
+      // float32 is asked for speed: no fallback. An all-zero matrix is exact either way.
+      if method == .gram || S.self == Float.self || (top > 0 && bottom >= gramConditionLimit * top)
+        || (top == 0 && bottom == 0) {
+        return values.map { Swift.max($0, 0) }
       }
     }
     return try svdEigenvalues(a, rows: rows, columns: columns)

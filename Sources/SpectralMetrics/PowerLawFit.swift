@@ -101,12 +101,11 @@ public struct PowerLawFit: Sendable, Equatable {
     let candidates = n - 1
     // Work ~ n²/2 exponentials: split into chunks of roughly equal work for large n.
     let chunks = n > 1500 ? 16 : 1
-    ds.withUnsafeMutableBufferPointer { out in
-      logs.withUnsafeBufferPointer { lg in
-        alphas.withUnsafeBufferPointer { al in
-          nonisolated(unsafe) let out = out
-          let lg = lg, al = al
-          let body: @Sendable (Int) -> Void = { chunk in
+    ds.withUnsafeMutableBufferPointer { buffer in
+      nonisolated(unsafe) let out = buffer
+      let body: @Sendable (Int) -> Void = { chunk in
+        logs.withUnsafeBufferPointer { lg in
+          alphas.withUnsafeBufferPointer { al in
             var i = chunk
             while i < candidates {
               let a = al[i]
@@ -122,9 +121,9 @@ public struct PowerLawFit: Sendable, Equatable {
               i += chunks
             }
           }
-          if chunks == 1 { body(0) } else { DispatchQueue.concurrentPerform(iterations: chunks, execute: body) }
         }
       }
+      if chunks == 1 { body(0) } else { DispatchQueue.concurrentPerform(iterations: chunks, execute: body) }
     }
   }
 

@@ -36,8 +36,10 @@ public struct WeightLayer: Sendable {
   public init<S: BLASScalar>(name: String, matrix: Matrix<S>, kind: Kind = .dense, initial: Matrix<S>? = nil) {
     let elements = matrix.elements.map { Double($0) }
     let initElements = initial.map { $0.elements.map { Double($0) } }
+    var loadInit: (@Sendable () throws -> [Double])?
+    if let initElements { loadInit = { initElements } }
     self.init(name: name, kind: kind, shape: [matrix.rows, matrix.columns], load: { elements },
-              loadInit: initElements.map { values in { values } })
+              loadInit: loadInit)
   }
 
   /// Slices pooled into one ESD: kh·kw for a conv weight, else 1.
