@@ -77,15 +77,21 @@ enum ESDCommand: Command {
     }
     guard !layers.isEmpty else {
       if patterns.isEmpty {
-        throw InputError("\(path): no 2-D or 4-D weights to analyse (\(model.tensors.count) tensors, none a matrix or conv kernel)")
+        throw InputError("\(path): no 2-D or 4-D weights to analyse (\(model.tensors.count) tensor\(model.tensors.count == 1 ? "" : "s"), none a matrix or conv kernel)")
       }
       throw InputError("\(path): no layer matches \(patterns.joined(separator: ", ")) (layers: \(TensorFile.list(model.layerNames)))")
     }
 
     var meter = ProgressMeter(console: console, label: "esd", total: layers.count)
     let meterBox = Mutex(meter)
-    let reportsByLayer = try ESDAnalyzer(options: options).analyze(layers) { done, name in
-      meterBox.withLock { $0.update(done, detail: name) }
+    let reportsByLayer: [[LayerReport]]
+    do {
+      reportsByLayer = try ESDAnalyzer(options: options).analyze(layers) { done, name in
+        meterBox.withLock { $0.update(done, detail: name) }
+      }
+    } catch let error as InputError {
+      meterBox.withLock { $0.finish() }
+      throw InputError("\(path): \(error.message)")
     }
     meter = meterBox.withLock { $0 }
     meter.finish()

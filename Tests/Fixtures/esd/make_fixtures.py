@@ -322,6 +322,12 @@ def main():
         row, _, _ = analyze(delta, name)
         golden["distances"][name]["delta_alpha"] = float(row["alpha"])
         golden["distances"][name]["delta_lambda_max"] = float(row["lambda_max"])
+    # Bad inputs for the command-line tests.
+    bad = np.ones((12, 10), dtype=np.float32); bad[3, 4] = np.nan
+    np.save(os.path.join(HERE, "bad_nan.npy"), bad)
+    np.save(os.path.join(HERE, "bad_zeros.npy"), np.zeros((20, 10), dtype=np.float32))
+    np.save(os.path.join(HERE, "bad_vector.npy"), np.ones(10, dtype=np.float32))
+    np.save(os.path.join(HERE, "bad_init_shape.npy"), np.ones((40, 60), dtype=np.float32))
     # SplitMix64 shuffle of 0..9 with seed 7, to pin the permutation itself.
     perm = list(range(10)); SplitMix64(7).shuffle(perm)
     golden["shuffle_0_to_9_seed_7"] = perm

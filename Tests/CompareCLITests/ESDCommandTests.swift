@@ -1,0 +1,109 @@
+@testable import CompareCLI
+import Foundation
+import Testing
+
+@Suite("compare esd")
+struct ESDCommandTests {
+  /// `Tests/Fixtures/esd/`, relative to the package root when tests run there, else absolute.
+  static let fixtures: String = {
+    var parts = #filePath.split(separator: "/", omittingEmptySubsequences: false)
+    parts.removeLast(2)
+    return parts.joined(separator: "/") + "/Fixtures/esd/"
+  }()
+
+  func json(_ text: String) throws -> [String: Any] {
+    try JSONSerialization.jsonObject(with: Data(text.utf8)) as! [String: Any]
+  }
+
+  @Test("--json has the reference's column names, in natural layer order, and a summary")
+  func jsonContract() throws {
+    let result = runCompare(["esd", Self.fixtures, "--layers", "gaussian,heavy,conv*", "--json"])
+    #expect(result.status == 0)
+    let doc = try json(result.out)
+    let layers = doc["layers"] as! [[String: Any]]
+    #expect(layers.map { $0["name"] as! String } == ["conv", "conv_init", "gaussian", "heavy"])
+    for key in ["name", "layer_type", "N", "M", "Q", "rf", "num_evals", "lambda_max", "norm", "log_norm",
+                "spectral_norm", "log_spectral_norm", "stable_rank", "matrix_rank", "entropy", "alpha",
+                "xmin", "xmax", "D", "sigma", "num_pl_spikes", "alpha_weighted", "log_alpha_norm",
+                "warning", "rand_distance", "max_rand_eval", "ww_softrank", "ww_maxdist", "bulk_max",
+                "num_spikes", "mp_softrank", "num_traps", "rand_num_spikes", "rand_mp_softrank", "status"] {
+      #expect(layers[3][key] != nil, "missing \(key)")
+    }
+    #expect(layers[0]["layer_type"] as! String == "conv2d")
+    let summary = doc["summary"] as! [String: Any]
+    #expect(Set(summary.keys).isSuperset(of: ["log_norm", "alpha", "alpha_weighted", "log_alpha_norm",
+                                              "log_spectral_norm", "stable_rank", "mp_softrank"]))
+    #expect(summary["num_layers"] as! Int == 4)
+  }
+
+  @Test("the same seed gives the same rand_distance; another seed another")
+  func seeded() throws {
+    let a = runCompare(["esd", Self.fixtures + "heavy.npy", "--seed", "3", "--json", "--no-mp-fit"])
+    let b = runCompare(["esd", Self.fixtures + "heavy.npy", "--seed", "3", "--json", "--no-mp-fit"])
+    let c = runCompare(["esd", Self.fixtures + "heavy.npy", "--seed", "4", "--json", "--no-mp-fit"])
+    #expect(a.out == b.out)
+    #expect(a.out != c.out)
+  }
+
+  @Test("NaN weights are a data error naming the file, layer and position")
+  func nanWeights() {
+    let result = runCompare(["esd", Self.fixtures + "bad_nan.npy"])
+    #expect(result.status == 1)
+    #expect(result.out.isEmpty)
+    #expect(result.err == "Error: \(Self.fixtures)bad_nan.npy: layer 'bad_nan': weight has a non-finite value (nan) at [3, 4]\n")
+  }
+
+  @Test("an all-zero matrix is a failed row with a warning, and is not averaged")
+  func zeroWeights() throws {
+    let result = runCompare(["esd", Self.fixtures + "bad_zeros.npy", "--json"])
+    #expect(result.status == 0)
+    #expect(result.err == "Warning: layer 'bad_zeros': all eigenvalues are zero: entropy, alpha and the MP fit are undefined\n")
+    let doc = try json(result.out)
+    let row = (doc["layers"] as! [[String: Any]])[0]
+    #expect(row["status"] as! String == "failed")
+    #expect(row["entropy"] is NSNull && row["alpha"] is NSNull)
+    let summary = doc["summary"] as! [String: Any]
+    #expect(summary["num_failed"] as! Int == 1 && summary["alpha"] == nil)
+  }
+
+  @Test("an init whose layer shape differs is a data error")
+  func initShapes() {
+    let result = runCompare(["esd", Self.fixtures + "gaussian.npy", "--init", Self.fixtures + "bad_init_shape.npy"])
+    #expect(result.status == 1)
+    #expect(result.err == "Error: layer 'gaussian': shape (60, 40) in \(Self.fixtures)gaussian.npy but (40, 60) in \(Self.fixtures)bad_init_shape.npy\n")
+  }
+
+  @Test("a file without 2-D weights is a data error")
+  func noMatrices() {
+    let result = runCompare(["esd", Self.fixtures + "bad_vector.npy"])
+    #expect(result.status == 1)
+    #expect(result.err == "Error: \(Self.fixtures)bad_vector.npy: no 2-D or 4-D weights to analyse (1 tensor, none a matrix or conv kernel)\n")
+  }
+
+  @Test("--delta without --init and a bad --rand-repeats are usage errors")
+  func usage() {
+    let delta = runCompare(["esd", Self.fixtures + "gaussian.npy", "--delta"])
+    #expect(delta.status == 64)
+    #expect(delta.err.hasPrefix("Error: --delta needs --init <model0>\nUsage: compare esd "))
+    let repeats = runCompare(["esd", Self.fixtures + "gaussian.npy", "--rand-repeats", "0"])
+    #expect(repeats.status == 64)
+    #expect(repeats.err.hasPrefix("Error: --rand-repeats expects an integer in 1...10000, got '0'\n"))
+  }
+
+  @Test("w.npy and w_init.npy pair whatever their names; a model is at distance 0 from itself")
+  func initPairing() throws {
+    let other = try json(runCompare(["esd", Self.fixtures + "gaussian.npy", "--init", Self.fixtures + "gaussian_init.npy", "--json", "--no-randomize"]).out)
+    let row = (other["layers"] as! [[String: Any]])[0]
+    #expect(abs(row["distance_from_init"] as! Double - 1.8967887296821557) < 1e-9)
+    let same = try json(runCompare(["esd", Self.fixtures + "gaussian.npy", "--init", Self.fixtures + "gaussian.npy", "--json", "--no-randomize"]).out)
+    #expect((same["layers"] as! [[String: Any]])[0]["distance_from_init"] as! Double == 0)
+  }
+
+  @Test("help shows every option with its default")
+  func help() {
+    let result = runCompare(["esd", "--help"])
+    #expect(result.status == 0)
+    #expect(result.out.contains("USAGE: compare esd [--layers <glob> ...] [--min-evals <n>] [--seed <n>] [--rand-repeats <r>] [--init <model0>] [--delta] [--normalize] [--no-pool] [--no-conv-norm] [--no-randomize] [--no-mp-fit] [--precision <p>] [--method <m>] [--csv] [--plot <dir>] [--json] <model>"))
+    #expect(result.out.contains("--min-evals <n>         Skip (and list) layers with fewer eigenvalues. (default: 8)"))
+  }
+}
