@@ -188,7 +188,7 @@ public struct ESDAnalyzer: Sendable {
       var work = slices
       var pooled: [Double] = []
       for k in 0..<shuffles {
-        for s in work.indices { work[s].withUnsafeMutableBufferPointer { rng.shuffle($0) } }
+        for s in work.indices { shuffleElements(&work[s], using: &rng) }
         let rand = try eigenvalues(of: work, shape: shape, scale: scale)
         if k < options.randRepeats { report.randDistances.append(jensenShannonDistance(spectrum.eigenvalues, rand)) }
         if k == 0 { report.firstRandomEigenvalues = rand }

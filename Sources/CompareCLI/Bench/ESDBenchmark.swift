@@ -1,8 +1,158 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import Compare
 
-/// `compare bench esd`: placeholder until its issue lands.
+/// `compare bench esd`: the ESD table of (a) a real model read from its safetensors file and
+/// (b) one 4096 × 11008 float32 layer, with `rand_distance` and the MP fits, each as a ratio to
+/// this machine's LAPACK lower bound measured alone in the same run: for W and for its shuffled
+/// copy, the faster of values-only `dgesdd` and a float64 Gram (`dsyrk`) plus `dsyevd`.
+///
+/// (a) needs the model's path in `COMPARE_ESD_BENCH_MODEL` (e.g. all-MiniLM-L6-v2's
+/// `model.safetensors`); without it (a) is skipped and says so. With
+/// `COMPARE_ESD_BENCH_DUMP=/path/layer.npy` the (b) matrix is written there, for the reference
+/// script `Benchmarks/esd_reference.py`.
 enum ESDBenchmark {
   static func run(console: Console, json: Bool, quick: Bool) throws -> JSONValue {
-    throw InputError("the 'esd' benchmark is not available in this build yet")
+    var entries: [(String, JSONValue)] = [("threads", .int(BLASThreads.count))]
+    var rows: [[String]] = []
+    let environment = ProcessEnvironment()
+    if let model = environment["COMPARE_ESD_BENCH_MODEL"] {
+      let result = try modelCase(path: model, console: console)
+      rows.append(result.row)
+      entries.append(("model", result.json))
+    } else {
+      console.warn("(a) skipped: set COMPARE_ESD_BENCH_MODEL to a model.safetensors of ≥ 20 M parameters (e.g. all-MiniLM-L6-v2)")
+      entries.append(("model", .null))
+    }
+    let (m, n) = quick ? (512, 1376) : (4096, 11008)
+    let result = try layerCase(rows: m, columns: n, dump: environment["COMPARE_ESD_BENCH_DUMP"], console: console)
+    rows.append(result.row)
+    entries.append(("layer", result.json))
+    if !json {
+      console.print("compare esd (rand_distance and MP fits on), \(BLASThreads.count) BLAS thread\(BLASThreads.count == 1 ? "" : "s")")
+      console.print(Format.table(header: ["case", "layers", "compare", "LAPACK bound", "ratio", "bound route"],
+                                 rows: rows, rightAligned: [1, 2, 3, 4]))
+    }
+    return .object(entries)
+  }
+
+  struct Case {
+    var row: [String]
+    var json: JSONValue
+  }
+
+  /// Best time of the two routes for one matrix: (seconds, route name).
+  static func bound(_ elements: [Double], rows: Int, columns: Int, gesdd: Bool = true) throws -> (Double, String) {
+    let gram = try BLASBaseline.time {
+      _ = try elements.withUnsafeBufferPointer {
+        try EigenvalueSolver(method: .gram).eigenvalues(of: $0, rows: rows, columns: columns)
+      }
+    }
+    guard gesdd else { return (gram, "gram+syevd") }
+    let svd = try BLASBaseline.time {
+      _ = try elements.withUnsafeBufferPointer {
+        try EigenvalueSolver(method: .svd).eigenvalues(of: $0, rows: rows, columns: columns)
+      }
+    }
+    return svd < gram ? (svd, "gesdd") : (gram, "gram+syevd")
+  }
+
+  static func shuffled(_ elements: [Double]) -> [Double] {
+    var copy = elements
+    var rng = SplitMix64(seed: 99)
+    copy.withUnsafeMutableBufferPointer { rng.shuffle($0) }
+    return copy
+  }
+
+  static func modelCase(path: String, console: Console) throws -> Case {
+    let weights = try ModelWeights(path)
+    let parameters = weights.tensors.reduce(0) { $0 + $1.count }
+    var options = ESDOptions()
+    options.seed = 1
+    let start = ContinuousClock.now
+    let (layers, _) = try ModelWeights(path).layers(matching: [])
+    let reports = try ESDAnalyzer(options: options).analyze(layers).flatMap { $0 }
+    let seconds = secondsSince(start)
+    // The bound: every analysed layer's W and shuffled W, alone, best route each.
+    var boundSeconds = 0.0
+    var routes: Set<String> = []
+    for (layer, report) in zip(layers, reports) where report.status != .skipped {
+      let values = try layer.load()
+      for (index, slice) in layer.slicesForBenchmark(values).enumerated() {
+        let (rows, columns) = layer.sliceShape
+        let (a, ra) = try bound(slice, rows: rows, columns: columns)
+        let (b, rb) = try bound(shuffled(slice), rows: rows, columns: columns)
+        boundSeconds += a + b
+        routes.formUnion([ra, rb])
+        _ = index
+      }
+    }
+    let name = String(path.split(separator: "/").suffix(3).joined(separator: "/"))
+    let analysed = reports.filter { $0.status != .skipped }.count
+    return Case(
+      row: ["(a) \(name), \(parameters / 1_000_000) M params", "\(analysed)", Format.fixed(seconds, 2) + " s",
+            Format.fixed(boundSeconds, 2) + " s", Format.fixed(seconds / boundSeconds, 2) + "x",
+            routes.sorted().joined(separator: ", ")],
+      json: .object([("path", .string(path)), ("parameters", .int(parameters)), ("layers", .int(analysed)),
+                     ("seconds", .double(seconds)), ("bound_seconds", .double(boundSeconds)),
+                     ("ratio", .double(seconds / boundSeconds)),
+                     ("mean_alpha", .number(ESDSummary(reports).means.first { $0.0 == "alpha" }?.1))]))
+  }
+
+  static func layerCase(rows: Int, columns: Int, dump: String?, console: Console) throws -> Case {
+    var rng = SplitMix64(seed: 2026)
+    let w = Matrix<Float>.gaussian(rows: rows, columns: columns, using: &rng).scaled(by: 0.02)
+    if let dump { try NPYWriter.write(w.elements, shape: [rows, columns], to: dump) }
+    var options = ESDOptions()
+    options.seed = 1
+    let layer = WeightLayer(name: "mlp.down_proj", matrix: w)
+    let start = ContinuousClock.now
+    let report = try ESDAnalyzer(options: options).analyze([layer])[0][0]
+    let seconds = secondsSince(start)
+    let values = w.elements.map { Double($0) }
+    let (a, ra) = try bound(values, rows: rows, columns: columns)
+    // The shuffled copy has the same shape: gesdd takes the same time, so only the Gram is re-timed.
+    let (b, rb) = try bound(shuffled(values), rows: rows, columns: columns, gesdd: false)
+    let boundSeconds = a + min(b, ra == "gesdd" ? a : b)
+    let rand = report.randDistance ?? .nan
+    return Case(
+      row: ["(b) \(rows)×\(columns) float32", "1", Format.fixed(seconds, 2) + " s", Format.fixed(boundSeconds, 2) + " s",
+            Format.fixed(seconds / boundSeconds, 2) + "x", Set([ra, rb]).sorted().joined(separator: ", ")],
+      json: .object([("shape", .array([.int(rows), .int(columns)])), ("seconds", .double(seconds)),
+                     ("bound_seconds", .double(boundSeconds)), ("ratio", .double(seconds / boundSeconds)),
+                     ("bound_route", .string(ra)), ("alpha", .number(report.powerLaw?.alpha)),
+                     ("rand_distance", .double(rand))]))
+  }
+}
+
+extension BLASBaseline {
+  /// Seconds for one run of `body`.
+  static func time(_ body: () throws -> Void) throws -> Double {
+    let start = ContinuousClock.now
+    try body()
+    return secondsSince(start)
+  }
+}
+
+extension WeightLayer {
+  /// The matrices whose eigenvalues the analysis takes: the weight, or a conv's slices.
+  func slicesForBenchmark(_ values: [Double]) -> [[Double]] {
+    guard shape.count == 4 else { return [values] }
+    let (o, c, kh, kw) = (shape[0], shape[1], shape[2], shape[3])
+    return (0..<(kh * kw)).map { s in
+      (0..<(o * c)).map { values[$0 * kh * kw + s] }
+    }
+  }
+}
+
+/// The process environment, read once.
+struct ProcessEnvironment {
+  subscript(name: String) -> String? {
+    guard let value = getenv(name) else { return nil }
+    let text = String(cString: value)
+    return text.isEmpty ? nil : text
   }
 }
