@@ -115,7 +115,8 @@ struct RasterRenderer: Renderer {
 
   /// A segment of width `width` with round caps; coverage from the distance of each pixel centre
   /// to the segment, which anti-aliases the edges.
-  private mutating func segment(_ a: Point, _ b: Point, _ color: Color, width: Double) {
+  private mutating func segment(_ a: Point, _ b: Point, _ color: Color, width: Double,
+                                caps: Bool = true) {
     let h = width / 2
     let x0 = max(clipRect.x0, Int((min(a.x, b.x) - h - 1).rounded(.down)))
     let x1 = min(clipRect.x1, Int((max(a.x, b.x) + h + 1).rounded(.up)))
@@ -128,10 +129,15 @@ struct RasterRenderer: Renderer {
       let py = Double(y) + 0.5
       for x in x0..<x1 {
         let px = Double(x) + 0.5
-        var t = len2 > 0 ? ((px - a.x) * dx + (py - a.y) * dy) / len2 : 0
-        t = max(0, min(1, t))
+        let u = len2 > 0 ? ((px - a.x) * dx + (py - a.y) * dy) / len2 : 0
+        let t = max(0, min(1, u))
         let ex = px - (a.x + t * dx), ey = py - (a.y + t * dy)
-        let coverage = h + 0.5 - (ex * ex + ey * ey).squareRoot()
+        var coverage = h + 0.5 - (ex * ex + ey * ey).squareRoot()
+        if !caps, len2 > 0 {
+          // Distance along the segment beyond either end, in pixels, trims a butt end.
+          let beyond = max(-u, u - 1) * len2.squareRoot()
+          coverage = min(coverage, 0.5 - beyond)
+        }
         if coverage > 0 { blend(x, y, color, min(1, coverage)) }
       }
     }
@@ -143,9 +149,14 @@ struct RasterRenderer: Renderer {
     if points.count == 1, bound.contains(points[0]) {
       segment(points[0], points[0], color, width: width)
     }
+    if dashed {
+      // Butt-ended dashes: the round caps of the pieces would close the gaps.
+      let kept = points.filter(bound.contains)
+      for (a, b) in Dashes.pieces(kept) { segment(a, b, color, width: width, caps: false) }
+      return
+    }
     for (a, b) in zip(points, points.dropFirst()) where bound.contains(a) && bound.contains(b) {
-      if !dashed { segment(a, b, color, width: width); continue }
-      for piece in Dashes.pieces(a, b) { segment(piece.0, piece.1, color, width: width) }
+      segment(a, b, color, width: width)
     }
   }
 
@@ -218,22 +229,34 @@ struct RasterRenderer: Renderer {
   }
 }
 
-/// The dash pattern of dashed lines: 8 px on, 5 px off (SVG `stroke-dasharray="8 5"`). Each
-/// segment starts a new pattern, which is exact for the straight lines figures dash.
+/// The dash pattern of dashed lines: 8 px on, 5 px off (SVG `stroke-dasharray="8 5"`), its
+/// phase carried along the whole polyline as SVG does.
 enum Dashes {
   static let on = 8.0, off = 5.0
 
-  static func pieces(_ a: Point, _ b: Point) -> [(Point, Point)] {
-    let dx = b.x - a.x, dy = b.y - a.y
-    let len = (dx * dx + dy * dy).squareRoot()
-    guard len > 0, len < 1e6 else { return [(a, b)] }
+  /// The "on" parts of the polyline through `points`, as segments.
+  static func pieces(_ points: [Point]) -> [(Point, Point)] {
     var out: [(Point, Point)] = []
-    var s = 0.0
-    while s < len {
-      let e = min(len, s + on)
-      out.append((Point(x: a.x + dx * s / len, y: a.y + dy * s / len),
-                  Point(x: a.x + dx * e / len, y: a.y + dy * e / len)))
-      s += on + off
+    var phase = 0.0  // distance into the current on+off period
+    for (a, b) in zip(points, points.dropFirst()) {
+      let dx = b.x - a.x, dy = b.y - a.y
+      let len = (dx * dx + dy * dy).squareRoot()
+      guard len > 0, len < 1e6 else { continue }
+      var s = 0.0
+      while s < len {
+        let period = on + off
+        let inPeriod = phase.truncatingRemainder(dividingBy: period)
+        let step: Double
+        if inPeriod < on {
+          step = min(on - inPeriod, len - s)
+          out.append((Point(x: a.x + dx * s / len, y: a.y + dy * s / len),
+                      Point(x: a.x + dx * (s + step) / len, y: a.y + dy * (s + step) / len)))
+        } else {
+          step = min(period - inPeriod, len - s)
+        }
+        s += step
+        phase += step
+      }
     }
     return out
   }

@@ -94,8 +94,13 @@ public enum Ticks {
   public static func labels(for ticks: [Double], scale: Scale) -> [String] {
     guard !ticks.isEmpty else { return [] }
     let largest = ticks.map { abs($0) }.max() ?? 0
-    if scale == .log10 || largest >= 1e5 || (largest > 0 && largest < 1e-3) {
-      return ticks.map(compact)
+    if scale == .log10 {
+      // One notation per axis: "1000" next to "1e5" reads as a different kind of number.
+      let plain = ticks.allSatisfy { $0 == 0 || (abs($0) >= 1e-3 && abs($0) < 1e5) }
+      return ticks.map { plain || (abs($0) >= 0.01 && abs($0) < 1000) ? compact($0) : exponential($0) }
+    }
+    if largest >= 1e5 || (largest > 0 && largest < 1e-3) {
+      return ticks.map { $0 == 0 ? "0" : exponential($0) }
     }
     var step = 0.0
     if ticks.count > 1 {
@@ -116,6 +121,13 @@ public enum Ticks {
     if v == 0 { return "0" }
     let a = abs(v)
     if a >= 1e-3, a < 1e5 { return Format.general(v, 6) }
+    return exponential(v)
+  }
+
+  /// "2e-5", "1.5e5": mantissa with up to three significant digits.
+  static func exponential(_ v: Double) -> String {
+    if v == 0 { return "0" }
+    let a = abs(v)
     var e = Int(log10(a).rounded(.down))
     var m = v / Double.pow10(e)
     if abs(m) >= 9.9995 { m /= 10; e += 1 }

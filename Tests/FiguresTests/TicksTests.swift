@@ -36,8 +36,11 @@ struct TicksTests {
     #expect(Ticks.logarithmic(from: 0.008, to: 12) == [0.01, 0.1, 1, 10])
     #expect(Ticks.logarithmic(from: 0.8, to: 70) == [1, 2, 5, 10, 20, 50])
     #expect(Ticks.logarithmic(from: 1e-12, to: 1e12, count: 7) == [1e-12, 1e-8, 1e-4, 1, 1e4, 1e8, 1e12])
+    // One notation per axis: exponents for all when some tick needs one.
     #expect(Ticks.labels(for: [1e-6, 0.001, 1, 1000, 1e6], scale: .log10)
-            == ["1e-6", "0.001", "1", "1000", "1e6"])
+            == ["1e-6", "1e-3", "1", "1e3", "1e6"])
+    #expect(Ticks.labels(for: [0.001, 0.1, 10, 1000], scale: .log10) == ["0.001", "0.1", "10", "1000"])
+    #expect(Ticks.labels(for: [0, 50000, 100000, 150000], scale: .linear) == ["0", "5e4", "1e5", "1.5e5"])
   }
 
   @Test("invalid intervals give no ticks instead of crashing")
