@@ -83,14 +83,15 @@ enum TextStyle: Sendable {
   /// Advance width of `text` in pixels.
   func width(_ text: String) -> Double { Double(font.width(of: text)) }
 
-  /// Longest prefix-ellipsised form of `text` that fits `maxWidth`: the end of a layer name
-  /// ("…layer4.1.conv2") tells layers apart better than its start.
-  func truncated(_ text: String, toFit maxWidth: Double) -> String {
+  /// `text` shortened with an ellipsis to fit `maxWidth`. By default the start goes
+  /// ("…layer4.1.conv2"): the end of a layer name tells layers apart better than its start;
+  /// with `keepingStart` the end goes ("d=0.12 lab…").
+  func truncated(_ text: String, toFit maxWidth: Double, keepingStart: Bool = false) -> String {
     if width(text) <= maxWidth { return text }
     var chars = Array(text)
     while !chars.isEmpty {
-      chars.removeFirst()
-      let candidate = "…" + String(chars)
+      if keepingStart { chars.removeLast() } else { chars.removeFirst() }
+      let candidate = keepingStart ? String(chars) + "…" : "…" + String(chars)
       if width(candidate) <= maxWidth { return candidate }
     }
     return ""

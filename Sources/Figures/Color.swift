@@ -1,27 +1,42 @@
 /// An opaque 8-bit sRGB colour.
 public struct Color: Sendable, Equatable, Hashable {
+  /// Red, green and blue, 0...255.
   public var r: UInt8
   public var g: UInt8
   public var b: UInt8
 
+  /// The colour with these sRGB components.
   public init(r: UInt8, g: UInt8, b: UInt8) {
     self.r = r
     self.g = g
     self.b = b
   }
 
-  // The ten-colour categorical palette most readers know from plotting libraries.
+  // The ten-colour categorical palette most readers know from plotting libraries; `cycle`
+  // gives them in this order to series without a colour.
+  /// Blue, `#1f77b4`.
   public static let blue = Color(r: 31, g: 119, b: 180)
+  /// Orange, `#ff7f0e`.
   public static let orange = Color(r: 255, g: 127, b: 14)
+  /// Green, `#2ca02c`.
   public static let green = Color(r: 44, g: 160, b: 44)
+  /// Red, `#d62728`.
   public static let red = Color(r: 214, g: 39, b: 40)
+  /// Purple, `#9467bd`.
   public static let purple = Color(r: 148, g: 103, b: 189)
+  /// Brown, `#8c564b`.
   public static let brown = Color(r: 140, g: 86, b: 75)
+  /// Pink, `#e377c2`.
   public static let pink = Color(r: 227, g: 119, b: 194)
+  /// Gray, `#7f7f7f`.
   public static let gray = Color(r: 127, g: 127, b: 127)
+  /// Olive, `#bcbd22`.
   public static let olive = Color(r: 188, g: 189, b: 34)
+  /// Cyan, `#17becf`.
   public static let cyan = Color(r: 23, g: 190, b: 207)
+  /// Black, `#000000`.
   public static let black = Color(r: 0, g: 0, b: 0)
+  /// White, `#ffffff`.
   public static let white = Color(r: 255, g: 255, b: 255)
 
   /// The colours given, in order, to series added without one.

@@ -12,10 +12,15 @@ import CompareCore
 /// Unlike torch_cka's plot, which draws the first row at the bottom and labels axes only by
 /// index, this heatmap reads like a table and names every layer.
 public struct Heatmap: Sendable {
+  /// `rows × columns`; a short row is padded with NaN cells.
   public var values: [[Double]]
+  /// One per row, drawn left of it (missing labels are blank, extra ones ignored).
   public var rowLabels: [String]
+  /// One per column, drawn under it.
   public var columnLabels: [String]
+  /// Drawn in bold above the matrix.
   public var title: String
+  /// Axis titles under the column labels and, turned, left of the row labels; empty: none.
   public var xLabel: String
   public var yLabel: String
   /// The values mapped to the two ends of the colour map; nil: the finite minimum and maximum.
@@ -23,6 +28,7 @@ public struct Heatmap: Sendable {
   /// Whether to print each value in its cell (when the cell is wide enough).
   public var annotate: Bool
 
+  /// A heatmap of `values`; see the properties for each argument.
   public init(values: [[Double]], rowLabels: [String], columnLabels: [String], title: String,
               xLabel: String = "", yLabel: String = "", range: ClosedRange<Double>? = 0...1,
               annotate: Bool = true) {

@@ -1,17 +1,21 @@
 /// Rows of captioned images under a title, each row named at its left: for example a test image
 /// followed by its nearest training images, one row per test image.
 ///
-/// Every image sits in a cell as wide as the widest image (at least 64 px) and is centred in
-/// it; captions go under the images, shortened with an ellipsis to the cell width. Scale small
+/// Every image sits in a cell as wide as the widest image or caption (at least 64 px, captions
+/// counting up to 160 px) and is centred in it; captions go under the images, longer ones cut
+/// with an ellipsis; row labels beyond 200 px lose their start. Scale small
 /// images first (`RGBImage.scaled(by:)`) to make them visible.
 public struct ImageGrid: Sendable {
+  /// Drawn in bold above the rows; empty: none.
   public var title: String
   private(set) var rows: [(images: [(image: RGBImage, caption: String)], label: String)] = []
 
+  /// An empty grid.
   public init(title: String) {
     self.title = title
   }
 
+  /// Appends a row: `label` on its left, then the images left to right, each over its caption.
   public mutating func addRow(_ images: [(image: RGBImage, caption: String)], label: String) {
     rows.append((images, label))
   }
@@ -35,13 +39,15 @@ public struct ImageGrid: Sendable {
     return r.canvas
   }
 
-  private static let pad = 12.0, gap = 10.0, maxLabel = 200.0
+  private static let pad = 12.0, gap = 10.0, maxLabel = 200.0, maxCaption = 160.0
 
   private func layout() -> (cell: Double, rowHeights: [Double], left: Double, top: Double,
                             width: Double, height: Double) {
     let small = TextStyle.small, titleStyle = TextStyle.title
     let pad = ImageGrid.pad, gap = ImageGrid.gap
-    let cell = max(64, Double(rows.flatMap { $0.images.map(\.image.width) }.max() ?? 0))
+    let widestImage = Double(rows.flatMap { $0.images.map(\.image.width) }.max() ?? 0)
+    let widestCaption = rows.flatMap { $0.images.map { small.width($0.caption) } }.max() ?? 0
+    let cell = max(64, widestImage, min(ImageGrid.maxCaption, widestCaption))
     let captionHeight = Double(small.font.ascent + small.font.descent) + 4
     let rowHeights = rows.map { row in
       Double(row.images.map(\.image.height).max() ?? 0) + captionHeight
@@ -85,7 +91,7 @@ public struct ImageGrid: Sendable {
         r.image(item.image, at: origin)
         r.outline(Rect(x: origin.x - 1, y: origin.y - 1, width: Double(item.image.width) + 2,
                        height: Double(item.image.height) + 2), Color(r: 190, g: 190, b: 190))
-        r.text(small.truncated(item.caption, toFit: l.cell),
+        r.text(small.truncated(item.caption, toFit: l.cell, keepingStart: true),
                at: Point(x: x + l.cell / 2, y: y + imageHeight + 3 + Double(small.font.ascent)),
                style: small, anchor: .middle)
       }

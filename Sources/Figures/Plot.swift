@@ -13,9 +13,12 @@
 /// Values an axis cannot place (NaN, ±∞, and ≤ 0 on a log axis) are skipped: a line breaks
 /// there and resumes at the next valid point. Nothing about the data makes rendering fail.
 public struct Plot: Sendable {
+  /// Drawn in bold above the axes; empty: none.
   public var title: String
+  /// Axis titles; empty: none.
   public var xLabel: String
   public var yLabel: String
+  /// How each axis places values.
   public var xScale: Scale
   public var yScale: Scale
 
@@ -34,6 +37,7 @@ public struct Plot: Sendable {
   private(set) var series: [Series] = []
   private var automaticColors = 0
 
+  /// An empty plot; add series, then render with `png` or `svg`.
   public init(title: String, xLabel: String, yLabel: String,
               xScale: Scale = .linear, yScale: Scale = .linear) {
     self.title = title

@@ -1,5 +1,6 @@
 /// An 8-bit RGB image, row-major, three bytes per pixel.
 public struct RGBImage: Sendable, Equatable {
+  /// Size in pixels.
   public let width: Int
   public let height: Int
   /// `height × width × 3` bytes: R, G, B of each pixel, rows top to bottom.

@@ -281,7 +281,8 @@ struct SVGRenderer: Renderer {
   }
 
   var document: String {
-    var s = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(width)\" height=\"\(height)\" "
+    var s = "<svg xmlns=\"http://www.w3.org/2000/svg\" "
+    s += "xmlns:xlink=\"http://www.w3.org/1999/xlink\" width=\"\(width)\" height=\"\(height)\" "
     s += "viewBox=\"0 0 \(width) \(height)\" "
     s += "font-family=\"DejaVu Sans, Verdana, Arial, Helvetica, sans-serif\">\n"
     if !defs.isEmpty { s += "<defs>\n\(defs)</defs>\n" }
@@ -386,7 +387,7 @@ struct SVGRenderer: Renderer {
   mutating func image(_ image: RGBImage, at origin: Point) {
     body += "<image x=\"\(N.number(origin.x))\" y=\"\(N.number(origin.y))\" "
       + "width=\"\(image.width)\" height=\"\(image.height)\" style=\"image-rendering:pixelated\" "
-      + "href=\"data:image/png;base64,\(Base64.encode(PNGEncoder.encode(image)))\"/>\n"
+      + "xlink:href=\"data:image/png;base64,\(Base64.encode(PNGEncoder.encode(image)))\"/>\n"
   }
 
   mutating func clip(_ rect: Rect?) {
