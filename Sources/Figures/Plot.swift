@@ -129,13 +129,14 @@ public struct Plot: Sendable {
     switch scale {
     case .linear:
       if stickyZero { lo = min(lo, 0) }
-      if lo == hi {
+      if lo == hi || !(hi - lo).isNormal {
         let d = lo == 0 ? 1 : abs(lo) * 0.1
         return AxisMapping(scale: scale, lower: lo - d, upper: hi + d)
       }
-      let pad = (hi - lo) * 0.05
-      let lower = stickyZero && lo == 0 ? 0 : lo - pad
-      return AxisMapping(scale: scale, lower: lower, upper: hi + pad)
+      let pad = (hi / 2 - lo / 2) * 0.1
+      let big = Double.greatestFiniteMagnitude
+      let lower = stickyZero && lo == 0 ? 0 : max(-big, lo - pad)
+      return AxisMapping(scale: scale, lower: lower, upper: min(big, hi + pad))
     case .log10:
       if lo == hi { return AxisMapping(scale: scale, lower: lo / 3.1623, upper: hi * 3.1623) }
       let a = log10(lo), b = log10(hi), pad = (b - a) * 0.05

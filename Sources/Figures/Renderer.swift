@@ -118,6 +118,9 @@ struct RasterRenderer: Renderer {
   private mutating func segment(_ a: Point, _ b: Point, _ color: Color, width: Double,
                                 caps: Bool = true) {
     let h = width / 2
+    let limit = 1e5
+    guard abs(a.x) < limit, abs(a.y) < limit, abs(b.x) < limit, abs(b.y) < limit, h >= 0, h < 1e3
+    else { return }  // also rejects NaN
     let x0 = max(clipRect.x0, Int((min(a.x, b.x) - h - 1).rounded(.down)))
     let x1 = min(clipRect.x1, Int((max(a.x, b.x) + h + 1).rounded(.up)))
     let y0 = max(clipRect.y0, Int((min(a.y, b.y) - h - 1).rounded(.down)))

@@ -25,7 +25,9 @@ public enum Ticks {
     guard lower.isFinite, upper.isFinite, lower <= upper else { return [] }
     if lower == upper { return [lower] }
     let target = max(2, count)
-    let e0 = Int(log10((upper - lower) / Double(target)).rounded(.down)) - 1
+    let raw = (upper - lower) / Double(target)
+    guard raw.isNormal else { return [lower, upper] }  // spans that overflow or underflow
+    let e0 = Int(log10(raw).rounded(.down)) - 1
     for e in e0...(e0 + 3) {
       for m in [1, 2, 2.5, 5] as [Double] {
         let ticks = multiples(of: m, exponent: e, from: lower, to: upper)
@@ -126,7 +128,7 @@ public enum Ticks {
 
   /// "2e-5", "1.5e5": mantissa with up to three significant digits.
   static func exponential(_ v: Double) -> String {
-    if v == 0 { return "0" }
+    if v == 0 || !v.isFinite { return v == 0 ? "0" : "\(v)" }
     let a = abs(v)
     var e = Int(log10(a).rounded(.down))
     var m = v / Double.pow10(e)
@@ -152,14 +154,17 @@ struct AxisMapping {
   /// values the scale cannot place (non-finite, or ≤ 0 on a log axis).
   func fraction(_ v: Double) -> Double? {
     guard v.isFinite else { return nil }
+    let f: Double
     switch scale {
     case .linear:
-      return upper > lower ? (v - lower) / (upper - lower) : 0.5
+      // Halved so that limits near ±Double.greatestFiniteMagnitude do not overflow.
+      f = upper > lower ? (v / 2 - lower / 2) / (upper / 2 - lower / 2) : 0.5
     case .log10:
       guard v > 0 else { return nil }
       let a = log10(lower), b = log10(upper)
-      return b > a ? (log10(v) - a) / (b - a) : 0.5
+      f = b > a ? (log10(v) - a) / (b - a) : 0.5
     }
+    return f.isFinite ? f : nil
   }
 
   func minorTicks(majors: [Double]) -> [Double] {
