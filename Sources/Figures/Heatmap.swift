@@ -56,6 +56,12 @@ public struct Heatmap: Sendable {
     PNGEncoder.encode(raster(cellSize: cellSize))
   }
 
+  /// The figure's file bytes in `format` (SVG as UTF-8), for a path given on a command line:
+  /// `try AtomicFile.write(heatmap.encoded(as: format), to: path)`.
+  public func encoded(as format: FigureFormat, cellSize: Int = 48) -> [UInt8] {
+    format == .png ? png(cellSize: cellSize) : Array(svg(cellSize: cellSize).utf8)
+  }
+
   /// The figure's pixels, as `png` encodes them.
   public func raster(cellSize: Int = 48) -> RGBImage {
     let layout = Layout(self, cellSize: cellSize)

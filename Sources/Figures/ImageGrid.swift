@@ -31,6 +31,11 @@ public struct ImageGrid: Sendable {
     return r.document
   }
 
+  /// The grid's file bytes in `format` (SVG as UTF-8).
+  public func encoded(as format: FigureFormat) -> [UInt8] {
+    format == .png ? png() : Array(svg().utf8)
+  }
+
   /// The grid's pixels, as `png` encodes them.
   public func raster() -> RGBImage {
     let l = layout()

@@ -23,7 +23,7 @@ public struct Plot: Sendable {
   public var yScale: Scale
 
   enum Kind: Sendable, Equatable {
-    case line(dashed: Bool), points, bars, verticalLine(dashed: Bool)
+    case line(dashed: Bool, markers: Bool), points, bars, verticalLine(dashed: Bool)
   }
 
   struct Series: Sendable {
@@ -54,11 +54,12 @@ public struct Plot: Sendable {
   }
 
   /// A line through `(x[i], y[i])` in the order given (extra values of the longer array are
-  /// ignored). `color` nil takes the next colour of `Color.cycle`.
+  /// ignored), with a dot at each point when `markers`. `color` nil takes the next colour of
+  /// `Color.cycle`.
   public mutating func addLine(x: [Double], y: [Double], label: String, color: Color? = nil,
-                               dashed: Bool = false) {
+                               dashed: Bool = false, markers: Bool = false) {
     let n = min(x.count, y.count)
-    series.append(Series(kind: .line(dashed: dashed), x: Array(x.prefix(n)),
+    series.append(Series(kind: .line(dashed: dashed, markers: markers), x: Array(x.prefix(n)),
                          y: Array(y.prefix(n)), label: label, color: nextColor(color)))
   }
 
@@ -98,6 +99,11 @@ public struct Plot: Sendable {
   /// The figure as PNG bytes. Sizes below 200 × 150 are raised to that.
   public func png(width: Int = 720, height: Int = 480) -> [UInt8] {
     PNGEncoder.encode(raster(width: width, height: height))
+  }
+
+  /// The figure's file bytes in `format` (SVG as UTF-8), for a path given on a command line.
+  public func encoded(as format: FigureFormat, width: Int = 720, height: Int = 480) -> [UInt8] {
+    format == .png ? png(width: width, height: height) : Array(svg(width: width, height: height).utf8)
   }
 
   /// The figure's pixels, as `png` encodes them.
@@ -220,8 +226,11 @@ public struct Plot: Sendable {
     for s in series where s.kind == .bars { drawBars(s, &r, px, py, area) }
     for s in series {
       switch s.kind {
-      case .line(let dashed):
-        for run in runs(s, px, py) { r.polyline(run, s.color, width: 2, dashed: dashed) }
+      case .line(let dashed, let markers):
+        for run in runs(s, px, py) {
+          r.polyline(run, s.color, width: 2, dashed: dashed)
+          if markers { for p in run { r.circle(p, radius: 3, s.color) } }
+        }
       case .points:
         for run in runs(s, px, py) { for p in run { r.circle(p, radius: 3.5, s.color) } }
       case .verticalLine(let dashed):
@@ -361,9 +370,13 @@ public struct Plot: Sendable {
       let cy = box.y + inset / 2 + rowHeight * (Double(i) + 0.5)
       let x0 = box.x + inset
       switch s.kind {
-      case .line(let dashed), .verticalLine(let dashed):
-        r.polyline([Point(x: x0, y: cy), Point(x: x0 + sample, y: cy)], s.color,
-                   width: s.kind == .line(dashed: dashed) ? 2 : 1.5, dashed: dashed)
+      case .line(let dashed, let markers):
+        r.polyline([Point(x: x0, y: cy), Point(x: x0 + sample, y: cy)], s.color, width: 2,
+                   dashed: dashed)
+        if markers { r.circle(Point(x: x0 + sample / 2, y: cy), radius: 3, s.color) }
+      case .verticalLine(let dashed):
+        r.polyline([Point(x: x0, y: cy), Point(x: x0 + sample, y: cy)], s.color, width: 1.5,
+                   dashed: dashed)
       case .points:
         r.circle(Point(x: x0 + sample / 2, y: cy), radius: 3.5, s.color)
       case .bars:

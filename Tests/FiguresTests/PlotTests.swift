@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import Figures
 
@@ -10,9 +11,11 @@ struct PlotTests {
     return p
   }
 
-  @Test("the PNG is valid and has the requested size")
+  @Test("the PNG is valid and has the requested size; encoded(as:) picks the format")
   func validPNG() {
     let p = plot { $0.addLine(x: [1, 2, 3], y: [0.5, 0.7, 0.8], label: "ensemble") }
+    #expect(DecodedPNG(p.encoded(as: .png, width: 300, height: 200)).width == 300)
+    #expect(String(decoding: p.encoded(as: .svg), as: UTF8.self) == p.svg())
     let png = DecodedPNG(p.png(width: 640, height: 400))
     #expect(png.width == 640 && png.height == 400 && png.pixels != nil)
     #expect(png.chunks.allSatisfy { $0.storedCRC == $0.computedCRC })
@@ -95,6 +98,9 @@ struct PlotTests {
     let labelled = plot { $0.addLine(x: [0, 1], y: [0, 1], label: "line", color: .red) }
     #expect(solid.raster() != dashed.raster())
     #expect(solid.raster() != labelled.raster())
+    let markers = plot { $0.addLine(x: [0, 1], y: [0, 1], label: "", color: .red, markers: true) }
+    #expect(solid.raster() != markers.raster())
+    #expect(markers.svg().components(separatedBy: "<circle").count == 3)
     #expect(!solid.svg().contains("stroke-dasharray"))
     #expect(dashed.svg().contains("stroke-dasharray"))
   }
