@@ -196,7 +196,7 @@ public struct Plot: Sendable {
     let top = pad + titleHeight
     let bottom = pad + xLabelHeight + smallLine + tick + 2
     // Fewer x ticks until their labels have room to breathe.
-    var count = max(3, min(10, Int((width - left - right) / 80)))
+    var count = max(3, min(10, Int((width - left - right) / 70)))
     while true {
       xTicks = xAxis.ticks(count: count)
       xLabels = Ticks.labels(for: xTicks, scale: xScale)

@@ -51,20 +51,21 @@ public enum Ticks {
     }
   }
 
-  /// Ticks for a logarithmic axis over `lower...upper` (both > 0): the decades inside when
-  /// there are at least three (thinned to about `count`), else the 1-2-5 multiples of powers of
-  /// ten, else linear nice numbers for very short intervals.
+  /// Ticks for a logarithmic axis over `lower...upper` (both > 0): the 1-2-5 multiples of powers
+  /// of ten when at most `count` of them fall inside, else the decades (thinned to at most
+  /// `count`); linear nice numbers for intervals too short for two 1-2-5 ticks.
   public static func logarithmic(from lower: Double, to upper: Double, count: Int = 8) -> [Double] {
     guard lower > 0, upper.isFinite, lower <= upper else { return [] }
     let lo = Int((log10(lower) - 1e-9).rounded(.up))
     let hi = Int((log10(upper) + 1e-9).rounded(.down))
-    if hi - lo + 1 >= 3 {
+    let oneTwoFive = decadeMultiples([1, 2, 5], from: lower, to: upper)
+    if oneTwoFive.count > max(2, count), hi - lo + 1 >= 2 {
       let every = max(1, Int((Double(hi - lo + 1) / Double(max(2, count))).rounded(.up)))
       return stride(from: lo, through: hi, by: 1).filter { ($0 - lo) % every == 0 }
         .map { Double.pow10($0) }
     }
-    let ticks = decadeMultiples([1, 2, 5], from: lower, to: upper)
-    return ticks.count >= 2 ? ticks : linear(from: lower, to: upper, count: 4).filter { $0 > 0 }
+    return oneTwoFive.count >= 2
+      ? oneTwoFive : linear(from: lower, to: upper, count: 4).filter { $0 > 0 }
   }
 
   /// Unlabelled ticks between the labelled `majors` of a log axis: 2×, 3×, …, 9× each decade

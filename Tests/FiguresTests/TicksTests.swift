@@ -31,10 +31,13 @@ struct TicksTests {
     #expect(Ticks.linear(from: 0.755, to: 0.895, count: 6) == [0.775, 0.8, 0.825, 0.85, 0.875])
   }
 
-  @Test("log axes tick at decades, or 1-2-5 multiples when they span fewer than three")
+  @Test("log axes tick at 1-2-5 multiples when few enough fit, else at decades")
   func logarithmic() {
     #expect(Ticks.logarithmic(from: 0.008, to: 12) == [0.01, 0.1, 1, 10])
     #expect(Ticks.logarithmic(from: 0.8, to: 70) == [1, 2, 5, 10, 20, 50])
+    #expect(Ticks.logarithmic(from: 0.9, to: 110, count: 8) == [1, 2, 5, 10, 20, 50, 100])
+    #expect(Ticks.logarithmic(from: 0.9, to: 110, count: 6) == [1, 10, 100])
+    #expect(Ticks.logarithmic(from: 1.1, to: 1.9) == [1.2, 1.4, 1.6, 1.8])
     #expect(Ticks.logarithmic(from: 1e-12, to: 1e12, count: 7) == [1e-12, 1e-8, 1e-4, 1, 1e4, 1e8, 1e12])
     // One notation per axis: exponents for all when some tick needs one.
     #expect(Ticks.labels(for: [1e-6, 0.001, 1, 1000, 1e6], scale: .log10)
