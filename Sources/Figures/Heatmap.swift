@@ -4,10 +4,11 @@ import CompareCore
 /// each cell and a colour bar: the usual picture of a layer-by-layer similarity (CKA) matrix.
 ///
 /// Rows are drawn top to bottom in the order given, columns left to right. Colours come from
-/// viridis over `range` (values outside are clamped to its ends); NaN or ±∞ cells are grey
-/// with hatching and annotated "nan". Long column labels turn vertical, and labels longer than
-/// 180 pixels are shortened from the front ("…layer4.1.conv2"), which keeps the distinguishing
-/// end of a layer name.
+/// viridis over `range` (values outside are clamped to its ends); NaN cells are grey with
+/// hatching and annotated "nan" (±∞ likewise, annotated "inf" / "-inf"). Long column labels
+/// turn vertical; labels longer than 180 pixels are shortened from the front
+/// ("…layer4.1.conv2"), which keeps the distinguishing end of a layer name; cells smaller than
+/// a line of text get a label every few rows and columns.
 ///
 /// Unlike torch_cka's plot, which draws the first row at the bottom and labels axes only by
 /// index, this heatmap reads like a table and names every layer.
@@ -94,7 +95,7 @@ public struct Heatmap: Sendable {
   }
 
   static func annotation(_ v: Double, magnitude: Double) -> String {
-    guard v.isFinite else { return "nan" }
+    guard v.isFinite else { return v.isNaN ? "nan" : v > 0 ? "inf" : "-inf" }
     let s = magnitude < 100 ? Format.fixed(v, 2) : Format.general(v, 3)
     return s == "-0.00" ? "0.00" : s
   }
@@ -106,6 +107,9 @@ public struct Heatmap: Sendable {
     var rowLabels: [String]
     var columnLabels: [String]
     var verticalColumns: Bool
+    /// Every how many rows and columns a label is drawn: cells smaller than a line of text
+    /// would make neighbouring labels overlap.
+    var labelStride: Int
     var matrix: Rect
     var bar: Rect
     var barTicks: [Double]
@@ -130,6 +134,7 @@ public struct Heatmap: Sendable {
       let rowLabelWidth = rowLabels.map { small.width($0) }.max() ?? 0
       let columnLabelWidth = columnLabels.map { small.width($0) }.max() ?? 0
       verticalColumns = columnLabelWidth > cell - 6
+      labelStride = Int((Double(small.font.glyph("0").height + 4) / cell).rounded(.up))
       let smallLine = Double(small.font.ascent + small.font.descent)
       let mediumLine = Double(medium.font.ascent + medium.font.descent)
       let columnBand = cols == 0 ? 0 : (verticalColumns ? columnLabelWidth : smallLine) + 6
@@ -184,13 +189,13 @@ public struct Heatmap: Sendable {
     }
 
     // Row labels, right-aligned against the matrix.
-    for (i, label) in l.rowLabels.enumerated() {
+    for (i, label) in l.rowLabels.enumerated() where i % l.labelStride == 0 {
       let cy = l.matrix.y + (Double(i) + 0.5) * l.cell
       r.text(label, at: Point(x: l.matrix.x - 6, y: (cy + digitHeight / 2).rounded()), style: small,
              anchor: .end)
     }
     // Column labels, vertical (reading upwards, ending at the matrix) when they are wide.
-    for (j, label) in l.columnLabels.enumerated() {
+    for (j, label) in l.columnLabels.enumerated() where j % l.labelStride == 0 {
       let cx = l.matrix.x + (Double(j) + 0.5) * l.cell
       if l.verticalColumns {
         r.text(label, at: Point(x: (cx + digitHeight / 2).rounded(), y: l.columnLabelY), style: small,

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import Figures
 
@@ -110,5 +111,28 @@ struct HeatmapTests {
     #expect(ContinuousClock.now - start < .seconds(2))
     #expect(png.width == Int(l.width) && png.height == Int(l.height))
     #expect(l.matrix.width == 6 * 48 && l.matrix.height == 6 * 48)
+  }
+}
+
+@Suite("Heatmap labels")
+struct HeatmapLabelTests {
+  @Test("cells smaller than a line of text label every few rows; large cells label all")
+  func labelStride() {
+    let names = (0..<12).map { "layer\($0)" }
+    let values = (0..<12).map { i in (0..<12).map { j in Double(i + j) / 22 } }
+    let h = Heatmap(values: values, rowLabels: names, columnLabels: names, title: "", annotate: false)
+    let small = h.svg(cellSize: 8)
+    let large = h.svg(cellSize: 48)
+    func count(_ svg: String, _ label: String) -> Int {
+      svg.components(separatedBy: ">\(label)</text>").count - 1
+    }
+    #expect(count(large, "layer1") == 2 && count(large, "layer0") == 2)
+    #expect(count(small, "layer0") == 2 && count(small, "layer1") == 0)
+  }
+
+  @Test("infinite cells are annotated inf and -inf")
+  func infinities() {
+    let svg = Heatmap(values: [[.infinity, -.infinity]], rowLabels: [], columnLabels: [], title: "").svg()
+    #expect(svg.contains(">inf</text>") && svg.contains(">-inf</text>"))
   }
 }
