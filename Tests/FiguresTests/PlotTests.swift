@@ -130,7 +130,7 @@ struct PlotTests {
 @Suite("Plot extremes")
 struct PlotExtremesTests {
   static let extremes: [Double] = [
-    -.greatestFiniteMagnitude, .greatestFiniteMagnitude, 1e308, -1e308, 5e-324, -5e-324, 0, 1,
+    -.greatestFiniteMagnitude, .greatestFiniteMagnitude, 1e308, -1e308, Double.leastNonzeroMagnitude, -Double.leastNonzeroMagnitude, 0, 1,
   ]
 
   @Test("values at the ends of Double render without crashing", arguments: [Scale.linear, .log10])
@@ -138,12 +138,12 @@ struct PlotExtremesTests {
     var p = Plot(title: "extremes", xLabel: "x", yLabel: "y", xScale: scale, yScale: scale)
     p.addLine(x: Self.extremes, y: Self.extremes.reversed(), label: "line")
     p.addPoints(x: Self.extremes, y: Self.extremes, label: "points")
-    p.addBars(edges: [5e-324, 1, 1e308], heights: [1e308, 5e-324], label: "bars")
+    p.addBars(edges: [Double.leastNonzeroMagnitude, 1, 1e308], heights: [1e308, Double.leastNonzeroMagnitude], label: "bars")
     p.addVerticalLine(at: .greatestFiniteMagnitude, label: "v")
     #expect(DecodedPNG(p.png()).pixels != nil)
     #expect(svgStructureProblem(p.svg()) == nil)
     var tiny = Plot(title: "", xLabel: "", yLabel: "", xScale: scale, yScale: scale)
-    tiny.addLine(x: [1, 1 + 1e-15], y: [5e-324, 1e-323], label: "")
+    tiny.addLine(x: [1, 1 + 1e-15], y: [Double.leastNonzeroMagnitude, 2 * Double.leastNonzeroMagnitude], label: "")
     #expect(DecodedPNG(tiny.png()).pixels != nil)
   }
 
@@ -152,7 +152,7 @@ struct PlotExtremesTests {
     for range in [nil, 0...1, -Double.greatestFiniteMagnitude...Double.greatestFiniteMagnitude]
       as [ClosedRange<Double>?]
     {
-      let h = Heatmap(values: [Array(PlotExtremesTests.extremes.prefix(4)), [5e-324, -5e-324, 0, 1]],
+      let h = Heatmap(values: [Array(PlotExtremesTests.extremes.prefix(4)), [Double.leastNonzeroMagnitude, -Double.leastNonzeroMagnitude, 0, 1]],
                       rowLabels: ["a", "b"], columnLabels: ["c"], title: "", range: range)
       #expect(DecodedPNG(h.png()).pixels != nil)
       #expect(svgStructureProblem(h.svg()) == nil)
