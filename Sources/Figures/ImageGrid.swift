@@ -46,8 +46,17 @@ public struct ImageGrid: Sendable {
 
   private static let pad = 12.0, gap = 10.0, maxLabel = 200.0, maxCaption = 160.0
 
-  private func layout() -> (cell: Double, rowHeights: [Double], left: Double, top: Double,
-                            width: Double, height: Double) {
+  /// Positions shared by the PNG and SVG renderings.
+  private struct Layout {
+    var cell: Double
+    var rowHeights: [Double]
+    var left: Double
+    var top: Double
+    var width: Double
+    var height: Double
+  }
+
+  private func layout() -> Layout {
     let small = TextStyle.small, titleStyle = TextStyle.title
     let pad = ImageGrid.pad, gap = ImageGrid.gap
     let widestImage = Double(rows.flatMap { $0.images.map(\.image.width) }.max() ?? 0)
@@ -64,13 +73,11 @@ public struct ImageGrid: Sendable {
     let width = max(left + columns * cell + max(0, columns - 1) * gap + pad,
                     titleStyle.width(title) + 2 * pad, 120)
     let height = top + rowHeights.reduce(0, +) + Double(max(0, rows.count - 1)) * gap + pad
-    return (cell, rowHeights, left, top, width.rounded(.up), max(60, height).rounded(.up))
+    return Layout(cell: cell, rowHeights: rowHeights, left: left, top: top, width: width.rounded(.up),
+                  height: max(60, height).rounded(.up))
   }
 
-  private func draw<R: Renderer>(
-    into r: inout R,
-    _ l: (cell: Double, rowHeights: [Double], left: Double, top: Double, width: Double, height: Double)
-  ) {
+  private func draw<R: Renderer>(into r: inout R, _ l: Layout) {
     let small = TextStyle.small
     let digitHeight = Double(small.font.glyph("0").height)
     if !title.isEmpty {
