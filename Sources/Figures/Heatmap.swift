@@ -43,7 +43,8 @@ public struct Heatmap: Sendable {
     self.annotate = annotate
   }
 
-  /// The figure as an SVG document; each cell is `cellSize` pixels square (clamped to 4...400).
+  /// The figure as an SVG document; each cell is `cellSize` pixels square (clamped to 4...400,
+  /// and smaller when the matrix would exceed 4000 pixels).
   public func svg(cellSize: Int = 48) -> String {
     let layout = Layout(self, cellSize: cellSize)
     var r = SVGRenderer(width: Int(layout.width), height: Int(layout.height))
@@ -51,7 +52,8 @@ public struct Heatmap: Sendable {
     return r.document
   }
 
-  /// The figure as PNG bytes; each cell is `cellSize` pixels square (clamped to 4...400).
+  /// The figure as PNG bytes; each cell is `cellSize` pixels square (clamped to 4...400,
+  /// and smaller when the matrix would exceed 4000 pixels).
   /// - Complexity: proportional to the figure's pixels; a 6 × 6 matrix takes milliseconds.
   public func png(cellSize: Int = 48) -> [UInt8] {
     PNGEncoder.encode(raster(cellSize: cellSize))
@@ -102,7 +104,7 @@ public struct Heatmap: Sendable {
 
   /// Positions of every part, shared by the PNG and SVG renderings.
   struct Layout {
-    static let pad = 12.0, maxLabel = 180.0
+    static let pad = 12.0, maxLabel = 180.0, maxMatrix = 4000.0
     var cell: Double
     var rowLabels: [String]
     var columnLabels: [String]
@@ -123,8 +125,10 @@ public struct Heatmap: Sendable {
     init(_ h: Heatmap, cellSize: Int) {
       let small = TextStyle.small, medium = TextStyle.medium, titleStyle = TextStyle.title
       let pad = Layout.pad
-      cell = Double(max(4, min(400, cellSize)))
       let rows = h.rowCount, cols = h.columnCount
+      // Matrices over 4000 px get smaller cells, which bounds the raster's memory.
+      let fit = Layout.maxMatrix / Double(max(1, rows, cols))
+      cell = max(1, min(Double(max(4, min(400, cellSize))), fit.rounded(.down)))
       rowLabels = (0..<rows).map {
         small.truncated($0 < h.rowLabels.count ? h.rowLabels[$0] : "", toFit: Layout.maxLabel)
       }
@@ -160,7 +164,6 @@ public struct Heatmap: Sendable {
       width = max(bar.maxX + 4 + 4 + barLabelWidth + pad, titleWidth + 2 * pad,
                   medium.width(h.xLabel) + left + pad, 120).rounded(.up)
       height = max(contentBottom + pad, 80).rounded(.up)
-      // The title is centred on the matrix when it fits there, else on the figure.
       titleY = pad + Double(titleStyle.font.ascent) - 2
     }
   }
@@ -216,6 +219,7 @@ public struct Heatmap: Sendable {
              style: medium, anchor: .middle, vertical: true)
     }
     if !title.isEmpty {
+      // Centred on the matrix when it fits there, else on the figure.
       let w = TextStyle.title.width(title)
       let centre = w <= l.matrix.width ? l.matrix.x + l.matrix.width / 2 : l.width / 2
       r.text(title, at: Point(x: max(centre, Layout.pad + w / 2), y: l.titleY), style: .title,

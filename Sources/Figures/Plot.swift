@@ -88,7 +88,7 @@ public struct Plot: Sendable {
                          color: nextColor(color)))
   }
 
-  /// The figure as an SVG document. Sizes below 200 × 150 are raised to that.
+  /// The figure as an SVG document. Sizes are clamped to 200...8000 × 150...8000.
   public func svg(width: Int = 720, height: Int = 480) -> String {
     let (w, h) = Plot.size(width, height)
     var r = SVGRenderer(width: w, height: h)
@@ -96,7 +96,7 @@ public struct Plot: Sendable {
     return r.document
   }
 
-  /// The figure as PNG bytes. Sizes below 200 × 150 are raised to that.
+  /// The figure as PNG bytes. Sizes are clamped to 200...8000 × 150...8000.
   public func png(width: Int = 720, height: Int = 480) -> [UInt8] {
     PNGEncoder.encode(raster(width: width, height: height))
   }
@@ -115,7 +115,7 @@ public struct Plot: Sendable {
   }
 
   private static func size(_ w: Int, _ h: Int) -> (Int, Int) {
-    (max(200, min(w, 20_000)), max(150, min(h, 20_000)))
+    (max(200, min(w, 8000)), max(150, min(h, 8000)))
   }
 
   // MARK: Limits

@@ -136,3 +136,15 @@ struct HeatmapLabelTests {
     #expect(svg.contains(">inf</text>") && svg.contains(">-inf</text>"))
   }
 }
+
+@Suite("Heatmap size")
+struct HeatmapSizeTests {
+  @Test("a matrix with many layers gets cells small enough to stay within 4000 px")
+  func manyLayers() {
+    let values = [[Double]](repeating: [Double](repeating: 0.5, count: 900), count: 900)
+    let l = Heatmap.Layout(Heatmap(values: values, rowLabels: [], columnLabels: [], title: ""), cellSize: 48)
+    #expect(l.cell == 4 && l.matrix.width == 3600)
+    let few = Heatmap.Layout(Heatmap(values: [[1]], rowLabels: [], columnLabels: [], title: ""), cellSize: 48)
+    #expect(few.cell == 48)
+  }
+}
