@@ -107,3 +107,18 @@ struct ESDCommandTests {
     #expect(result.out.contains("--min-evals <n>         Skip (and list) layers with fewer eigenvalues. (default: 8)"))
   }
 }
+
+@Suite("compare esd --plot")
+struct ESDPlotTests {
+  @Test("writes a log-log ESD and a shuffled-ESD figure per layer and the alpha overview")
+  func plots() throws {
+    let dir = NSTemporaryDirectory() + "esd-plot-test-\(getpid())"
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    let result = runCompare(["esd", ESDCommandTests.fixtures + "heavy.npy", "--plot", dir])
+    #expect(result.status == 0)
+    let files = try FileManager.default.contentsOfDirectory(atPath: dir).sorted()
+    #expect(files == ["esd_alpha_by_layer.png", "esd_alpha_by_layer.svg", "esd_heavy.png", "esd_heavy_rand.png"])
+    let png = FileManager.default.contents(atPath: dir + "/esd_heavy.png")!
+    #expect(png.starts(with: [0x89, 0x50, 0x4E, 0x47]))
+  }
+}
