@@ -451,7 +451,7 @@ enum ESDPlots {
     let all = (spectrum.eigenvalues + rand).filter { $0 > PowerLawFit.threshold }
     let range = (all.min() ?? 1, all.max() ?? 1)
     let distance = report.randDistance.map { ", rand_distance \(Format.fixed($0, 3))" } ?? ""
-    var plot = Plot(title: "\(report.name): vs shuffled\(distance)", xLabel: "eigenvalue of W^T W",
+    var plot = Plot(title: "\(report.name) vs shuffled\(distance)", xLabel: "eigenvalue of W^T W",
                     yLabel: "density", xScale: .log10, yScale: .log10)
     let a = logHistogram(spectrum.eigenvalues.filter { $0 > PowerLawFit.threshold }, range: range)
     let b = logHistogram(rand.filter { $0 > PowerLawFit.threshold }, range: range)
