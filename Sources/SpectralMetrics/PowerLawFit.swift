@@ -17,8 +17,10 @@ import Dispatch
 ///     D_i     = max_{j≥i} |1 − (x_j/x_i)^(1−alpha_i) − (j−i)/k|     (1 when alpha_i ≤ 1)
 ///
 /// and the fit is the first i minimising D_i; `sigma` = (alpha−1)/√k. With n < 20 the
-/// reference's small-sample variant is used: tails of at least 8, the bias-corrected
-/// alpha = 1 + (k−1)/Σ, and the first i minimising D_i − 0.868/√k.
+/// reference's small-sample variant is used: only tails of at least 8, with the bias-corrected
+/// alpha = 1 + (k−1)/Σ, and again the first i minimising D_i. (The reference's small-sample
+/// code ranks by D_i − 0.868/√k, but its constructor then re-selects by D_i, and its output
+/// follows the latter; so do we.)
 ///
 /// The sums are suffix sums of ln x, so each alpha is O(1); the D_i take O(n²) exponentials
 /// in all, spread over the cores for large n (the reference loops in Python).
@@ -59,7 +61,6 @@ public struct PowerLawFit: Sendable, Equatable {
     let small = n < Self.smallSampleCutoff
     var alphas = [Double](repeating: 0, count: n - 1)
     var ds = [Double](repeating: 1, count: n - 1)
-    var objective = [Double](repeating: small ? .infinity : 1, count: n - 1)
     for i in 0..<(n - 1) {
       let k = Double(n - i)
       let s = suffix[i] - k * logs[i]
@@ -71,20 +72,22 @@ public struct PowerLawFit: Sendable, Equatable {
       }
     }
     Self.ksDistances(logs: logs, alphas: alphas, into: &ds)
-    for i in 0..<(n - 1) {
-      if small {
-        if n - i < 8 || !(alphas[i] > 1) { continue }
-        objective[i] = ds[i] - 0.868 / Double(n - i).squareRoot()
-      } else {
-        objective[i] = ds[i]
+    if small && !alphas.contains(where: { $0 > 1 }) {
+      // No tail of 8 qualifies: the reference fits all the data (its fallback).
+      let s = suffix[0] - Double(n) * logs[0]
+      if s > 1e-12 {
+        alphas[0] = 1 + Double(n - 1) / s
+        var fallback = [Double](repeating: 1, count: n - 1)
+        Self.ksDistances(logs: logs, alphas: [alphas[0]] + [Double](repeating: 0, count: n - 2), into: &fallback)
+        ds[0] = fallback[0]
       }
     }
-    // The first minimum, as numpy's argmin (NaN never wins here: D is finite or 1).
-    var best = -1
-    for i in 0..<(n - 1) where objective[i].isFinite {
-      if best < 0 || objective[i] < objective[best] { best = i }
-    }
-    guard best >= 0, alphas[best].isFinite, alphas[best] > 0 else {
+    // The first minimum of D, as numpy's argmin. For n < 20 the reference ranks candidates by
+    // D − 0.868/√k in fit_powerlaw_smallN, but its WWFit constructor then re-selects argmin(D)
+    // over the same arrays, and that is what its output shows: we follow the output.
+    var best = 0
+    for i in 0..<(n - 1) where ds[i] < ds[best] { best = i }
+    guard alphas[best].isFinite, alphas[best] > 1 else {
       throw InputError("power-law fit found no valid tail (\(n) eigenvalues, all nearly equal)")
     }
     alpha = alphas[best]

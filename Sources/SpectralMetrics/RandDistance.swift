@@ -28,7 +28,8 @@ public func jensenShannonDistance(_ p: [Double], _ q: [Double]) -> Double {
     }
     return sum
   }
-  return ((kl(p, sp) + kl(q, sq)) / 2).squareRoot()
+  // Equal inputs can round to a tiny negative divergence: clamp (the reference returns NaN).
+  return Swift.max(0, (kl(p, sp) + kl(q, sq)) / 2).squareRoot()
 }
 
 /// `rand_distance`: how far W's ESD is from that of W with its elements shuffled.

@@ -4,7 +4,7 @@ import Testing
 
 @Suite("ESD columns against the float64 numpy goldens")
 struct GoldenTests {
-  static let fixtures = ["gaussian", "heavy", "lowrank", "conv", "small", "wide"]
+  static let fixtures = ["gaussian", "heavy", "lowrank", "conv", "small", "small_tail", "wide"]
   static let deterministic = [
     "lambda_max", "norm", "log_norm", "spectral_norm", "log_spectral_norm", "stable_rank", "entropy",
     "alpha", "xmin", "xmax", "D", "sigma", "alpha_weighted", "log_alpha_norm",
