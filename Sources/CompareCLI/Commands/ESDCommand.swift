@@ -157,14 +157,18 @@ enum ESDCommand: Command {
   }
 
   static func table(_ reports: [LayerReport]) -> String {
+    var columns = tableColumns
+    if reports.contains(where: { $0.initDistance != nil }) {
+      columns.insert(contentsOf: ["relative_distance_from_init", "cka_from_init"], at: columns.count - 1)
+    }
     let rows = reports.map { r -> [String] in
-      tableColumns.map { column in
+      columns.map { column in
         if column == "name", let slice = r.sliceIndex { return "\(r.name)[\(slice)]" }
         if column == "warning", r.status == .failed { return "failed" }
         return cell(r.value(column))
       }
     }
-    return Format.table(header: tableColumns, rows: rows, rightAligned: Set(1..<(tableColumns.count - 1)))
+    return Format.table(header: columns, rows: rows, rightAligned: Set(1..<(columns.count - 1)))
   }
 
   static func summaryLines(_ summary: ESDSummary, skipped: [(String, String)], options: ESDOptions) -> [String] {
