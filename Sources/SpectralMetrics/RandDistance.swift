@@ -68,14 +68,14 @@ public func layerSeed(_ seed: UInt64, name: String) -> UInt64 {
 
 /// Shuffles `values` uniformly at random with `rng`.
 ///
-/// Up to 2²⁰ elements this is `SplitMix64.shuffle` (Fisher–Yates). Larger arrays take a
+/// Up to 2¹⁶ elements this is `SplitMix64.shuffle` (Fisher–Yates). Larger arrays take a
 /// Rao–Sandelius shuffle, also exactly uniform but cache-friendly: each element goes to one of
 /// 256 buckets chosen by the top byte of a draw (a stable scatter), each bucket is then
 /// Fisher–Yates-shuffled, and the buckets are concatenated. Fisher–Yates on tens of millions of
 /// elements spends its time on cache misses (~4 s for 45 M doubles); this takes a fraction.
 public func shuffleElements(_ values: inout [Double], using rng: inout SplitMix64) {
   let n = values.count
-  guard n > 1 << 20 else {
+  guard n > 1 << 16 else {
     values.withUnsafeMutableBufferPointer { rng.shuffle($0) }
     return
   }
