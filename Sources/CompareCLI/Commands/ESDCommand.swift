@@ -156,9 +156,9 @@ enum ESDCommand: Command {
     }
   }
 
-  static func table(_ reports: [LayerReport]) -> String {
-    var columns = tableColumns
-    if reports.contains(where: { $0.initDistance != nil }) {
+  static func table(_ reports: [LayerReport], columns chosen: [String]? = nil) -> String {
+    var columns = chosen ?? tableColumns
+    if chosen == nil, reports.contains(where: { $0.initDistance != nil }) {
       columns.insert(contentsOf: ["relative_distance_from_init", "cka_from_init"], at: columns.count - 1)
     }
     let rows = reports.map { r -> [String] in
@@ -253,7 +253,9 @@ enum ESDCommand: Command {
       let reports = try ESDAnalyzer(options: options).analyze(layers).flatMap { $0 }.filter { $0.status != .skipped }
       all += reports
       lines.append("compare esd \(path) --init \(examples)/\(initModel)")
-      lines += table(reports).split(separator: "\n").map { "  " + $0 }
+      let compact = ["name", "N", "M", "alpha", "entropy", "rand_distance", "mp_softrank", "num_spikes",
+                     "cka_from_init", "warning"]
+      lines += table(reports, columns: compact).split(separator: "\n").map { "  " + $0 }
       let summary = ESDSummary(reports)
       let alpha = summary.means.first { $0.0 == "alpha" }?.1 ?? .nan
       let moved = reports.compactMap { r -> Double? in
