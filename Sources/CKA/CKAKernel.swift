@@ -42,7 +42,7 @@ public enum CKAKernel: Sendable, Equatable, CustomStringConvertible {
   public func gram<Scalar: BLASScalar>(of x: Matrix<Scalar>) -> Matrix<Double> {
     let n = x.rows
     var out = [Double](repeating: 0, count: n * n)
-    if n > 0 {
+    if n > 0, x.columns > 0 {
       var centred = [Scalar](repeating: 0, count: x.rows * x.columns)
       var gram = [Scalar](repeating: 0, count: n * n)
       x.elements.withUnsafeBufferPointer { px in

@@ -8,58 +8,125 @@ import CompareCore
 /// The per-layer work shared by every estimator: centring, the Gram matrix, the rbf kernel,
 /// and the biased / U-centring of a Gram matrix. Internal; loops over raw buffers.
 enum GramKernel {
-  /// `out = x − 1μᵀ` with μ the column means of the n×p row-major `x`.
+  /// `out = x − 1μᵀ` with μ the column means of the n×p row-major `x` (one `gemv`).
   ///
   /// HSIC does not change when features are translated, but a float32 Gram of uncentred
-  /// activations (post-ReLU, or with an offset) loses digits to cancellation. The first
-  /// example is subtracted before the mean (accumulated in `Double`) is taken, so a constant
-  /// column becomes exactly zero and a large offset cancels exactly.
+  /// activations (post-ReLU, or with an offset) loses digits to cancellation. Any common
+  /// translation is exact for HSIC, so μ needs no more than `S` precision; subtracting values
+  /// this close is exact (Sterbenz), which removes an offset of any size.
   static func centreColumns<S: BLASScalar>(_ x: UnsafePointer<S>, rows n: Int, columns p: Int,
                                            into out: UnsafeMutablePointer<S>) {
     guard n > 0, p > 0 else { return }
-    withUnsafeTemporaryAllocation(of: Double.self, capacity: p) { sums in
-      let s = sums.baseAddress!
-      s.initialize(repeating: 0, count: p)
-      for i in 1..<max(n, 1) {
-        let row = x + i * p
-        for j in 0..<p { s[j] += Double(row[j] - x[j]) }
-      }
-      withUnsafeTemporaryAllocation(of: S.self, capacity: p) { means in
-        let m = means.baseAddress!
-        let inverse = 1 / Double(n)
-        for j in 0..<p { m[j] = S(s[j] * inverse) }
-        for i in 0..<n {
-          let row = x + i * p, target = out + i * p
-          for j in 0..<p { target[j] = (row[j] - x[j]) - m[j] }
-        }
+    withUnsafeTemporaryAllocation(of: S.self, capacity: n + p) { buffer in
+      let ones = buffer.baseAddress!, m = ones + n
+      ones.initialize(repeating: 1, count: n)
+      S.gemv(transpose: true, m: Int32(n), n: Int32(p), alpha: 1 / S(n), a: x, lda: Int32(p),
+             x: ones, incx: 1, beta: 0, y: m, incy: 1)
+      for i in 0..<n {
+        let row = x + i * p, target = out + i * p
+        for j in 0..<p { target[j] = row[j] - m[j] }
       }
     }
   }
 
-  /// The n×n Gram `x·xᵀ` of an n×p row-major matrix, by one `syrk` in `S` into `scratch`
-  /// (n·n elements), then widened to `Double` with both triangles filled into `out`.
+  /// `true` when every row of the n×p row-major `x` equals the first: a layer that maps every
+  /// example of the batch to one point, whose HSIC with itself is exactly 0. Exits at the first
+  /// difference, which for a layer that varies is within the first rows.
+  static func isConstant<S: BLASScalar>(_ x: UnsafePointer<S>, rows n: Int, columns p: Int) -> Bool {
+    for i in 1..<max(n, 1) {
+      let row = x + i * p
+      for j in 0..<p where row[j] != x[j] { return false }
+    }
+    return true
+  }
+
+  /// The upper triangle of the n×n Gram `x·xᵀ` of an n×p row-major matrix, by one `syrk`
+  /// in `S` into `gram` (n·n elements; the lower triangle is left untouched).
+  static func upperGram<S: BLASScalar>(_ x: UnsafePointer<S>, rows n: Int, columns p: Int,
+                                       into gram: UnsafeMutablePointer<S>) {
+    guard n > 0 else { return }
+    if p == 0 {
+      gram.update(repeating: 0, count: n * n)
+      return
+    }
+    S.syrk(transpose: false, n: Int32(n), k: Int32(p), alpha: 1, a: x, lda: Int32(p), beta: 0,
+           c: gram, ldc: Int32(n))
+  }
+
+  /// `upperGram`, then widened to `Double` with both triangles filled into `out` (n·n).
   static func linearGram<S: BLASScalar>(_ x: UnsafePointer<S>, rows n: Int, columns p: Int,
                                         scratch: UnsafeMutablePointer<S>,
                                         into out: UnsafeMutablePointer<Double>) {
     guard n > 0 else { return }
-    if p == 0 {
-      out.update(repeating: 0, count: n * n)
-      return
-    }
-    S.syrk(transpose: false, n: Int32(n), k: Int32(p), alpha: 1, a: x, lda: Int32(p), beta: 0,
-           c: scratch, ldc: Int32(n))
+    upperGram(x, rows: n, columns: p, into: scratch)
+    widen(scratch, size: n, into: out)
+  }
+
+  /// The symmetric matrix whose upper triangle is in `upper`, in `Double`, both triangles.
+  static func widen<S: BLASScalar>(_ upper: UnsafePointer<S>, size n: Int,
+                                   into out: UnsafeMutablePointer<Double>) {
     for i in 0..<n {
       let row = out + i * n
-      for j in 0..<i { row[j] = Double(scratch[j * n + i]) }
-      for j in i..<n { row[j] = Double(scratch[i * n + j]) }
+      for j in 0..<i { row[j] = Double(upper[j * n + i]) }
+      for j in i..<n { row[j] = Double(upper[i * n + j]) }
     }
   }
 
-  /// `true` when every diagonal element of the `S` upper triangle from `linearGram` is finite:
-  /// a NaN or ∞ activation, or one whose square overflows, makes its row's diagonal non-finite.
-  static func diagonalIsFinite(_ gram: UnsafePointer<Double>, size n: Int) -> Bool {
+  /// `true` when the diagonal of the `S` Gram is finite: a NaN or ∞ activation, or one whose
+  /// square overflows, makes its example's diagonal entry non-finite.
+  static func diagonalIsFinite<S: BLASScalar>(_ gram: UnsafePointer<S>, size n: Int) -> Bool {
     for i in 0..<n where !gram[i * n + i].isFinite { return false }
     return true
+  }
+
+  /// Length of a packed upper triangle, diagonal included.
+  static func packedCount(_ n: Int) -> Int { n * (n + 1) / 2 }
+
+  /// Packs a symmetric n×n matrix's upper triangle row by row, the diagonal scaled by 1/√2,
+  /// so that the full Frobenius product ⟨A, B⟩ is twice the packed dot product.
+  static func pack(_ full: UnsafePointer<Double>, size n: Int, into out: UnsafeMutablePointer<Double>) {
+    let half = 0.5.squareRoot()
+    var index = 0
+    for i in 0..<n {
+      out[index] = full[i * n + i] * half
+      index += 1
+      let row = full + i * n
+      for j in (i + 1)..<max(n, i + 1) { out[index + j - i - 1] = row[j] }
+      index += n - i - 1
+    }
+  }
+
+  /// The U-centred form of a linear Gram given by its `S` upper triangle, packed as `pack`
+  /// does: one pass for the row sums and one to write. The fast path of linear minibatch CKA,
+  /// which never forms the lower triangle.
+  static func packUCentred<S: BLASScalar>(_ upper: UnsafePointer<S>, size n: Int,
+                                          into out: UnsafeMutablePointer<Double>) {
+    withUnsafeTemporaryAllocation(of: Double.self, capacity: n) { buffer in
+      let shift = buffer.baseAddress!
+      shift.initialize(repeating: 0, count: n)
+      for i in 0..<n {
+        let row = upper + i * n
+        var r = 0.0
+        for j in (i + 1)..<max(n, i + 1) {
+          let v = Double(row[j])
+          r += v
+          shift[j] += v
+        }
+        shift[i] += r
+      }
+      var total = 0.0
+      for i in 0..<n { total += shift[i] }
+      let half = total / Double(2 * (n - 1) * (n - 2))
+      for i in 0..<n { shift[i] = shift[i] / Double(n - 2) - half }
+      var index = 0
+      for i in 0..<n {
+        out[index] = 0
+        index += 1
+        let row = upper + i * n, si = shift[i]
+        for j in (i + 1)..<max(n, i + 1) { out[index + j - i - 1] = Double(row[j]) - si - shift[j] }
+        index += n - i - 1
+      }
+    }
   }
 
   /// Turns a linear Gram matrix into the rbf kernel's, in place:

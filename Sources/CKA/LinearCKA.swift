@@ -129,6 +129,10 @@ public struct LinearCKA: Sendable {
         }
       }
     }
+    let constant = n == 0 || p == 0 || x.elements.withUnsafeBufferPointer { px in
+      GramKernel.isConstant(px.baseAddress!, rows: n, columns: p)
+    }
+    if constant { centred = [S](repeating: 0, count: n * p) }
     let c = Matrix(rows: n, columns: p, elements: centred)
     var norms = [Double](repeating: 0, count: n)
     for i in 0..<n {

@@ -126,42 +126,61 @@ public struct MinibatchCKA: Sendable {
     guard n >= minimumBatchSize else {
       throw InputError("a batch of \(n) examples is too small: the \(unbiased ? "unbiased" : "biased") HSIC needs at least \(minimumBatchSize)")
     }
-    let size = try blasDimension(n * n, "examples² of a batch")
+    let packed = GramKernel.packedCount(n)
+    let size = try blasDimension(packed, "examples² of a batch")
     let count = layers.count
-    if stacked.count != count * n * n { stacked = [Double](repeating: 0, count: count * n * n) }
+    if stacked.count != count * packed { stacked = [Double](repeating: 0, count: count * packed) }
     let widest = layers.map { $0.0.columns }.max() ?? 0
     var centred = [S](repeating: 0, count: n * widest)
     var gram = [S](repeating: 0, count: n * n)
-    let firstExample = examples
     let unbiased = self.unbiased, kernel = self.kernel
+    // The full n×n kernel matrix, for the paths that need both triangles (rbf, biased).
+    let fastPath = unbiased && kernel == .linear
+    var full = [Double](repeating: 0, count: fastPath ? 0 : n * n)
+    let firstExample = examples
     try stacked.withUnsafeMutableBufferPointer { stack in
       try centred.withUnsafeMutableBufferPointer { pc in
         try gram.withUnsafeMutableBufferPointer { pg in
-          for (index, (x, model)) in layers.enumerated() {
-            let out = stack.baseAddress! + index * n * n
-            x.elements.withUnsafeBufferPointer { px in
-              if x.columns > 0 {
+          try full.withUnsafeMutableBufferPointer { pf in
+            for (index, (x, model)) in layers.enumerated() {
+              let out = stack.baseAddress! + index * packed
+              let constant = x.columns == 0 || x.elements.withUnsafeBufferPointer { px in
+                GramKernel.isConstant(px.baseAddress!, rows: n, columns: x.columns)
+              }
+              if constant {
+                // Exactly zero, as the centred kernel of identical rows is in exact arithmetic.
+                out.update(repeating: 0, count: packed)
+                continue
+              }
+              x.elements.withUnsafeBufferPointer { px in
                 GramKernel.centreColumns(px.baseAddress!, rows: n, columns: x.columns, into: pc.baseAddress!)
               }
-              GramKernel.linearGram(pc.baseAddress!, rows: n, columns: x.columns,
-                                    scratch: pg.baseAddress!, into: out)
+              GramKernel.upperGram(pc.baseAddress!, rows: n, columns: x.columns, into: pg.baseAddress!)
+              guard GramKernel.diagonalIsFinite(pg.baseAddress!, size: n) else {
+                throw MinibatchCKA.nonFinite(x, layer: names[index], model: model, firstExample: firstExample)
+              }
+              if fastPath {
+                GramKernel.packUCentred(pg.baseAddress!, size: n, into: out)
+                continue
+              }
+              let k = pf.baseAddress!
+              GramKernel.widen(pg.baseAddress!, size: n, into: k)
+              if case .rbf(let threshold) = kernel {
+                GramKernel.rbfInPlace(k, size: n, threshold: threshold)
+              }
+              if unbiased { GramKernel.uCentre(k, size: n) } else { GramKernel.centre(k, size: n) }
+              GramKernel.pack(k, size: n, into: out)
             }
-            guard GramKernel.diagonalIsFinite(out, size: n) else {
-              throw MinibatchCKA.nonFinite(x, layer: names[index], model: model, firstExample: firstExample)
-            }
-            if case .rbf(let threshold) = kernel {
-              GramKernel.rbfInPlace(out, size: n, threshold: threshold)
-            }
-            if unbiased { GramKernel.uCentre(out, size: n) } else { GramKernel.centre(out, size: n) }
           }
         }
       }
     }
-    // All pairs at once: G = Ũ·Ũᵀ over the stacked (a+b) × n² matrix, one syrk.
+    // All pairs at once: G = Ũ·Ũᵀ over the stacked packed triangles, one syrk; each full
+    // Frobenius product is twice the packed one.
     var products = [Double](repeating: 0, count: count * count)
     stacked.withUnsafeBufferPointer { stack in
       products.withUnsafeMutableBufferPointer { pp in
-        Double.syrk(transpose: false, n: Int32(count), k: size, alpha: 1, a: stack.baseAddress!,
+        Double.syrk(transpose: false, n: Int32(count), k: size, alpha: 2, a: stack.baseAddress!,
                     lda: size, beta: 0, c: pp.baseAddress!, ldc: Int32(count))
       }
     }
