@@ -4,7 +4,8 @@ minibatch CKA). Run with any Python that has numpy:
 
     python3 Tests/Fixtures/cka/make_fixtures.py
 
-Writes model_a/*.npy, model_b/*.npy (float64 activations, one file per layer) and goldens.json.
+Writes model_a/*.npy, model_b/*.npy (float64 activations, one file per layer), goldens.json,
+and float32 bad inputs for the command-line tests (short/, constant/, nan/, empty/).
 The Swift tests read only these committed files.
 """
 import json
@@ -109,6 +110,18 @@ def main():
         os.makedirs(os.path.join(HERE, folder), exist_ok=True)
         for name, x in layers.items():
             np.save(os.path.join(HERE, folder, name + ".npy"), x.astype(np.float64))
+    # Bad inputs for the command-line tests: fewer examples, a constant layer, a NaN, no examples.
+    bad = {
+        "short": {"x": rng.standard_normal((30, 4))},
+        "constant": {"flat": np.full((40, 3), 0.25), "varied": rng.standard_normal((40, 4))},
+        "nan": {"x": rng.standard_normal((40, 2))},
+        "empty": {"layer": np.zeros((0, 3))},
+    }
+    bad["nan"]["x"][17, 1] = np.nan
+    for folder, layers in bad.items():
+        os.makedirs(os.path.join(HERE, folder), exist_ok=True)
+        for name, x in layers.items():
+            np.save(os.path.join(HERE, folder, name + ".npy"), x.astype(np.float32))
     xs = list(model_a.values())
     ys = list(model_b.values())
 
