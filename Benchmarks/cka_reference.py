@@ -89,8 +89,9 @@ def time_compare(args):
     torch_cka(tables[:la], tables[la:], examples, batch, drop_last=True)
     seconds = time.perf_counter() - start
     batches = examples // batch
-    flops = batches * la * lb * (2 * batch * batch * features + 2 * batch ** 3) \
-        + batches * la * (2 * batch * batch * features)
+    # Per batch torch_cka forms K and K·K for each layer of A, and for each pair L, K·L and L·L.
+    gram, cube = 2 * batch * batch * features, 2 * batch ** 3
+    flops = batches * (la * (gram + cube) + la * lb * (gram + 2 * cube))
     print(json.dumps({"tool": "torch_cka 0.21 CKA.compare()", "threads": torch.get_num_threads(),
                       "layers_a": la, "layers_b": lb, "examples": examples, "batch_size": batch,
                       "features": features, "batches": batches, "seconds": round(seconds, 3),
