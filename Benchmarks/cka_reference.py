@@ -201,6 +201,24 @@ def accuracy(args):
         run("post-ReLU + 100", [x + 100 for x in a], [y + 100 for y in b])
         dropped, theirs_dropped, _ = run("partial batch dropped", a, b)
         kept, theirs_kept, _ = run("partial batch kept", a, b, drop_last=False, extra=("--keep-last",))
+        # One batch of 256 post-ReLU examples, 64 features, shifted by an offset: torch_cka's
+        # self-HSIC (float32, raw Gram) against float64.
+        from torch_cka import CKA
+        probe = CKA(nn.Identity(), nn.Identity(), "A", "B", [], [], "cpu")
+        x = np.maximum(rng.standard_normal((256, 64)), 0)
+        sweep = {}
+        for offset in (0, 1, 3, 10, 30, 100):
+            t = torch.from_numpy((x + offset).astype(np.float32))
+            k = t @ t.T
+            k.fill_diagonal_(0)
+            g = (x + offset).astype(np.float32).astype(np.float64)
+            sweep[str(offset)] = {"torch_cka": probe._HSIC(k, k),
+                                  "float64": reference.hsic_unbiased(g @ g.T, g @ g.T)}
+        report["self-HSIC of one batch (256 x 64, post-ReLU) shifted by an offset"] = sweep
+        # A constant layer: torch_cka's matrix entry (its assertion only catches NaN).
+        constant = [torch.from_numpy(a[0][:512].astype(np.float32)), torch.full((512, 8), 0.25)]
+        report["constant layer, torch_cka's row"] = torch_cka(
+            constant, [torch.from_numpy(b[0][:512].astype(np.float32))], 512, 128).ravel().tolist()
         report["effect of the partial last batch (1000 = 3 x 256 + 232)"] = {
             "max |kept - dropped|, float64": float(np.abs(kept - dropped).max()),
             "max |kept - dropped|, torch_cka": float(np.abs(theirs_kept - theirs_dropped).max()),

@@ -9,32 +9,41 @@ import Compare
 /// would dominate the run.
 enum CKABenchmark {
   struct Workload {
-    var layersA: Int, layersB: Int, examples: Int, batch: Int, features: Int
+    var featuresA: [Int], featuresB: [Int], examples: Int, batch: Int
+    var layersA: Int { featuresA.count }
+    var layersB: Int { featuresB.count }
     var batches: Int { examples / batch }
+    var features: String {
+      Set(featuresA + featuresB).count == 1 ? "\(featuresA[0])" : (featuresA + featuresB).map(String.init).joined(separator: "/")
+    }
   }
 
   static func run(console: Console, json: Bool, quick: Bool) throws -> JSONValue {
     let big = quick
-      ? Workload(layersA: 3, layersB: 3, examples: 1000, batch: 128, features: 512)
-      : Workload(layersA: 6, layersB: 6, examples: 10_000, batch: 512, features: 4096)
-    let digits = Workload(layersA: 4, layersB: 5, examples: 1797, batch: 256, features: 128)
+      ? Workload(featuresA: [512, 512, 512], featuresB: [512, 512, 512], examples: 1000, batch: 128)
+      : Workload(featuresA: Array(repeating: 4096, count: 6), featuresB: Array(repeating: 4096, count: 6),
+                 examples: 10_000, batch: 512)
+    // The example models' layer widths (MLP 256/128/64/10, CNN 256/128/256/64/10) on the
+    // 1797 digits.
+    let digits = Workload(featuresA: [256, 128, 64, 10], featuresB: [256, 128, 256, 64, 10],
+                          examples: 1797, batch: 256)
     var results: [JSONValue] = []
     for (label, work) in [("large", big), ("digits-sized", digits)] {
       let (seconds, bound) = try measure(work)
       let layers = work.layersA + work.layersB
-      let flops = Double(layers * work.batches) * Double(work.batch * work.batch) * Double(work.features)
+      let flops = Double(work.batches * work.batch * work.batch) * Double((work.featuresA + work.featuresB).reduce(0, +))
       if !json {
         console.print("CKA \(label): \(work.layersA) × \(work.layersB) layers, \(work.examples) examples, batch \(work.batch) (\(work.batches) batches, \(work.examples - work.batches * work.batch) dropped), \(work.features) float32 features per layer, \(BLASThreads.count) BLAS threads")
         console.print(Format.table(header: ["", "seconds"], rows: [
           ["minibatch CKA", Format.fixed(seconds, 3)],
-          ["Gram bound: \(layers * work.batches) × ssyrk \(work.batch)×\(work.features) (\(Format.fixed(flops / 1e12, 3)) TFLOP)", Format.fixed(bound, 3)],
+          ["Gram bound: \(layers * work.batches) × ssyrk \(work.batch)×features (\(Format.fixed(flops / 1e12, 3)) TFLOP)", Format.fixed(bound, 3)],
           ["ratio", Format.fixed(seconds / bound, 2)],
         ], rightAligned: [1]))
       }
       results.append(.object([
         ("case", .string(label)), ("layers_a", .int(work.layersA)), ("layers_b", .int(work.layersB)),
         ("examples", .int(work.examples)), ("batch_size", .int(work.batch)),
-        ("features", .int(work.features)), ("batches", .int(work.batches)),
+        ("features_a", .array(work.featuresA.map(JSONValue.int))), ("features_b", .array(work.featuresB.map(JSONValue.int))), ("batches", .int(work.batches)),
         ("seconds", .double(seconds)), ("bound_seconds", .double(bound)),
         ("ratio", .double(seconds / bound)), ("gram_tflop", .double(flops / 1e12)),
       ]))
@@ -47,13 +56,12 @@ enum CKABenchmark {
     var rng = SplitMix64(seed: 6)
     // Related layers: each a random linear map of a shared 64-dimensional code plus noise.
     let code = Matrix<Float>.gaussian(rows: work.batch, columns: 64, using: &rng)
-    func layer() -> Matrix<Float> {
-      let map = Matrix<Float>.gaussian(rows: 64, columns: work.features, using: &rng)
-      let noise = Matrix<Float>.gaussian(rows: work.batch, columns: work.features, using: &rng)
+    func layer(_ features: Int) -> Matrix<Float> {
+      let map = Matrix<Float>.gaussian(rows: 64, columns: features, using: &rng)
+      let noise = Matrix<Float>.gaussian(rows: work.batch, columns: features, using: &rng)
       return code.multiplied(by: map).adding(noise)
     }
-    let a = (0..<work.layersA).map { _ in layer() }
-    let b = (0..<work.layersB).map { _ in layer() }
+    let a = work.featuresA.map(layer), b = work.featuresB.map(layer)
     var cka = try MinibatchCKA(layersA: (0..<work.layersA).map { "a\($0)" },
                                layersB: (0..<work.layersB).map { "b\($0)" })
     // The machine is shared: alternate the bound and the run twice and keep the best of each.

@@ -275,10 +275,10 @@ enum CKACommand: Command {
   static func demo(examples: String, output: String, console: Console) throws -> [String] {
     let mlp = examples + "/activations_mlp.safetensors", cnn = examples + "/activations_cnn.npz"
     let outcome = try compute(mlp, cnn, layersA: nil, layersB: nil, nameA: "mlp", nameB: "cnn",
-                              estimator: "minibatch", kernel: .linear, batchSize: 256,
+                              estimator: "minibatch", kernel: .linear, batchSize: 150,
                               keepLast: false, console: console)
     let m = outcome.matrix
-    var lines = ["Minibatch linear CKA, \(m.layersA.count) × \(m.layersB.count) layers, \(outcome.batches) batches of 256 (\(outcome.examples) of \(outcome.available) examples)"]
+    var lines = ["Minibatch linear CKA, \(m.layersA.count) × \(m.layersB.count) layers, \(outcome.batches) batches of 150 (\(outcome.examples) of \(outcome.available) examples)"]
     for match in m.bestMatches {
       lines.append("  mlp \(match.layerA) is closest to cnn \(match.layerB ?? "-") (CKA \(cell(match.similarity)))")
     }
