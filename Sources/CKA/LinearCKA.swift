@@ -77,7 +77,9 @@ public struct LinearCKA: Sendable {
     let namesB = namesB ?? b.indices.map(String.init)
     guard !a.isEmpty else { throw InputError("\(modelA) has no layers to compare") }
     guard !b.isEmpty else { throw InputError("\(modelB) has no layers to compare") }
-    precondition(namesA.count == a.count && namesB.count == b.count, "LinearCKA: one name per layer")
+    guard namesA.count == a.count, namesB.count == b.count else {
+      throw InputError("\(namesA.count) names for \(a.count) layers of \(modelA) and \(namesB.count) for \(b.count) of \(modelB): give one name per layer")
+    }
     let n = a[0].rows
     let all = a.enumerated().map { ($0.element, namesA[$0.offset], modelA) }
       + b.enumerated().map { ($0.element, namesB[$0.offset], modelB) }

@@ -147,6 +147,9 @@ public struct MinibatchCKA: Sendable {
               let constant = x.columns == 0 || x.elements.withUnsafeBufferPointer { px in
                 GramKernel.isConstant(px.baseAddress!, rows: n, columns: x.columns)
               }
+              if constant, x.columns > 0, let bad = x.row(0).firstIndex(where: { !$0.isFinite }) {
+                throw InputError("layer '\(names[index])' of \(model) has a non-finite activation (\(x[0, bad])) at example \(firstExample), feature \(bad)")
+              }
               if constant {
                 // Exactly zero, as the centred kernel of identical rows is in exact arithmetic.
                 out.update(repeating: 0, count: packed)

@@ -11,22 +11,22 @@ import CompareCore
 /// no CKA: its row or column is NaN and `warnings` says so.
 public struct SimilarityMatrix: Sendable, Equatable {
   /// Name of the model whose layers are the rows.
-  public var modelA: String
+  public let modelA: String
   /// Name of the model whose layers are the columns.
-  public var modelB: String
+  public let modelB: String
   /// Row labels: model A's layers, in order.
-  public var layersA: [String]
+  public let layersA: [String]
   /// Column labels: model B's layers, in order.
-  public var layersB: [String]
+  public let layersB: [String]
   /// HSIC(Aᵢ, Bⱼ), `layersA.count × layersB.count`: a sum over batches for the minibatch
   /// estimator, the single full-batch value otherwise.
-  public var hsic: Matrix<Double>
+  public let hsic: Matrix<Double>
   /// HSIC(Aᵢ, Aᵢ) for each layer of A.
-  public var hsicA: [Double]
+  public let hsicA: [Double]
   /// HSIC(Bⱼ, Bⱼ) for each layer of B.
-  public var hsicB: [Double]
+  public let hsicB: [Double]
   /// CKA, `layersA.count × layersB.count`; NaN in the rows and columns of undefined layers.
-  public private(set) var values: Matrix<Double>
+  public let values: Matrix<Double>
 
   /// A matrix from HSIC values; computes `values`.
   /// - Precondition: the shapes agree with the label counts.
