@@ -149,3 +149,33 @@ struct BadInputTests {
     #expect(throws: InputError.self) { try LinearCKA().similarity(infinite, infinite) }
   }
 }
+
+@Suite("CKA shapes")
+struct ShapeTests {
+  @Test("one-feature, tall and wide layers match the HSIC formulas on their Gram matrices",
+        arguments: [(12, 1), (30, 3), (6, 40)] as [(Int, Int)])
+  func shapes(examples: Int, features: Int) throws {
+    let x = activations(examples: examples, features: features, seed: 21)
+    let y = activations(examples: examples, features: features + 2, seed: 22)
+    let k = x.gram(), l = y.gram()
+    let minibatch = try minibatchCKA([x], [y], batch: examples)
+    let expected = try HSIC.unbiased(k, l) / (try HSIC.unbiased(k, k) * HSIC.unbiased(l, l)).squareRoot()
+    #expect(minibatch[0, 0].isClose(to: expected, tolerance: 1e-10))
+    let debiased = try LinearCKA(debiased: true).similarity(x, y)
+    #expect(debiased.isClose(to: expected, tolerance: 1e-10))
+    let biased = try HSIC.biased(k, l) / (try HSIC.biased(k, k) * HSIC.biased(l, l)).squareRoot()
+    #expect(try LinearCKA().similarity(x, y).isClose(to: biased, tolerance: 1e-10))
+    #expect(try KernelCKA(kernel: .linear).similarities(layersA: [x], layersB: [y])[0, 0]
+      .isClose(to: biased, tolerance: 1e-10))
+  }
+
+  @Test("a layer with no features is constant: NaN and a warning, no crash")
+  func noFeatures() throws {
+    let x = activations(examples: 10, features: 3, seed: 23)
+    let empty = Matrix<Double>(rows: 10, columns: 0, elements: [])
+    let result = try minibatchCKA([x], [empty], batch: 5)
+    #expect(result[0, 0].isNaN)
+    #expect(result.undefinedLayersB == ["0"])
+    #expect(try LinearCKA().similarities(layersA: [x], layersB: [empty])[0, 0].isNaN)
+  }
+}
