@@ -71,6 +71,26 @@ struct CKACommandTests {
     #expect(abs(try tensor.doubles()[0] - 0.24087022684183973) < 1e-10)
   }
 
+  @Test("--heatmap writes a PNG or an SVG naming every layer; another extension is a usage error")
+  func heatmap() throws {
+    let base = NSTemporaryDirectory() + "compare-cka-heatmap-\(getpid())"
+    defer {
+      try? FileManager.default.removeItem(atPath: base + ".png")
+      try? FileManager.default.removeItem(atPath: base + ".svg")
+    }
+    #expect(runCompare(["cka", a, b, "--batch-size", "20", "--heatmap", base + ".png"]).status == 0)
+    let png = try Data(contentsOf: URL(fileURLWithPath: base + ".png"))
+    #expect(Array(png.prefix(8)) == [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A])
+    #expect(runCompare(["cka", a, b, "--batch-size", "20", "--heatmap", base + ".svg"]).status == 0)
+    let svg = try String(contentsOfFile: base + ".svg", encoding: .utf8)
+    for layer in ["layer1", "layer2", "layer10", "block1", "block2", "CKA: model_a vs model_b"] {
+      #expect(svg.contains(layer))
+    }
+    let bad = runCompare(["cka", a, b, "--heatmap", base + ".jpg"])
+    #expect(bad.status == 64)
+    #expect(bad.err.hasPrefix("Error: --heatmap expects a .png or .svg file name, got '\(base).jpg'\n"))
+  }
+
   @Test("a constant layer: NaN (null) row, a warning naming it, exit 0")
   func constantLayer() throws {
     let result = runCompare(["cka", Self.fixtures + "constant", b, "--batch-size", "20", "--json"])

@@ -75,7 +75,7 @@ enum CKACommand: Command {
     if let save, !save.hasSuffix(".npy") {
       throw UsageError("--save expects a .npy file name, got '\(save)'", command: spec.name)
     }
-    if let heatmap, !(heatmap.hasSuffix(".png") || heatmap.hasSuffix(".svg")) {
+    if let heatmap, FigureFormat(path: heatmap) == nil {
       throw UsageError("--heatmap expects a .png or .svg file name, got '\(heatmap)'", command: spec.name)
     }
     let pathA = arguments.argument("a")!, pathB = arguments.argument("b")!
@@ -266,9 +266,19 @@ enum CKACommand: Command {
 
   static func cell(_ value: Double) -> String { value.isNaN ? "nan" : Format.fixed(value, 4) }
 
-  /// Writes the heatmap (rows: A's layers) as PNG or SVG by the file's extension.
-  static func drawHeatmap(_ matrix: SimilarityMatrix, to path: String) throws {
-    throw InputError("--heatmap is not available in this build yet")
+  /// Writes the heatmap (rows: A's layers, top to bottom; columns: B's) as PNG or SVG, by the
+  /// file's extension, through a temporary file renamed at the end.
+  static func drawHeatmap(_ m: SimilarityMatrix, to path: String) throws {
+    let lowest = m.values.elements.filter(\.isFinite).min() ?? 0
+    // Debiased estimates can dip below 0: widen the colour range then, never narrow it.
+    let heatmap = Heatmap(
+      values: m.rows, rowLabels: m.layersA, columnLabels: m.layersB,
+      title: "CKA: \(m.modelA) vs \(m.modelB)", xLabel: "layers of \(m.modelB)",
+      yLabel: "layers of \(m.modelA)", range: min(0, lowest)...1, annotate: true)
+    switch FigureFormat(path: path) {
+    case .svg: try AtomicFile.write(heatmap.svg(), to: path)
+    default: try AtomicFile.write(heatmap.png(), to: path)
+    }
   }
 
   /// This module's part of `compare demo`; returns the lines of its report.
