@@ -1,0 +1,131 @@
+/// Reads the two zip-based tensor formats: numpy `.npz` (one `.npy` per member) and PyTorch's
+/// `torch.save` archives (`archive/data.pkl` plus one `archive/data/<key>` entry per storage).
+enum ZipTensorReader {
+  /// Opens the zip archive in `storage` (the whole mapped file).
+  static func open(path: String, storage: TensorStorage) throws -> TensorFile {
+    let archive = try ZipArchive(file: path, storage: storage)
+    if let pickle = archive.entries.first(where: { $0.name == "data.pkl" || $0.name.hasSuffix("/data.pkl") }) {
+      return try TorchReader.open(path: path, archive: archive, pickle: pickle)
+    }
+    return try openNPZ(path: path, archive: archive)
+  }
+
+  /// An `.npz`: every member ending in `.npy`, keyed by its name without `.npy`, in archive order.
+  static func openNPZ(path: String, archive: ZipArchive) throws -> TensorFile {
+    var tensors: [Tensor] = []
+    for entry in archive.entries where entry.name.hasSuffix(".npy") {
+      let key = String(entry.name.dropLast(4))
+      let member = try archive.contents(of: entry)
+      tensors.append(try NPYReader.tensor(in: member, range: 0..<member.bytes.count, file: path, key: key))
+    }
+    guard !tensors.isEmpty else {
+      let names = archive.entries.map(\.name)
+      throw ReadError(file: path, "is a zip archive with neither .npy members nor a torch data.pkl (members: \(TensorFile.list(names)))")
+    }
+    return TensorFile(path: path, format: .npz, tensors: tensors)
+  }
+}
+
+/// Reads a `torch.save` zip archive with a restricted unpickler: containers, numbers, strings and
+/// tensors only (see `Unpickler`). Tensor storages stay in the mapped file when stored
+/// uncompressed, as PyTorch writes them; views sharing a storage share its bytes.
+///
+/// Keys are paths into the saved object joined by `.`: dictionary keys, and list or tuple
+/// indices (`state_dict.fc1.weight`, `logits`, `0.weight`). A lone tensor is keyed by the
+/// file name without its extension. Non-tensor leaves (numbers, strings, booleans) become the
+/// file's metadata under their key path.
+enum TorchReader {
+  /// Containers nested deeper than this are refused (a cycle or a hostile file).
+  static let maximumDepth = 100
+  /// Visits of the object graph beyond this are refused (a shared-reference blow-up).
+  static let maximumVisits = 1 << 22
+
+  static func open(path: String, archive: ZipArchive, pickle: ZipArchive.Entry) throws -> TensorFile {
+    let prefix = String(pickle.name.dropLast("data.pkl".count))
+    let pickleBytes = try archive.contents(of: pickle)
+    var byteOrder = ByteOrder.little
+    if let entry = archive.entries.first(where: { $0.name == prefix + "byteorder" }) {
+      let text = String(decoding: try archive.contents(of: entry).bytes, as: UTF8.self)
+      switch text {
+      case "little": byteOrder = .little
+      case "big": byteOrder = .big
+      default: throw ReadError(file: path, "has an unknown byteorder '\(text.prefix(20))'")
+      }
+    }
+    var unpickler = Unpickler(file: path, bytes: pickleBytes.bytes)
+    defer { unpickler.release() }
+    let root = try unpickler.load()
+
+    var entriesByName: [String: ZipArchive.Entry] = [:]
+    for entry in archive.entries { entriesByName[entry.name] = entry }
+    var storages: [String: TensorStorage] = [:]
+    var tensors: [Tensor] = []
+    var metadata: [String: String] = [:]
+    var visits = 0
+
+    func tensor(_ reference: TorchTensorReference, key: String) throws -> Tensor {
+      let storageKey = reference.storage.key
+      let storage: TensorStorage
+      if let cached = storages[storageKey] {
+        storage = cached
+      } else {
+        guard let entry = entriesByName[prefix + "data/" + storageKey] else {
+          throw ReadError(file: path, "tensor '\(key)' refers to storage '\(storageKey)', which is not in the archive")
+        }
+        storage = try archive.contents(of: entry)
+        storages[storageKey] = storage
+      }
+      let size = reference.storage.dtype.size
+      let (offset, overflow) = reference.storageOffset.multipliedReportingOverflow(by: size)
+      guard !overflow else { throw ReadError(file: path, "tensor '\(key)' storage offset overflows") }
+      return try Tensor(file: path, key: key, dtype: reference.storage.dtype, shape: reference.shape,
+                        strides: reference.strides, byteOrder: size == 1 ? .little : byteOrder,
+                        byteOffset: offset, storage: storage)
+    }
+
+    func join(_ prefix: String, _ name: String) -> String { prefix.isEmpty ? name : prefix + "." + name }
+
+    func walk(_ value: PickleValue, key: String, depth: Int) throws {
+      visits += 1
+      guard visits <= maximumVisits else {
+        throw ReadError(file: path, "pickle: the object graph has more than \(maximumVisits) references")
+      }
+      guard depth <= maximumDepth else {
+        throw ReadError(file: path, "pickle: containers nested deeper than \(maximumDepth) levels at '\(key)'")
+      }
+      switch value {
+      case .tensor(let reference):
+        let name = key.isEmpty ? TorchReader.stem(path) : key
+        tensors.append(try tensor(reference, key: name))
+      case .dict(let dict):
+        for (k, v) in dict.items {
+          let name: String
+          switch k {
+          case .string(let s): name = s
+          case .int(let n): name = String(n)
+          case .bool(let b): name = b ? "True" : "False"
+          case .float(let x): name = String(x)
+          default: throw ReadError(file: path, "pickle: a dictionary key at '\(key)' is a \(k.typeName)")
+          }
+          try walk(v, key: join(key, name), depth: depth + 1)
+        }
+      case .list(let list), .tuple(let list):
+        for (i, v) in list.items.enumerated() { try walk(v, key: join(key, String(i)), depth: depth + 1) }
+      case .int(let n): metadata[key] = String(n)
+      case .float(let x): metadata[key] = String(x)
+      case .bool(let b): metadata[key] = b ? "True" : "False"
+      case .string(let s): metadata[key] = s
+      case .none, .bytes, .global, .storage, .mark: break
+      }
+    }
+    try walk(root, key: "", depth: 0)
+    return TensorFile(path: path, format: .torch, tensors: tensors, metadata: metadata)
+  }
+
+  /// The file name without folder and extension.
+  static func stem(_ path: String) -> String {
+    let name = path.split(separator: "/").last.map(String.init) ?? path
+    guard let dot = name.lastIndex(of: "."), dot != name.startIndex else { return name }
+    return String(name[..<dot])
+  }
+}
