@@ -385,6 +385,8 @@ struct Unpickler {
          ("torch._utils", "_rebuild_parameter"),
          ("torch._utils", "_rebuild_parameter_with_state"):
       return .global(module: module, name: name)
+    case ("torch.storage", "UntypedStorage"):
+      return .global(module: module, name: name)
     case ("torch", _) where Unpickler.storageTypes[name] != nil || Unpickler.torchDTypes[name] != nil:
       return .global(module: module, name: name)
     default:

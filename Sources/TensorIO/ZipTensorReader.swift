@@ -63,18 +63,18 @@ enum TorchReader {
     var metadata: [String: String] = [:]
     var visits = 0
 
-    func tensor(_ reference: TorchTensorReference, key: String) throws -> Tensor {
-      let storageKey = reference.storage.key
-      let storage: TensorStorage
-      if let cached = storages[storageKey] {
-        storage = cached
-      } else {
-        guard let entry = entriesByName[prefix + "data/" + storageKey] else {
-          throw ReadError(file: path, "tensor '\(key)' refers to storage '\(storageKey)', which is not in the archive")
-        }
-        storage = try archive.contents(of: entry)
-        storages[storageKey] = storage
+    func storage(_ reference: TorchStorageReference, key: String) throws -> TensorStorage {
+      if let cached = storages[reference.key] { return cached }
+      guard let entry = entriesByName[prefix + "data/" + reference.key] else {
+        throw ReadError(file: path, "tensor '\(key)' refers to storage '\(reference.key)', which is not in the archive")
       }
+      let storage = try archive.contents(of: entry)
+      storages[reference.key] = storage
+      return storage
+    }
+
+    func tensor(_ reference: TorchTensorReference, key: String) throws -> Tensor {
+      let storage = try storage(reference.storage, key: key)
       let size = reference.storage.dtype.size
       let (offset, overflow) = reference.storageOffset.multipliedReportingOverflow(by: size)
       guard !overflow else { throw ReadError(file: path, "tensor '\(key)' storage offset overflows") }
@@ -115,7 +115,14 @@ enum TorchReader {
       case .float(let x): metadata[key] = String(x)
       case .bool(let b): metadata[key] = b ? "True" : "False"
       case .string(let s): metadata[key] = s
-      case .none, .bytes, .global, .storage, .mark: break
+      case .storage(let reference):
+        // A bare storage (`torch.save(t.untyped_storage())`): all of it, as a vector.
+        let name = key.isEmpty ? TorchReader.stem(path) : key
+        let bytes = try storage(reference, key: name).bytes.count
+        let whole = TorchTensorReference(storage: reference, storageOffset: 0,
+                                         shape: [bytes / reference.dtype.size], strides: [1])
+        tensors.append(try tensor(whole, key: name))
+      case .none, .bytes, .global, .mark: break
       }
     }
     try walk(root, key: "", depth: 0)

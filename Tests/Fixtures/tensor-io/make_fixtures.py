@@ -195,6 +195,11 @@ seq = [torch.tensor([1, 2], dtype=torch.int32), (torch.tensor([0.5]), torch.tens
 torch.save(seq, path("torch/sequence.pt"))
 record("torch/sequence.pt", "torch", [describe("0", seq[0]), describe("1.0", seq[1][0]), describe("1.1", seq[1][1])])
 
+# A bare untyped storage is its bytes, as uint8.
+raw = torch.tensor([1.0, -2.0], dtype=torch.float32)
+torch.save({"raw": raw.untyped_storage()}, path("torch/untyped.pt"))
+record("torch/untyped.pt", "torch", [describe("raw", raw.numpy().view(np.uint8))])
+
 # ---- small files for the command-line tests
 small = np.array([[1.0, -2.0, 0.5], [np.nan, np.inf, 4.0]], dtype=np.float32)
 np.savez(path("cli/small.npz"), x=small, ids=np.array([3, 1, 2], dtype=np.int64))
