@@ -52,12 +52,21 @@ enum TorchReader {
       default: throw ReadError(file: path, "has an unknown byteorder '\(text.prefix(20))'")
       }
     }
-    var unpickler = Unpickler(file: path, bytes: pickleBytes.bytes)
+    var entriesByName: [String: ZipArchive.Entry] = [:]
+    for entry in archive.entries { entriesByName[entry.name] = entry }
+    return try read(pickle: pickleBytes.bytes, path: path, byteOrder: byteOrder) { key in
+      try entriesByName[prefix + "data/" + key].map { try archive.contents(of: $0) }
+    }
+  }
+
+  /// Rebuilds the object pickled in `pickle` and returns its tensors, their storages found by
+  /// `storageNamed` (the bytes of storage key `k`, or `nil` when there is none).
+  static func read(pickle: UnsafeRawBufferPointer, path: String, byteOrder: ByteOrder,
+                   storageNamed: (String) throws -> TensorStorage?) throws -> TensorFile {
+    var unpickler = Unpickler(file: path, bytes: pickle)
     defer { unpickler.release() }
     let root = try unpickler.load()
 
-    var entriesByName: [String: ZipArchive.Entry] = [:]
-    for entry in archive.entries { entriesByName[entry.name] = entry }
     var storages: [String: TensorStorage] = [:]
     var tensors: [Tensor] = []
     var metadata: [String: String] = [:]
@@ -65,10 +74,9 @@ enum TorchReader {
 
     func storage(_ reference: TorchStorageReference, key: String) throws -> TensorStorage {
       if let cached = storages[reference.key] { return cached }
-      guard let entry = entriesByName[prefix + "data/" + reference.key] else {
+      guard let storage = try storageNamed(reference.key) else {
         throw ReadError(file: path, "tensor '\(key)' refers to storage '\(reference.key)', which is not in the archive")
       }
-      let storage = try archive.contents(of: entry)
       storages[reference.key] = storage
       return storage
     }

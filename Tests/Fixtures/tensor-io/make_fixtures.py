@@ -296,6 +296,12 @@ write("bad/view_past_storage.pt", buffer.getvalue())
 torch.save({"w": torch.ones(2)}, path("bad/legacy.pt"), _use_new_zipfile_serialization=False)
 write("bad/truncated_pickle.pt", torch_zip(pickle.dumps({"w": [1, 2, 3]}, protocol=2)[:-4]))
 
+# Raw pickles of the torch fixtures: the seed corpus of the pickle fuzz target.
+for name in sorted(os.listdir(path("torch"))):
+    with zipfile.ZipFile(path("torch", name)) as z:
+        pkl = next(n for n in z.namelist() if n.endswith("/data.pkl"))
+        write(f"pickle/{name[:-3]}.pkl", z.read(pkl))
+
 with open(path("expected.json"), "w") as f:
     json.dump({"files": files}, f, indent=1)
     f.write("\n")
