@@ -33,12 +33,11 @@ enum ZipTensorReader {
 /// Keys are paths into the saved object joined by `.`: dictionary keys, and list or tuple
 /// indices (`state_dict.fc1.weight`, `logits`, `0.weight`). A lone tensor is keyed by the
 /// file name without its extension. Non-tensor leaves (numbers, strings, booleans) become the
-/// file's metadata under their key path.
+/// file's metadata under their key path. A container referenced twice appears under its first
+/// key only (tensors that merely share a storage, like tied weights, appear under each key).
 enum TorchReader {
   /// Containers nested deeper than this are refused (a cycle or a hostile file).
   static let maximumDepth = 100
-  /// Visits of the object graph beyond this are refused (a shared-reference blow-up).
-  static let maximumVisits = 1 << 22
 
   static func open(path: String, archive: ZipArchive, pickle: ZipArchive.Entry) throws -> TensorFile {
     let prefix = String(pickle.name.dropLast("data.pkl".count))
@@ -70,7 +69,9 @@ enum TorchReader {
     var storages: [String: TensorStorage] = [:]
     var tensors: [Tensor] = []
     var metadata: [String: String] = [:]
-    var visits = 0
+    // Containers already walked: one referenced twice (or containing itself) is listed under its
+    // first key only, so the walk is linear in the pickle's size whatever its sharing.
+    var visited: Set<ObjectIdentifier> = []
 
     func storage(_ reference: TorchStorageReference, key: String) throws -> TensorStorage {
       if let cached = storages[reference.key] { return cached }
@@ -94,18 +95,15 @@ enum TorchReader {
     func join(_ prefix: String, _ name: String) -> String { prefix.isEmpty ? name : prefix + "." + name }
 
     func walk(_ value: PickleValue, key: String, depth: Int) throws {
-      visits += 1
-      guard visits <= maximumVisits else {
-        throw ReadError(file: path, "pickle: the object graph has more than \(maximumVisits) references")
-      }
       guard depth <= maximumDepth else {
-        throw ReadError(file: path, "pickle: containers nested deeper than \(maximumDepth) levels at '\(key)'")
+        throw ReadError(file: path, "pickle: containers nested deeper than \(maximumDepth) levels at '\(key.prefix(40))…'")
       }
       switch value {
       case .tensor(let reference):
         let name = key.isEmpty ? TorchReader.stem(path) : key
         tensors.append(try tensor(reference, key: name))
       case .dict(let dict):
+        guard visited.insert(ObjectIdentifier(dict)).inserted else { return }
         for (k, v) in dict.items {
           let name: String
           switch k {
@@ -118,6 +116,7 @@ enum TorchReader {
           try walk(v, key: join(key, name), depth: depth + 1)
         }
       case .list(let list), .tuple(let list):
+        guard visited.insert(ObjectIdentifier(list)).inserted else { return }
         for (i, v) in list.items.enumerated() { try walk(v, key: join(key, String(i)), depth: depth + 1) }
       case .int(let n): metadata[key] = String(n)
       case .float(let x): metadata[key] = String(x)

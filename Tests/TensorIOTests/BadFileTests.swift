@@ -33,3 +33,55 @@ struct BadFileTests {
     #expect(throws: ReadError(file: path, problem)) { try TensorFile.open(path) }
   }
 }
+
+@Suite("Hostile pickles: bounded depth, cycles and blow-ups end in a ReadError")
+struct HostilePickleTests {
+  func problem(_ pickle: [UInt8]) -> String? {
+    do {
+      _ = try pickle.withUnsafeBytes { bytes in
+        try TorchReader.read(pickle: bytes, path: "p", byteOrder: .little) { _ in nil }
+      }
+      return nil
+    } catch let error as ReadError {
+      return error.problem
+    } catch {
+      return "\(error)"
+    }
+  }
+
+  @Test("a hundred thousand nested tuples is refused by depth and released without recursion")
+  func deepNesting() {
+    let pickle: [UInt8] = [0x80, 2, UInt8(ascii: ")")] + [UInt8](repeating: 0x85, count: 100_000) + [UInt8(ascii: ".")]
+    #expect(problem(pickle) == "pickle: containers nested deeper than 100 levels at '0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.…'")
+  }
+
+  @Test("a list that contains itself is walked once")
+  func cycle() {
+    // ] q0 h0 a . : a list, memoized, appended to itself.
+    let pickle: [UInt8] = [0x80, 2, UInt8(ascii: "]"), UInt8(ascii: "q"), 0, UInt8(ascii: "h"), 0, UInt8(ascii: "a"), UInt8(ascii: ".")]
+    #expect(problem(pickle) == nil)
+  }
+
+  @Test("a DAG of shared references that doubles per level is walked in linear time")
+  func blowUp() {
+    // Each level: a tuple of the previous level twice; 60 levels are 2^60 paths, walked once each.
+    var pickle: [UInt8] = [0x80, 2, UInt8(ascii: "N")]
+    for _ in 0..<60 { pickle += [UInt8(ascii: "2"), 0x86] }
+    pickle.append(UInt8(ascii: "."))
+    let start = ContinuousClock.now
+    #expect(problem(pickle) == nil)
+    #expect(ContinuousClock.now - start < .seconds(2))
+    // Negative control: 101 levels exceed the depth limit.
+    var deep: [UInt8] = [0x80, 2, UInt8(ascii: "N")]
+    for _ in 0..<101 { deep += [UInt8(ascii: "2"), 0x86] }
+    deep.append(UInt8(ascii: "."))
+    #expect(problem(deep)?.hasPrefix("pickle: containers nested deeper than 100 levels") == true)
+  }
+
+  @Test("NEWOBJ, INST and unknown opcodes are refused")
+  func opcodes() {
+    #expect(problem([0x80, 2, 0x81, UInt8(ascii: ".")]) == "pickle: NEWOBJ (creating an object of an arbitrary class) is not allowed")
+    #expect(problem([0x80, 2, 0xFF]) == "pickle: unsupported opcode 0xff at byte 2")
+    #expect(problem([0x80, 2, UInt8(ascii: "R")]) == "pickle: stack underflow at byte 2")
+  }
+}
