@@ -1,3 +1,8 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import CHalf
 import CompareCore
 
@@ -81,6 +86,10 @@ extension Tensor {
   public func converted<Scalar: BLASScalar>(rows: Range<Int>?, as: Scalar.Type) throws -> [Scalar] {
     let total = try elementCount(rows: rows)
     return [Scalar](unsafeUninitializedCapacity: total) { out, initialized in
+      // Fault a large fresh buffer in with memset first: on the development VM a 2 GiB floats()
+      // took 9-20 s with the page faults taken inside the conversion loop, 3.6-4.1 s this way.
+      let bytes = total * MemoryLayout<Scalar>.stride
+      if bytes >= 1 << 26, let base = out.baseAddress { memset(base, 0, bytes) }
       var index = 0
       forEachRun(rows: rows) { pointer, length, byteStride in
         Tensor.decode(pointer, count: length, byteStride: byteStride, dtype: dtype,

@@ -18,6 +18,7 @@ struct BadFileTests {
     ("unsupported_dtype.safetensors", "tensor 'w' has unsupported dtype 'F8_E4M3' (supported: F16, BF16, F32, F64, I8-I64, U8-U64, BOOL)"),
     ("not_json.safetensors", "safetensors header is not valid JSON (expected a string key at byte 9)"),
     ("corrupt_member.npz", "member 'logits.npy' is corrupt (invalid distance too far back)"),
+    ("claimed_size.npz", "member 'x.npy' claims 2147483647 bytes from 72 compressed bytes (corrupt)"),
     ("truncated.npz", "is not a readable zip archive (no end of central directory; the file may be truncated)"),
     ("forbidden_global.pt", "pickle: refusing global 'posix.system' (only tensors, storages, containers, strings and numbers are loaded; nothing is executed)"),
     ("custom_class.pt", "pickle: refusing global '__main__.Custom' (only tensors, storages, containers, strings and numbers are loaded; nothing is executed)"),

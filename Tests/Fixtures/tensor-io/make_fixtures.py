@@ -248,6 +248,15 @@ start = info.header_offset + 30 + name_len + extra_len
 for i in range(start + 5, start + 25):
     deflated[i] ^= 0x5A
 write("bad/corrupt_member.npz", bytes(deflated))
+# A deflated member whose central directory claims 2 GiB: refused before any allocation.
+buffer = io.BytesIO()
+with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as z:
+    with z.open("x.npy", "w") as member:
+        np.lib.format.write_array(member, np.zeros(16, np.float32))
+bomb = bytearray(buffer.getvalue())
+central = bomb.rindex(b"PK\x01\x02")
+bomb[central + 24: central + 28] = struct.pack("<I", 0x7FFFFFFF)
+write("bad/claimed_size.npz", bytes(bomb))
 stored = open(path("npz/stored.npz"), "rb").read()
 write("bad/truncated.npz", stored[: len(stored) // 2])
 
