@@ -195,6 +195,12 @@ seq = [torch.tensor([1, 2], dtype=torch.int32), (torch.tensor([0.5]), torch.tens
 torch.save(seq, path("torch/sequence.pt"))
 record("torch/sequence.pt", "torch", [describe("0", seq[0]), describe("1.0", seq[1][0]), describe("1.1", seq[1][1])])
 
+# Pickle protocol 4 (FRAME, MEMOIZE, STACK_GLOBAL, SHORT_BINUNICODE) instead of torch's default 2.
+torch.save(nested, path("torch/protocol4.pt"), pickle_protocol=4)
+record("torch/protocol4.pt", "torch", [describe("a", nested["a"]), describe("b.c", nested["b"]["c"]),
+                                       describe("b.d.0", nested["b"]["d"][0]), describe("b.d.1", nested["b"]["d"][1])],
+       metadata={"epoch": "3", "name": "run-1"})
+
 # A bare untyped storage is its bytes, as uint8.
 raw = torch.tensor([1.0, -2.0], dtype=torch.float32)
 torch.save({"raw": raw.untyped_storage()}, path("torch/untyped.pt"))
