@@ -134,7 +134,17 @@ def digits(args):
     compare = np.array(json.loads(out)["CKA"], dtype=np.float64)
     exact = reference.cka_minibatch([x.astype(np.float64) for x in a],
                                     [x.astype(np.float64) for x in b], "linear", 256, False)[0]
-    print(json.dumps({"examples": n, "layers": [len(a), len(b)],
+    # The digits-sized synthetic case of `compare bench cka`: the same widths, 1797 examples.
+    rng = np.random.default_rng(6)
+    z = rng.standard_normal((1797, 64)).astype(np.float32)
+    def synthetic(width):
+        return torch.from_numpy(z @ rng.standard_normal((64, width)).astype(np.float32)
+                                + rng.standard_normal((1797, width)).astype(np.float32))
+    start = time.perf_counter()
+    torch_cka([synthetic(x.shape[1]) for x in a], [synthetic(y.shape[1]) for y in b], 1797, 256)
+    synthetic_seconds = time.perf_counter() - start
+    print(json.dumps({"examples": n, "layers": [len(a), len(b)], "threads": torch.get_num_threads(),
+                      "torch_cka_seconds, synthetic 1797 examples, batch 256": round(synthetic_seconds, 3),
                       "torch_cka_seconds (reading included)": round(torch_seconds, 3),
                       "compare_seconds (process, reading included)": round(compare_seconds, 3),
                       "max |torch_cka - float64|": float(np.abs(ours - exact).max()),
