@@ -17,6 +17,7 @@ public struct KernelCKA: Sendable {
   /// Use the unbiased HSIC (at least 4 examples).
   public var debiased: Bool
 
+  /// A full-batch estimator with `kernel`, biased HSIC unless `debiased`.
   public init(kernel: CKAKernel, debiased: Bool = false) {
     self.kernel = kernel
     self.debiased = debiased

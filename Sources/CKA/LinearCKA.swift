@@ -16,6 +16,7 @@ public struct LinearCKA: Sendable {
   /// Use the unbiased HSIC estimator (needs at least 4 examples).
   public var debiased: Bool
 
+  /// Full-batch linear CKA, biased HSIC (Kornblith et al.'s default) unless `debiased`.
   public init(debiased: Bool = false) {
     self.debiased = debiased
   }

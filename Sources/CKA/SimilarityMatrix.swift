@@ -89,6 +89,7 @@ public struct SimilarityMatrix: Sendable, Equatable {
     }
   }
 
+  /// Equal labels and HSIC values (NaN CKA cells do not make two matrices unequal).
   public static func == (a: SimilarityMatrix, b: SimilarityMatrix) -> Bool {
     a.modelA == b.modelA && a.modelB == b.modelB && a.layersA == b.layersA
       && a.layersB == b.layersB && a.hsic == b.hsic && a.hsicA == b.hsicA && a.hsicB == b.hsicB
