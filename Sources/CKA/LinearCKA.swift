@@ -106,7 +106,7 @@ public struct LinearCKA: Sendable {
         hsic[i, j] = estimate(product, ca[i], cb[j], n)
       }
     }
-    return SimilarityMatrix(
+    return try SimilarityMatrix(
       modelA: modelA, modelB: modelB, layersA: namesA, layersB: namesB, hsic: hsic,
       hsicA: ca.map { estimate($0.selfProduct, $0, $0, n) },
       hsicB: cb.map { estimate($0.selfProduct, $0, $0, n) })

@@ -104,7 +104,7 @@ public struct MinibatchCKA: Sendable {
   /// - Throws: `InputError` when no batch was accumulated.
   public func result() throws -> SimilarityMatrix {
     guard batches > 0 else { throw InputError("no batch of examples was accumulated") }
-    return SimilarityMatrix(
+    return try SimilarityMatrix(
       modelA: modelA, modelB: modelB, layersA: layersA, layersB: layersB,
       hsic: Matrix(rows: layersA.count, columns: layersB.count, elements: cross),
       hsicA: selfA, hsicB: selfB)

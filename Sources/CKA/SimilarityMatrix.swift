@@ -28,13 +28,14 @@ public struct SimilarityMatrix: Sendable, Equatable {
   /// CKA, `layersA.count × layersB.count`; NaN in the rows and columns of undefined layers.
   public let values: Matrix<Double>
 
-  /// A matrix from HSIC values; computes `values`.
-  /// - Precondition: the shapes agree with the label counts.
+  /// A matrix from HSIC values (sums over batches, or full-batch values); computes `values`.
+  /// - Throws: `InputError` when the shapes disagree with the label counts.
   public init(modelA: String, modelB: String, layersA: [String], layersB: [String],
-              hsic: Matrix<Double>, hsicA: [Double], hsicB: [Double]) {
-    precondition(hsic.rows == layersA.count && hsic.columns == layersB.count
-                 && hsicA.count == layersA.count && hsicB.count == layersB.count,
-                 "SimilarityMatrix: shapes disagree")
+              hsic: Matrix<Double>, hsicA: [Double], hsicB: [Double]) throws {
+    guard hsic.rows == layersA.count, hsic.columns == layersB.count,
+          hsicA.count == layersA.count, hsicB.count == layersB.count else {
+      throw InputError("HSIC values of shape \(hsic.shapeDescription), \(hsicA.count) and \(hsicB.count) do not fit \(layersA.count) × \(layersB.count) layers")
+    }
     self.modelA = modelA
     self.modelB = modelB
     self.layersA = layersA
