@@ -32,10 +32,10 @@ enum ESDCommand: Command {
       OptionSpec("--plot", value: "dir", help: "Write per-layer ESD figures and an alpha-by-layer overview into this folder."),
     ],
     discussion: """
-      Columns keep the reference tool's names (alpha, alpha_weighted, entropy, rand_distance, \
-      stable_rank, log_spectral_norm, mp_softrank, num_spikes, ...); the README explains each one \
-      and where Compare differs. Layers appear in natural order of their names (layer.2 before \
-      layer.10); 2-D and 4-D weights are analysed, anything else is listed as skipped.
+      Columns keep the reference tool's names (alpha, alpha_weighted, entropy, rand_distance,
+      stable_rank, log_spectral_norm, mp_softrank, num_spikes, ...); the README explains each one and
+      where Compare differs. Layers appear in natural order of their names (layer.2 before layer.10);
+      2-D and 4-D weights are analysed, anything else is listed as skipped with its reason.
       """,
     examples: [
       "compare esd model.safetensors",
