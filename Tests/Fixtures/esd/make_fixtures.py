@@ -336,6 +336,35 @@ def fixtures():
     return out, init
 
 
+def example_goldens():
+    import torch
+    from safetensors.numpy import load_file
+    root = os.path.join(HERE, "..", "..", "..", "Examples", "data")
+    out = {}
+    for name in ["weights_mlp.safetensors", "weights_cnn.pt"]:
+        path = os.path.join(root, name)
+        if name.endswith(".pt"):
+            state = {k: v.numpy() for k, v in torch.load(path).items()}
+        else:
+            state = load_file(path)
+        layers = {}
+        for key, w in state.items():
+            if w.ndim not in (2, 4):
+                continue
+            mats = slices(w)
+            rf = 1 if w.ndim == 2 else w.shape[2] * w.shape[3]
+            if min(mats[0].shape) * rf < 8:
+                continue
+            ev = eigenvalues(mats, 0.5 if w.ndim == 4 else 1.0)
+            rank = int(np.sum(np.sqrt(ev) > np.sqrt(ev.max()) * max(mats[0].shape) * np.finfo(float).eps))
+            p = ev / ev.sum() + EPS
+            layers[key[:-7] if key.endswith(".weight") else key] = dict(
+                alpha=float(powerlaw_fit(ev)["alpha"]),
+                entropy=float(-np.sum(p * np.log(p)) / math.log(rank + EPS)))
+        out[name] = layers
+    return out
+
+
 def main():
     weights, inits = fixtures()
     golden = {"seed": 7, "layers": {}, "distances": {}}
@@ -357,6 +386,8 @@ def main():
     np.save(os.path.join(HERE, "bad_zeros.npy"), np.zeros((20, 10), dtype=np.float32))
     np.save(os.path.join(HERE, "bad_vector.npy"), np.ones(10, dtype=np.float32))
     np.save(os.path.join(HERE, "bad_init_shape.npy"), np.ones((40, 60), dtype=np.float32))
+    # The bundled example models (read with torch / safetensors): alpha and entropy per layer.
+    golden["examples"] = example_goldens()
     # SplitMix64 shuffle of 0..9 with seed 7, to pin the permutation itself.
     perm = list(range(10)); SplitMix64(7).shuffle(perm)
     golden["shuffle_0_to_9_seed_7"] = perm
