@@ -221,8 +221,12 @@ public struct CorrelationKernel: Sendable {
   ///
   /// - Throws: `InputError` when `count` is not in 1...train examples, and as `forEachBlock`.
   /// - Complexity: the GEMM, plus one pass over each kernel row (in parallel).
+  /// - Parameter visiting: Also called with every block, after its top-K is taken (to stream
+  ///   the kernel to a file without computing it twice).
   public func neighbors(count: Int, rows: Range<Int>? = nil,
-                        progress: (_ done: Int, _ total: Int) -> Void = { _, _ in }) throws -> Neighbors {
+                        progress: (_ done: Int, _ total: Int) -> Void = { _, _ in },
+                        visiting: ((Range<Int>, UnsafeBufferPointer<Float>) throws -> Void)? = nil
+  ) throws -> Neighbors {
     guard count >= 1, count <= train.examples else {
       throw InputError("k = \(count) must be between 1 and the \(train.examples) training examples")
     }
@@ -243,6 +247,7 @@ public struct CorrelationKernel: Sendable {
                           values: valueBase.base + (first + r) * count)
             }
           }
+          try visiting?(block, kernel)
         }
       }
     }

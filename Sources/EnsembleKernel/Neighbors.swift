@@ -29,6 +29,31 @@ public struct Neighbors: Sendable, Equatable {
     self.values = values
   }
 
+  /// The top `count` columns of each row of a kernel matrix (`test × train`) whose first row
+  /// is test example `firstRow`, best first, equal values by column index, lowest first.
+  /// - Throws: `InputError` if `count` is not in 1...columns or a value is NaN.
+  public init(kernel: Matrix<Float>, count: Int, firstRow: Int = 0) throws {
+    guard count >= 1, count <= kernel.columns else {
+      throw InputError("k = \(count) must be between 1 and the \(kernel.columns) training examples")
+    }
+    if let bad = kernel.elements.firstIndex(where: { $0.isNaN }) {
+      throw InputError("kernel value [\(bad / kernel.columns), \(bad % kernel.columns)] is NaN")
+    }
+    var indices = [Int](repeating: 0, count: kernel.rows * count)
+    var values = [Float](repeating: 0, count: kernel.rows * count)
+    kernel.elements.withUnsafeBufferPointer { kp in
+      indices.withUnsafeMutableBufferPointer { ip in
+        values.withUnsafeMutableBufferPointer { vp in
+          for r in 0..<kernel.rows {
+            TopK.select(kp.baseAddress! + r * kernel.columns, count: kernel.columns, k: count,
+                        indices: ip.baseAddress! + r * count, values: vp.baseAddress! + r * count)
+          }
+        }
+      }
+    }
+    try self.init(rows: firstRow..<(firstRow + kernel.rows), count: count, indices: indices, values: values)
+  }
+
   /// Training indices of test example `row` (an index into the whole test set), best first.
   public func indices(of row: Int) -> ArraySlice<Int> {
     let r = row - rows.lowerBound
