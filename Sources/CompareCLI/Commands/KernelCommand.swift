@@ -172,7 +172,7 @@ enum KernelCommand: Command {
       let covered = rows ?? 0..<kernel.test.examples
       var result: Neighbors?
       try AtomicFile.write(to: path) { fd in
-        let header = npyHeader(float32Shape: [covered.count, kernel.train.examples])
+        let header = KernelBenchmark.npyHeader(descr: "<f4", shape: [covered.count, kernel.train.examples])
         try header.withUnsafeBytes { try AtomicFile.writeAll(fd, $0, path: path) }
         result = try kernel.neighbors(count: keep, rows: rows, progress: progress) { _, block in
           try AtomicFile.writeAll(fd, UnsafeRawBufferPointer(block), path: path)
@@ -188,16 +188,6 @@ enum KernelCommand: Command {
     let kernelAccuracy = try knn.accuracy(neighbors, trainLabels: trainLabels, testLabels: testLabels,
                                           classes: kernel.classes)
     return Outcome(models: kernel.models, accuracy: accuracy, kernelAccuracy: kernelAccuracy, neighbors: neighbors)
-  }
-
-  /// The header of a float32 `.npy` of `shape` (data follows it, C order).
-  static func npyHeader(float32Shape shape: [Int]) -> [UInt8] {
-    let shapeText = "(" + shape.map(String.init).joined(separator: ", ") + ")"
-    var header = "{'descr': '<f4', 'fortran_order': False, 'shape': \(shapeText), }"
-    let unpadded = 10 + header.utf8.count + 1
-    header += String(repeating: " ", count: (64 - unpadded % 64) % 64) + "\n"
-    let length = header.utf8.count
-    return [0x93, 0x4E, 0x55, 0x4D, 0x50, 0x59, 1, 0, UInt8(length & 0xFF), UInt8(length >> 8)] + Array(header.utf8)
   }
 
   /// Accuracy against ensemble size: three lines (single model, ensemble, kernel).
