@@ -17,7 +17,7 @@ test: deps
 # Installs the system libraries when their headers are missing (Debian/Ubuntu, as root or via sudo).
 deps:
 	@missing=0; for h in $(HEADERS); do [ -f $$h ] || missing=1; done; \
-	ls /usr/include/*/cblas.h /usr/include/cblas.h >/dev/null 2>&1 || missing=1; \
+	ls /usr/include/cblas.h /usr/include/*/cblas.h 2>/dev/null | grep -q . || missing=1; \
 	if [ $$missing = 1 ]; then \
 	  echo "Installing $(APT_PACKAGES) with apt-get (BLAS, LAPACKE and zlib headers are missing)"; \
 	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
