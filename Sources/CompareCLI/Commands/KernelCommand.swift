@@ -115,7 +115,8 @@ enum KernelCommand: Command {
     if let rows {
       console.print("test examples \(rows.lowerBound)..<\(rows.upperBound) of \(test.examples)")
     }
-    for line in lines(main, k: k, weighting: weighting, ties: ties, classIndex: options.classIndex) {
+    for line in lines(main, k: k, weighting: weighting, ties: ties, classIndex: options.classIndex,
+                      logSoftmax: options.logSoftmax) {
       console.print(line)
     }
     if !table.isEmpty {
@@ -126,11 +127,13 @@ enum KernelCommand: Command {
 
   /// The reference's three lines.
   static func lines(_ o: Outcome, k: Int, weighting: KernelKNN.Weighting = .none,
-                    ties: KernelKNN.TieRule = .smallestLabel, classIndex: Int? = nil) -> [String] {
+                    ties: KernelKNN.TieRule = .smallestLabel, classIndex: Int? = nil,
+                    logSoftmax: Bool = true) -> [String] {
     var method = "k-NN w/ k=\(k)"
     if weighting != .none { method += ", \(weighting)" }
     if ties != .smallestLabel { method += ", ties \(ties.rawValue)" }
     if let classIndex { method += ", class \(classIndex)" }
+    if !logSoftmax { method += ", no log-softmax" }
     let rows = [
       ("average single-model accuracy", o.accuracy.singleModel),
       ("ensemble accuracy (\(o.models) models)", o.accuracy.ensemble),
