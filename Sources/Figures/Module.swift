@@ -1,2 +1,0 @@
-// The Figures module. See its issue and README section.
-import CompareCore
