@@ -50,8 +50,11 @@ enum KernelCommand: Command {
     let ties = KernelKNN.TieRule(rawValue: arguments.string("--ties") ?? "smallest-label") ?? .smallestLabel
     let neighborCount = try arguments.int("--neighbors", in: 1...Int.max) ?? k
     let sizes = try parseSizes(arguments)
-    if arguments.string("--figure") != nil, sizes.isEmpty {
-      throw UsageError("--figure needs --sizes", command: spec.name)
+    if let figure = arguments.string("--figure") {
+      guard !sizes.isEmpty else { throw UsageError("--figure needs --sizes", command: spec.name) }
+      guard FigureFormat(path: figure) != nil else {
+        throw UsageError("--figure expects a .png or .svg file, got '\(figure)'", command: spec.name)
+      }
     }
     let (test, train) = try KernelInputs.sources(arguments)
     let testLabels = try KernelInputs.labels(arguments.string("--test-labels")!, for: test)
@@ -84,7 +87,7 @@ enum KernelCommand: Command {
       table.append(try compute(sub, rows: rows, keep: k, knn: knn, testLabels: testLabels,
                                trainLabels: trainLabels, saveKernel: nil, console: console))
     }
-    if let path = arguments.string("--figure") { try writeSizesFigure(table, k: k, to: path) }
+    if let path = arguments.string("--figure") { try KernelFigures.sizes(table, k: k, to: path) }
 
     let covered = main.neighbors.rows
     if arguments.flag("--json") {
@@ -193,21 +196,32 @@ enum KernelCommand: Command {
     return Outcome(models: kernel.models, accuracy: accuracy, kernelAccuracy: kernelAccuracy, neighbors: neighbors)
   }
 
-  /// Accuracy against ensemble size: three lines (single model, ensemble, kernel).
-  static func writeSizesFigure(_ table: [Outcome], k: Int, to path: String) throws {
-    throw InputError("\(path): figures are not available in this build yet")
-  }
-
   /// This module's part of `compare demo`; returns the lines of its report.
   static func demo(examples: String, output: String, console: Console) throws -> [String] {
     let file = examples + "/ensemble.npz"
     let test = try TensorLogits(file + ":logits"), train = try TensorLogits(file + ":logits_train")
     let testLabels = try KernelInputs.labels(file + ":labels", for: test)
     let trainLabels = try KernelInputs.labels(file + ":labels_train", for: train)
-    let kernel = try CorrelationKernel(test: test, train: train)
-    let main = try compute(kernel, rows: nil, keep: 3, knn: KernelKNN(k: 3), testLabels: testLabels,
-                           trainLabels: trainLabels, saveKernel: nil, console: console)
-    return lines(main, k: 3)
+    let knn = KernelKNN(k: 3)
+    var table: [Outcome] = []
+    for models in [2, 4, 8, 16, 32, test.models] where models <= test.models {
+      let kernel = try CorrelationKernel(test: test, train: train, models: models)
+      table.append(try compute(kernel, rows: nil, keep: models == test.models ? 8 : 3, knn: knn,
+                               testLabels: testLabels, trainLabels: trainLabels, saveKernel: nil,
+                               console: console))
+    }
+    let main = table.last!
+    try KernelFigures.sizes(table, k: 3, to: output + "/kernel-sizes.png")
+    // The most similar pairs and the confident failures, beside their nearest training images.
+    let (pairs, failures) = KernelPairsCommand.tables(main.neighbors, testLabels: testLabels,
+                                                      trainLabels: trainLabels, start: 1, top: 4)
+    try KernelPairsCommand.writeGrid(
+      pairs: pairs, failures: failures, neighbors: main.neighbors.prefix(4), featureNeighbors: nil,
+      featurePairs: nil, testImages: file + ":images", trainImages: file + ":images_train",
+      testLabels: testLabels, trainLabels: trainLabels, to: output + "/kernel-pairs.png")
+    return lines(main, k: 3) + [
+      "accuracy vs ensemble size: \(output)/kernel-sizes.png; nearest pairs: \(output)/kernel-pairs.png",
+    ]
   }
 }
 

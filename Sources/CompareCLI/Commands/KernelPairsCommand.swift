@@ -39,6 +39,9 @@ enum KernelPairsCommand: Command {
     let top = try arguments.int("--top", default: 10, in: 1...Int.max)
     let start = try arguments.int("--start", default: 1, in: 1...Int.max)
     let shown = try arguments.int("--neighbors", default: 3, in: 1...Int.max)
+    if let grid = arguments.string("--grid"), FigureFormat(path: grid) == nil {
+      throw UsageError("--grid expects a .png or .svg file, got '\(grid)'", command: spec.name)
+    }
     let (test, train) = try KernelInputs.sources(arguments)
     let testLabels = try KernelInputs.labels(arguments.string("--test-labels")!, for: test)
     let trainLabels = try KernelInputs.labels(arguments.string("--train-labels")!, for: train)
@@ -67,7 +70,7 @@ enum KernelPairsCommand: Command {
       let trainReference = try arguments.string("--train-images") ?? suffixed(reference, option: "--images")
       try writeGrid(pairs: pairs, failures: failures, neighbors: neighbors, featureNeighbors: featureNeighbors,
                     featurePairs: featurePairs, testImages: reference, trainImages: trainReference,
-                    trainLabels: trainLabels, to: arguments.string("--grid") ?? "kernel-pairs.png")
+                    testLabels: testLabels, trainLabels: trainLabels, to: arguments.string("--grid") ?? "kernel-pairs.png")
     }
 
     if arguments.flag("--json") {
@@ -146,10 +149,25 @@ enum KernelPairsCommand: Command {
     return try tensor.matrix(Float.self)
   }
 
+  /// One PNG/SVG: each listed pair's test image beside its nearest training images by kernel,
+  /// then the failures, then (with features) the same test images' nearest by cosine similarity.
   static func writeGrid(pairs: [Pair], failures: [Pair], neighbors: Neighbors, featureNeighbors: Neighbors?,
-                        featurePairs: [Pair]?, testImages: String, trainImages: String, trainLabels: [Int],
-                        to path: String) throws {
-    throw InputError("\(path): image grids are not available in this build yet")
+                        featurePairs: [Pair]?, testImages: String, trainImages: String, testLabels: [Int],
+                        trainLabels: [Int], to path: String) throws {
+    let testSet = try KernelFigures.Images(testImages, count: testLabels.count)
+    let trainSet = try KernelFigures.Images(trainImages, count: trainLabels.count)
+    func row(_ label: String, _ test: Int, _ n: Neighbors) -> (label: String, test: Int, neighbors: [(index: Int, value: Float)]) {
+      (label, test, Array(zip(n.indices(of: test), n.values(of: test))).map { (index: $0.0, value: $0.1) })
+    }
+    var rows = pairs.map { row("pair #\($0.rank)", $0.test, neighbors) }
+    rows += failures.map { row("failure #\($0.rank)", $0.test, neighbors) }
+    if let featureNeighbors, let featurePairs {
+      rows += featurePairs.map { row("cosine #\($0.rank)", $0.test, featureNeighbors) }
+    }
+    try KernelFigures.pairsGrid(rows: rows, testImages: testSet, trainImages: trainSet, testLabels: testLabels,
+                                trainLabels: trainLabels,
+                                title: "Test images (left) and their nearest training images: index (label) kernel value",
+                                to: path)
   }
 
   /// This module's part of `compare demo`; returns the lines of its report.
