@@ -152,4 +152,48 @@ struct KernelCommandTests {
     #expect(overlap.status == 1)
     #expect(overlap.err == "Error: rows 0:7 are in more than one shard\n")
   }
+
+  @Test("--sizes with --figure writes a PNG plot; a figure path without .png/.svg is a usage error")
+  func sizesFigure() throws {
+    let path = temporary("sizes.png")
+    let result = runKernelCLI(["kernel"] + inputs + ["--sizes", "2,4,6", "--figure", path, "--json"])
+    #expect(result.status == 0)
+    let bytes = FileManager.default.contents(atPath: path).map { Array($0.prefix(8)) }
+    #expect(bytes == [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A])
+    let object = try JSONSerialization.jsonObject(with: Data(result.out.utf8)) as! [String: Any]
+    let sizes = object["sizes"] as! [[String: Any]]
+    #expect(sizes.map { $0["models"] as! Int } == [2, 4, 6])
+    let bad = runKernelCLI(["kernel"] + inputs + ["--sizes", "2", "--figure", "plot.jpg"])
+    #expect(bad.status == 64)
+    #expect(bad.err.hasPrefix("Error: --figure expects a .png or .svg file, got 'plot.jpg'\n"))
+    let tooMany = runKernelCLI(["kernel"] + inputs + ["--sizes", "2,7"])
+    #expect(tooMany.status == 1)
+    #expect(tooMany.err == "Error: --sizes 7 exceeds the 6 models available\n")
+  }
+
+  @Test("pairs: ranked by the nearest kernel value, failures have another label, the grid is a PNG")
+  func pairs() throws {
+    let testImages = temporary("images.npy"), trainImages = temporary("images_train.npy"), grid = temporary("grid.png")
+    try NPYWriter.write((0..<(12 * 16)).map { UInt8($0 % 256) }, shape: [12, 4, 4], to: testImages)
+    try NPYWriter.write((0..<(30 * 16)).map { UInt8(($0 * 7) % 256) }, shape: [30, 4, 4], to: trainImages)
+    let result = runKernelCLI(["kernel", "pairs"] + inputs + ["--top", "3", "--json", "--images", testImages,
+                                                              "--train-images", trainImages, "--grid", grid])
+    #expect(result.status == 0)
+    let object = try JSONSerialization.jsonObject(with: Data(result.out.utf8)) as! [String: Any]
+    let pairs = object["pairs"] as! [[String: Any]], failures = object["failures"] as! [[String: Any]]
+    #expect(pairs.count == 3)
+    // The golden kernel's largest row maxima, in order.
+    let values = KernelFixtures.matrix("neighbors_values").map { $0[0] }
+    let order = values.indices.sorted { values[$0] > values[$1] }
+    #expect(pairs.map { $0["test_index"] as! Int } == Array(order.prefix(3)))
+    #expect(pairs.map { $0["rank"] as! Int } == [1, 2, 3])
+    for failure in failures { #expect(failure["test_label"] as! Int != failure["train_label"] as! Int) }
+    let bytes = FileManager.default.contents(atPath: grid).map { Array($0.prefix(4)) }
+    #expect(bytes == [0x89, 0x50, 0x4E, 0x47])
+    let text = runKernelCLI(["kernel", "pairs"] + inputs + ["--top", "2"])
+    #expect(text.out.hasPrefix("Most similar test/train pairs by kernel value (6 models)\nrank  test  label  train  label  kernel\n"))
+    let noKey = runKernelCLI(["kernel", "pairs"] + inputs + ["--images", testImages])
+    #expect(noKey.status == 64)
+    #expect(noKey.err.hasPrefix("Error: --images \(testImages) names no key, so the training tensor cannot be guessed; give --train-images\n"))
+  }
 }
