@@ -39,6 +39,7 @@ public struct EnsembleAccuracy: Sendable, Equatable {
     let n = logits.examples, classes = logits.classes
     var sums = [Double](repeating: 0, count: rows.count * classes)
     var perModel: [Double] = []
+    var totalCorrect = 0
     let group = LogitsTransform.group(logits, bytes: readBytes)
     var start = 0
     while start < models {
@@ -60,6 +61,7 @@ public struct EnsembleAccuracy: Sendable, Equatable {
           }
           if best == labels[rows.lowerBound + r] { correct += 1 }
         }
+        totalCorrect += correct
         perModel.append(rows.isEmpty ? 0 : Double(correct) / Double(rows.count))
       }
       start = end
@@ -76,7 +78,8 @@ public struct EnsembleAccuracy: Sendable, Equatable {
       if best == labels[rows.lowerBound + r] { correct += 1 }
     }
     self.perModel = perModel
-    self.singleModel = perModel.reduce(0, +) / Double(models)
+    // The mean of the per-model accuracies, as one exact ratio of counts.
+    self.singleModel = rows.isEmpty ? 0 : Double(totalCorrect) / Double(models * rows.count)
     self.ensemble = rows.isEmpty ? 0 : Double(correct) / Double(rows.count)
     self.ensemblePredictions = predictions
   }

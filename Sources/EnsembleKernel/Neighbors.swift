@@ -54,6 +54,14 @@ public struct Neighbors: Sendable, Equatable {
     try self.init(rows: firstRow..<(firstRow + kernel.rows), count: count, indices: indices, values: values)
   }
 
+  /// Neighbours whose arrays are known to fit.
+  init(validated rows: Range<Int>, count: Int, indices: [Int], values: [Float]) {
+    self.rows = rows
+    self.count = count
+    self.indices = indices
+    self.values = values
+  }
+
   /// Training indices of test example `row` (an index into the whole test set), best first.
   public func indices(of row: Int) -> ArraySlice<Int> {
     let r = row - rows.lowerBound
@@ -78,7 +86,7 @@ public struct Neighbors: Sendable, Equatable {
       i += indices[(r * count)..<(r * count + k)]
       v += values[(r * count)..<(r * count + k)]
     }
-    return try! Neighbors(rows: rows, count: k, indices: i, values: v)
+    return Neighbors(validated: rows, count: k, indices: i, values: v)
   }
 
   /// Row shards joined into one: the shards of a job array (`--rows START:END`), in any order.

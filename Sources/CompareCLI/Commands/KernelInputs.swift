@@ -109,9 +109,4 @@ enum KernelInputs {
     }
     return start..<min(end, testExamples)
   }
-
-  /// Progress on standard error for a kernel computation.
-  static func meter(_ console: Console, _ label: String) -> ProgressMeter {
-    ProgressMeter(console: console, label: label, total: 1)
-  }
 }
