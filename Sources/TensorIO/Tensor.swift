@@ -42,19 +42,35 @@ public struct Tensor: Sendable {
       throw ReadError(file: file, "tensor '\(key)' shape \(shape) overflows")
     }
     if count == 0 { return }
-    // The lowest and highest element addressed, in elements from the start.
+    // Overlapping views (stride 0, as `expand` makes) may address few bytes but many elements:
+    // bound what a conversion would allocate by the bytes actually stored.
+    let (elementBytes, tooMany) = count.multipliedReportingOverflow(by: dtype.size)
+    guard !tooMany, elementBytes <= 64 * storage.bytes.count + (1 << 20) else {
+      throw ReadError(file: file, "tensor '\(key)' shape \(shape) with strides \(self.strides) repeats its stored bytes too often (a stride-0 view?); save it with .contiguous()")
+    }
+    // The lowest and highest element addressed, in elements from the start. Every step is
+    // checked: shapes and strides come from the file and may be hostile.
+    let overflowed = ReadError(file: file, "tensor '\(key)' shape \(shape) with strides \(self.strides) overflows")
     var low = 0, high = 0
     for (n, s) in zip(shape, self.strides) {
       let (span, overflow) = (n - 1).multipliedReportingOverflow(by: s)
-      guard !overflow else { throw ReadError(file: file, "tensor '\(key)' strides overflow") }
-      if span < 0 { low += span } else { high += span }
+      guard !overflow else { throw overflowed }
+      let (sum, o) = span < 0 ? low.addingReportingOverflow(span) : high.addingReportingOverflow(span)
+      guard !o else { throw overflowed }
+      if span < 0 { low = sum } else { high = sum }
     }
-    let first = byteOffset + low * dtype.size
+    let (lowBytes, o0) = low.multipliedReportingOverflow(by: dtype.size)
     let (endElements, o1) = high.addingReportingOverflow(1)
     let (endBytes, o2) = endElements.multipliedReportingOverflow(by: dtype.size)
-    guard !o1, !o2, first >= 0, byteOffset + endBytes <= storage.bytes.count else {
-      let needed = o1 || o2 ? "an overflowing number of" : "\(byteOffset + endBytes)"
-      throw ReadError(file: file, "tensor '\(key)' is truncated (needs \(needed) bytes, found \(storage.bytes.count))")
+    let (end, o3) = byteOffset.addingReportingOverflow(endBytes)
+    guard !o0, !o1, !o2, !o3 else {
+      throw ReadError(file: file, "tensor '\(key)' is truncated (needs an overflowing number of bytes, found \(storage.bytes.count))")
+    }
+    guard byteOffset + lowBytes >= 0 else {
+      throw ReadError(file: file, "tensor '\(key)' reaches \(-(byteOffset + lowBytes)) bytes before the start of its data (negative strides)")
+    }
+    guard end <= storage.bytes.count else {
+      throw ReadError(file: file, "tensor '\(key)' is truncated (needs \(end) bytes, found \(storage.bytes.count))")
     }
   }
 

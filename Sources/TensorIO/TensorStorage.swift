@@ -13,6 +13,17 @@ public final class TensorStorage: @unchecked Sendable {
     ownsBytes = false
   }
 
+  /// The bytes `range` of `parent` (a zip member, a torch storage), no copy; keeps `parent`
+  /// alive. Tensors over it are bounds-checked against this range, not the whole file.
+  /// - Precondition: `range` lies inside `parent.bytes` (callers validate file offsets first).
+  public init(_ parent: TensorStorage, range: Range<Int>) {
+    precondition(range.lowerBound >= 0 && range.upperBound <= parent.bytes.count, "storage range outside its parent")
+    bytes = range.isEmpty ? UnsafeRawBufferPointer(start: nil, count: 0)
+      : UnsafeRawBufferPointer(rebasing: parent.bytes[range])
+    owner = parent
+    ownsBytes = false
+  }
+
   /// A fresh 64-byte-aligned buffer of `count` bytes, filled by `fill`.
   public init(count: Int, fill: (UnsafeMutableRawBufferPointer) throws -> Void) rethrows {
     let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: max(count, 1), alignment: 64)

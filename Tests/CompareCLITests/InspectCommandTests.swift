@@ -1,0 +1,113 @@
+@testable import CompareCLI
+import Testing
+
+/// `Tests/Fixtures/tensor-io/`, found from this file's path.
+private let fixtures: String = {
+  var parts = "\(#filePath)".split(separator: "/", omittingEmptySubsequences: false)
+  parts.removeLast(2)
+  return parts.joined(separator: "/") + "/Fixtures/tensor-io/"
+}()
+
+@Suite("compare inspect")
+struct InspectCommandTests {
+  @Test("lists key, dtype, shape and bytes in file order")
+  func table() {
+    let path = fixtures + "cli/small.npz"
+    let result = runCompare(["inspect", path])
+    #expect(result.status == 0)
+    #expect(result.err.isEmpty)
+    #expect(result.out == """
+      \(path): npz, 2 tensors, 48 B
+      key  dtype    shape   bytes
+      x    float32  (2, 3)     24
+      ids  int64    (3,)       24
+
+      """)
+  }
+
+  @Test("--stats and --head add float64 statistics of the finite values, NaN/∞ counts and row-major elements")
+  func statsAndHead() {
+    let path = fixtures + "cli/small.npz"
+    let result = runCompare(["inspect", path, "--stats", "--head", "4"])
+    #expect(result.status == 0)
+    #expect(result.out == """
+      \(path): npz, 2 tensors, 48 B
+      key  dtype    shape   bytes  min  max   mean       std  nan  inf
+      x    float32  (2, 3)     24   -2    4  0.875   2.13234    1    1
+      ids  int64    (3,)       24    1    3      2  0.816497    0    0
+
+      first 4 elements (row-major):
+      x: [1, -2, 0.5, nan]
+      ids: [3, 1, 2]
+
+      """)
+  }
+
+  @Test("--json has the documented keys; a key selects one tensor")
+  func json() {
+    let path = fixtures + "cli/small.npz"
+    let result = runCompare(["inspect", path + ":x", "--stats", "--head", "5", "--json"])
+    #expect(result.status == 0)
+    // numpy: x[isfinite(x)] = [1, -2, 0.5, 4]: mean 0.875, std (ddof=0) 2.1323402636539974.
+    #expect(result.out == """
+      {
+        "file": "\(path)",
+        "format": "npz",
+        "tensors": [
+          {
+            "key": "x",
+            "dtype": "float32",
+            "shape": [2, 3],
+            "bytes": 24,
+            "min": -2.0,
+            "max": 4.0,
+            "mean": 0.875,
+            "std": 2.1323402636539974,
+            "nan": 1,
+            "inf": 1,
+            "head": [1.0, -2.0, 0.5, null, null]
+          }
+        ]
+      }
+
+      """)
+  }
+
+  @Test("--head reads a Fortran-ordered file in row-major order, as numpy does")
+  func fortranHead() {
+    let path = fixtures + "cli/fortran.npy"
+    let result = runCompare(["inspect", path, "--head", "6", "--json"])
+    #expect(result.out.contains(#""head": [0.0, 1.0, 2.0, 3.0, 4.0, 5.0]"#))
+  }
+
+  @Test("a missing key names the available ones; a bad file is a data error (exit 1)")
+  func errors() {
+    let path = fixtures + "cli/small.npz"
+    let missing = runCompare(["inspect", path + ":y"])
+    #expect(missing.status == 1)
+    #expect(missing.out.isEmpty)
+    #expect(missing.err == "Error: \(path): has no tensor 'y' (available: x, ids)\n")
+    let bad = fixtures + "bad/forbidden_global.pt"
+    let refused = runCompare(["inspect", bad])
+    #expect(refused.status == 1)
+    #expect(refused.err == "Error: \(bad): pickle: refusing global 'posix.system' (only tensors, storages, containers, strings and numbers are loaded; nothing is executed)\n")
+    let absent = runCompare(["inspect", "/nonexistent/file.npz"])
+    #expect(absent.status == 1)
+    #expect(absent.err == "Error: /nonexistent/file.npz: no such file\n")
+  }
+
+  @Test("usage mistakes exit 64 with the usage line")
+  func usage() {
+    let none = runCompare(["inspect"])
+    #expect(none.status == 64)
+    #expect(none.err == """
+      Error: missing expected argument '<ref>'
+      Usage: compare inspect [--stats] [--head <n>] [--json] <ref>
+        See 'compare inspect --help' for more information.
+
+      """)
+    let negative = runCompare(["inspect", fixtures + "cli/small.npz", "--head", "-1"])
+    #expect(negative.status == 64)
+    #expect(negative.err.hasPrefix("Error: --head expects a non-negative integer, got '-1'\n"))
+  }
+}

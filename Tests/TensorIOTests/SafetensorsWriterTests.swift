@@ -1,0 +1,68 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Testing
+@testable import TensorIO
+
+@Suite("SafetensorsWriter")
+struct SafetensorsWriterTests {
+  static let folder = "/tmp/compare-tensorio-tests-\(getpid())"
+
+  @Test("what it writes reads back: keys in order, dtypes, shapes, values and metadata")
+  func roundTrip() throws {
+    mkdir(Self.folder, 0o755)
+    let path = Self.folder + "/out.safetensors"
+    let entries = [
+      SafetensorsWriter.Entry(key: "kernel", shape: [2, 3], values: [Float](arrayLiteral: 1, -2, 3.5, 0, .infinity, 6)),
+      SafetensorsWriter.Entry(key: "ids", shape: [3], values: [Int64](arrayLiteral: 7, -1, 1 << 40)),
+      SafetensorsWriter.Entry(key: "scalar", shape: [], values: [Double](arrayLiteral: 0.125)),
+      SafetensorsWriter.Entry(key: "mask", dtype: .bool, shape: [2], bytes: [1, 0]),
+    ]
+    try SafetensorsWriter.write(entries, metadata: ["tool": "compare", "k": "5"], to: path)
+    let file = try TensorFile.open(path)
+    #expect(file.format == .safetensors)
+    #expect(file.keys == ["kernel", "ids", "scalar", "mask"])
+    #expect(file.metadata == ["tool": "compare", "k": "5"])
+    #expect(try file.tensor("kernel").floats() == [1, -2, 3.5, 0, .infinity, 6])
+    #expect(try file.tensor("ids").integers() == [7, -1, 1 << 40])
+    #expect(try file.tensor("scalar").shape == [])
+    #expect(try file.tensor("scalar").doubles() == [0.125])
+    #expect(try file.tensor("mask").integers() == [1, 0])
+    // The header is padded so that the data starts at a multiple of 8.
+    let header = SafetensorsWriter.header(entries)
+    #expect(header.count % 8 == 0)
+  }
+
+  @Test("a folder that does not exist is a ReadError and leaves no file")
+  func unwritable() {
+    let path = "/nonexistent-compare-folder/out.safetensors"
+    #expect(throws: ReadError(file: path, "cannot be written: no such file")) {
+      try SafetensorsWriter.write([SafetensorsWriter.Entry(key: "x", shape: [1], values: [Float(1)])], to: path)
+    }
+  }
+}
+
+@Suite("JSONValue.parse")
+struct JSONParsingTests {
+  @Test("parses objects in key order, numbers exactly, escapes and surrogate pairs")
+  func parses() throws {
+    let value = try JSONValue.parse(#"{"b": [1, -2.5e-3, true, null], "a": "x\"\u00e9\ud83d\ude00", "n": 0.1}"#)
+    #expect(value == .object([
+      ("b", .array([.int(1), .double(-2.5e-3), .bool(true), .null])),
+      ("a", .string("x\"é😀")),
+      ("n", .double(0.1)),
+    ]))
+  }
+
+  @Test("rejects malformed text with the offset, and nesting past the limit",
+        arguments: [("{\"a\" 1}", 5), ("[1, 2", 5), ("[1] x", 4), ("\"abc", 4), ("-", 1), ("[01x]", 3)])
+  func rejects(text: String, offset: Int) {
+    #expect(throws: JSONValue.ParseError.self) { try JSONValue.parse(text) }
+    do { _ = try JSONValue.parse(text) } catch let error as JSONValue.ParseError {
+      #expect(error.offset == offset, "\(error)")
+    } catch {}
+    let deep = String(repeating: "[", count: 100) + String(repeating: "]", count: 100)
+    #expect(throws: JSONValue.ParseError.self) { try JSONValue.parse(deep) }
+    #expect(throws: Never.self) { try JSONValue.parse(deep, maximumDepth: 101) }
+  }
+}
