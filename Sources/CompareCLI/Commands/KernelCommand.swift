@@ -219,9 +219,7 @@ enum KernelCommand: Command {
       pairs: pairs, failures: failures, neighbors: main.neighbors.prefix(4), featureNeighbors: nil,
       featurePairs: nil, testImages: file + ":images", trainImages: file + ":images_train",
       testLabels: testLabels, trainLabels: trainLabels, to: output + "/kernel-pairs.png")
-    return lines(main, k: 3) + [
-      "accuracy vs ensemble size: \(output)/kernel-sizes.png; nearest pairs: \(output)/kernel-pairs.png",
-    ]
+    return lines(main, k: 3)
   }
 }
 
