@@ -196,4 +196,74 @@ struct KernelCommandTests {
     #expect(noKey.status == 64)
     #expect(noKey.err.hasPrefix("Error: --images \(testImages) names no key, so the training tensor cannot be guessed; give --train-images\n"))
   }
+
+  /// `Examples/data` of this repository.
+  var examples: String {
+    var parts = "\(#filePath)".split(separator: "/", omittingEmptySubsequences: false)
+    parts.removeLast(3)
+    return parts.joined(separator: "/") + "/Examples/data"
+  }
+
+  @Test("on the bundled data (.npz and .pt) it prints the reference accuracies of Examples/data/README.md")
+  func bundledData() throws {
+    for file in ["ensemble.npz", "ensemble.pt"] {
+      let e = examples + "/" + file
+      let result = runKernelCLI(["kernel", "--test", e + ":logits", "--train", e + ":logits_train",
+                                 "--test-labels", e + ":labels", "--train-labels", e + ":labels_train"])
+      #expect(result.status == 0)
+      #expect(result.out == """
+        average single-model accuracy   : 97.21
+        ensemble accuracy (64 models)   : 97.56
+        kernel accuracy (k-NN w/ k=3)   : 98.22
+
+        """)
+    }
+  }
+
+  @Test("repeated --test/--train shard files give the same result as one file")
+  func shardFiles() throws {
+    let test = try TensorReference(f + "test_logits.npy").tensor().floats()
+    let train = try TensorReference(f + "train_logits.npy").tensor().floats()
+    let paths = ["t0.npy", "t1.npy", "r0.npy", "r1.npy"].map(temporary)
+    try NPYWriter.write(Array(test[..<(2 * 12 * 4)]), shape: [2, 12, 4], to: paths[0])
+    try NPYWriter.write(Array(test[(2 * 12 * 4)...]), shape: [4, 12, 4], to: paths[1])
+    try NPYWriter.write(Array(train[..<(5 * 30 * 4)]), shape: [5, 30, 4], to: paths[2])
+    try NPYWriter.write(Array(train[(5 * 30 * 4)...]), shape: [1, 30, 4], to: paths[3])
+    let labels = ["--test-labels", f + "test_labels.npy", "--train-labels", f + "train_labels.npy", "--json"]
+    let single = runKernelCLI(["kernel"] + inputs + ["--json"])
+    let sharded = runKernelCLI(["kernel", "--test", paths[0], "--test", paths[1], "--train", paths[2],
+                                "--train", paths[3]] + labels)
+    #expect(sharded.status == 0)
+    #expect(sharded.out == single.out)
+    let four = runKernelCLI(["kernel", "--test", paths[0], "--test", paths[1], "--train", paths[2],
+                             "--train", paths[3], "--models", "4"] + labels)
+    #expect(four.out != single.out)
+    #expect(four.out.contains("\"models\": 4,"))
+    let mismatch = runKernelCLI(["kernel", "--test", paths[0], "--test", paths[1], "--train", paths[2]] + labels)
+    #expect(mismatch.status == 1)
+    #expect(mismatch.err == "Error: \(paths[0]) (+1 shards) has 6 models but \(paths[2]) has 5; use --models to take the first N of both\n")
+  }
+
+  @Test("demo: the three lines on the bundled data, and the two figures")
+  func demo() throws {
+    let output = temporary("demo")
+    try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
+    let lines = try KernelCommand.demo(examples: examples, output: output, console: .capturing())
+    #expect(lines == ["average single-model accuracy   : 97.21", "ensemble accuracy (64 models)   : 97.56",
+                      "kernel accuracy (k-NN w/ k=3)   : 98.22"])
+    for name in ["kernel-sizes.png", "kernel-pairs.png"] {
+      #expect(FileManager.default.fileExists(atPath: output + "/" + name))
+    }
+  }
+
+  @Test("help shows every option with its default")
+  func help() {
+    let help = runKernelCLI(["help", "kernel"])
+    #expect(help.status == 0)
+    #expect(help.out.hasPrefix("OVERVIEW: Ensemble correlation kernel: k-NN over many models' logits.\n\nUSAGE: compare kernel --test <ref> ... "))
+    #expect(help.out.contains("  -k <k>                  Neighbours that vote. (default: 3)\n"))
+    #expect(help.out.contains("  --ties <rule>           Vote ties: the smallest label (torch.mode, as the reference) or the\n"))
+    #expect(help.out.contains("SUBCOMMANDS:\n  pairs "))
+    #expect(help.out == runKernelCLI(["kernel", "-h"]).out)
+  }
 }
