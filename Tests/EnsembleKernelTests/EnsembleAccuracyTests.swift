@@ -42,4 +42,25 @@ struct EnsembleAccuracyTests {
       try EnsembleAccuracy(logits: test, labels: labels)
     }
   }
+
+  @Test("rounding to the storage precision: float16 and bfloat16 round to nearest, ties to even")
+  func precisionRounding() {
+    #expect(LogitsPrecision.float16.rounded(1.0001) == 1.0)
+    #expect(LogitsPrecision.float16.rounded(1.0006) == 1.0009765625)
+    #expect(LogitsPrecision.bfloat16.rounded(1.00390625) == 1.0)          // halfway: to even
+    #expect(LogitsPrecision.bfloat16.rounded(1.01171875) == 1.015625)     // halfway: to even
+    #expect(LogitsPrecision.bfloat16.rounded(1.005) == 1.0078125)
+    #expect(LogitsPrecision.float32.rounded(0.1) == Double(Float(0.1)))
+    #expect(LogitsPrecision.float64.rounded(0.1) == 0.1)
+  }
+
+  @Test("accuracies of a row range count only those rows")
+  func rows() throws {
+    let test = try KernelFixtures.test, labels = try KernelFixtures.labels("test_labels.npy")
+    let whole = try EnsembleAccuracy(logits: test, labels: labels)
+    let part = try EnsembleAccuracy(logits: test, labels: labels, rows: 4..<10)
+    #expect(part.ensemblePredictions == Array(whole.ensemblePredictions[4..<10]))
+    let correct = (4..<10).filter { whole.ensemblePredictions[$0] == labels[$0] }.count
+    #expect(part.ensemble == Double(correct) / 6)
+  }
 }

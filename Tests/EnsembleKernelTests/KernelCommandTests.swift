@@ -266,4 +266,15 @@ struct KernelCommandTests {
     #expect(help.out.contains("SUBCOMMANDS:\n  pairs "))
     #expect(help.out == runKernelCLI(["kernel", "-h"]).out)
   }
+
+  @Test("--class and --no-log-softmax change the kernel and are reported; a class out of range is a usage error")
+  func variants() throws {
+    let perClass = runKernelCLI(["kernel"] + inputs + ["--class", "2", "--json"])
+    #expect(perClass.out.contains("\"class\": 2"))
+    let raw = runKernelCLI(["kernel"] + inputs + ["--no-log-softmax"])
+    #expect(raw.out.contains("kernel accuracy (k-NN w/ k=3, no log-softmax) : "))
+    let bad = runKernelCLI(["kernel"] + inputs + ["--class", "4"])
+    #expect(bad.status == 64)
+    #expect(bad.err.hasPrefix("Error: --class 4 is out of range: the logits have 4 classes (0...3)\n"))
+  }
 }

@@ -25,9 +25,11 @@ enum KernelBenchmark {
     let trainLabels = syntheticLabels(nTrain, classes: classes, seed: 2)
 
     let inner = models * classes
-    let rate = BLASBaseline.gemmRate(Float.self, m: quick ? 512 : 1024, n: quick ? 4096 : 8192, k: inner)
+    // The SGEMM rate is measured before and after the run and the faster kept: on a shared
+    // machine this makes the bound the stricter one.
+    let (m, n) = quick ? (512, 4096) : (1024, 8192)
+    let rateBefore = BLASBaseline.gemmRate(Float.self, m: m, n: n, k: inner)
     let flops = 2 * Double(nTest) * Double(nTrain) * Double(inner)
-    let bound = flops / (rate * 1e9)
 
     let start = ContinuousClock.now
     let test = try TensorLogits(folder + "/test.npy"), train = try TensorLogits(folder + "/train.npy")
@@ -42,6 +44,8 @@ enum KernelBenchmark {
     let kernelAccuracy = try KernelKNN(k: 3).accuracy(neighbors, trainLabels: trainLabels,
                                                       testLabels: testLabels, classes: classes)
     let seconds = secondsSince(start)
+    let rate = max(rateBefore, BLASBaseline.gemmRate(Float.self, m: m, n: n, k: inner))
+    let bound = flops / (rate * 1e9)
     let peak = peakMemoryBytes()
     let fullKernel = Double(nTest) * Double(nTrain) * 4
     if !json {
@@ -51,7 +55,7 @@ enum KernelBenchmark {
         ["  read + normalise (pass 1)", Format.fixed(normalised ?? 0, 2) + " s"],
         ["  GEMM + top-k", Format.fixed(kernelDone - (normalised ?? 0), 2) + " s"],
         ["  accuracies", Format.fixed(seconds - kernelDone, 2) + " s"],
-        ["SGEMM rate (measured now, k=\(inner))", Format.fixed(rate, 1) + " GFLOP/s"],
+        ["SGEMM rate (best of before/after, k=\(inner))", Format.fixed(rate, 1) + " GFLOP/s"],
         ["SGEMM lower bound (\(Format.general(flops, 3)) flop)", Format.fixed(bound, 2) + " s"],
         ["ratio to bound", Format.fixed(seconds / bound, 2) + "x"],
         ["peak memory (VmHWM)", Format.fixed(Double(peak) / 1048576, 0) + " MiB"],
