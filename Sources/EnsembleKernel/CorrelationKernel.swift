@@ -61,7 +61,8 @@ public struct CorrelationKernel: Sendable {
   ///
   /// - Throws: `InputError` when the class counts differ, the model counts differ (and
   ///   `models` is not given), `models` exceeds either count or is below 2 (the std over one
-  ///   model is undefined), the training set is empty, or `classIndex` is out of range.
+  ///   model is undefined), either set is empty, there is one class and `logSoftmax` is on
+  ///   (its log-softmax is constant), or `classIndex` is out of range.
   public init(test: any LogitsSource, train: any LogitsSource, models: Int? = nil,
               options: Options = Options()) throws {
     guard test.classes == train.classes else {
@@ -85,6 +86,10 @@ public struct CorrelationKernel: Sendable {
       throw InputError("\(test.name): the model axis has length \(count); the std over models needs at least 2 models")
     }
     guard train.examples > 0 else { throw InputError("\(train.name) has no examples") }
+    guard test.examples > 0 else { throw InputError("\(test.name) has no examples") }
+    guard test.classes > 1 || !options.logSoftmax else {
+      throw InputError("\(test.name) has 1 class: its log-softmax is 0 in every model, so the kernel would be 0; standardise the raw logits instead (--no-log-softmax)")
+    }
     if let c = options.classIndex, !(0..<test.classes).contains(c) {
       throw InputError("class \(c) is out of range for \(test.classes) classes")
     }

@@ -163,6 +163,13 @@ struct CorrelationKernelTests {
     #expect(throws: InputError("inf.npy: logit [2, 7, 1] is inf; logits must be finite")) {
       try CorrelationKernel(test: inf, train: train, options: .init(memoryLimit: 1024)).neighbors(count: 3)
     }
+    let oneClass = try syntheticLogits(models: 3, examples: 4, classes: 1, seed: 8, name: "single")
+    #expect(throws: InputError("single has 1 class: its log-softmax is 0 in every model, so the kernel would be 0; standardise the raw logits instead (--no-log-softmax)")) {
+      try CorrelationKernel(test: oneClass, train: oneClass)
+    }
+    _ = try CorrelationKernel(test: oneClass, train: oneClass, options: .init(logSoftmax: false)).matrix()
+    let empty = try LogitsArray(name: "empty", models: 6, examples: 0, classes: 4, values: [])
+    #expect(throws: InputError("empty has no examples")) { try CorrelationKernel(test: empty, train: train) }
     #expect(throws: InputError("k = 31 must be between 1 and the 30 training examples")) {
       try CorrelationKernel(test: test, train: train).neighbors(count: 31)
     }
