@@ -43,18 +43,19 @@ enum LogitsTransform {
   @inline(__always)
   static func transform(_ x: UnsafePointer<Float>, classes: Int, logSoftmax: Bool,
                         into out: UnsafeMutablePointer<Double>) -> Int? {
-    var maximum = -Double.infinity
+    var maximum = -Float.infinity
     for c in 0..<classes {
       let v = x[c]
       guard v.isFinite else { return c }
-      let d = Double(v)
-      out[c] = d
-      if d > maximum { maximum = d }
+      out[c] = Double(v)
+      if v > maximum { maximum = v }
     }
     guard logSoftmax else { return nil }
-    var sum = 0.0
-    for c in 0..<classes { sum += exp(out[c] - maximum) }
-    let shift = maximum + log(sum)
+    // Σ exp(x − max) with libm's expf, as the reference's float32 log_softmax: the terms lie
+    // in (0, 1] and are summed in Double.
+    var total = 0.0
+    for c in 0..<classes { total += Double(expf(x[c] - maximum)) }
+    let shift = Double(maximum) + log(total)
     for c in 0..<classes { out[c] -= shift }
     return nil
   }
