@@ -19,8 +19,8 @@ import CompareCore
 /// `Options.memoryLimit`, models are streamed in chunks and their GEMMs accumulated
 /// (beta = 1) into a slab of test rows, rereading the training logits once per slab.
 ///
-/// Where Compare differs from the reference on purpose: statistics are accumulated in Double
-/// (the reference: float32); a class whose values are identical in every model (std 0) has
+/// Where Compare differs from the reference on purpose: the log-softmax sums and the mean and
+/// std over models are accumulated in Double (the reference: float32); a class whose values are identical in every model (std 0) has
 /// Z = 0 instead of NaN; the reference divides by 10, Compare by the number of classes.
 public struct CorrelationKernel: Sendable {
   /// How the kernel is computed.
