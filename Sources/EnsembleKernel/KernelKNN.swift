@@ -38,6 +38,7 @@ public struct KernelKNN: Sendable {
       }
     }
 
+    /// The command-line spelling: `none`, `power:P`, `softmax:T`.
     public var description: String {
       switch self {
       case .none: "none"
@@ -61,9 +62,13 @@ public struct KernelKNN: Sendable {
 
   /// Neighbours that vote.
   public var k: Int
+  /// How votes are weighted by kernel value.
   public var weighting: Weighting
+  /// How a tie between the top-voted labels is broken.
   public var ties: TieRule
 
+  /// A k-NN classifier; the defaults are the reference's: k = 3, one vote each, smallest label
+  /// on a tie.
   public init(k: Int = 3, weighting: Weighting = .none, ties: TieRule = .smallestLabel) {
     self.k = k
     self.weighting = weighting
