@@ -26,7 +26,8 @@ enum CoreBenchmark {
       }
     }
     if !json {
-      console.print("BLAS/LAPACK lower bounds (\(BLASThreads.count) BLAS threads)")
+      let threads = BLASThreads.count
+      console.print("BLAS/LAPACK lower bounds (\(threads) BLAS thread\(threads == 1 ? "" : "s"))")
       console.print(Format.table(header: ["routine", "shape", "speed"], rows: rows, rightAligned: [2]))
     }
     return .object([("threads", .int(BLASThreads.count)), ("results", .array(entries))])

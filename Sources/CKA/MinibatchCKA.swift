@@ -1,0 +1,210 @@
+import CompareCore
+
+/// Minibatch CKA between two models' layers, accumulated one batch at a time (Nguyen, Raghu
+/// & Kornblith, ICLR 2021):
+///
+///     HSIC₁(K, L) = [tr(K̃L̃) + (1ᵀK̃1)(1ᵀL̃1)/((n−1)(n−2)) − 2/(n−2)·1ᵀK̃L̃1] / (n(n−3))
+///     CKA(Aₚ, B_q) = Σᵢ HSIC₁(Kᵢ, Lᵢ) / √(Σᵢ HSIC₁(Kᵢ, Kᵢ) · Σᵢ HSIC₁(Lᵢ, Lᵢ))
+///
+/// with Kᵢ, Lᵢ the n×n Gram matrices of batch i and K̃ = K with a zero diagonal. Each batch
+/// costs, per layer, one Gram matrix of its centred activations (`syrk` in the input's
+/// precision) turned into its U-centred form Ũ in `Double`, so that HSIC₁(K, L) =
+/// ⟨Ũ_K, Ũ_L⟩/(n(n−3)) (Székely & Rizzo 2014); then all layer pairs' HSIC terms come from one
+/// `syrk` over the stacked Ũ's. Sums accumulate in `Double`.
+///
+/// Differs on purpose from torch_cka 0.21, which evaluates the formula in float32 on raw
+/// Gram matrices: centring each batch's columns first (HSIC is invariant to translating the
+/// features) avoids its cancellation (negative self-HSIC, NaN once activations carry an
+/// offset), and each Gram matrix is formed once per batch, not once per layer pair.
+///
+/// ```swift
+/// var cka = try MinibatchCKA(layersA: ["fc1", "fc2"], layersB: ["conv1", "conv2", "fc"])
+/// for batch in batches { try cka.accumulate(batchA: batch.a, batchB: batch.b) }
+/// let matrix = try cka.result()   // 2 × 3
+/// ```
+///
+/// - Complexity: per batch of n examples, O(n²·Σp) for the Gram matrices of layers with p
+///   features, plus O(n²·(a+b)²) for the pairs; memory: one batch of every layer plus
+///   (a+b)·n² doubles.
+public struct MinibatchCKA: Sendable {
+  /// Model A's layer names (the result's rows).
+  public let layersA: [String]
+  /// Model B's layer names (the result's columns).
+  public let layersB: [String]
+  /// Model names, for messages and the result.
+  public let modelA: String, modelB: String
+  /// The kernel.
+  public let kernel: CKAKernel
+  /// `true`: unbiased HSIC₁ per batch (U-centring); `false`: the biased HSIC of Gretton et al.
+  /// (double centring), used for the full-batch biased estimator.
+  let unbiased: Bool
+  /// Batches accumulated so far.
+  public private(set) var batches = 0
+  /// Examples accumulated so far.
+  public private(set) var examples = 0
+
+  var cross: [Double]
+  var selfA: [Double]
+  var selfB: [Double]
+  /// The stacked centred kernel matrices of the current batch, (a+b) × n², kept between batches
+  /// so that its pages are touched once.
+  var stacked: [Double] = []
+
+  /// An empty accumulator for these layers.
+  ///
+  /// - Parameters:
+  ///   - layersA: Names of model A's layers, in the order batches will give them.
+  ///   - layersB: Names of model B's layers.
+  ///   - modelA, modelB: Model names for messages and the result (default `A`, `B`).
+  ///   - kernel: `.linear` (default) or `.rbf(threshold:)`, σ set per batch.
+  /// - Throws: `InputError` when either list is empty.
+  public init(layersA: [String], layersB: [String], modelA: String = "A", modelB: String = "B",
+              kernel: CKAKernel = .linear) throws {
+    try self.init(layersA: layersA, layersB: layersB, modelA: modelA, modelB: modelB,
+                  kernel: kernel, unbiased: true)
+  }
+
+  init(layersA: [String], layersB: [String], modelA: String, modelB: String,
+       kernel: CKAKernel, unbiased: Bool) throws {
+    guard !layersA.isEmpty else { throw InputError("\(modelA) has no layers to compare") }
+    guard !layersB.isEmpty else { throw InputError("\(modelB) has no layers to compare") }
+    self.layersA = layersA
+    self.layersB = layersB
+    self.modelA = modelA
+    self.modelB = modelB
+    self.kernel = kernel
+    self.unbiased = unbiased
+    cross = [Double](repeating: 0, count: layersA.count * layersB.count)
+    selfA = [Double](repeating: 0, count: layersA.count)
+    selfB = [Double](repeating: 0, count: layersB.count)
+  }
+
+  /// The fewest examples a batch may have: 4 for the unbiased HSIC (it divides by n−3),
+  /// 2 for the biased one.
+  public var minimumBatchSize: Int { unbiased ? 4 : 2 }
+
+  /// Adds one batch: the same n examples through every layer of both models.
+  ///
+  /// - Parameters:
+  ///   - batchA: One `n × features` matrix per layer of A, in `layersA` order.
+  ///   - batchB: One `n × features` matrix per layer of B, the same examples in the same order.
+  /// - Throws: `InputError` for a wrong number of layers, differing example counts, fewer than
+  ///   `minimumBatchSize` examples, or a NaN/∞ activation (named by layer, example and
+  ///   feature); the sums are unchanged then.
+  public mutating func accumulate(batchA: [Matrix<Float>], batchB: [Matrix<Float>]) throws {
+    try add(batchA, batchB)
+  }
+
+  /// Adds one batch of `Double` activations; Gram matrices are then formed in `Double`.
+  public mutating func accumulate(batchA: [Matrix<Double>], batchB: [Matrix<Double>]) throws {
+    try add(batchA, batchB)
+  }
+
+  /// The similarity matrix of the batches so far.
+  /// - Throws: `InputError` when no batch was accumulated.
+  public func result() throws -> SimilarityMatrix {
+    guard batches > 0 else { throw InputError("no batch of examples was accumulated") }
+    return try SimilarityMatrix(
+      modelA: modelA, modelB: modelB, layersA: layersA, layersB: layersB,
+      hsic: Matrix(rows: layersA.count, columns: layersB.count, elements: cross),
+      hsicA: selfA, hsicB: selfB)
+  }
+
+  mutating func add<S: BLASScalar>(_ batchA: [Matrix<S>], _ batchB: [Matrix<S>]) throws {
+    guard batchA.count == layersA.count else {
+      throw InputError("the batch has \(batchA.count) layers of \(modelA), expected \(layersA.count)")
+    }
+    guard batchB.count == layersB.count else {
+      throw InputError("the batch has \(batchB.count) layers of \(modelB), expected \(layersB.count)")
+    }
+    let layers = batchA.map { ($0, modelA) } + batchB.map { ($0, modelB) }
+    let names = layersA + layersB
+    let n = batchA[0].rows
+    for (index, (x, model)) in layers.enumerated() where x.rows != n {
+      throw InputError("layer '\(names[index])' of \(model) has \(x.rows) examples in this batch, layer '\(layersA[0])' of \(modelA) has \(n)")
+    }
+    guard n >= minimumBatchSize else {
+      throw InputError("a batch of \(n) examples is too small: the \(unbiased ? "unbiased" : "biased") HSIC needs at least \(minimumBatchSize)")
+    }
+    let packed = GramKernel.packedCount(n)
+    let size = try blasDimension(packed, "examples² of a batch")
+    let count = layers.count
+    if stacked.count != count * packed { stacked = [Double](repeating: 0, count: count * packed) }
+    let widest = layers.map { $0.0.columns }.max() ?? 0
+    var centred = [S](repeating: 0, count: n * widest)
+    var gram = [S](repeating: 0, count: n * n)
+    let unbiased = self.unbiased, kernel = self.kernel
+    // The full n×n kernel matrix, for the paths that need both triangles (rbf, biased).
+    let fastPath = unbiased && kernel == .linear
+    var full = [Double](repeating: 0, count: fastPath ? 0 : n * n)
+    let firstExample = examples
+    try stacked.withUnsafeMutableBufferPointer { stack in
+      try centred.withUnsafeMutableBufferPointer { pc in
+        try gram.withUnsafeMutableBufferPointer { pg in
+          try full.withUnsafeMutableBufferPointer { pf in
+            for (index, (x, model)) in layers.enumerated() {
+              let out = stack.baseAddress! + index * packed
+              let constant = x.columns == 0 || x.elements.withUnsafeBufferPointer { px in
+                GramKernel.isConstant(px.baseAddress!, rows: n, columns: x.columns)
+              }
+              if constant, x.columns > 0, let bad = x.row(0).firstIndex(where: { !$0.isFinite }) {
+                throw InputError("layer '\(names[index])' of \(model) has a non-finite activation (\(x[0, bad])) at example \(firstExample), feature \(bad)")
+              }
+              if constant {
+                // Exactly zero, as the centred kernel of identical rows is in exact arithmetic.
+                out.update(repeating: 0, count: packed)
+                continue
+              }
+              x.elements.withUnsafeBufferPointer { px in
+                GramKernel.centreColumns(px.baseAddress!, rows: n, columns: x.columns, into: pc.baseAddress!)
+              }
+              GramKernel.upperGram(pc.baseAddress!, rows: n, columns: x.columns, into: pg.baseAddress!)
+              guard GramKernel.diagonalIsFinite(pg.baseAddress!, size: n) else {
+                throw MinibatchCKA.nonFinite(x, layer: names[index], model: model, firstExample: firstExample)
+              }
+              if fastPath {
+                GramKernel.packUCentred(pg.baseAddress!, size: n, into: out)
+                continue
+              }
+              let k = pf.baseAddress!
+              GramKernel.widen(pg.baseAddress!, size: n, into: k)
+              if case .rbf(let threshold) = kernel {
+                GramKernel.rbfInPlace(k, size: n, threshold: threshold)
+              }
+              if unbiased { GramKernel.uCentre(k, size: n) } else { GramKernel.centre(k, size: n) }
+              GramKernel.pack(k, size: n, into: out)
+            }
+          }
+        }
+      }
+    }
+    // All pairs at once: G = Ũ·Ũᵀ over the stacked packed triangles, one syrk; each full
+    // Frobenius product is twice the packed one.
+    var products = [Double](repeating: 0, count: count * count)
+    stacked.withUnsafeBufferPointer { stack in
+      products.withUnsafeMutableBufferPointer { pp in
+        Double.syrk(transpose: false, n: Int32(count), k: size, alpha: 2, a: stack.baseAddress!,
+                    lda: size, beta: 0, c: pp.baseAddress!, ldc: Int32(count))
+      }
+    }
+    let scale = unbiased ? 1 / (Double(n) * Double(n - 3)) : 1 / (Double(n - 1) * Double(n - 1))
+    let a = layersA.count, b = layersB.count
+    for i in 0..<a {
+      selfA[i] += products[i * count + i] * scale
+      for j in 0..<b { cross[i * b + j] += products[i * count + a + j] * scale }
+    }
+    for j in 0..<b { selfB[j] += products[(a + j) * count + a + j] * scale }
+    batches += 1
+    examples += n
+  }
+
+  /// The error for a layer whose Gram diagonal is not finite: the first NaN/∞ activation, or
+  /// an overflow of the squares when every activation is finite.
+  static func nonFinite<S: BLASScalar>(_ x: Matrix<S>, layer: String, model: String,
+                                       firstExample: Int) -> InputError {
+    if let (row, column) = x.firstNonFinite() {
+      return InputError("layer '\(layer)' of \(model) has a non-finite activation (\(x[row, column])) at example \(firstExample + row), feature \(column)")
+    }
+    return InputError("layer '\(layer)' of \(model) has activations too large for \(S.self) products (the squared norms overflow) near example \(firstExample)")
+  }
+}

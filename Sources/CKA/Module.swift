@@ -1,2 +1,0 @@
-// The CKA module. See its issue and README section.
-import CompareCore

@@ -1,0 +1,160 @@
+@testable import CompareCLI
+import Compare
+import Foundation
+import Testing
+
+/// `compare cka` on the committed fixtures of Tests/Fixtures/cka.
+@Suite("compare cka")
+struct CKACommandTests {
+  static let fixtures: String = {
+    var parts = "\(#filePath)".split(separator: "/", omittingEmptySubsequences: false)
+    parts.removeLast(2)
+    return parts.joined(separator: "/") + "/Fixtures/cka/"
+  }()
+  let a = fixtures + "model_a", b = fixtures + "model_b"
+  static let usage = "Usage: compare cka [--estimator <estimator>] [--kernel <kernel>] [--batch-size <n>] [--keep-last] [--layers-a <names>] [--layers-b <names>] [--name-a <name>] [--name-b <name>] [--save <file>] [--heatmap <file>] [--json] <a> <b>\n  See 'compare cka --help' for more information.\n"
+
+  @Test("prints the table, the batching and each layer's best match; notes the dropped examples")
+  func table() {
+    let result = runCompare(["cka", a, b, "--batch-size", "16"])
+    #expect(result.status == 0)
+    #expect(result.out == """
+      CKA of model_a (rows, 3 layers) against model_b (columns, 2 layers)
+      estimator minibatch, kernel linear, batch size 16: 2 batches, 32 of 40 examples
+
+      layer    block1  block2
+      layer1   0.2272  0.1371
+      layer2   0.2057  0.1569
+      layer10  0.1363  0.0977
+
+      Best match in model_b for each layer of model_a:
+        layer1   → block1 (0.2272)
+        layer2   → block1 (0.2057)
+        layer10  → block1 (0.1363)
+
+      """)
+    #expect(result.err == "note: the last 8 examples (a partial batch) were dropped; --keep-last keeps them\n")
+  }
+
+  @Test("--json has torch_cka's export keys and the float64 golden values")
+  func json() throws {
+    let result = runCompare(["cka", a, b, "--batch-size", "16", "--keep-last", "--json",
+                             "--name-a", "mlp", "--layers-b", "block2,block1"])
+    #expect(result.status == 0)
+    let object = try JSONSerialization.jsonObject(with: Data(result.out.utf8)) as! [String: Any]
+    #expect(Array(object.keys).sorted() == ["CKA", "batch_size", "batches", "estimator", "examples", "kernel",
+                                            "model1_layers", "model1_name", "model2_layers", "model2_name", "warnings"])
+    #expect(object["model1_name"] as? String == "mlp")
+    #expect(object["model2_name"] as? String == "model_b")
+    #expect(object["model1_layers"] as? [String] == ["layer1", "layer2", "layer10"])
+    #expect(object["model2_layers"] as? [String] == ["block2", "block1"])
+    #expect(object["estimator"] as? String == "minibatch")
+    #expect(object["kernel"] as? String == "linear")
+    #expect(object["batch_size"] as? Int == 16)
+    #expect(object["examples"] as? Int == 40)
+    let cka = object["CKA"] as! [[Double]]
+    // make_fixtures.py, "minibatch linear, batch 16, last kept", columns swapped.
+    #expect(abs(cka[0][1] - 0.19968973883803723) < 1e-10)
+    #expect(abs(cka[2][0] - 0.12239863812602834) < 1e-10)
+    #expect(result.err.isEmpty)
+  }
+
+  @Test("--save writes the matrix as float64 .npy, rows = model A's layers")
+  func save() throws {
+    let path = NSTemporaryDirectory() + "compare-cka-test-\(getpid()).npy"
+    defer { try? FileManager.default.removeItem(atPath: path) }
+    let result = runCompare(["cka", a, b, "--estimator", "debiased", "--save", path, "--json"])
+    #expect(result.status == 0)
+    let tensor = try TensorReference(path).tensor()
+    #expect(tensor.shape == [3, 2])
+    #expect(tensor.dtype == .float64)
+    #expect(abs(try tensor.doubles()[0] - 0.24087022684183973) < 1e-10)
+  }
+
+  @Test("--heatmap writes a PNG or an SVG naming every layer; another extension is a usage error")
+  func heatmap() throws {
+    let base = NSTemporaryDirectory() + "compare-cka-heatmap-\(getpid())"
+    defer {
+      try? FileManager.default.removeItem(atPath: base + ".png")
+      try? FileManager.default.removeItem(atPath: base + ".svg")
+    }
+    #expect(runCompare(["cka", a, b, "--batch-size", "20", "--heatmap", base + ".png"]).status == 0)
+    let png = try Data(contentsOf: URL(fileURLWithPath: base + ".png"))
+    #expect(Array(png.prefix(8)) == [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A])
+    #expect(runCompare(["cka", a, b, "--batch-size", "20", "--heatmap", base + ".svg"]).status == 0)
+    let svg = try String(contentsOfFile: base + ".svg", encoding: .utf8)
+    for layer in ["layer1", "layer2", "layer10", "block1", "block2", "CKA: model_a vs model_b"] {
+      #expect(svg.contains(layer))
+    }
+    let bad = runCompare(["cka", a, b, "--heatmap", base + ".jpg"])
+    #expect(bad.status == 64)
+    #expect(bad.err.hasPrefix("Error: --heatmap expects a .png or .svg file name, got '\(base).jpg'\n"))
+  }
+
+  @Test("a constant layer: NaN (null) row, a warning naming it, exit 0")
+  func constantLayer() throws {
+    let result = runCompare(["cka", Self.fixtures + "constant", b, "--batch-size", "20", "--json"])
+    #expect(result.status == 0)
+    #expect(result.err == "warning: layer 'flat' of constant is constant (HSIC with itself is 0): its CKA is undefined, the row is NaN\n")
+    #expect(result.out.contains("\"CKA\": [\n    [null, null],\n    [0."))
+  }
+
+  @Test("different example counts are a data error naming both models")
+  func differentCounts() {
+    let result = runCompare(["cka", a, Self.fixtures + "short"])
+    #expect(result.status == 1)
+    #expect(result.err == "Error: model_a has 40 examples and short has 30: CKA needs the same examples in the same order\n")
+  }
+
+  @Test("a NaN activation is a data error naming layer, model, example and feature")
+  func nan() {
+    let result = runCompare(["cka", Self.fixtures + "nan", b, "--batch-size", "10"])
+    #expect(result.status == 1)
+    #expect(result.err == "Error: layer 'x' of nan has a non-finite activation (nan) at example 17, feature 1\n")
+  }
+
+  @Test("an empty set and a missing layer are data errors naming the file")
+  func emptyAndMissing() {
+    let empty = runCompare(["cka", Self.fixtures + "empty", b])
+    #expect(empty.status == 1)
+    #expect(empty.err == "Error: \(Self.fixtures)empty: layer 'layer' has no examples (shape (0, 3))\n")
+    let missing = runCompare(["cka", a, b, "--layers-a", "layer1,layer3"])
+    #expect(missing.status == 1)
+    #expect(missing.err == "Error: \(a): has no layer 'layer3' (available: layer1, layer2, layer10)\n")
+    let nothing = runCompare(["cka", Self.fixtures + "does-not-exist", b])
+    #expect(nothing.status == 1)
+    #expect(nothing.err.hasPrefix("Error: \(Self.fixtures)does-not-exist: "))
+  }
+
+  @Test("a batch smaller than 4, a bad kernel or output name are usage errors (64)")
+  func usageErrors() {
+    let small = runCompare(["cka", a, b, "--batch-size", "3"])
+    #expect(small.status == 64)
+    #expect(small.err == "Error: --batch-size expects an integer ≥ 4, got '3'\n" + Self.usage)
+    let kernel = runCompare(["cka", a, b, "--kernel", "rbf:-1"])
+    #expect(kernel.status == 64)
+    #expect(kernel.err == "Error: --kernel expects linear, rbf or rbf:THRESHOLD with THRESHOLD > 0, got 'rbf:-1'\n" + Self.usage)
+    let estimator = runCompare(["cka", a, b, "--estimator", "exact"])
+    #expect(estimator.status == 64)
+    #expect(estimator.err.hasPrefix("Error: 'exact' is not a valid value for '--estimator' (values: minibatch, full, debiased)\n"))
+    let save = runCompare(["cka", a, b, "--save", "out.csv"])
+    #expect(save.status == 64)
+    #expect(save.err.hasPrefix("Error: --save expects a .npy file name, got 'out.csv'\n"))
+  }
+
+  @Test("fewer examples than one batch is a data error unless --keep-last keeps them")
+  func fewerThanOneBatch() {
+    let result = runCompare(["cka", a, b])
+    #expect(result.status == 1)
+    #expect(result.err == "Error: 40 examples are fewer than one batch of 256: lower --batch-size, add --keep-last, or use --estimator debiased\n")
+    #expect(runCompare(["cka", a, b, "--keep-last"]).status == 0)
+  }
+
+  @Test("help shows every option with its default")
+  func help() {
+    let result = runCompare(["cka", "--help"])
+    #expect(result.status == 0)
+    #expect(result.out.hasPrefix("OVERVIEW: Layer-by-layer CKA between two models' activations.\n\nUSAGE: compare cka [--estimator <estimator>]"))
+    #expect(result.out.contains("  --batch-size <n>        Examples per minibatch, at least 4. (default: 256)\n"))
+  }
+}
