@@ -39,7 +39,7 @@ let package = Package(
 
     .testTarget(name: "CompareCoreTests", dependencies: ["CompareCore"]),
     .testTarget(name: "TensorIOTests", dependencies: ["TensorIO"]),
-    .testTarget(name: "EnsembleKernelTests", dependencies: ["EnsembleKernel", "TensorIO"]),
+    .testTarget(name: "EnsembleKernelTests", dependencies: ["EnsembleKernel", "TensorIO", "CompareCLI"]),
     .testTarget(name: "CKATests", dependencies: ["CKA", "TensorIO"]),
     .testTarget(name: "SpectralMetricsTests", dependencies: ["SpectralMetrics", "TensorIO"]),
     .testTarget(name: "FiguresTests", dependencies: ["Figures"]),

@@ -1,8 +1,135 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import Compare
 
-/// `compare bench kernel`: placeholder until its issue lands.
+/// `compare bench kernel`: the whole `compare kernel` computation (float16 logits read from
+/// memory-mapped `.npy` files, normalisation, the blocked GEMM, top-k, accuracies) on synthetic
+/// data of CIFAR-10's size with 100 models, against the SGEMM lower bound
+/// 2·test·train·models·classes flops at the SGEMM rate measured in the same run.
 enum KernelBenchmark {
   static func run(console: Console, json: Bool, quick: Bool) throws -> JSONValue {
-    throw InputError("the 'kernel' benchmark is not available in this build yet")
+    let (models, nTest, nTrain, classes) = quick ? (10, 1_000, 5_000, 10) : (100, 10_000, 50_000, 10)
+    let folder = temporaryFolder()
+    defer {
+      unlink(folder + "/test.npy")
+      unlink(folder + "/train.npy")
+      rmdir(folder)
+    }
+    if !json { console.print("Writing synthetic float16 logits [\(models), \(nTest) + \(nTrain), \(classes)] to \(folder)") }
+    try writeLogits(folder + "/test.npy", models: models, examples: nTest, classes: classes, seed: 1)
+    try writeLogits(folder + "/train.npy", models: models, examples: nTrain, classes: classes, seed: 2)
+    let testLabels = syntheticLabels(nTest, classes: classes, seed: 1)
+    let trainLabels = syntheticLabels(nTrain, classes: classes, seed: 2)
+
+    let inner = models * classes
+    // The SGEMM rate is measured before and after the run and the faster kept: on a shared
+    // machine this makes the bound the stricter one.
+    let (m, n) = quick ? (512, 4096) : (1024, 8192)
+    let rateBefore = BLASBaseline.gemmRate(Float.self, m: m, n: n, k: inner)
+    let flops = 2 * Double(nTest) * Double(nTrain) * Double(inner)
+
+    let start = ContinuousClock.now
+    let test = try TensorLogits(folder + "/test.npy"), train = try TensorLogits(folder + "/train.npy")
+    let kernel = try CorrelationKernel(test: test, train: train)
+    // Progress reaches 2·models when both sets are read and normalised, before the first GEMM.
+    var normalised: Double?
+    let neighbors = try kernel.neighbors(count: 3) { done, _ in
+      if done == 2 * models, normalised == nil { normalised = secondsSince(start) }
+    }
+    let kernelDone = secondsSince(start)
+    let accuracy = try EnsembleAccuracy(logits: test, labels: testLabels)
+    let kernelAccuracy = try KernelKNN(k: 3).accuracy(neighbors, trainLabels: trainLabels,
+                                                      testLabels: testLabels, classes: classes)
+    let seconds = secondsSince(start)
+    let rate = max(rateBefore, BLASBaseline.gemmRate(Float.self, m: m, n: n, k: inner))
+    let bound = flops / (rate * 1e9)
+    let peak = peakMemoryBytes()
+    let fullKernel = Double(nTest) * Double(nTrain) * 4
+    if !json {
+      console.print("compare kernel, \(models) models, \(nTest) test × \(nTrain) train × \(classes) classes, float16, \(BLASThreads.count) BLAS threads")
+      console.print(Format.table(header: ["quantity", "value"], rows: [
+        ["time", Format.fixed(seconds, 2) + " s"],
+        ["  read + normalise (pass 1)", Format.fixed(normalised ?? 0, 2) + " s"],
+        ["  GEMM + top-k", Format.fixed(kernelDone - (normalised ?? 0), 2) + " s"],
+        ["  accuracies", Format.fixed(seconds - kernelDone, 2) + " s"],
+        ["SGEMM rate (best of before/after, k=\(inner))", Format.fixed(rate, 1) + " GFLOP/s"],
+        ["SGEMM lower bound (\(Format.general(flops, 3)) flop)", Format.fixed(bound, 2) + " s"],
+        ["ratio to bound", Format.fixed(seconds / bound, 2) + "x"],
+        ["peak memory (VmHWM)", Format.fixed(Double(peak) / 1048576, 0) + " MiB"],
+        ["full kernel would be", Format.fixed(fullKernel / 1048576, 0) + " MiB"],
+        ["accuracies (single, ensemble, kernel)",
+         "\(Format.percent(accuracy.singleModel)), \(Format.percent(accuracy.ensemble)), \(Format.percent(kernelAccuracy))"],
+      ], rightAligned: [1]))
+    }
+    return .object([
+      ("models", .int(models)), ("test_examples", .int(nTest)), ("train_examples", .int(nTrain)),
+      ("classes", .int(classes)), ("threads", .int(BLASThreads.count)), ("seconds", .double(seconds)),
+      ("normalise_seconds", .double(normalised ?? 0)), ("gemm_topk_seconds", .double(kernelDone - (normalised ?? 0))),
+      ("sgemm_gflops", .double(rate)), ("bound_seconds", .double(bound)), ("ratio", .double(seconds / bound)),
+      ("peak_memory_bytes", .int(peak)), ("full_kernel_bytes", .int(Int(fullKernel))),
+    ])
+  }
+
+  static func temporaryFolder() -> String {
+    let base = getenv("TMPDIR").map { String(cString: $0) } ?? "/tmp"
+    var template = Array("\(base)/compare-kernel-bench.XXXXXX".utf8CString)
+    _ = template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }
+    return String(cString: template)
+  }
+
+  /// Logits with a per-example pattern shared by the models plus per-model noise, written
+  /// one model at a time as float16 `.npy`.
+  static func writeLogits(_ path: String, models: Int, examples: Int, classes: Int, seed: UInt64) throws {
+    var rng = SplitMix64(seed: seed)
+    let size = examples * classes
+    var pattern = [Float](repeating: 0, count: size)
+    for i in 0..<size { pattern[i] = Float(rng.nextGaussian()) * 3 }
+    try AtomicFile.write(to: path) { fd in
+      let header = npyHeader(descr: "<f2", shape: [models, examples, classes])
+      try header.withUnsafeBytes { try AtomicFile.writeAll(fd, $0, path: path) }
+      var slice = [UInt16](repeating: 0, count: size)
+      for _ in 0..<models {
+        for i in 0..<size {
+          // Uniform noise from the raw bits: fast, and as good as Gaussian for timing.
+          let u = Float(rng.next() >> 40) * (1 / Float(1 << 24)) - 0.5
+          slice[i] = Float16(pattern[i] + 2 * u).bitPattern
+        }
+        try slice.withUnsafeBytes { try AtomicFile.writeAll(fd, $0, path: path) }
+      }
+    }
+  }
+
+  static func syntheticLabels(_ n: Int, classes: Int, seed: UInt64) -> [Int] {
+    var rng = SplitMix64(seed: seed)
+    // The labels the logit pattern of `writeLogits` favours are not needed for timing.
+    return (0..<n).map { _ in rng.nextIndex(below: classes) }
+  }
+
+  /// A `.npy` header (format 1.0) for C-ordered data of `descr` and `shape`.
+  static func npyHeader(descr: String, shape: [Int]) -> [UInt8] {
+    let shapeText = shape.count == 1 ? "(\(shape[0]),)" : "(" + shape.map(String.init).joined(separator: ", ") + ")"
+    var header = "{'descr': '\(descr)', 'fortran_order': False, 'shape': \(shapeText), }"
+    let unpadded = 10 + header.utf8.count + 1
+    header += String(repeating: " ", count: (64 - unpadded % 64) % 64) + "\n"
+    let length = header.utf8.count
+    return [0x93, 0x4E, 0x55, 0x4D, 0x50, 0x59, 1, 0, UInt8(length & 0xFF), UInt8(length >> 8)] + Array(header.utf8)
+  }
+
+  /// The process's peak resident memory (VmHWM of /proc/self/status), in bytes; 0 when unknown.
+  static func peakMemoryBytes() -> Int {
+    guard let file = fopen("/proc/self/status", "r") else { return 0 }
+    defer { fclose(file) }
+    var line = [CChar](repeating: 0, count: 256)
+    while fgets(&line, 256, file) != nil {
+      let text = String(cString: line)
+      if text.hasPrefix("VmHWM:") {
+        let digits = text.filter(\.isNumber)
+        return (Int(digits) ?? 0) * 1024
+      }
+    }
+    return 0
   }
 }

@@ -1,0 +1,146 @@
+import CompareCore
+
+/// The precision logits were stored in. The ensemble prediction rounds the mean logits to it
+/// before the argmax, as the reference code's `logits.mean(0)` does on a float16 tensor.
+public enum LogitsPrecision: String, Sendable {
+  case float16, bfloat16, float32, float64
+
+  /// `value` rounded to this precision (to nearest, ties to even).
+  @inlinable
+  public func rounded(_ value: Double) -> Double {
+    switch self {
+    case .float64: return value
+    case .float32: return Double(Float(value))
+    case .float16:
+      #if arch(x86_64) || arch(arm64)
+      return Double(Float(Float16(Float(value))))
+      #else
+      return Double(Float(value))
+      #endif
+    case .bfloat16:
+      let f = Float(value)
+      guard f.isFinite else { return Double(f) }
+      let bits = f.bitPattern
+      let rounding = UInt32(0x7FFF) + ((bits >> 16) & 1)
+      return Double(Float(bitPattern: (bits &+ rounding) & 0xFFFF_0000))
+    }
+  }
+}
+
+/// Where the logits of an ensemble come from: a `models × examples × classes` array, read a
+/// range of models at a time so that thousands of models never need to be in memory at once.
+///
+/// Compare's command line adapts tensor files to it; `LogitsArray` holds logits in memory and
+/// `ConcatenatedLogits` joins shards along the model axis.
+public protocol LogitsSource: Sendable {
+  /// What the logits are called in messages, e.g. `runs.npz:logits`.
+  var name: String { get }
+  /// Number of models (the first axis).
+  var models: Int { get }
+  /// Number of examples (the second axis).
+  var examples: Int { get }
+  /// Number of classes (the third axis).
+  var classes: Int { get }
+  /// The precision the logits are stored in.
+  var precision: LogitsPrecision { get }
+  /// The logits of models `models`, row-major `models.count × examples × classes`.
+  /// - Throws: Whatever reading them throws (a read error naming the file).
+  func logits(models: Range<Int>) throws -> [Float]
+}
+
+extension LogitsSource {
+  public var precision: LogitsPrecision { .float32 }
+
+  /// `models × examples × classes`, for messages.
+  public var shapeDescription: String { "[\(models), \(examples), \(classes)]" }
+}
+
+/// Logits held in memory, `models × examples × classes`, row-major.
+public struct LogitsArray: LogitsSource {
+  public let name: String
+  public let models: Int
+  public let examples: Int
+  public let classes: Int
+  public let precision: LogitsPrecision
+  /// Row-major `models × examples × classes` values.
+  public let values: [Float]
+
+  /// Logits from row-major values.
+  /// - Throws: `InputError` if `values.count` is not `models · examples · classes`.
+  public init(name: String = "logits", models: Int, examples: Int, classes: Int, values: [Float],
+              precision: LogitsPrecision = .float32) throws {
+    guard models >= 0, examples >= 0, classes >= 0, values.count == models * examples * classes else {
+      throw InputError("\(name): \(values.count) values do not fill shape [\(models), \(examples), \(classes)]")
+    }
+    self.name = name
+    self.models = models
+    self.examples = examples
+    self.classes = classes
+    self.values = values
+    self.precision = precision
+  }
+
+  public func logits(models range: Range<Int>) throws -> [Float] {
+    let size = examples * classes
+    return Array(values[(range.lowerBound * size)..<(range.upperBound * size)])
+  }
+}
+
+/// Several logits sources joined along the model axis (shard files of the same examples).
+public struct ConcatenatedLogits: LogitsSource {
+  /// The shards, in order.
+  public let shards: [any LogitsSource]
+  public let models: Int
+  public let examples: Int
+  public let classes: Int
+
+  /// Joins `shards` along the model axis.
+  /// - Throws: `InputError` if there are none, or their example or class counts differ
+  ///   (naming both shards).
+  public init(_ shards: [any LogitsSource]) throws {
+    guard let first = shards.first else { throw InputError("no logits given") }
+    for shard in shards.dropFirst() {
+      guard shard.examples == first.examples, shard.classes == first.classes else {
+        throw InputError("\(shard.name) has shape \(shard.shapeDescription) but \(first.name) has \(first.shapeDescription): shards must share examples and classes")
+      }
+    }
+    self.shards = shards
+    self.models = shards.reduce(0) { $0 + $1.models }
+    self.examples = first.examples
+    self.classes = first.classes
+  }
+
+  public var name: String {
+    shards.count == 1 ? shards[0].name : "\(shards[0].name) (+\(shards.count - 1) shards)"
+  }
+
+  /// The coarsest precision of the shards.
+  public var precision: LogitsPrecision {
+    let order: [LogitsPrecision] = [.float16, .bfloat16, .float32, .float64]
+    return shards.map(\.precision).min { order.firstIndex(of: $0)! < order.firstIndex(of: $1)! } ?? .float32
+  }
+
+  /// The shard holding model `model`, and the model's index inside it.
+  public func locate(_ model: Int) -> (shard: Int, model: Int) {
+    var offset = 0
+    for (i, shard) in shards.enumerated() {
+      if model < offset + shard.models { return (i, model - offset) }
+      offset += shard.models
+    }
+    return (shards.count - 1, model - offset)
+  }
+
+  public func logits(models range: Range<Int>) throws -> [Float] {
+    if range.isEmpty { return [] }
+    var result: [Float] = []
+    result.reserveCapacity(range.count * examples * classes)
+    var offset = 0
+    for shard in shards {
+      let lo = max(range.lowerBound, offset), hi = min(range.upperBound, offset + shard.models)
+      if lo < hi { result += try shard.logits(models: (lo - offset)..<(hi - offset)) }
+      offset += shard.models
+      if offset >= range.upperBound { break }
+    }
+    return result
+  }
+}
