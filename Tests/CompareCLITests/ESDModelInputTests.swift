@@ -56,9 +56,15 @@ struct ESDModelInputTests {
     try Data(#"{"metadata": {}, "weight_map": {"fc1.weight": "model-00001-of-00001.safetensors"}}"#.utf8)
       .write(to: URL(fileURLWithPath: root + "/sharded/model.safetensors.index.json"))
     try fm.copyItem(atPath: Self.examples + "weights_cnn.pt", toPath: root + "/bin/pytorch_model.bin")
-    func alphas(_ rows: [[String: Any]]) -> [Double] { rows.map { $0["alpha"] as! Double } }
-    #expect(alphas(try layers([root + "/single"])) == alphas(expected))
-    #expect(alphas(try layers([root + "/sharded"])) == alphas(expected))
+    // Equal up to BLAS summation order (tests in parallel share OpenBLAS's thread setting).
+    func same(_ rows: [[String: Any]]) -> Bool {
+      rows.count == expected.count && zip(rows, expected).allSatisfy {
+        $0["name"] as! String == $1["name"] as! String
+          && abs(($0["alpha"] as! Double) - ($1["alpha"] as! Double)) < 1e-12
+      }
+    }
+    #expect(same(try layers([root + "/single"])))
+    #expect(same(try layers([root + "/sharded"])))
     #expect(try layers([root + "/bin"]).count == 5)
   }
 }
