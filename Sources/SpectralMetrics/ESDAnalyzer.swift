@@ -36,7 +36,9 @@ public struct ESDOptions: Sendable {
 /// Computes the ESD table of a model's layers (see `LayerReport` for the columns).
 ///
 /// Small layers run in parallel (`DispatchQueue.concurrentPerform`, one BLAS thread each);
-/// large ones run one at a time with OpenBLAS threading inside each call. Each layer is read
+/// large ones run one at a time with OpenBLAS threading inside each call. OpenBLAS's thread
+/// count is process-wide: it is set to 1 during the parallel part and restored after, which
+/// other BLAS work running at the same time in the process also sees. Each layer is read
 /// when its turn comes and released after, so memory is bounded by a few layers.
 public struct ESDAnalyzer: Sendable {
   public var options: ESDOptions
