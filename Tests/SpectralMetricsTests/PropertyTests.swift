@@ -121,4 +121,16 @@ struct PropertyTests {
     options.randRepeats = 1
     #expect(try ESDAnalyzer(options: options).analyze(ESDFixtures.layer("heavy"))[0].randDistanceDeviation == 0)
   }
+
+  @Test("--precision float32 agrees with float64 on the large eigenvalues, not to the last bit")
+  func float32Precision() throws {
+    let w = try ESDFixtures.matrix("heavy")
+    let double = try Spectrum(of: w)
+    let single = try Spectrum(of: w, solver: EigenvalueSolver(precision: .float32))
+    #expect(single.lambdaMax.isClose(to: double.lambdaMax, tolerance: 1e-5))
+    #expect(single.norm.isClose(to: double.norm, tolerance: 1e-5))
+    #expect(single.eigenvalues != double.eigenvalues)
+    #expect(try PowerLawFit(eigenvalues: single.eigenvalues).alpha.isClose(
+      to: PowerLawFit(eigenvalues: double.eigenvalues).alpha, tolerance: 1e-3))
+  }
 }
