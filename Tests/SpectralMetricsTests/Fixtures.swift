@@ -41,7 +41,7 @@ enum ESDFixtures {
   }
 }
 
-/// `true` when |a − b| ≤ tolerance · max(|b|, 1e-300)... relative, with an absolute floor.
+/// `true` when |a − b| ≤ max(relative · |b|, absolute): relative, with an absolute floor near 0.
 func close(_ a: Double, _ b: Double, relative: Double, absolute: Double = 1e-12) -> Bool {
   abs(a - b) <= max(relative * abs(b), absolute)
 }
