@@ -12,7 +12,7 @@ public enum Format {
     _ = withVaList([value]) { args in
       buffer.withUnsafeMutableBufferPointer { vsnprintf($0.baseAddress!, 64, format, args) }
     }
-    return String(cString: buffer)
+    return String(nulTerminated: buffer)
   }
 
   /// `value` with `digits` decimals (`nan` for NaN).
@@ -61,4 +61,12 @@ extension String {
 public func secondsSince(_ start: ContinuousClock.Instant) -> Double {
   let d = ContinuousClock.now - start
   return Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
+}
+
+extension String {
+  /// The text of a NUL-terminated C character buffer (what `vsnprintf`, `mkstemp` or `fgets`
+  /// filled).
+  public init(nulTerminated buffer: [CChar]) {
+    self = buffer.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
+  }
 }

@@ -85,7 +85,6 @@ public struct ESDAnalyzer: Sendable {
       throw InputError("layer '\(layer.name)': expected a non-empty 2-D or 4-D weight, got shape \(layer.shape)")
     }
     let rf = layer.rf, n = layer.n, m = layer.m
-    let sliceCount = options.pool ? 1 : rf
     let evalsPerRow = options.pool ? m * rf : m
     func blank(_ slice: Int?) -> LayerReport {
       LayerReport(name: layer.name, kind: layer.kind, sliceIndex: slice, n: n, m: m, rf: options.pool ? rf : 1)

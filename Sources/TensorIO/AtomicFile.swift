@@ -32,7 +32,7 @@ public enum AtomicFile {
     guard fd >= 0 else {
       throw ReadError(file: path, "cannot be written: \(MappedFile.describe(errno: errno))")
     }
-    let temporary = String(cString: template)
+    let temporary = String(nulTerminated: template)
     do {
       try body(fd)
       guard fsync(fd) == 0 || errno == EINVAL else {

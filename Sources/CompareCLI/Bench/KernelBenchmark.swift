@@ -77,7 +77,7 @@ enum KernelBenchmark {
     let base = getenv("TMPDIR").map { String(cString: $0) } ?? "/tmp"
     var template = Array("\(base)/compare-kernel-bench.XXXXXX".utf8CString)
     _ = template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }
-    return String(cString: template)
+    return String(nulTerminated: template)
   }
 
   /// Logits with a per-example pattern shared by the models plus per-model noise, written
@@ -124,7 +124,7 @@ enum KernelBenchmark {
     defer { fclose(file) }
     var line = [CChar](repeating: 0, count: 256)
     while fgets(&line, 256, file) != nil {
-      let text = String(cString: line)
+      let text = String(nulTerminated: line)
       if text.hasPrefix("VmHWM:") {
         let digits = text.filter(\.isNumber)
         return (Int(digits) ?? 0) * 1024
