@@ -30,23 +30,25 @@ public struct KernelCKA: Sendable {
   public func similarities(layersA: [Matrix<Float>], layersB: [Matrix<Float>],
                            namesA: [String]? = nil, namesB: [String]? = nil,
                            modelA: String = "A", modelB: String = "B") throws -> SimilarityMatrix {
-    var accumulator = try MinibatchCKA(
-      layersA: namesA ?? layersA.indices.map(String.init),
-      layersB: namesB ?? layersB.indices.map(String.init),
-      modelA: modelA, modelB: modelB, kernel: kernel, unbiased: debiased)
-    try accumulator.accumulate(batchA: layersA, batchB: layersB)
-    return try accumulator.result()
+    try oneBatch(layersA, layersB, namesA, namesB, modelA, modelB)
   }
 
   /// CKA between every pair of `Double` layers.
   public func similarities(layersA: [Matrix<Double>], layersB: [Matrix<Double>],
                            namesA: [String]? = nil, namesB: [String]? = nil,
                            modelA: String = "A", modelB: String = "B") throws -> SimilarityMatrix {
+    try oneBatch(layersA, layersB, namesA, namesB, modelA, modelB)
+  }
+
+  // Concrete public overloads over one generic body: each is specialised inside this module.
+  func oneBatch<S: BLASScalar>(_ layersA: [Matrix<S>], _ layersB: [Matrix<S>],
+                               _ namesA: [String]?, _ namesB: [String]?,
+                               _ modelA: String, _ modelB: String) throws -> SimilarityMatrix {
     var accumulator = try MinibatchCKA(
       layersA: namesA ?? layersA.indices.map(String.init),
       layersB: namesB ?? layersB.indices.map(String.init),
       modelA: modelA, modelB: modelB, kernel: kernel, unbiased: debiased)
-    try accumulator.accumulate(batchA: layersA, batchB: layersB)
+    try accumulator.add(layersA, layersB)
     return try accumulator.result()
   }
 }
