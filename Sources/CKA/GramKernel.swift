@@ -166,14 +166,7 @@ enum GramKernel {
     for i in 0..<n { g[i * n + i] = 0 }
     withUnsafeTemporaryAllocation(of: Double.self, capacity: n) { buffer in
       let shift = buffer.baseAddress!
-      var total = 0.0
-      for i in 0..<n {
-        var r = 0.0
-        let row = g + i * n
-        for j in 0..<n { r += row[j] }
-        shift[i] = r
-        total += r
-      }
+      let total = rowSums(g, size: n, into: shift)
       let half = total / Double(2 * (n - 1) * (n - 2))
       for i in 0..<n { shift[i] = shift[i] / Double(n - 2) - half }
       for i in 0..<n {
@@ -190,20 +183,26 @@ enum GramKernel {
     guard n > 0 else { return }
     withUnsafeTemporaryAllocation(of: Double.self, capacity: n) { buffer in
       let means = buffer.baseAddress!
-      var total = 0.0
-      for i in 0..<n {
-        var r = 0.0
-        let row = g + i * n
-        for j in 0..<n { r += row[j] }
-        means[i] = r / Double(n)
-        total += r
-      }
+      let total = rowSums(g, size: n, into: means)
+      for i in 0..<n { means[i] /= Double(n) }
       let half = total / Double(n * n) / 2
       for i in 0..<n { means[i] -= half }
       for i in 0..<n {
         let row = g + i * n, mi = means[i]
         for j in 0..<n { row[j] -= mi + means[j] }
       }
+    }
+  }
+  /// Row sums of a row-major n×n matrix into `sums` by one `gemv` against a vector of ones;
+  /// returns their total.
+  static func rowSums(_ g: UnsafeMutablePointer<Double>, size n: Int,
+                      into sums: UnsafeMutablePointer<Double>) -> Double {
+    guard n > 0 else { return 0 }
+    return withUnsafeTemporaryAllocation(of: Double.self, capacity: n) { ones in
+      ones.initialize(repeating: 1)
+      Double.gemv(transpose: false, m: Int32(n), n: Int32(n), alpha: 1, a: g, lda: Int32(n),
+                  x: ones.baseAddress!, incx: 1, beta: 0, y: sums, incy: 1)
+      return Double.dot(n: Int32(n), x: sums, incx: 1, y: ones.baseAddress!, incy: 1)
     }
   }
 }
