@@ -3,6 +3,12 @@ import Compare
 /// This machine's BLAS/LAPACK speed, measured in the same run as a benchmark: the lower
 /// bounds that module benchmarks divide their times by.
 enum BLASBaseline {
+  /// "1 BLAS thread" or "N BLAS threads", for benchmark headers.
+  static var threadsDescription: String {
+    let n = BLASThreads.count
+    return n == 1 ? "1 BLAS thread" : "\(n) BLAS threads"
+  }
+
   /// Best-of-`repeats` seconds for C = A·B with A m×k, B k×n, random inputs.
   static func gemmSeconds<S: BLASScalar>(_ type: S.Type, m: Int, n: Int, k: Int, repeats: Int = 3) -> Double {
     var rng = SplitMix64(seed: 1)

@@ -33,7 +33,7 @@ enum CKABenchmark {
       let layers = work.layersA + work.layersB
       let flops = Double(work.batches * work.batch * work.batch) * Double((work.featuresA + work.featuresB).reduce(0, +))
       if !json {
-        console.print("CKA \(label): \(work.layersA) × \(work.layersB) layers, \(work.examples) examples, batch \(work.batch) (\(work.batches) batches, \(work.examples - work.batches * work.batch) dropped), \(work.features) float32 features per layer, \(BLASThreads.count) BLAS threads")
+        console.print("CKA \(label): \(work.layersA) × \(work.layersB) layers, \(work.examples) examples, batch \(work.batch) (\(work.batches) batches, \(work.examples - work.batches * work.batch) dropped), \(work.features) float32 features per layer, \(BLASBaseline.threadsDescription)")
         console.print(Format.table(header: ["", "seconds"], rows: [
           ["minibatch CKA", Format.fixed(seconds, 3)],
           ["Gram bound: \(layers * work.batches) × ssyrk \(work.batch)×features (\(Format.fixed(flops / 1e12, 3)) TFLOP)", Format.fixed(bound, 3)],

@@ -26,8 +26,7 @@ enum CoreBenchmark {
       }
     }
     if !json {
-      let threads = BLASThreads.count
-      console.print("BLAS/LAPACK lower bounds (\(threads) BLAS thread\(threads == 1 ? "" : "s"))")
+      console.print("BLAS/LAPACK lower bounds (\(BLASBaseline.threadsDescription))")
       console.print(Format.table(header: ["routine", "shape", "speed"], rows: rows, rightAligned: [2]))
     }
     return .object([("threads", .int(BLASThreads.count)), ("results", .array(entries))])

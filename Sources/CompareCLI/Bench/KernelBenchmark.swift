@@ -49,7 +49,7 @@ enum KernelBenchmark {
     let peak = peakMemoryBytes()
     let fullKernel = Double(nTest) * Double(nTrain) * 4
     if !json {
-      console.print("compare kernel, \(models) models, \(nTest) test × \(nTrain) train × \(classes) classes, float16, \(BLASThreads.count) BLAS threads")
+      console.print("compare kernel, \(models) models, \(nTest) test × \(nTrain) train × \(classes) classes, float16, \(BLASBaseline.threadsDescription)")
       console.print(Format.table(header: ["quantity", "value"], rows: [
         ["time", Format.fixed(seconds, 2) + " s"],
         ["  read + normalise (pass 1)", Format.fixed(normalised ?? 0, 2) + " s"],
