@@ -32,7 +32,7 @@ enum ESDBenchmark {
     rows.append(result.row)
     entries.append(("layer", result.json))
     if !json {
-      console.print("compare esd (rand_distance and MP fits on), \(BLASThreads.count) BLAS thread\(BLASThreads.count == 1 ? "" : "s")")
+      console.print("compare esd (rand_distance and MP fits on), \(BLASBaseline.threadsDescription)")
       console.print(Format.table(header: ["case", "layers", "compare", "LAPACK bound", "ratio", "bound route"],
                                  rows: rows, rightAligned: [1, 2, 3, 4]))
     }
