@@ -12,12 +12,22 @@ public struct LayerReport: Sendable {
   }
 
   /// A cell of the table.
-  public enum Value: Sendable, Equatable {
+  public enum Value: Sendable, Equatable, CustomStringConvertible {
     case int(Int)
     case double(Double)
     case string(String)
     /// Undefined for this layer (JSON `null`, an empty CSV cell).
     case null
+
+    /// The value as text: numbers in Swift's shortest round-trip form, `null` when undefined.
+    public var description: String {
+      switch self {
+      case .int(let i): "\(i)"
+      case .double(let d): "\(d)"
+      case .string(let s): s
+      case .null: "null"
+      }
+    }
   }
 
   public var name: String
