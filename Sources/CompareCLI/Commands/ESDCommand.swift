@@ -15,7 +15,7 @@ enum ESDCommand: Command {
       ArgumentSpec("model", help: "Weights: .safetensors, a Hugging Face model folder, a torch.save'd state dict (.pt, .bin), .npz, .npy or a folder of .npy."),
     ],
     options: [
-      OptionSpec("--layers", value: "glob", help: "Analyse only layers whose name (or tensor key) matches; repeatable, or comma-separated. (default: all)", repeatable: true),
+      OptionSpec("--layers", value: "glob", help: "Analyse only layers whose name (or tensor key) matches; or a comma-separated list.", default: "all", repeatable: true),
       OptionSpec("--min-evals", value: "n", help: "Skip (and list) layers with fewer eigenvalues.", default: "8"),
       OptionSpec("--seed", value: "n", help: "Seed of the shuffles behind rand_distance.", default: "0"),
       OptionSpec("--rand-repeats", value: "r", help: "Shuffles per layer; rand_distance is their mean, rand_distance_std their spread.", default: "1"),
