@@ -33,12 +33,19 @@ enum KernelMergeCommand: Command {
     guard (testReference == nil) == (trainReference == nil) else {
       throw UsageError("--test-labels and --train-labels go together", command: spec.name)
     }
+    try AtomicFile.checkDestination(output)
     let shards = try files.map { try KernelNeighborsFile.read($0) }
+    try checkCoverage(zip(files, shards).sorted { $0.1.rows.lowerBound < $1.1.rows.lowerBound })
     let merged = try Neighbors.merging(shards)
     var accuracy: Double?
     if let testReference, let trainReference {
       let testLabels = try TensorReference(testReference).tensor().integers().map { Int($0) }
       let trainLabels = try TensorReference(trainReference).tensor().integers().map { Int($0) }
+      for (reference, labels) in [(testReference, testLabels), (trainReference, trainLabels)] {
+        if let i = labels.firstIndex(where: { $0 < 0 }) {
+          throw InputError("\(reference)[\(i)] = \(labels[i]) is negative; labels are classes 0, 1, ...")
+        }
+      }
       guard merged.rows.upperBound <= testLabels.count else {
         throw InputError("\(testReference) has \(testLabels.count) labels but the shards cover test rows up to \(merged.rows.upperBound)")
       }
@@ -68,6 +75,22 @@ enum KernelMergeCommand: Command {
       if weighting != .none { method += ", \(weighting)" }
       if ties != .smallestLabel { method += ", ties \(ties.rawValue)" }
       console.print(Format.left("kernel accuracy (\(method))", 32) + ": " + Format.fixed(100 * accuracy, 2))
+    }
+  }
+
+  /// Names the files when shards, sorted by first row, differ in K, overlap or leave a gap.
+  static func checkCoverage(_ sorted: [(file: String, shard: Neighbors)]) throws {
+    for (previous, next) in zip(sorted, sorted.dropFirst()) {
+      guard next.shard.count == previous.shard.count else {
+        throw InputError("\(next.file): holds \(next.shard.count) neighbours per row but \(previous.file) holds \(previous.shard.count)")
+      }
+      let end = previous.shard.rows.upperBound, start = next.shard.rows.lowerBound
+      if start < end {
+        throw InputError("\(next.file): rows \(start):\(min(end, next.shard.rows.upperBound)) are also in \(previous.file)")
+      }
+      if start > end {
+        throw InputError("\(next.file): starts at row \(start) but \(previous.file) ends at row \(end); rows \(end):\(start) are in no shard")
+      }
     }
   }
 
