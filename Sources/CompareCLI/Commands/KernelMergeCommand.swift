@@ -52,9 +52,13 @@ enum KernelMergeCommand: Command {
       guard k <= merged.count else {
         throw InputError("-k \(k) exceeds the \(merged.count) neighbours the shards hold")
       }
-      let classes = max(testLabels.max() ?? 0, trainLabels.max() ?? 0) + 1
+      // The vote runs over the distinct training labels, in increasing order (so that ties still
+      // go to the smallest label): labels as large as 2⁶³ − 1 need no vote array of that size.
+      let distinct = Set(trainLabels).sorted()
+      let dense = Dictionary(uniqueKeysWithValues: distinct.enumerated().map { ($1, $0) })
       accuracy = try KernelKNN(k: k, weighting: weighting, ties: ties)
-        .accuracy(merged, trainLabels: trainLabels, testLabels: testLabels, classes: classes)
+        .accuracy(merged, trainLabels: trainLabels.map { dense[$0] ?? -1 }, testLabels: testLabels.map { dense[$0] ?? -1 },
+                  classes: distinct.count)
     }
     try KernelNeighborsFile.write(merged, to: output)
     if arguments.flag("--json") {
