@@ -35,7 +35,9 @@ enum KernelMergeCommand: Command {
     }
     try AtomicFile.checkDestination(output)
     let shards = try files.map { try KernelNeighborsFile.read($0) }
-    try checkCoverage(zip(files, shards).sorted { $0.1.rows.lowerBound < $1.1.rows.lowerBound })
+    // By first row; shards that start on the same row stay in command-line order.
+    let order = shards.indices.sorted { (shards[$0].rows.lowerBound, $0) < (shards[$1].rows.lowerBound, $1) }
+    try checkCoverage(order.map { (files[$0], shards[$0]) })
     let merged = try Neighbors.merging(shards)
     var accuracy: Double?
     if let testReference, let trainReference {
