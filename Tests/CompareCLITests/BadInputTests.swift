@@ -180,4 +180,29 @@ struct BadInputTests {
     #expect(empty.status == 1)
     #expect(empty.err == "Error: \(path("empty.npz")): is an empty zip archive (no tensors)\n")
   }
+
+  @Test("esd: FILE:KEY points to --layers, a missing model says 'no such file'")
+  func esdReferences() throws {
+    let w = path("w.npy")
+    try NPYWriter.write((0..<200).map { Float(sin(Double($0))) }, shape: [20, 10], to: w)
+    let key = runCompare(["esd", w + ":fc.weight"])
+    #expect(key.status == 1)
+    #expect(key.err == "Error: \(w): esd reads a whole model, not FILE:KEY; choose layers with --layers 'fc.weight'\n")
+    let missing = runCompare(["esd", w, "--init", path("nope.safetensors")])
+    #expect(missing.status == 1)
+    #expect(missing.err == "Error: \(path("nope.safetensors")): no such file\n")
+  }
+
+  @Test("uint64 labels past Int64.max are refused, not wrapped to negative")
+  func unsignedLabels() throws {
+    // int64 −1 is uint64's maximum; only the header's dtype changes.
+    var bytes = NPYWriter.encode([Int64](repeating: -1, count: 6), shape: [6])
+    let at = try #require((0..<bytes.count - 3).first { Array(bytes[$0..<($0 + 3)]) == Array("<i8".utf8) })
+    bytes[at + 1] = UInt8(ascii: "u")
+    try AtomicFile.write(bytes, to: path("y_u64.npy"))
+    let result = runCompare(["kernel", "--test", path("test.npy"), "--train", path("train.npy"),
+                             "--test-labels", path("y_u64.npy"), "--train-labels", path("y_train.npy")])
+    #expect(result.status == 1)
+    #expect(result.err == "Error: \(path("y_u64.npy")): tensor 'y_u64' holds 18446744073709551615 at index 0, which does not fit in int64\n")
+  }
 }
