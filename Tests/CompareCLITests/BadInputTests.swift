@@ -174,6 +174,7 @@ struct BadInputTests {
     let missing = runCompare(["inspect", path("nope.npz") + ":logits"])
     #expect(missing.status == 1)
     #expect(missing.err == "Error: \(path("nope.npz")): no such file\n")
+    #expect(runCompare(["inspect", ""]).err == "Error: '': no such file\n")
     // The end-of-central-directory record alone: what np.savez writes with no arrays.
     try AtomicFile.write(StoredZip.archive([]), to: path("empty.npz"))
     let empty = runCompare(["inspect", path("empty.npz")])
