@@ -21,9 +21,30 @@ public enum AtomicFile {
     try write(Array(text.utf8), to: path)
   }
 
+  /// Checks, before any work is done, that `path` can be written: its folder exists and `path`
+  /// is not a directory or a device, FIFO or socket (which the rename would replace).
+  /// - Throws: `ReadError` naming `path` and the problem.
+  public static func checkDestination(_ path: String) throws {
+    var info = stat()
+    if stat(path, &info) == 0 {
+      if (info.st_mode & S_IFMT) == S_IFDIR { throw ReadError(file: path, "cannot be written: is a directory") }
+      if (info.st_mode & S_IFMT) != S_IFREG { throw ReadError(file: path, "cannot be written: is not a regular file") }
+    }
+    let folderEnd = path.lastIndex(of: "/")
+    let folder = folderEnd.map { String(path[..<$0]) } ?? "."
+    guard !folder.isEmpty else { return }
+    guard stat(folder, &info) == 0 else {
+      throw ReadError(file: path, "cannot be written: folder '\(folder)' does not exist")
+    }
+    guard (info.st_mode & S_IFMT) == S_IFDIR else {
+      throw ReadError(file: path, "cannot be written: '\(folder)' is not a folder")
+    }
+  }
+
   /// Writes through `body`, which receives a file descriptor open on a temporary file; renames
   /// it to `path` when `body` returns, removes it when `body` throws.
   public static func write(to path: String, _ body: (Int32) throws -> Void) throws {
+    try checkDestination(path)
     let folderEnd = path.lastIndex(of: "/")
     let folder = folderEnd.map { String(path[..<$0]) } ?? "."
     let name = folderEnd.map { String(path[path.index(after: $0)...]) } ?? path

@@ -16,7 +16,8 @@ public final class MappedFile: @unchecked Sendable {
   /// unreadable.
   public init(path: String) throws {
     self.path = path
-    let fd = open(path, O_RDONLY)
+    // O_NONBLOCK: opening a FIFO must not wait for a writer (it is then refused below).
+    let fd = open(path, O_RDONLY | O_NONBLOCK)
     guard fd >= 0 else {
       throw ReadError(file: path, MappedFile.describe(errno: errno))
     }

@@ -13,5 +13,6 @@ public struct ReadError: CompareError, Equatable {
     self.problem = problem
   }
 
-  public var description: String { "\(file): \(problem)" }
+  /// `file: problem`; an empty file name shows as `''`, so the message still names it.
+  public var description: String { "\(file.isEmpty ? "''" : file): \(problem)" }
 }

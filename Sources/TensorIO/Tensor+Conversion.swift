@@ -51,7 +51,7 @@ extension Tensor {
   }
 
   /// Elements as `Int64`, row-major. Throws `ReadError` for a floating-point tensor whose
-  /// values are not all integers.
+  /// values are not all integers, or a uint64 value past `Int64.max`.
   public func integers() throws -> [Int64] {
     if dtype.isFloatingPoint {
       let values = try doubles()
@@ -70,6 +70,9 @@ extension Tensor {
         }
         index += length
       }
+    }
+    if dtype == .uint64, let bad = result.firstIndex(where: { $0 < 0 }) {
+      throw ReadError(file: file, "tensor '\(key)' holds \(UInt64(bitPattern: result[bad])) at index \(bad), which does not fit in int64")
     }
     return result
   }

@@ -58,6 +58,9 @@ public struct TensorFile: Sendable {
       return try SafetensorsReader.open(path: path, storage: storage)
     }
     if bytes.isEmpty { throw ReadError(file: path, "is empty") }
+    if bytes.count >= 4, bytes[0] == 0x50, bytes[1] == 0x4B, bytes[2] == 0x05, bytes[3] == 0x06 {
+      throw ReadError(file: path, "is an empty zip archive (no tensors)")
+    }
     if bytes.first == 0x80 {
       throw ReadError(file: path, "is a legacy (non-zip) torch.save file; re-save it with a current PyTorch (torch.save uses zip since 1.6)")
     }

@@ -8,7 +8,9 @@ import Darwin
 ///
 /// `KEY` is an `.npz` member, a safetensors tensor name, or a path of keys into a
 /// torch.save'd dictionary joined by `.` (`log.pt:logits`, `ckpt.pt:state_dict`). The split
-/// is at the first `:` whose left part exists on disk, so paths with colons still work.
+/// is at the first `:` whose left part exists on disk, so paths with colons still work; when
+/// none exists, at the first `:` after a tensor file extension, so that the error names the
+/// missing file.
 public struct TensorReference: Sendable, Equatable, CustomStringConvertible {
   /// The file or directory.
   public var path: String
@@ -35,6 +37,13 @@ public struct TensorReference: Sendable, Equatable, CustomStringConvertible {
         return
       }
       index = text.index(after: colon)
+    }
+    let extensions = [".npy", ".npz", ".safetensors", ".pt", ".pth", ".bin"]
+    if let colon = text.indices.first(where: { i in
+      text[i] == ":" && extensions.contains { text[..<i].hasSuffix($0) }
+    }) {
+      self.init(path: String(text[..<colon]), key: String(text[text.index(after: colon)...]))
+      return
     }
     self.init(path: text)
   }

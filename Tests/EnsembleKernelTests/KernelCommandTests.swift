@@ -150,7 +150,7 @@ struct KernelCommandTests {
     #expect(gap.status == 0)
     let overlap = runKernelCLI(["kernel", "merge", "-o", merged, whole, a])
     #expect(overlap.status == 1)
-    #expect(overlap.err == "Error: rows 0:7 are in more than one shard\n")
+    #expect(overlap.err == "Error: \(a): rows 0:7 are also in \(whole)\n")
   }
 
   @Test("--sizes with --figure writes a PNG plot; a figure path without .png/.svg is a usage error")

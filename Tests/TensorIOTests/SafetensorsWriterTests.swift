@@ -36,7 +36,7 @@ struct SafetensorsWriterTests {
   @Test("a folder that does not exist is a ReadError and leaves no file")
   func unwritable() {
     let path = "/nonexistent-compare-folder/out.safetensors"
-    #expect(throws: ReadError(file: path, "cannot be written: no such file")) {
+    #expect(throws: ReadError(file: path, "cannot be written: folder '/nonexistent-compare-folder' does not exist")) {
       try SafetensorsWriter.write([SafetensorsWriter.Entry(key: "x", shape: [1], values: [Float(1)])], to: path)
     }
   }

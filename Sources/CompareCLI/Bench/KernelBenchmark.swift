@@ -12,7 +12,7 @@ import Compare
 enum KernelBenchmark {
   static func run(console: Console, json: Bool, quick: Bool) throws -> JSONValue {
     let (models, nTest, nTrain, classes) = quick ? (10, 1_000, 5_000, 10) : (100, 10_000, 50_000, 10)
-    let folder = temporaryFolder()
+    let folder = try temporaryFolder()
     defer {
       unlink(folder + "/test.npy")
       unlink(folder + "/train.npy")
@@ -73,10 +73,13 @@ enum KernelBenchmark {
     ])
   }
 
-  static func temporaryFolder() -> String {
+  /// A new folder under `$TMPDIR` (or /tmp). Throws `ReadError` naming the base when it cannot.
+  static func temporaryFolder() throws -> String {
     let base = getenv("TMPDIR").map { String(cString: $0) } ?? "/tmp"
     var template = Array("\(base)/compare-kernel-bench.XXXXXX".utf8CString)
-    _ = template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }
+    guard template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) != nil else {
+      throw ReadError(file: base, "temporary folder cannot be created: \(String(cString: strerror(errno)))")
+    }
     return String(nulTerminated: template)
   }
 

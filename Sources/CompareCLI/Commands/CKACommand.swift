@@ -78,6 +78,7 @@ enum CKACommand: Command {
     if let heatmap, FigureFormat(path: heatmap) == nil {
       throw UsageError("--heatmap expects a .png or .svg file name, got '\(heatmap)'", command: spec.name)
     }
+    for path in [save, heatmap].compactMap({ $0 }) { try AtomicFile.checkDestination(path) }
     let pathA = arguments.argument("a")!, pathB = arguments.argument("b")!
     let outcome = try compute(
       pathA, pathB, layersA: list(arguments.string("--layers-a")), layersB: list(arguments.string("--layers-b")),
@@ -190,6 +191,7 @@ enum CKACommand: Command {
       }
     }
     guard !bounds.isEmpty else {
+      if keepLast { throw InputError("\(n) examples are fewer than the 4 a batch needs: use --estimator full") }
       throw InputError("\(n) examples are fewer than one batch of \(batchSize): lower --batch-size, add --keep-last, or use --estimator debiased")
     }
     var cka = try MinibatchCKA(layersA: a.keys, layersB: b.keys, modelA: a.name, modelB: b.name,

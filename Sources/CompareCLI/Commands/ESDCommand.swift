@@ -300,7 +300,13 @@ struct ModelWeights {
   /// The files holding a model's weights.
   static func files(at path: String) throws -> [String] {
     var info = stat()
-    guard stat(path, &info) == 0 else { throw ReadError(file: path, "does not exist") }
+    guard stat(path, &info) == 0 else {
+      let reference = TensorReference(path)
+      if let key = reference.key, stat(reference.path, &info) == 0 {
+        throw ReadError(file: reference.path, "esd reads a whole model, not FILE:KEY; choose layers with --layers '\(key)'")
+      }
+      throw ReadError(file: path, "no such file")
+    }
     guard (info.st_mode & S_IFMT) == S_IFDIR else { return [path] }
     let names = try listFolder(path)
     let base = path.hasSuffix("/") ? path : path + "/"
@@ -308,7 +314,9 @@ struct ModelWeights {
     let shards = names.filter { $0.hasPrefix("model-") && $0.hasSuffix(".safetensors") }
     if let index = names.first(where: { $0.hasSuffix(".safetensors.index.json") }) {
       let listed = try shardNames(inIndex: base + index)
-      guard !listed.isEmpty else { throw ReadError(file: base + index, "lists no .safetensors shards") }
+      guard !listed.isEmpty else {
+        throw ReadError(file: base + index, "lists no .safetensors shards (expected JSON with a \"weight_map\" of tensor names to shard files)")
+      }
       for name in listed where !names.contains(name) {
         throw ReadError(file: base + index, "lists shard '\(name)', which is not in the folder")
       }

@@ -56,6 +56,12 @@ enum KernelCommand: Command {
         throw UsageError("--figure expects a .png or .svg file, got '\(figure)'", command: spec.name)
       }
     }
+    if arguments.string("--neighbors") != nil, arguments.string("--save-neighbors") == nil {
+      throw UsageError("--neighbors needs --save-neighbors", command: spec.name)
+    }
+    for option in ["--figure", "--save-neighbors", "--save-kernel"] {
+      if let path = arguments.string(option) { try AtomicFile.checkDestination(path) }
+    }
     let (test, train) = try KernelInputs.sources(arguments)
     let testLabels = try KernelInputs.labels(arguments.string("--test-labels")!, for: test)
     let trainLabels = try KernelInputs.labels(arguments.string("--train-labels")!, for: train)

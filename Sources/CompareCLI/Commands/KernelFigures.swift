@@ -38,6 +38,9 @@ enum KernelFigures {
       default:
         throw InputError("\(reference): images have shape \(tensor.shapeDescription); expected [N,H,W], [N,H,W,C] or [N,C,H,W] with C 1 or 3")
       }
+      guard height > 0, width > 0 else {
+        throw InputError("\(reference): images have shape \(tensor.shapeDescription); height and width must be positive")
+      }
       self.tensor = tensor
       self.reference = reference
     }

@@ -8,7 +8,7 @@ struct TensorLogits: LogitsSource {
 
   /// Opens the logits named by `reference` (`FILE` or `FILE:KEY`).
   /// - Throws: `ReadError` if the file cannot be read; `InputError` unless the tensor is a
-  ///   floating-point `[models, examples, classes]` array.
+  ///   floating-point `[models, examples, classes]` array with no empty axis.
   init(_ reference: String) throws {
     let tensor = try TensorReference(reference).tensor()
     guard tensor.dtype.isFloatingPoint else {
@@ -16,6 +16,9 @@ struct TensorLogits: LogitsSource {
     }
     guard tensor.shape.count == 3 else {
       throw InputError("\(reference): logits have shape \(tensor.shapeDescription); expected [models, examples, classes]")
+    }
+    guard !tensor.shape.contains(0) else {
+      throw InputError("\(reference): logits have shape \(tensor.shapeDescription); no axis may be empty")
     }
     self.tensor = tensor
     self.name = reference

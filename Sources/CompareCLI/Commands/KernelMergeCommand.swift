@@ -33,21 +33,34 @@ enum KernelMergeCommand: Command {
     guard (testReference == nil) == (trainReference == nil) else {
       throw UsageError("--test-labels and --train-labels go together", command: spec.name)
     }
+    try AtomicFile.checkDestination(output)
     let shards = try files.map { try KernelNeighborsFile.read($0) }
+    // By first row; shards that start on the same row stay in command-line order.
+    let order = shards.indices.sorted { (shards[$0].rows.lowerBound, $0) < (shards[$1].rows.lowerBound, $1) }
+    try checkCoverage(order.map { (files[$0], shards[$0]) })
     let merged = try Neighbors.merging(shards)
     var accuracy: Double?
     if let testReference, let trainReference {
       let testLabels = try TensorReference(testReference).tensor().integers().map { Int($0) }
       let trainLabels = try TensorReference(trainReference).tensor().integers().map { Int($0) }
+      for (reference, labels) in [(testReference, testLabels), (trainReference, trainLabels)] {
+        if let i = labels.firstIndex(where: { $0 < 0 }) {
+          throw InputError("\(reference)[\(i)] = \(labels[i]) is negative; labels are classes 0, 1, ...")
+        }
+      }
       guard merged.rows.upperBound <= testLabels.count else {
         throw InputError("\(testReference) has \(testLabels.count) labels but the shards cover test rows up to \(merged.rows.upperBound)")
       }
       guard k <= merged.count else {
         throw InputError("-k \(k) exceeds the \(merged.count) neighbours the shards hold")
       }
-      let classes = max(testLabels.max() ?? 0, trainLabels.max() ?? 0) + 1
+      // The vote runs over the distinct training labels, in increasing order (so that ties still
+      // go to the smallest label): labels as large as 2⁶³ − 1 need no vote array of that size.
+      let distinct = Set(trainLabels).sorted()
+      let dense = Dictionary(uniqueKeysWithValues: distinct.enumerated().map { ($1, $0) })
       accuracy = try KernelKNN(k: k, weighting: weighting, ties: ties)
-        .accuracy(merged, trainLabels: trainLabels, testLabels: testLabels, classes: classes)
+        .accuracy(merged, trainLabels: trainLabels.map { dense[$0] ?? -1 }, testLabels: testLabels.map { dense[$0] ?? -1 },
+                  classes: distinct.count)
     }
     try KernelNeighborsFile.write(merged, to: output)
     if arguments.flag("--json") {
@@ -68,6 +81,22 @@ enum KernelMergeCommand: Command {
       if weighting != .none { method += ", \(weighting)" }
       if ties != .smallestLabel { method += ", ties \(ties.rawValue)" }
       console.print(Format.left("kernel accuracy (\(method))", 32) + ": " + Format.fixed(100 * accuracy, 2))
+    }
+  }
+
+  /// Names the files when shards, sorted by first row, differ in K, overlap or leave a gap.
+  static func checkCoverage(_ sorted: [(file: String, shard: Neighbors)]) throws {
+    for (previous, next) in zip(sorted, sorted.dropFirst()) {
+      guard next.shard.count == previous.shard.count else {
+        throw InputError("\(next.file): holds \(next.shard.count) neighbours per row but \(previous.file) holds \(previous.shard.count)")
+      }
+      let end = previous.shard.rows.upperBound, start = next.shard.rows.lowerBound
+      if start < end {
+        throw InputError("\(next.file): rows \(start):\(min(end, next.shard.rows.upperBound)) are also in \(previous.file)")
+      }
+      if start > end {
+        throw InputError("\(next.file): starts at row \(start) but \(previous.file) ends at row \(end); rows \(end):\(start) are in no shard")
+      }
     }
   }
 

@@ -20,18 +20,23 @@ enum KernelNeighborsFile {
   static func read(_ path: String) throws -> Neighbors {
     let file = try TensorFile.open(path)
     let indices = try file.tensor("indices"), values = try file.tensor("values")
-    guard indices.shape.count == 2, values.shape == indices.shape else {
-      throw InputError("\(path): 'indices' and 'values' must both have shape [test, K], got \(indices.shapeDescription) and \(values.shapeDescription)")
+    guard indices.shape.count == 2, indices.shape[1] > 0, values.shape == indices.shape else {
+      throw InputError("\(path): 'indices' and 'values' must both have shape [test, K] with K ≥ 1, got \(indices.shapeDescription) and \(values.shapeDescription)")
     }
     var rows = 0..<indices.shape[0]
     if let r = try? file.tensor("rows") {
       let bounds = try r.integers()
-      guard bounds.count == 2, bounds[0] >= 0, bounds[1] - bounds[0] == Int64(indices.shape[0]) else {
+      guard bounds.count == 2, bounds[0] >= 0, bounds[1] >= bounds[0],
+            bounds[1] - bounds[0] == Int64(indices.shape[0]) else {
         throw InputError("\(path): 'rows' must be [START, END] with END − START = \(indices.shape[0])")
       }
       rows = Int(bounds[0])..<Int(bounds[1])
     }
-    return try Neighbors(rows: rows, count: indices.shape[1], indices: indices.integers().map { Int($0) },
+    let trainIndices = try indices.integers()
+    if let bad = trainIndices.firstIndex(where: { $0 < 0 }) {
+      throw InputError("\(path): 'indices' holds \(trainIndices[bad]) at [\(bad / indices.shape[1]), \(bad % indices.shape[1])]; training indices are ≥ 0")
+    }
+    return try Neighbors(rows: rows, count: indices.shape[1], indices: trainIndices.map { Int($0) },
                          values: values.floats())
   }
 }

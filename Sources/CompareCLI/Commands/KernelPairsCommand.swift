@@ -42,6 +42,11 @@ enum KernelPairsCommand: Command {
     if let grid = arguments.string("--grid"), FigureFormat(path: grid) == nil {
       throw UsageError("--grid expects a .png or .svg file, got '\(grid)'", command: spec.name)
     }
+    for (option, needed) in [("--grid", "--images"), ("--train-images", "--images"), ("--train-features", "--features")]
+    where arguments.string(option) != nil && arguments.string(needed) == nil {
+      throw UsageError("\(option) needs \(needed)", command: spec.name)
+    }
+    if arguments.string("--images") != nil { try AtomicFile.checkDestination(arguments.string("--grid") ?? "kernel-pairs.png") }
     let (test, train) = try KernelInputs.sources(arguments)
     let testLabels = try KernelInputs.labels(arguments.string("--test-labels")!, for: test)
     let trainLabels = try KernelInputs.labels(arguments.string("--train-labels")!, for: train)
@@ -62,6 +67,9 @@ enum KernelPairsCommand: Command {
       let trainReference = try arguments.string("--train-features") ?? suffixed(reference, option: "--features")
       let x = try features(reference, rows: test.examples)
       let y = try features(trainReference, rows: train.examples)
+      guard x.columns == y.columns else {
+        throw InputError("\(trainReference): features have \(y.columns) columns but \(reference) has \(x.columns)")
+      }
       let n = try Neighbors.byCosineSimilarity(test: x, train: y, count: shown)
       featureNeighbors = n
       featurePairs = tables(n, testLabels: testLabels, trainLabels: trainLabels, start: start, top: top).pairs
@@ -143,10 +151,14 @@ enum KernelPairsCommand: Command {
 
   static func features(_ reference: String, rows: Int) throws -> Matrix<Float> {
     let tensor = try TensorReference(reference).tensor()
-    guard tensor.shape.first == rows, tensor.dtype.isFloatingPoint || tensor.dtype != .bool else {
+    guard tensor.shape.count == 2, tensor.shape[0] == rows, tensor.shape[1] > 0, tensor.dtype != .bool else {
       throw InputError("\(reference): features have shape \(tensor.shapeDescription); expected [\(rows), features]")
     }
-    return try tensor.matrix(Float.self)
+    let matrix = try tensor.matrix(Float.self)
+    if let bad = matrix.elements.firstIndex(where: { !$0.isFinite }) {
+      throw InputError("\(reference): feature [\(bad / matrix.columns), \(bad % matrix.columns)] is \(matrix.elements[bad])")
+    }
+    return matrix
   }
 
   /// One PNG/SVG: each listed pair's test image beside its nearest training images by kernel,
