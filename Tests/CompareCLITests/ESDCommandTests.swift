@@ -61,7 +61,7 @@ struct ESDCommandTests {
   func zeroWeights() throws {
     let result = runCompare(["esd", Self.fixtures + "bad_zeros.npy", "--json"])
     #expect(result.status == 0)
-    #expect(result.err == "Warning: layer 'bad_zeros': all eigenvalues are zero: entropy, alpha and the MP fit are undefined\n")
+    #expect(result.err == "warning: layer 'bad_zeros': all eigenvalues are zero: entropy, alpha and the MP fit are undefined\n")
     let doc = try json(result.out)
     let row = (doc["layers"] as! [[String: Any]])[0]
     #expect(row["status"] as! String == "failed")

@@ -98,7 +98,7 @@ enum ESDCommand: Command {
     var reports = reportsByLayer.flatMap { $0 }
     for r in reports where r.status == .skipped { skipped.append((r.name, r.reason)) }
     reports.removeAll { $0.status == .skipped }
-    for r in reports where r.status == .failed { console.warn("Warning: layer '\(r.name)': \(r.reason)") }
+    for r in reports where r.status == .failed { console.warn("warning: layer '\(r.name)': \(r.reason)") }
     let summary = ESDSummary(reports)
 
     if let dir = arguments.string("--plot") {
