@@ -36,7 +36,8 @@ public struct ESDOptions: Sendable {
 /// Computes the ESD table of a model's layers (see `LayerReport` for the columns).
 ///
 /// Small layers run in parallel (`DispatchQueue.concurrentPerform`, one BLAS thread each);
-/// large ones run one at a time with OpenBLAS threading inside each call. OpenBLAS's thread
+/// large ones run one at a time with OpenBLAS threading inside each call (with one BLAS
+/// thread, they join the parallel part, started first). OpenBLAS's thread
 /// count is process-wide: it is set to 1 during the parallel part and restored after, which
 /// other BLAS work running at the same time in the process also sees. Each layer is read
 /// when its turn comes and released after, so memory is bounded by a few layers.
@@ -57,8 +58,12 @@ public struct ESDAnalyzer: Sendable {
                       progress: @escaping @Sendable (Int, String) -> Void = { _, _ in }) throws -> [[LayerReport]] {
     let results = Mutex<[Int: Result<[LayerReport], any Error>]>([:])
     let done = Mutex(0)
-    let small = layers.indices.filter { layers[$0].count <= options.parallelLimit }
-    let large = layers.indices.filter { layers[$0].count > options.parallelLimit }
+    // With a single BLAS thread a large layer gains nothing from running alone: it joins the
+    // parallel part, first, so that it overlaps the small ones instead of following them.
+    let limit = BLASThreads.count > 1 ? options.parallelLimit : Int.max
+    let large = layers.indices.filter { layers[$0].count > limit }
+    let small = layers.indices.filter { layers[$0].count > options.parallelLimit && layers[$0].count <= limit }
+      + layers.indices.filter { layers[$0].count <= options.parallelLimit }
     let run: @Sendable (Int) -> Void = { index in
       let result = Result { try self.analyze(layers[index]) }
       results.withLock { $0[index] = result }
