@@ -14,7 +14,7 @@ logits in every model (exact kernel ties), test examples 0-2 are noisy copies of
 top-1/top-2 tie), training example 25 is constant across models (std 0), and k = 3 votes with
 three different labels are common (4 classes).
 
-Run: /work/venv/bin/python Tests/Fixtures/kernel/make_fixtures.py  (writes next to itself)
+Run: python Tests/Fixtures/kernel/make_fixtures.py  (writes next to itself)
 """
 import json
 import os
