@@ -6,11 +6,7 @@ import Testing
 /// `compare cka` on the committed fixtures of Tests/Fixtures/cka.
 @Suite("compare cka")
 struct CKACommandTests {
-  static let fixtures: String = {
-    var parts = "\(#filePath)".split(separator: "/", omittingEmptySubsequences: false)
-    parts.removeLast(2)
-    return parts.joined(separator: "/") + "/Fixtures/cka/"
-  }()
+  static let fixtures = packageRoot + "Tests/Fixtures/cka/"
   let a = fixtures + "model_a", b = fixtures + "model_b"
   static let usage = "Usage: compare cka [--estimator <estimator>] [--kernel <kernel>] [--batch-size <n>] [--keep-last] [--layers-a <names>] [--layers-b <names>] [--name-a <name>] [--name-b <name>] [--save <file>] [--heatmap <file>] [--json] <a> <b>\n  See 'compare cka --help' for more information.\n"
 

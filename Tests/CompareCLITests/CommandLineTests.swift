@@ -1,6 +1,13 @@
 @testable import CompareCLI
 import Testing
 
+/// The package's root folder, found from this file's path (`Tests/CompareCLITests/…`), ending in `/`.
+let packageRoot: String = {
+  var parts = "\(#filePath)".split(separator: "/", omittingEmptySubsequences: false)
+  parts.removeLast(3)
+  return parts.joined(separator: "/") + "/"
+}()
+
 /// Runs `compare` with `words` and returns the exit status and both streams.
 func runCompare(_ words: [String]) -> (status: Int32, out: String, err: String) {
   let console = Console.capturing()

@@ -5,11 +5,7 @@ import Testing
 @Suite("compare esd")
 struct ESDCommandTests {
   /// `Tests/Fixtures/esd/`, relative to the package root when tests run there, else absolute.
-  static let fixtures: String = {
-    var parts = #filePath.split(separator: "/", omittingEmptySubsequences: false)
-    parts.removeLast(2)
-    return parts.joined(separator: "/") + "/Fixtures/esd/"
-  }()
+  static let fixtures = packageRoot + "Tests/Fixtures/esd/"
 
   func json(_ text: String) throws -> [String: Any] {
     try JSONSerialization.jsonObject(with: Data(text.utf8)) as! [String: Any]

@@ -6,11 +6,7 @@ import Testing
 /// them; expected values from `Tests/Fixtures/esd/make_fixtures.py`.
 @Suite("compare esd model inputs")
 struct ESDModelInputTests {
-  static let examples: String = {
-    var parts = #filePath.split(separator: "/", omittingEmptySubsequences: false)
-    parts.removeLast(3)
-    return parts.joined(separator: "/") + "/Examples/data/"
-  }()
+  static let examples = packageRoot + "Examples/data/"
 
   static func golden(_ file: String) throws -> [String: [String: Double]] {
     let data = FileManager.default.contents(atPath: ESDCommandTests.fixtures + "golden.json")!

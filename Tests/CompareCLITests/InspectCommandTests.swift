@@ -2,11 +2,7 @@
 import Testing
 
 /// `Tests/Fixtures/tensor-io/`, found from this file's path.
-private let fixtures: String = {
-  var parts = "\(#filePath)".split(separator: "/", omittingEmptySubsequences: false)
-  parts.removeLast(2)
-  return parts.joined(separator: "/") + "/Fixtures/tensor-io/"
-}()
+private let fixtures = packageRoot + "Tests/Fixtures/tensor-io/"
 
 @Suite("compare inspect")
 struct InspectCommandTests {
