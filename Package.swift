@@ -27,7 +27,9 @@ let package = Package(
     .target(name: "Compare", dependencies: [
       "CompareCore", "TensorIO", "EnsembleKernel", "CKA", "SpectralMetrics", "Figures",
     ]),
-    .target(name: "CompareCLI", dependencies: ["Compare"]),
+    // `compare bench`: each module timed against this machine's BLAS/LAPACK bound.
+    .target(name: "CompareBenchmarks", dependencies: ["Compare"]),
+    .target(name: "CompareCLI", dependencies: ["Compare", "CompareBenchmarks"]),
     .executableTarget(name: "CompareTool", dependencies: ["CompareCLI"]),
     // Fuzz targets for the tensor readers; see the file for the libFuzzer build command.
     .executableTarget(name: "FuzzTensorIO", dependencies: ["TensorIO"]),
@@ -39,10 +41,11 @@ let package = Package(
 
     .testTarget(name: "CompareCoreTests", dependencies: ["CompareCore"]),
     .testTarget(name: "TensorIOTests", dependencies: ["TensorIO"]),
-    .testTarget(name: "EnsembleKernelTests", dependencies: ["EnsembleKernel", "TensorIO", "CompareCLI"]),
+    .testTarget(name: "EnsembleKernelTests", dependencies: ["EnsembleKernel", "TensorIO"]),
     .testTarget(name: "CKATests", dependencies: ["CKA", "TensorIO"]),
     .testTarget(name: "SpectralMetricsTests", dependencies: ["SpectralMetrics", "TensorIO"]),
     .testTarget(name: "FiguresTests", dependencies: ["Figures"]),
+    .testTarget(name: "CompareTests", dependencies: ["Compare"]),
     .testTarget(name: "CompareCLITests", dependencies: ["CompareCLI"]),
   ],
   swiftLanguageModes: [.v6]

@@ -47,7 +47,7 @@ public struct KernelCKA: Sendable {
     var accumulator = try MinibatchCKA(
       layersA: namesA ?? layersA.indices.map(String.init),
       layersB: namesB ?? layersB.indices.map(String.init),
-      modelA: modelA, modelB: modelB, kernel: kernel, unbiased: debiased)
+      modelA: modelA, modelB: modelB, kernel: kernel, debiased: debiased)
     try accumulator.add(layersA, layersB)
     return try accumulator.result()
   }

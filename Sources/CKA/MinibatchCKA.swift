@@ -37,7 +37,7 @@ public struct MinibatchCKA: Sendable {
   public let kernel: CKAKernel
   /// `true`: unbiased HSIC₁ per batch (U-centring); `false`: the biased HSIC of Gretton et al.
   /// (double centring), used for the full-batch biased estimator.
-  let unbiased: Bool
+  let debiased: Bool
   /// Batches accumulated so far.
   public private(set) var batches = 0
   /// Examples accumulated so far.
@@ -49,6 +49,10 @@ public struct MinibatchCKA: Sendable {
   /// The stacked centred kernel matrices of the current batch, (a+b) × n², kept between batches
   /// so that its pages are touched once.
   var stacked: [Double] = []
+  /// Work space of `add` (centred activations, a Gram matrix, a full kernel matrix), kept
+  /// between batches: a fresh multi-MB buffer per batch costs more in page faults than the
+  /// arithmetic. Held as `Double` and rebound to `Float` for float32 batches.
+  var scratch: [Double] = []
 
   /// An empty accumulator for these layers.
   ///
@@ -61,11 +65,11 @@ public struct MinibatchCKA: Sendable {
   public init(layersA: [String], layersB: [String], modelA: String = "A", modelB: String = "B",
               kernel: CKAKernel = .linear) throws {
     try self.init(layersA: layersA, layersB: layersB, modelA: modelA, modelB: modelB,
-                  kernel: kernel, unbiased: true)
+                  kernel: kernel, debiased: true)
   }
 
   init(layersA: [String], layersB: [String], modelA: String, modelB: String,
-       kernel: CKAKernel, unbiased: Bool) throws {
+       kernel: CKAKernel, debiased: Bool) throws {
     guard !layersA.isEmpty else { throw InputError("\(modelA) has no layers to compare") }
     guard !layersB.isEmpty else { throw InputError("\(modelB) has no layers to compare") }
     self.layersA = layersA
@@ -73,7 +77,7 @@ public struct MinibatchCKA: Sendable {
     self.modelA = modelA
     self.modelB = modelB
     self.kernel = kernel
-    self.unbiased = unbiased
+    self.debiased = debiased
     cross = [Double](repeating: 0, count: layersA.count * layersB.count)
     selfA = [Double](repeating: 0, count: layersA.count)
     selfB = [Double](repeating: 0, count: layersB.count)
@@ -81,7 +85,7 @@ public struct MinibatchCKA: Sendable {
 
   /// The fewest examples a batch may have: 4 for the unbiased HSIC (it divides by n−3),
   /// 2 for the biased one.
-  public var minimumBatchSize: Int { unbiased ? 4 : 2 }
+  public var minimumBatchSize: Int { debiased ? 4 : 2 }
 
   /// Adds one batch: the same n examples through every layer of both models.
   ///
@@ -124,56 +128,57 @@ public struct MinibatchCKA: Sendable {
       throw InputError("layer '\(names[index])' of \(model) has \(x.rows) examples in this batch, layer '\(layersA[0])' of \(modelA) has \(n)")
     }
     guard n >= minimumBatchSize else {
-      throw InputError("a batch of \(n) examples is too small: the \(unbiased ? "unbiased" : "biased") HSIC needs at least \(minimumBatchSize)")
+      throw InputError("a batch of \(n) examples is too small: the \(debiased ? "unbiased" : "biased") HSIC needs at least \(minimumBatchSize)")
     }
     let packed = GramKernel.packedCount(n)
     let size = try blasDimension(packed, "examples² of a batch")
     let count = layers.count
     if stacked.count != count * packed { stacked = [Double](repeating: 0, count: count * packed) }
     let widest = layers.map { $0.0.columns }.max() ?? 0
-    var centred = [S](repeating: 0, count: n * widest)
-    var gram = [S](repeating: 0, count: n * n)
-    let unbiased = self.unbiased, kernel = self.kernel
-    // The full n×n kernel matrix, for the paths that need both triangles (rbf, biased).
-    let fastPath = unbiased && kernel == .linear
-    var full = [Double](repeating: 0, count: fastPath ? 0 : n * n)
+    // Scratch layout, in units of S: centred n·widest, then the Gram n·n, then (as Double)
+    // the full kernel n·n when needed.
+    let debiased = self.debiased, kernel = self.kernel
+    let fastPath = debiased && kernel == .linear
+    let scalarsPerDouble = MemoryLayout<Double>.stride / MemoryLayout<S>.stride
+    let centredDoubles = (n * widest + n * n + scalarsPerDouble - 1) / scalarsPerDouble
+    let needed = centredDoubles + (fastPath ? 0 : n * n)
+    if scratch.count < needed { scratch = [Double](repeating: 0, count: needed) }
     let firstExample = examples
     try stacked.withUnsafeMutableBufferPointer { stack in
-      try centred.withUnsafeMutableBufferPointer { pc in
-        try gram.withUnsafeMutableBufferPointer { pg in
-          try full.withUnsafeMutableBufferPointer { pf in
-            for (index, (x, model)) in layers.enumerated() {
-              let out = stack.baseAddress! + index * packed
-              let constant = x.columns == 0 || x.elements.withUnsafeBufferPointer { px in
-                GramKernel.isConstant(px.baseAddress!, rows: n, columns: x.columns)
-              }
-              if constant, x.columns > 0, let bad = x.row(0).firstIndex(where: { !$0.isFinite }) {
-                throw InputError("layer '\(names[index])' of \(model) has a non-finite activation (\(x[0, bad])) at example \(firstExample), feature \(bad)")
-              }
-              if constant {
-                // Exactly zero, as the centred kernel of identical rows is in exact arithmetic.
-                out.update(repeating: 0, count: packed)
-                continue
-              }
-              x.elements.withUnsafeBufferPointer { px in
-                GramKernel.centreColumns(px.baseAddress!, rows: n, columns: x.columns, into: pc.baseAddress!)
-              }
-              GramKernel.upperGram(pc.baseAddress!, rows: n, columns: x.columns, into: pg.baseAddress!)
-              guard GramKernel.diagonalIsFinite(pg.baseAddress!, size: n) else {
-                throw MinibatchCKA.nonFinite(x, layer: names[index], model: model, firstExample: firstExample)
-              }
-              if fastPath {
-                GramKernel.packUCentred(pg.baseAddress!, size: n, into: out)
-                continue
-              }
-              let k = pf.baseAddress!
-              GramKernel.widen(pg.baseAddress!, size: n, into: k)
-              if case .rbf(let threshold) = kernel {
-                GramKernel.rbfInPlace(k, size: n, threshold: threshold)
-              }
-              if unbiased { GramKernel.uCentre(k, size: n) } else { GramKernel.centre(k, size: n) }
-              GramKernel.pack(k, size: n, into: out)
+      try scratch.withUnsafeMutableBufferPointer { work in
+        let pf = work.baseAddress! + centredDoubles
+        try UnsafeMutableBufferPointer(rebasing: work[0..<centredDoubles]).withMemoryRebound(to: S.self) { scalars in
+          let pc = scalars.baseAddress!, pg = scalars.baseAddress! + n * widest
+          for (index, (x, model)) in layers.enumerated() {
+            let out = stack.baseAddress! + index * packed
+            let constant = x.columns == 0 || x.elements.withUnsafeBufferPointer { px in
+              GramKernel.isConstant(px.baseAddress!, rows: n, columns: x.columns)
             }
+            if constant, x.columns > 0, let bad = x.row(0).firstIndex(where: { !$0.isFinite }) {
+              throw InputError("layer '\(names[index])' of \(model) has a non-finite activation (\(x[0, bad])) at example \(firstExample), feature \(bad)")
+            }
+            if constant {
+              // Exactly zero, as the centred kernel of identical rows is in exact arithmetic.
+              out.update(repeating: 0, count: packed)
+              continue
+            }
+            x.elements.withUnsafeBufferPointer { px in
+              GramKernel.centreColumns(px.baseAddress!, rows: n, columns: x.columns, into: pc)
+            }
+            GramKernel.upperGram(pc, rows: n, columns: x.columns, into: pg)
+            guard GramKernel.diagonalIsFinite(pg, size: n) else {
+              throw MinibatchCKA.nonFinite(x, layer: names[index], model: model, firstExample: firstExample)
+            }
+            if fastPath {
+              GramKernel.packUCentred(pg, size: n, into: out)
+              continue
+            }
+            GramKernel.widen(pg, size: n, into: pf)
+            if case .rbf(let threshold) = kernel {
+              GramKernel.rbfInPlace(pf, size: n, threshold: threshold)
+            }
+            if debiased { GramKernel.uCentre(pf, size: n) } else { GramKernel.centre(pf, size: n) }
+            GramKernel.pack(pf, size: n, into: out)
           }
         }
       }
@@ -187,7 +192,7 @@ public struct MinibatchCKA: Sendable {
                     lda: size, beta: 0, c: pp.baseAddress!, ldc: Int32(count))
       }
     }
-    let scale = unbiased ? 1 / (Double(n) * Double(n - 3)) : 1 / (Double(n - 1) * Double(n - 1))
+    let scale = debiased ? 1 / (Double(n) * Double(n - 3)) : 1 / (Double(n - 1) * Double(n - 1))
     let a = layersA.count, b = layersB.count
     for i in 0..<a {
       selfA[i] += products[i * count + i] * scale

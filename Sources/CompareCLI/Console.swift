@@ -87,7 +87,7 @@ public final class Console: Sendable {
 public struct ProgressMeter {
   let console: Console
   let label: String
-  let total: Int
+  var total: Int
   let start = ContinuousClock.now
   var lastDrawn = ContinuousClock.now - .seconds(1)
 
@@ -107,6 +107,13 @@ public struct ProgressMeter {
     let percent = total > 0 ? 100 * done / total : 100
     let suffix = detail.isEmpty ? "" : " \(detail)"
     console.progress("\(label) \(done)/\(total) (\(percent)%) \(Format.fixed(elapsed, 1)) s\(suffix)")
+  }
+
+  /// Reports that `done` of `total` steps are finished, for work whose total is known only
+  /// once it starts.
+  public mutating func update(_ done: Int, of total: Int, detail: String = "") {
+    self.total = total
+    update(done, detail: detail)
   }
 
   /// Clears the progress line.

@@ -1,6 +1,6 @@
 /// Checks that a dimension fits BLAS/LAPACK's 32-bit integers (LP64 OpenBLAS).
 @inlinable
-public func blasDimension(_ n: Int, _ what: @autoclosure () -> String = "dimension") throws -> Int32 {
+package func blasDimension(_ n: Int, _ what: @autoclosure () -> String = "dimension") throws -> Int32 {
   guard n >= 0, n <= Int(Int32.max) else {
     throw InputError("\(what()) \(n) exceeds BLAS's 32-bit limit of \(Int32.max)")
   }
@@ -78,7 +78,7 @@ extension Matrix {
 
   /// Copies the upper triangle of a row-major n×n buffer into its lower triangle.
   @inlinable
-  public static func mirrorUpperTriangle(_ c: UnsafeMutablePointer<Scalar>, size n: Int) {
+  package static func mirrorUpperTriangle(_ c: UnsafeMutablePointer<Scalar>, size n: Int) {
     for i in 0..<n { for j in 0..<i { c[i * n + j] = c[j * n + i] } }
   }
 

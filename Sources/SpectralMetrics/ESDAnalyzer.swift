@@ -155,22 +155,12 @@ public struct ESDAnalyzer: Sendable {
     }
   }
 
-  func eigenvalues(of slices: [[Double]], shape: (rows: Int, columns: Int), scale: Double) throws -> [Double] {
-    var pooled: [Double] = []
-    for slice in slices {
-      let ev = try slice.withUnsafeBufferPointer {
-        try options.solver.eigenvalues(of: $0, rows: shape.rows, columns: shape.columns)
-      }
-      pooled.append(contentsOf: ev.map { $0 * scale })
-    }
-    return pooled.sorted()
-  }
-
   /// Computes every column of one row from its slices.
   func fill(_ report: inout LayerReport, slices: [[Double]], shape: (rows: Int, columns: Int),
             scale: Double, seed: UInt64) throws {
-    let spectrum = Spectrum(eigenvalues: try eigenvalues(of: slices, shape: shape, scale: scale),
-                            n: report.n, m: report.m, rf: slices.count)
+    let spectrum = Spectrum(
+      eigenvalues: try Spectrum.pooledEigenvalues(of: slices, shape: shape, scale: scale, solver: options.solver),
+      n: report.n, m: report.m, rf: slices.count)
     report.spectrum = spectrum
     guard spectrum.lambdaMax > 0 else {
       report.status = .failed
@@ -194,8 +184,8 @@ public struct ESDAnalyzer: Sendable {
       var work = slices
       var pooled: [Double] = []
       for k in 0..<shuffles {
-        for s in work.indices { shuffleElements(&work[s], using: &rng) }
-        let rand = try eigenvalues(of: work, shape: shape, scale: scale)
+        let rand = try shuffledEigenvalues(&work, shape: shape, scale: scale, using: &rng,
+                                           solver: options.solver)
         if k < options.randRepeats { report.randDistances.append(jensenShannonDistance(spectrum.eigenvalues, rand)) }
         if k == 0 { report.firstRandomEigenvalues = rand }
         if k < replicas { pooled.append(contentsOf: rand) }

@@ -1,3 +1,5 @@
+import CompareCore
+
 /// One row of the ESD table: the reference tool's columns for one layer (or one conv slice
 /// with pooling off), under the same names.
 public struct LayerReport: Sendable {
@@ -9,25 +11,6 @@ public struct LayerReport: Sendable {
     case failed
     /// Not analysed (too few eigenvalues): see `reason`.
     case skipped
-  }
-
-  /// A cell of the table.
-  public enum Value: Sendable, Equatable, CustomStringConvertible {
-    case int(Int)
-    case double(Double)
-    case string(String)
-    /// Undefined for this layer (JSON `null`, an empty CSV cell).
-    case null
-
-    /// The value as text: numbers in Swift's shortest round-trip form, `null` when undefined.
-    public var description: String {
-      switch self {
-      case .int(let i): "\(i)"
-      case .double(let d): "\(d)"
-      case .string(let s): s
-      case .null: "null"
-      }
-    }
   }
 
   public var name: String
@@ -89,69 +72,19 @@ public struct LayerReport: Sendable {
     return s.logAlphaNorm(alpha: fit.alpha)
   }
 
-  /// Every column in the order of the JSON and CSV outputs.
-  public var columns: [(String, Value)] {
-    func d(_ x: Double?) -> Value { x.map { $0.isFinite ? .double($0) : .null } ?? .null }
-    func i(_ x: Int?) -> Value { x.map { .int($0) } ?? .null }
-    var c: [(String, Value)] = [("name", .string(name)), ("layer_type", .string(kind.rawValue))]
-    if let sliceIndex { c.append(("slice_id", .int(sliceIndex))) }
-    c += [("N", .int(n)), ("M", .int(m)), ("Q", .double(Double(n) / Double(max(m, 1)))), ("rf", .int(rf))]
-    let s = spectrum
-    let defined = status != .skipped && (s?.lambdaMax ?? 0) > 0
-    c += [
-      ("num_evals", i(s?.count)),
-      ("lambda_max", d(s?.lambdaMax)),
-      ("norm", d(s?.norm)),
-      ("log_norm", d(defined ? s?.logNorm : nil)),
-      ("spectral_norm", d(s?.lambdaMax)),
-      ("log_spectral_norm", d(defined ? s?.logSpectralNorm : nil)),
-      ("stable_rank", d(defined ? s?.stableRank : nil)),
-      ("matrix_rank", i(s?.matrixRank)),
-      ("entropy", d(defined ? s?.entropy : nil)),
-      ("alpha", d(powerLaw?.alpha)),
-      ("xmin", d(powerLaw?.xmin)),
-      ("xmax", d(powerLaw?.xmax)),
-      ("D", d(powerLaw?.d)),
-      ("sigma", d(powerLaw?.sigma)),
-      ("num_pl_spikes", i(powerLaw?.tailCount)),
-      ("alpha_weighted", d(alphaWeighted)),
-      ("log_alpha_norm", d(logAlphaNorm)),
-      ("warning", .string(powerLaw?.warning ?? "")),
-    ]
-    if !randDistances.isEmpty {
-      let first = firstRandomEigenvalues?.last
-      c += [
-        ("rand_distance", d(randDistance)),
-        ("rand_distance_std", d(randDistanceDeviation)),
-        ("max_rand_eval", d(randomEigenvalues?.last)),
-        ("ww_softrank", d(first.flatMap { f in s.map { f / $0.lambdaMax } })),
-        ("ww_maxdist", d(first.flatMap { f in s.map { $0.lambdaMax - f } })),
-      ]
-    }
-    if let mp = marchenkoPastur {
-      c += [("bulk_max", d(mp.bulkMax)), ("bulk_min", d(mp.bulkMin)), ("sigma_mp", d(mp.sigma)),
-            ("num_spikes", .int(mp.spikeCount)), ("mp_softrank", d(mp.softRank)), ("W_scale", d(mp.wScale))]
-    }
-    if let mp = randomMarchenkoPastur {
-      c += [("rand_num_spikes", .int(mp.spikeCount)), ("num_traps", .int(mp.spikeCount)),
-            ("rand_sigma_mp", d(mp.sigma)), ("rand_mp_softrank", d(mp.softRank)),
-            ("rand_W_scale", d(mp.wScale)), ("rand_bulk_max", d(mp.bulkMax)),
-            ("rand_bulk_min", d(mp.bulkMin))]
-    }
-    if let t = initDistance {
-      c += [("distance_from_init", d(t.distance)), ("relative_distance_from_init", d(t.relativeDistance)),
-            ("cosine_distance_from_init", d(t.cosineDistance)), ("cka_from_init", d(t.cka)),
-            ("ww_cka_from_init", d(t.uncentredCKA))]
-    }
-    c.append(("status", .string(status.rawValue)))
-    if !reason.isEmpty { c.append(("reason", .string(reason))) }
-    return c
+  /// This row's columns, in the order of the JSON and CSV outputs (see `ESDColumn.all`).
+  public var columns: [(String, JSONValue)] {
+    ESDColumn.all.filter { $0.group.applies(to: self) }.map { ($0.name, $0.value(self)) }
   }
 
-  /// The value of one column, by its name.
-  public func value(_ column: String) -> Value {
-    columns.first { $0.0 == column }?.1 ?? .null
+  /// The value of one column, by its name: `null` when the row does not have it.
+  public func value(_ column: String) -> JSONValue {
+    guard let c = ESDColumn.byName[column], c.group.applies(to: self) else { return .null }
+    return c.value(self)
   }
+
+  /// The first shuffle's largest eigenvalue (`ww_softrank`, `ww_maxdist`).
+  var firstRandomMax: Double? { firstRandomEigenvalues?.last }
 }
 
 /// The reference tool's `get_summary()`: means over layers of `log_norm`, `alpha`,
@@ -164,12 +97,17 @@ public struct ESDSummary: Sendable {
                                "log_spectral_norm", "stable_rank", "mp_softrank"]
   /// (metric, mean) in `metrics` order, for the metrics some layer has.
   public let means: [(String, Double)]
-  /// Rows analysed successfully, failed, skipped.
+  /// Rows analysed successfully.
   public let analysed: Int
+  /// Rows analysed whose numbers are (partly) undefined.
   public let failed: Int
+  /// Rows not analysed (too few eigenvalues) plus the tensors left out before analysis.
   public let skipped: Int
 
-  public init(_ reports: [LayerReport]) {
+  /// - Parameters:
+  ///   - reports: Every row, of any status.
+  ///   - skippedTensors: Tensors left out before analysis (biases, 3-D tensors, ...).
+  public init(_ reports: [LayerReport], skippedTensors: Int = 0) {
     let good = reports.filter { $0.status == .success }
     var means: [(String, Double)] = []
     for metric in Self.metrics {
@@ -182,6 +120,9 @@ public struct ESDSummary: Sendable {
     self.means = means
     analysed = good.count
     failed = reports.filter { $0.status == .failed }.count
-    skipped = reports.filter { $0.status == .skipped }.count
+    skipped = reports.filter { $0.status == .skipped }.count + skippedTensors
   }
+
+  /// The mean of one metric, or `nil` when no layer has it.
+  public func mean(_ metric: String) -> Double? { means.first { $0.0 == metric }?.1 }
 }

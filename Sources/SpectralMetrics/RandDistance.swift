@@ -47,17 +47,25 @@ public func randDistance<S: BLASScalar>(of w: Matrix<S>, seed: UInt64,
                                         solver: EigenvalueSolver = EigenvalueSolver()) throws -> Double {
   let spectrum = try Spectrum(of: w, solver: solver)
   var rng = SplitMix64(seed: seed)
-  var shuffled = w.elements.map { Double($0) }
-  shuffleElements(&shuffled, using: &rng)
-  let rand = try shuffled.withUnsafeBufferPointer {
-    try solver.eigenvalues(of: $0, rows: w.rows, columns: w.columns)
-  }
+  var work = [w.elements.map { Double($0) }]
+  let rand = try shuffledEigenvalues(&work, shape: (w.rows, w.columns), scale: 1, using: &rng,
+                                     solver: solver)
   return jensenShannonDistance(spectrum.eigenvalues, rand)
+}
+
+/// Shuffles each slice's elements in place (one stream, slice after slice) and returns the
+/// pooled ESD of the shuffled slices: the step `randDistance` and `ESDAnalyzer` share, so the
+/// same matrix and seed give the same `rand_distance` through either.
+package func shuffledEigenvalues(_ slices: inout [[Double]], shape: (rows: Int, columns: Int),
+                                 scale: Double, using rng: inout SplitMix64,
+                                 solver: EigenvalueSolver) throws -> [Double] {
+  for s in slices.indices { shuffleElements(&slices[s], using: &rng) }
+  return try Spectrum.pooledEigenvalues(of: slices, shape: shape, scale: scale, solver: solver)
 }
 
 /// A 64-bit FNV-1a hash of a layer name, mixed into the seed so each layer draws its own
 /// shuffle stream whatever order layers are analysed in.
-public func layerSeed(_ seed: UInt64, name: String) -> UInt64 {
+package func layerSeed(_ seed: UInt64, name: String) -> UInt64 {
   var h: UInt64 = 0xCBF2_9CE4_8422_2325
   for byte in name.utf8 {
     h ^= UInt64(byte)
@@ -73,7 +81,7 @@ public func layerSeed(_ seed: UInt64, name: String) -> UInt64 {
 /// 256 buckets chosen by the top byte of a draw (a stable scatter), each bucket is then
 /// Fisher–Yates-shuffled, and the buckets are concatenated. Fisher–Yates on tens of millions of
 /// elements spends its time on cache misses (~4 s for 45 M doubles); this takes a fraction.
-public func shuffleElements(_ values: inout [Double], using rng: inout SplitMix64) {
+package func shuffleElements(_ values: inout [Double], using rng: inout SplitMix64) {
   let n = values.count
   guard n > 1 << 16 else {
     values.withUnsafeMutableBufferPointer { rng.shuffle($0) }

@@ -51,7 +51,6 @@ public struct Spectrum: Sendable, Equatable {
     guard let first = slices.first, !first.isEmpty else {
       throw InputError("the weight matrix is empty")
     }
-    var values: [Double] = []
     for w in slices {
       guard w.rows == first.rows, w.columns == first.columns else {
         throw InputError("slices differ in shape: \(first.shapeDescription) and \(w.shapeDescription)")
@@ -59,14 +58,27 @@ public struct Spectrum: Sendable, Equatable {
       if let bad = w.firstNonFinite() {
         throw InputError("weight has a non-finite value (\(w[bad.row, bad.column])) at [\(bad.row), \(bad.column)]")
       }
-      let wide = w.elements.map { Double($0) }
-      let ev = try wide.withUnsafeBufferPointer {
-        try solver.eigenvalues(of: $0, rows: w.rows, columns: w.columns)
-      }
-      values.append(contentsOf: ev.map { $0 * scale })
     }
+    let values = try Spectrum.pooledEigenvalues(of: slices.map { $0.elements.map { Double($0) } },
+                                                shape: (first.rows, first.columns), scale: scale,
+                                                solver: solver)
     self.init(eigenvalues: values, n: Swift.max(first.rows, first.columns),
               m: Swift.min(first.rows, first.columns), rf: slices.count)
+  }
+
+  /// The eigenvalues of every slice (each row-major `shape`), times `scale`, pooled and
+  /// sorted ascending: the one path by which `Spectrum`, `randDistance` and `ESDAnalyzer`
+  /// compute an ESD.
+  package static func pooledEigenvalues(of slices: [[Double]], shape: (rows: Int, columns: Int),
+                                        scale: Double, solver: EigenvalueSolver) throws -> [Double] {
+    var pooled: [Double] = []
+    for slice in slices {
+      let ev = try slice.withUnsafeBufferPointer {
+        try solver.eigenvalues(of: $0, rows: shape.rows, columns: shape.columns)
+      }
+      pooled.append(contentsOf: ev.map { $0 * scale })
+    }
+    return pooled.sorted()
   }
 
   /// Number of eigenvalues (`num_evals`): M·rf.

@@ -57,7 +57,7 @@ public struct WeightLayer: Sendable {
 
   /// The slices of `elements` (row-major tensor of `shape`): the matrix itself, or the kh·kw
   /// matrices W[:, :, i, j] of a conv in row-major order of (i, j), each `out × in`.
-  func slices(of elements: [Double]) -> [[Double]] {
+  package func slices(of elements: [Double]) -> [[Double]] {
     guard shape.count == 4 else { return [elements] }
     let (o, c, kh, kw) = (shape[0], shape[1], shape[2], shape[3])
     var result: [[Double]] = []

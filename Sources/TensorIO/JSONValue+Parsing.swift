@@ -1,3 +1,5 @@
+import CompareCore
+
 extension JSONValue {
   /// Parses JSON text (RFC 8259), keeping object keys in document order.
   ///

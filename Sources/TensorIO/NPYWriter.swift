@@ -4,17 +4,21 @@ public enum NPYWriter {
   /// - Precondition: `values.count` is the product of `shape`.
   public static func encode<T: NPYElement>(_ values: [T], shape: [Int]) -> [UInt8] {
     precondition(values.count == shape.reduce(1, *), "NPY shape \(shape) does not match \(values.count) values")
-    let shapeText = shape.count == 1 ? "(\(shape[0]),)" : "(" + shape.map(String.init).joined(separator: ", ") + ")"
-    var header = "{'descr': '\(T.npyDescr)', 'fortran_order': False, 'shape': \(shapeText), }"
-    // Pad with spaces so that the data starts at a multiple of 64 bytes, ending in a newline.
-    let unpadded = 10 + header.utf8.count + 1
-    header += String(repeating: " ", count: (64 - unpadded % 64) % 64) + "\n"
-    var bytes: [UInt8] = [0x93, 0x4E, 0x55, 0x4D, 0x50, 0x59, 1, 0]
-    let length = header.utf8.count
-    bytes += [UInt8(length & 0xFF), UInt8(length >> 8)]
-    bytes += Array(header.utf8)
+    var bytes = header(descr: T.npyDescr, shape: shape)
     values.withUnsafeBytes { bytes += $0 }
     return bytes
+  }
+
+  /// The header of a `.npy` file (format 1.0) whose data, of numpy type `descr` (`<f4`) and
+  /// `shape`, follows it: padded with spaces so that the data starts at a multiple of 64 bytes.
+  /// Streaming writers (`compare kernel --save-kernel`) write it, then the data.
+  public static func header(descr: String, shape: [Int]) -> [UInt8] {
+    let shapeText = shape.count == 1 ? "(\(shape[0]),)" : "(" + shape.map(String.init).joined(separator: ", ") + ")"
+    var header = "{'descr': '\(descr)', 'fortran_order': False, 'shape': \(shapeText), }"
+    let unpadded = 10 + header.utf8.count + 1
+    header += String(repeating: " ", count: (64 - unpadded % 64) % 64) + "\n"
+    let length = header.utf8.count
+    return [0x93, 0x4E, 0x55, 0x4D, 0x50, 0x59, 1, 0, UInt8(length & 0xFF), UInt8(length >> 8)] + Array(header.utf8)
   }
 
   /// Writes `values` with `shape` to `path` as `.npy`, atomically.

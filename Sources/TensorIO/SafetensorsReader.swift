@@ -1,3 +1,4 @@
+import CompareCore
 /// Reads `.safetensors` files: an 8-byte little-endian header length, a JSON header mapping each
 /// tensor name to `{"dtype", "shape", "data_offsets": [begin, end]}` (offsets relative to the
 /// end of the header) and an optional `"__metadata__"` object of strings, then the raw

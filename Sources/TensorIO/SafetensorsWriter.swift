@@ -1,3 +1,4 @@
+import CompareCore
 /// Writes `.safetensors` files atomically: the JSON header (keys in the order given, padded with
 /// spaces to a multiple of 8 bytes so that the data is aligned), then each tensor's bytes,
 /// little-endian and C-ordered.

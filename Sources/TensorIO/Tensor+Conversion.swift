@@ -22,6 +22,16 @@ extension Tensor {
   /// - Throws: `ReadError` if `rows` is outside the first axis or `buffer` is too small.
   @discardableResult
   public func floats(rows: Range<Int>? = nil, into buffer: UnsafeMutableBufferPointer<Float>) throws -> Int {
+    try convert(rows: rows, into: buffer)
+  }
+
+  /// Writes the elements of the slices `rows` of the first axis (all when `nil`), converted to
+  /// `Scalar`, row-major, into `buffer`. Returns the number of elements written.
+  ///
+  /// - Throws: `ReadError` if `rows` is outside the first axis or `buffer` is too small.
+  @discardableResult
+  public func convert<Scalar: BLASScalar>(rows: Range<Int>? = nil,
+                                          into buffer: UnsafeMutableBufferPointer<Scalar>) throws -> Int {
     let total = try elementCount(rows: rows)
     guard buffer.count >= total, let out = buffer.baseAddress else {
       if total == 0 { return 0 }

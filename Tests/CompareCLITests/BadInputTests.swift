@@ -121,7 +121,7 @@ struct BadInputTests {
       ("values.npy", NPYWriter.encode([Float](repeating: 0.5, count: indices.count), shape: [n, k])),
       ("rows.npy", NPYWriter.encode(rows, shape: [2])),
     ]
-    try AtomicFile.write(StoredZip.archive(members), to: path(name))
+    try AtomicFile.write(NPZWriter.archive(members), to: path(name))
     return path(name)
   }
 
@@ -156,13 +156,13 @@ struct BadInputTests {
   func ckaOutputsCheckedFirst() throws {
     let a = path("acts.npz")
     let layer = (0..<(16 * 3)).map { Float(sin(Double($0))) }
-    try AtomicFile.write(StoredZip.archive([("x.npy", NPYWriter.encode(layer, shape: [16, 3]))]), to: a)
+    try AtomicFile.write(NPZWriter.archive([("x.npy", NPYWriter.encode(layer, shape: [16, 3]))]), to: a)
     let result = runCompare(["cka", a, a, "--batch-size", "4", "--save", path("cka.npy"),
                              "--heatmap", path("nodir/h.png")])
     #expect(result.status == 1)
     #expect(result.err == "Error: \(path("nodir/h.png")): cannot be written: folder '\(path("nodir"))' does not exist\n")
     #expect(!FileManager.default.fileExists(atPath: path("cka.npy")))
-    try AtomicFile.write(StoredZip.archive([("x.npy", NPYWriter.encode(Array(layer[0..<9]), shape: [3, 3]))]),
+    try AtomicFile.write(NPZWriter.archive([("x.npy", NPYWriter.encode(Array(layer[0..<9]), shape: [3, 3]))]),
                          to: path("three.npz"))
     let three = runCompare(["cka", path("three.npz"), path("three.npz"), "--batch-size", "4", "--keep-last"])
     #expect(three.status == 1)
@@ -176,7 +176,7 @@ struct BadInputTests {
     #expect(missing.err == "Error: \(path("nope.npz")): no such file\n")
     #expect(runCompare(["inspect", ""]).err == "Error: '': no such file\n")
     // The end-of-central-directory record alone: what np.savez writes with no arrays.
-    try AtomicFile.write(StoredZip.archive([]), to: path("empty.npz"))
+    try AtomicFile.write(NPZWriter.archive([]), to: path("empty.npz"))
     let empty = runCompare(["inspect", path("empty.npz")])
     #expect(empty.status == 1)
     #expect(empty.err == "Error: \(path("empty.npz")): is an empty zip archive (no tensors)\n")

@@ -93,10 +93,10 @@ struct ParsedArgumentsTests {
     name: "test", overview: "A test.",
     arguments: [ArgumentSpec("files", help: "Inputs.", repeated: true)],
     options: [
-      OptionSpec("-k", value: "k", help: "Neighbours.", default: "3"),
+      OptionSpec("-k", value: "k", help: "Neighbours.", default: 3),
       OptionSpec("--mode", value: "mode", help: "Mode.", values: ["a", "b"]),
       OptionSpec("--test", value: "ref", help: "Repeatable.", repeatable: true),
-      OptionSpec("--shift", value: "x", help: "A number."),
+      OptionSpec("--shift", value: "x", help: "A number.", default: 0.5),
     ])
 
   @Test("parses flags, values, =values, repeats, negative numbers and positionals")
@@ -104,12 +104,22 @@ struct ParsedArgumentsTests {
     let args = try ParsedArguments(
       ["x.npy", "-k", "5", "--mode=b", "--test", "a", "--test", "b", "--shift", "-2.5", "--json", "y.npy"],
       spec: Self.spec)
-    #expect(try args.int("-k", default: 3) == 5)
+    #expect(try args.int("-k") as Int == 5)
     #expect(args.string("--mode") == "b")
     #expect(args.strings("--test") == ["a", "b"])
-    #expect(try args.double("--shift", default: 0) == -2.5)
+    #expect(try args.double("--shift") == -2.5)
     #expect(args.flag("--json"))
     #expect(args.positionals == ["x.npy", "y.npy"])
+  }
+
+  @Test("reads an option's declared default back typed when it is not given")
+  func defaults() throws {
+    let args = try ParsedArguments(["x.npy"], spec: Self.spec)
+    #expect(try args.int("-k") as Int == 3)
+    #expect(try args.double("--shift") == 0.5)
+    #expect(!args.given("-k"))
+    #expect(args.string("--mode") == nil)
+    #expect(HelpFormatter.help(Self.spec, subcommands: []).contains("(default: 3)"))
   }
 
   @Test("rejects values outside the allowed set and repeated single options")
@@ -122,9 +132,9 @@ struct ParsedArgumentsTests {
   @Test("reports a non-positive k with the expected wording")
   func positiveInteger() throws {
     let args = try ParsedArguments(["x", "-k", "three"], spec: Self.spec)
-    #expect(throws: UsageError.self) { try args.int("-k", default: 3, in: 1...Int.max) }
+    #expect(throws: UsageError.self) { try args.int("-k", in: 1...Int.max) as Int }
     do {
-      _ = try args.int("-k", default: 3, in: 1...Int.max)
+      _ = try args.int("-k", in: 1...Int.max) as Int
     } catch let error as UsageError {
       #expect(error.message == "-k expects a positive integer, got 'three'")
     } catch {

@@ -1,4 +1,5 @@
 import Foundation
+import CompareCore
 import TensorIO
 
 /// The folder `Tests/Fixtures/tensor-io/`, found from this file's path.

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import Testing
+import CompareCore
 @testable import TensorIO
 
 @Suite("SafetensorsWriter")

@@ -1,4 +1,5 @@
 import Compare
+import CompareBenchmarks
 
 /// `compare bench MODULE`: times a module on a synthetic workload and prints the ratio to this
 /// machine's BLAS/LAPACK lower bound measured in the same run. Run it with `-c release`.
@@ -10,7 +11,7 @@ enum BenchCommand: Command {
     overview: "Time a module against this machine's BLAS/LAPACK lower bound, measured in the same run.",
     arguments: [ArgumentSpec("module", help: "What to time (values: \(modules.joined(separator: ", "))).")],
     options: [
-      OptionSpec("--threads", value: "n", help: "BLAS threads (0 keeps OpenBLAS's default).", default: "0"),
+      OptionSpec("--threads", value: "n", help: "BLAS threads (0 keeps OpenBLAS's default).", default: 0),
       OptionSpec("--quick", help: "Small sizes, for a smoke test of the benchmark itself."),
     ],
     discussion: "Build with -c release: debug builds are many times slower.",
@@ -21,17 +22,19 @@ enum BenchCommand: Command {
     guard modules.contains(module) else {
       throw UsageError("unknown benchmark '\(module)' (values: \(modules.joined(separator: ", ")))", command: spec.name)
     }
-    let threads = try arguments.int("--threads", default: 0, in: 0...1024)
+    let threads: Int = try arguments.int("--threads", in: 0...1024)
     if threads > 0 { BLASThreads.set(threads) }
     let json = arguments.flag("--json")
     let quick = arguments.flag("--quick")
+    let log = BenchmarkLog(write: console.write, warn: console.warn, progress: console.progress,
+                           endProgress: console.endProgress)
     let result: JSONValue
     switch module {
-    case "core": result = try CoreBenchmark.run(console: console, json: json, quick: quick)
-    case "io": result = try IOBenchmark.run(console: console, json: json, quick: quick)
-    case "kernel": result = try KernelBenchmark.run(console: console, json: json, quick: quick)
-    case "cka": result = try CKABenchmark.run(console: console, json: json, quick: quick)
-    default: result = try ESDBenchmark.run(console: console, json: json, quick: quick)
+    case "core": result = try CoreBenchmark.run(log: log, json: json, quick: quick)
+    case "io": result = try IOBenchmark.run(log: log, json: json, quick: quick)
+    case "kernel": result = try KernelBenchmark.run(log: log, json: json, quick: quick)
+    case "cka": result = try CKABenchmark.run(log: log, json: json, quick: quick)
+    default: result = try ESDBenchmark.run(log: log, json: json, quick: quick)
     }
     if json { console.print(result.serialized(pretty: true)) }
   }

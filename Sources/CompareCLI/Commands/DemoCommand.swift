@@ -13,25 +13,18 @@ enum DemoCommand: Command {
     examples: ["compare demo", "compare demo --output /tmp/figures --json"])
 
   static func run(_ arguments: ParsedArguments, console: Console) throws {
-    let examples = arguments.string("--examples") ?? "Examples/data"
-    let output = arguments.string("--output") ?? "demo-output"
-    try Folders.requireDirectory(examples, what: "example data folder")
-    try Folders.create(output)
-    var sections: [(String, [String])] = []
-    sections.append(("Tensor files", try InspectCommand.demo(examples: examples, output: output, console: console)))
-    sections.append(("Ensemble correlation kernel", try KernelCommand.demo(examples: examples, output: output, console: console)))
-    sections.append(("CKA", try CKACommand.demo(examples: examples, output: output, console: console)))
-    sections.append(("Spectral (ESD) metrics", try ESDCommand.demo(examples: examples, output: output, console: console)))
+    let examples = arguments.string("--examples")!, output = arguments.string("--output")!
+    let sections = try CompareDemo.run(examples: examples, output: output)
     if arguments.flag("--json") {
-      let json = JSONValue.object(sections.map { ($0.0, .strings($0.1)) } + [("output", .string(output))])
+      let json = JSONValue.object(sections.map { ($0.title, .strings($0.lines)) } + [("output", .string(output))])
       console.print(json.serialized(pretty: true))
       return
     }
     console.print("Compare \(CompareCommandLine.version) demo on \(examples)")
-    for (title, lines) in sections where !lines.isEmpty {
+    for section in sections where !section.lines.isEmpty {
       console.print()
-      console.print("== \(title)")
-      for line in lines { console.print(line) }
+      console.print("== \(section.title)")
+      for line in section.lines { console.print(line) }
     }
     console.print()
     console.print("Figures written to \(output)/")

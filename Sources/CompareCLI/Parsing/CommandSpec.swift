@@ -78,13 +78,17 @@ public struct OptionSpec: Sendable {
   }
 
   /// An option with a value.
-  public init(_ names: String..., value: String, help: String, default defaultValue: String? = nil,
+  ///
+  /// `default` is the typed default (`8`, `0.95`, an enum case), declared here once: help shows
+  /// its description and the typed accessors of `ParsedArguments` parse it back when the option
+  /// is not given.
+  public init(_ names: String..., value: String, help: String, default defaultValue: (any CustomStringConvertible & Sendable)? = nil,
               values allowedValues: [String]? = nil, required: Bool = false,
               repeatable: Bool = false) {
     self.names = names
     self.valueName = value
     self.help = help
-    self.defaultValue = defaultValue
+    self.defaultValue = defaultValue.map { String(describing: $0) }
     self.allowedValues = allowedValues
     self.isRequired = required
     self.isRepeatable = repeatable

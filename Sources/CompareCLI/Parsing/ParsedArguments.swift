@@ -78,8 +78,11 @@ public struct ParsedArguments: Sendable {
   /// `true` when the flag was given (by any of its names).
   public func flag(_ name: String) -> Bool { flags.contains(key(name)) }
 
-  /// The value given for an option, or `nil`.
-  public func string(_ name: String) -> String? { values[key(name)]?.last }
+  /// The value given for an option, else its declared default, else `nil`.
+  public func string(_ name: String) -> String? { values[key(name)]?.last ?? spec.option(named: name)?.defaultValue }
+
+  /// `true` when the option was given on the command line (not defaulted).
+  public func given(_ name: String) -> Bool { values[key(name)] != nil }
 
   /// Every value given for a repeatable option, in order.
   public func strings(_ name: String) -> [String] { values[key(name)] ?? [] }
@@ -91,17 +94,19 @@ public struct ParsedArguments: Sendable {
     return positionals[i]
   }
 
-  /// An integer option, or `defaultValue` when not given.
+  /// An integer option (its declared default when not given), or `nil` without either.
   /// - Throws: `UsageError` when the value is not an integer in `range`.
-  public func int(_ name: String, default defaultValue: Int, in range: ClosedRange<Int> = Int.min...Int.max) throws -> Int {
-    guard let text = string(name) else { return defaultValue }
-    return try parseInt(text, option: name, range: range)
-  }
-
-  /// An integer option, or `nil` when not given.
   public func int(_ name: String, in range: ClosedRange<Int> = Int.min...Int.max) throws -> Int? {
     guard let text = string(name) else { return nil }
     return try parseInt(text, option: name, range: range)
+  }
+
+  /// An integer option that has a declared default.
+  public func int(_ name: String, in range: ClosedRange<Int> = Int.min...Int.max) throws -> Int {
+    guard let value: Int? = try int(name, in: range), let value else {
+      preconditionFailure("option \(name) of '\(spec.name)' has no default")
+    }
+    return value
   }
 
   func parseInt(_ text: String, option name: String, range: ClosedRange<Int>) throws -> Int {
@@ -116,16 +121,25 @@ public struct ParsedArguments: Sendable {
     return n
   }
 
-  /// A floating-point option, or `defaultValue` when not given.
+  /// A floating-point option that has a declared default.
   /// - Throws: `UsageError` when the value is not a finite number in `range`.
-  public func double(_ name: String, default defaultValue: Double,
+  public func double(_ name: String,
                      in range: ClosedRange<Double> = -Double.greatestFiniteMagnitude...Double.greatestFiniteMagnitude) throws -> Double {
-    guard let text = string(name) else { return defaultValue }
+    guard let text = string(name) else { preconditionFailure("option \(name) of '\(spec.name)' has no default") }
     guard let x = Double(text), x.isFinite, range.contains(x) else {
       throw UsageError("\(name) expects a number in \(range.lowerBound)...\(range.upperBound), got '\(text)'",
                        command: spec.name)
     }
     return x
+  }
+
+  /// An option whose values are an enum's raw values (`values:` in its spec, checked by the
+  /// parser), read back as the enum; its declared default when not given.
+  public func choice<T: RawRepresentable>(_ name: String, as type: T.Type = T.self) -> T where T.RawValue == String {
+    guard let text = string(name), let value = T(rawValue: text) else {
+      preconditionFailure("option \(name) of '\(spec.name)' has no valid value or default")
+    }
+    return value
   }
 
   /// The key values are stored under for any of an option's names.

@@ -1,16 +1,11 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import Compare
 
 /// `compare bench kernel`: the whole `compare kernel` computation (float16 logits read from
 /// memory-mapped `.npy` files, normalisation, the blocked GEMM, top-k, accuracies) on synthetic
 /// data of CIFAR-10's size with 100 models, against the SGEMM lower bound
 /// 2·test·train·models·classes flops at the SGEMM rate measured in the same run.
-enum KernelBenchmark {
-  static func run(console: Console, json: Bool, quick: Bool) throws -> JSONValue {
+public enum KernelBenchmark {
+  public static func run(log: BenchmarkLog, json: Bool, quick: Bool) throws -> JSONValue {
     let (models, nTest, nTrain, classes) = quick ? (10, 1_000, 5_000, 10) : (100, 10_000, 50_000, 10)
     let folder = try temporaryFolder()
     defer {
@@ -18,7 +13,7 @@ enum KernelBenchmark {
       unlink(folder + "/train.npy")
       rmdir(folder)
     }
-    if !json { console.print("Writing synthetic float16 logits [\(models), \(nTest) + \(nTrain), \(classes)] to \(folder)") }
+    if !json { log.print("Writing synthetic float16 logits [\(models), \(nTest) + \(nTrain), \(classes)] to \(folder)") }
     try writeLogits(folder + "/test.npy", models: models, examples: nTest, classes: classes, seed: 1)
     try writeLogits(folder + "/train.npy", models: models, examples: nTrain, classes: classes, seed: 2)
     let testLabels = syntheticLabels(nTest, classes: classes, seed: 1)
@@ -49,8 +44,8 @@ enum KernelBenchmark {
     let peak = peakMemoryBytes()
     let fullKernel = Double(nTest) * Double(nTrain) * 4
     if !json {
-      console.print("compare kernel, \(models) models, \(nTest) test × \(nTrain) train × \(classes) classes, float16, \(BLASBaseline.threadsDescription)")
-      console.print(Format.table(header: ["quantity", "value"], rows: [
+      log.print("compare kernel, \(models) models, \(nTest) test × \(nTrain) train × \(classes) classes, float16, \(BLASBaseline.threadsDescription)")
+      log.print(Format.table(header: ["quantity", "value"], rows: [
         ["time", Format.fixed(seconds, 2) + " s"],
         ["  read + normalise (pass 1)", Format.fixed(normalised ?? 0, 2) + " s"],
         ["  GEMM + top-k", Format.fixed(kernelDone - (normalised ?? 0), 2) + " s"],
@@ -91,7 +86,7 @@ enum KernelBenchmark {
     var pattern = [Float](repeating: 0, count: size)
     for i in 0..<size { pattern[i] = Float(rng.nextGaussian()) * 3 }
     try AtomicFile.write(to: path) { fd in
-      let header = npyHeader(descr: "<f2", shape: [models, examples, classes])
+      let header = NPYWriter.header(descr: "<f2", shape: [models, examples, classes])
       try header.withUnsafeBytes { try AtomicFile.writeAll(fd, $0, path: path) }
       var slice = [UInt16](repeating: 0, count: size)
       for _ in 0..<models {
@@ -111,15 +106,6 @@ enum KernelBenchmark {
     return (0..<n).map { _ in rng.nextIndex(below: classes) }
   }
 
-  /// A `.npy` header (format 1.0) for C-ordered data of `descr` and `shape`.
-  static func npyHeader(descr: String, shape: [Int]) -> [UInt8] {
-    let shapeText = shape.count == 1 ? "(\(shape[0]),)" : "(" + shape.map(String.init).joined(separator: ", ") + ")"
-    var header = "{'descr': '\(descr)', 'fortran_order': False, 'shape': \(shapeText), }"
-    let unpadded = 10 + header.utf8.count + 1
-    header += String(repeating: " ", count: (64 - unpadded % 64) % 64) + "\n"
-    let length = header.utf8.count
-    return [0x93, 0x4E, 0x55, 0x4D, 0x50, 0x59, 1, 0, UInt8(length & 0xFF), UInt8(length >> 8)] + Array(header.utf8)
-  }
 
   /// The process's peak resident memory (VmHWM of /proc/self/status), in bytes; 0 when unknown.
   static func peakMemoryBytes() -> Int {

@@ -1,9 +1,12 @@
-import Compare
+import CompareCore
+import EnsembleKernel
+import Figures
+import TensorIO
 
 /// The figures of `compare kernel` and `compare kernel pairs`.
-enum KernelFigures {
+public enum KernelFigures {
   /// Accuracy against ensemble size: single model, ensemble and kernel k-NN, in percent.
-  static func sizes(_ table: [KernelCommand.Outcome], k: Int, to path: String) throws {
+  public static func sizes(_ table: [KernelEvaluation], k: Int, to path: String) throws {
     let format = FigureFormat(path: path) ?? .png
     let sorted = table.sorted { $0.models < $1.models }
     let x = sorted.map { Double($0.models) }
@@ -17,7 +20,7 @@ enum KernelFigures {
   }
 
   /// Images of a tensor, one `RGBImage` per example, enlarged so small images stay visible.
-  struct Images {
+  public struct Images: Sendable {
     let tensor: Tensor
     let reference: String
     let height: Int, width: Int, channels: Int
@@ -25,7 +28,7 @@ enum KernelFigures {
 
     /// - Throws: `InputError` unless the tensor is [N,H,W], [N,H,W,C] or [N,C,H,W] with C 1 or 3
     ///   and `count` images.
-    init(_ reference: String, count: Int) throws {
+    public init(_ reference: String, count: Int) throws {
       let tensor = try TensorReference(reference).tensor()
       let s = tensor.shape
       guard s.first == count else {
@@ -45,7 +48,7 @@ enum KernelFigures {
       self.reference = reference
     }
 
-    func image(_ index: Int) throws -> RGBImage {
+    public func image(_ index: Int) throws -> RGBImage {
       let values = try tensor.doubles(rows: index..<(index + 1))
       let pixels = height * width
       let image: RGBImage
@@ -70,7 +73,7 @@ enum KernelFigures {
   }
 
   /// Each listed test example beside its nearest training examples, one row per example.
-  static func pairsGrid(rows: [(label: String, test: Int, neighbors: [(index: Int, value: Float)])],
+  public static func pairsGrid(rows: [(label: String, test: Int, neighbors: [(index: Int, value: Float)])],
                         testImages: Images, trainImages: Images, testLabels: [Int], trainLabels: [Int],
                         title: String, to path: String) throws {
     var grid = ImageGrid(title: title)

@@ -7,7 +7,7 @@ import Compare
 /// The layers' activations are drawn once (one batch per layer) and fed for every batch: the
 /// arithmetic is the same as for distinct data, and drawing 10,000 × 4096 × 12 Gaussians
 /// would dominate the run.
-enum CKABenchmark {
+public enum CKABenchmark {
   struct Workload {
     var featuresA: [Int], featuresB: [Int], examples: Int, batch: Int
     var layersA: Int { featuresA.count }
@@ -18,7 +18,7 @@ enum CKABenchmark {
     }
   }
 
-  static func run(console: Console, json: Bool, quick: Bool) throws -> JSONValue {
+  public static func run(log: BenchmarkLog, json: Bool, quick: Bool) throws -> JSONValue {
     let big = quick
       ? Workload(featuresA: [512, 512, 512], featuresB: [512, 512, 512], examples: 1000, batch: 128)
       : Workload(featuresA: Array(repeating: 4096, count: 6), featuresB: Array(repeating: 4096, count: 6),
@@ -33,8 +33,8 @@ enum CKABenchmark {
       let layers = work.layersA + work.layersB
       let flops = Double(work.batches * work.batch * work.batch) * Double((work.featuresA + work.featuresB).reduce(0, +))
       if !json {
-        console.print("CKA \(label): \(work.layersA) × \(work.layersB) layers, \(work.examples) examples, batch \(work.batch) (\(work.batches) batches, \(work.examples - work.batches * work.batch) dropped), \(work.features) float32 features per layer, \(BLASBaseline.threadsDescription)")
-        console.print(Format.table(header: ["", "seconds"], rows: [
+        log.print("CKA \(label): \(work.layersA) × \(work.layersB) layers, \(work.examples) examples, batch \(work.batch) (\(work.batches) batches, \(work.examples - work.batches * work.batch) dropped), \(work.features) float32 features per layer, \(BLASBaseline.threadsDescription)")
+        log.print(Format.table(header: ["", "seconds"], rows: [
           ["minibatch CKA", Format.fixed(seconds, 3)],
           ["Gram bound: \(layers * work.batches) × ssyrk \(work.batch)×features (\(Format.fixed(flops / 1e12, 3)) TFLOP)", Format.fixed(bound, 3)],
           ["ratio", Format.fixed(seconds / bound, 2)],

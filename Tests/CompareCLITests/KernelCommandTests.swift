@@ -4,11 +4,17 @@ import Foundation
 import Testing
 import TensorIO
 
-/// Runs `compare` with `words` and returns the exit status and both streams.
-func runKernelCLI(_ words: [String]) -> (status: Int32, out: String, err: String) {
-  let console = Console.capturing()
-  let status = CompareCommandLine.run(words, console: console)
-  return (status, console.standardOutput, console.standardError)
+/// The committed fixtures of `Tests/Fixtures/kernel` (made by `make_fixtures.py`).
+private enum KernelFixtures {
+  static let folder = packageRoot + "Tests/Fixtures/kernel/"
+
+  static var golden: [String: Any] {
+    let data = FileManager.default.contents(atPath: folder + "golden.json")!
+    return try! JSONSerialization.jsonObject(with: data) as! [String: Any]
+  }
+
+  static func matrix(_ key: String) -> [[Double]] { golden[key] as! [[Double]] }
+  static func number(_ key: String) -> Double { (golden[key] as! NSNumber).doubleValue }
 }
 
 @Suite("compare kernel")
@@ -28,7 +34,7 @@ struct KernelCommandTests {
 
   @Test("--json prints the contract's keys, in order, with the golden accuracies")
   func json() throws {
-    let result = runKernelCLI(["kernel"] + inputs + ["--json"])
+    let result = runCompare(["kernel"] + inputs + ["--json"])
     #expect(result.status == 0)
     #expect(result.err.isEmpty)
     let object = try JSONSerialization.jsonObject(with: Data(result.out.utf8)) as! [String: Any]
@@ -49,7 +55,7 @@ struct KernelCommandTests {
 
   @Test("the human output mirrors the reference's three lines")
   func humanOutput() {
-    let result = runKernelCLI(["kernel"] + inputs)
+    let result = runCompare(["kernel"] + inputs)
     #expect(result.status == 0)
     #expect(result.out == """
       average single-model accuracy   : 63.89
@@ -57,42 +63,42 @@ struct KernelCommandTests {
       kernel accuracy (k-NN w/ k=3)   : 33.33
 
       """)
-    let sizes = runKernelCLI(["kernel"] + inputs + ["--sizes", "3,6", "--ties", "kernel-sum"])
+    let sizes = runCompare(["kernel"] + inputs + ["--sizes", "3,6", "--ties", "kernel-sum"])
     #expect(sizes.out.contains("kernel accuracy (k-NN w/ k=3, ties kernel-sum) : "))
     #expect(sizes.out.contains("models  single model %  ensemble %  kernel %\n     3"))
   }
 
   @Test("usage mistakes exit 64 with the usage line")
   func usageErrors() {
-    let weighting = runKernelCLI(["kernel"] + inputs + ["--weighting", "cubic:2"])
+    let weighting = runCompare(["kernel"] + inputs + ["--weighting", "cubic:2"])
     #expect(weighting.status == 64)
     #expect(weighting.err == "Error: --weighting expects none, power:P (P ≥ 0) or softmax:T (T > 0), got 'cubic:2'\n" + usage)
-    let k = runKernelCLI(["kernel"] + inputs + ["-k", "three"])
+    let k = runCompare(["kernel"] + inputs + ["-k", "three"])
     #expect(k.status == 64)
     #expect(k.err == "Error: -k expects a positive integer, got 'three'\n" + usage)
-    let missing = runKernelCLI(["kernel", "--test", f + "test_logits.npy"])
+    let missing = runCompare(["kernel", "--test", f + "test_logits.npy"])
     #expect(missing.status == 64)
     #expect(missing.err.hasPrefix("Error: missing expected option '--train <ref>'\n"))
-    let rows = runKernelCLI(["kernel"] + inputs + ["--rows", "5-9"])
+    let rows = runCompare(["kernel"] + inputs + ["--rows", "5-9"])
     #expect(rows.err.hasPrefix("Error: --rows expects START:END with 0 ≤ START < END, got '5-9'\n"))
-    let figure = runKernelCLI(["kernel"] + inputs + ["--figure", "x.png"])
+    let figure = runCompare(["kernel"] + inputs + ["--figure", "x.png"])
     #expect(figure.err.hasPrefix("Error: --figure needs --sizes\n"))
   }
 
   @Test("bad data exits 1 with one line naming the file and the problem")
   func dataErrors() throws {
-    let k = runKernelCLI(["kernel"] + inputs + ["-k", "31"])
+    let k = runCompare(["kernel"] + inputs + ["-k", "31"])
     #expect(k.status == 1)
     #expect(k.err == "Error: -k 31 is larger than the 30 training examples\n")
-    let labels = runKernelCLI(["kernel", "--test", f + "test_logits.npy", "--train", f + "train_logits.npy",
+    let labels = runCompare(["kernel", "--test", f + "test_logits.npy", "--train", f + "train_logits.npy",
                                "--test-labels", f + "train_labels.npy", "--train-labels", f + "train_labels.npy"])
     #expect(labels.status == 1)
     #expect(labels.err == "Error: \(f)train_labels.npy has 30 labels but \(f)test_logits.npy has 12 examples\n")
-    let models = runKernelCLI(["kernel"] + inputs + ["--models", "7"])
+    let models = runCompare(["kernel"] + inputs + ["--models", "7"])
     #expect(models.err == "Error: --models 7 exceeds the 6 models of \(f)test_logits.npy\n")
-    let one = runKernelCLI(["kernel"] + inputs + ["--models", "1"])
+    let one = runCompare(["kernel"] + inputs + ["--models", "1"])
     #expect(one.err == "Error: \(f)test_logits.npy: the model axis has length 1; the std over models needs at least 2 models\n")
-    let notLogits = runKernelCLI(["kernel", "--test", f + "test_labels.npy", "--train", f + "train_logits.npy",
+    let notLogits = runCompare(["kernel", "--test", f + "test_labels.npy", "--train", f + "train_logits.npy",
                                   "--test-labels", f + "test_labels.npy", "--train-labels", f + "train_labels.npy"])
     #expect(notLogits.err == "Error: \(f)test_labels.npy: logits have dtype int64; expected float16, bfloat16, float32 or float64\n")
     // NaN in a logit file, and a label out of range.
@@ -100,7 +106,7 @@ struct KernelCommandTests {
     values[(3 * 30 + 8) * 4 + 2] = .nan
     let nanPath = temporary("nan.npy")
     try NPYWriter.write(values, shape: [6, 30, 4], to: nanPath)
-    let nan = runKernelCLI(["kernel", "--test", f + "test_logits.npy", "--train", nanPath,
+    let nan = runCompare(["kernel", "--test", f + "test_logits.npy", "--train", nanPath,
                             "--test-labels", f + "test_labels.npy", "--train-labels", f + "train_labels.npy"])
     #expect(nan.status == 1)
     #expect(nan.err == "Error: \(nanPath): logit [3, 8, 2] is nan; logits must be finite\n")
@@ -108,7 +114,7 @@ struct KernelCommandTests {
     labelValues[4] = 9
     let badLabels = temporary("labels.npy")
     try NPYWriter.write(labelValues, shape: [12], to: badLabels)
-    let range = runKernelCLI(["kernel", "--test", f + "test_logits.npy", "--train", f + "train_logits.npy",
+    let range = runCompare(["kernel", "--test", f + "test_logits.npy", "--train", f + "train_logits.npy",
                               "--test-labels", badLabels, "--train-labels", f + "train_labels.npy"])
     #expect(range.err == "Error: \(badLabels)[4] = 9 is outside the 4 classes 0..<4\n")
   }
@@ -116,7 +122,7 @@ struct KernelCommandTests {
   @Test("--save-kernel writes the whole kernel as float32 .npy, equal to the golden kernel")
   func saveKernel() throws {
     let path = temporary("kernel.npy")
-    let result = runKernelCLI(["kernel"] + inputs + ["--save-kernel", path, "--rows", "2:20"])
+    let result = runCompare(["kernel"] + inputs + ["--save-kernel", path, "--rows", "2:20"])
     #expect(result.status == 0)
     #expect(result.out.hasPrefix("test examples 2..<12 of 12\n"))
     let tensor = try TensorReference(path).tensor()
@@ -130,10 +136,10 @@ struct KernelCommandTests {
   @Test("row shards' neighbour files merge into the whole run's")
   func shardsMerge() throws {
     let whole = temporary("whole.npz"), a = temporary("a.npz"), b = temporary("b.npz"), merged = temporary("merged.npz")
-    #expect(runKernelCLI(["kernel"] + inputs + ["--save-neighbors", whole, "--neighbors", "4"]).status == 0)
-    #expect(runKernelCLI(["kernel"] + inputs + ["--save-neighbors", b, "--neighbors", "4", "--rows", "7:100"]).status == 0)
-    #expect(runKernelCLI(["kernel"] + inputs + ["--save-neighbors", a, "--neighbors", "4", "--rows", "0:7"]).status == 0)
-    let result = runKernelCLI(["kernel", "merge", "-o", merged, b, a, "--test-labels", f + "test_labels.npy",
+    #expect(runCompare(["kernel"] + inputs + ["--save-neighbors", whole, "--neighbors", "4"]).status == 0)
+    #expect(runCompare(["kernel"] + inputs + ["--save-neighbors", b, "--neighbors", "4", "--rows", "7:100"]).status == 0)
+    #expect(runCompare(["kernel"] + inputs + ["--save-neighbors", a, "--neighbors", "4", "--rows", "0:7"]).status == 0)
+    let result = runCompare(["kernel", "merge", "-o", merged, b, a, "--test-labels", f + "test_labels.npy",
                                "--train-labels", f + "train_labels.npy"])
     #expect(result.status == 0)
     #expect(result.out == """
@@ -146,9 +152,9 @@ struct KernelCommandTests {
     #expect(try m.tensor("indices").dtype == .int64)
     #expect(try m.tensor("values").dtype == .float32)
     #expect(try m.tensor("values").shape == [12, 4])
-    let gap = runKernelCLI(["kernel", "merge", "-o", merged, b])
+    let gap = runCompare(["kernel", "merge", "-o", merged, b])
     #expect(gap.status == 0)
-    let overlap = runKernelCLI(["kernel", "merge", "-o", merged, whole, a])
+    let overlap = runCompare(["kernel", "merge", "-o", merged, whole, a])
     #expect(overlap.status == 1)
     #expect(overlap.err == "Error: \(a): rows 0:7 are also in \(whole)\n")
   }
@@ -156,17 +162,17 @@ struct KernelCommandTests {
   @Test("--sizes with --figure writes a PNG plot; a figure path without .png/.svg is a usage error")
   func sizesFigure() throws {
     let path = temporary("sizes.png")
-    let result = runKernelCLI(["kernel"] + inputs + ["--sizes", "2,4,6", "--figure", path, "--json"])
+    let result = runCompare(["kernel"] + inputs + ["--sizes", "2,4,6", "--figure", path, "--json"])
     #expect(result.status == 0)
     let bytes = FileManager.default.contents(atPath: path).map { Array($0.prefix(8)) }
     #expect(bytes == [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A])
     let object = try JSONSerialization.jsonObject(with: Data(result.out.utf8)) as! [String: Any]
     let sizes = object["sizes"] as! [[String: Any]]
     #expect(sizes.map { $0["models"] as! Int } == [2, 4, 6])
-    let bad = runKernelCLI(["kernel"] + inputs + ["--sizes", "2", "--figure", "plot.jpg"])
+    let bad = runCompare(["kernel"] + inputs + ["--sizes", "2", "--figure", "plot.jpg"])
     #expect(bad.status == 64)
     #expect(bad.err.hasPrefix("Error: --figure expects a .png or .svg file, got 'plot.jpg'\n"))
-    let tooMany = runKernelCLI(["kernel"] + inputs + ["--sizes", "2,7"])
+    let tooMany = runCompare(["kernel"] + inputs + ["--sizes", "2,7"])
     #expect(tooMany.status == 1)
     #expect(tooMany.err == "Error: --sizes 7 exceeds the 6 models available\n")
   }
@@ -176,7 +182,7 @@ struct KernelCommandTests {
     let testImages = temporary("images.npy"), trainImages = temporary("images_train.npy"), grid = temporary("grid.png")
     try NPYWriter.write((0..<(12 * 16)).map { UInt8($0 % 256) }, shape: [12, 4, 4], to: testImages)
     try NPYWriter.write((0..<(30 * 16)).map { UInt8(($0 * 7) % 256) }, shape: [30, 4, 4], to: trainImages)
-    let result = runKernelCLI(["kernel", "pairs"] + inputs + ["--top", "3", "--json", "--images", testImages,
+    let result = runCompare(["kernel", "pairs"] + inputs + ["--top", "3", "--json", "--images", testImages,
                                                               "--train-images", trainImages, "--grid", grid])
     #expect(result.status == 0)
     let object = try JSONSerialization.jsonObject(with: Data(result.out.utf8)) as! [String: Any]
@@ -190,9 +196,9 @@ struct KernelCommandTests {
     for failure in failures { #expect(failure["test_label"] as! Int != failure["train_label"] as! Int) }
     let bytes = FileManager.default.contents(atPath: grid).map { Array($0.prefix(4)) }
     #expect(bytes == [0x89, 0x50, 0x4E, 0x47])
-    let text = runKernelCLI(["kernel", "pairs"] + inputs + ["--top", "2"])
+    let text = runCompare(["kernel", "pairs"] + inputs + ["--top", "2"])
     #expect(text.out.hasPrefix("Most similar test/train pairs by kernel value (6 models)\nrank  test  label  train  label  kernel\n"))
-    let noKey = runKernelCLI(["kernel", "pairs"] + inputs + ["--images", testImages])
+    let noKey = runCompare(["kernel", "pairs"] + inputs + ["--images", testImages])
     #expect(noKey.status == 64)
     #expect(noKey.err.hasPrefix("Error: --images \(testImages) names no key, so the training tensor cannot be guessed; give --train-images\n"))
   }
@@ -208,7 +214,7 @@ struct KernelCommandTests {
   func bundledData() throws {
     for file in ["ensemble.npz", "ensemble.pt"] {
       let e = examples + "/" + file
-      let result = runKernelCLI(["kernel", "--test", e + ":logits", "--train", e + ":logits_train",
+      let result = runCompare(["kernel", "--test", e + ":logits", "--train", e + ":logits_train",
                                  "--test-labels", e + ":labels", "--train-labels", e + ":labels_train"])
       #expect(result.status == 0)
       #expect(result.out == """
@@ -230,50 +236,38 @@ struct KernelCommandTests {
     try NPYWriter.write(Array(train[..<(5 * 30 * 4)]), shape: [5, 30, 4], to: paths[2])
     try NPYWriter.write(Array(train[(5 * 30 * 4)...]), shape: [1, 30, 4], to: paths[3])
     let labels = ["--test-labels", f + "test_labels.npy", "--train-labels", f + "train_labels.npy", "--json"]
-    let single = runKernelCLI(["kernel"] + inputs + ["--json"])
-    let sharded = runKernelCLI(["kernel", "--test", paths[0], "--test", paths[1], "--train", paths[2],
+    let single = runCompare(["kernel"] + inputs + ["--json"])
+    let sharded = runCompare(["kernel", "--test", paths[0], "--test", paths[1], "--train", paths[2],
                                 "--train", paths[3]] + labels)
     #expect(sharded.status == 0)
     #expect(sharded.out == single.out)
-    let four = runKernelCLI(["kernel", "--test", paths[0], "--test", paths[1], "--train", paths[2],
+    let four = runCompare(["kernel", "--test", paths[0], "--test", paths[1], "--train", paths[2],
                              "--train", paths[3], "--models", "4"] + labels)
     #expect(four.out != single.out)
     #expect(four.out.contains("\"models\": 4,"))
-    let mismatch = runKernelCLI(["kernel", "--test", paths[0], "--test", paths[1], "--train", paths[2]] + labels)
+    let mismatch = runCompare(["kernel", "--test", paths[0], "--test", paths[1], "--train", paths[2]] + labels)
     #expect(mismatch.status == 1)
     #expect(mismatch.err == "Error: \(paths[0]) (+1 shards) has 6 models but \(paths[2]) has 5; use --models to take the first N of both\n")
   }
 
-  @Test("demo: the three lines on the bundled data, and the two figures")
-  func demo() throws {
-    let output = temporary("demo")
-    try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
-    let lines = try KernelCommand.demo(examples: examples, output: output, console: .capturing())
-    #expect(lines == ["average single-model accuracy   : 97.21", "ensemble accuracy (64 models)   : 97.56",
-                      "kernel accuracy (k-NN w/ k=3)   : 98.22"])
-    for name in ["kernel-sizes.png", "kernel-pairs.png"] {
-      #expect(FileManager.default.fileExists(atPath: output + "/" + name))
-    }
-  }
-
   @Test("help shows every option with its default")
   func help() {
-    let help = runKernelCLI(["help", "kernel"])
+    let help = runCompare(["help", "kernel"])
     #expect(help.status == 0)
     #expect(help.out.hasPrefix("OVERVIEW: Ensemble correlation kernel: k-NN over many models' logits.\n\nUSAGE: compare kernel --test <ref> ... "))
     #expect(help.out.contains("  -k <k>                  Neighbours that vote. (default: 3)\n"))
     #expect(help.out.contains("  --ties <rule>           Vote ties: the smallest label (torch.mode, as the reference) or the\n"))
     #expect(help.out.contains("SUBCOMMANDS:\n  pairs "))
-    #expect(help.out == runKernelCLI(["kernel", "-h"]).out)
+    #expect(help.out == runCompare(["kernel", "-h"]).out)
   }
 
   @Test("--class and --no-log-softmax change the kernel and are reported; a class out of range is a usage error")
   func variants() throws {
-    let perClass = runKernelCLI(["kernel"] + inputs + ["--class", "2", "--json"])
+    let perClass = runCompare(["kernel"] + inputs + ["--class", "2", "--json"])
     #expect(perClass.out.contains("\"class\": 2"))
-    let raw = runKernelCLI(["kernel"] + inputs + ["--no-log-softmax"])
+    let raw = runCompare(["kernel"] + inputs + ["--no-log-softmax"])
     #expect(raw.out.contains("kernel accuracy (k-NN w/ k=3, no log-softmax) : "))
-    let bad = runKernelCLI(["kernel"] + inputs + ["--class", "4"])
+    let bad = runCompare(["kernel"] + inputs + ["--class", "4"])
     #expect(bad.status == 64)
     #expect(bad.err.hasPrefix("Error: --class 4 is out of range: the logits have 4 classes (0...3)\n"))
   }

@@ -1,8 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import Compare
 
 /// `compare bench esd`: the ESD table of (a) a real model read from its safetensors file and
@@ -14,26 +9,26 @@ import Compare
 /// `model.safetensors`); without it (a) is skipped and says so. With
 /// `COMPARE_ESD_BENCH_DUMP=/path/layer.npy` the (b) matrix is written there, for the reference
 /// script `Benchmarks/esd_reference.py`.
-enum ESDBenchmark {
-  static func run(console: Console, json: Bool, quick: Bool) throws -> JSONValue {
+public enum ESDBenchmark {
+  public static func run(log: BenchmarkLog, json: Bool, quick: Bool) throws -> JSONValue {
     var entries: [(String, JSONValue)] = [("threads", .int(BLASThreads.count))]
     var rows: [[String]] = []
     let environment = ProcessEnvironment()
     if let model = environment["COMPARE_ESD_BENCH_MODEL"] {
-      let result = try modelCase(path: model, console: console)
+      let result = try modelCase(path: model, log: log)
       rows.append(result.row)
       entries.append(("model", result.json))
     } else {
-      console.warn("(a) skipped: set COMPARE_ESD_BENCH_MODEL to a model.safetensors of ≥ 20 M parameters (e.g. all-MiniLM-L6-v2)")
+      log.warn("(a) skipped: set COMPARE_ESD_BENCH_MODEL to a model.safetensors of ≥ 20 M parameters (e.g. all-MiniLM-L6-v2)")
       entries.append(("model", .null))
     }
     let (m, n) = quick ? (512, 1376) : (4096, 11008)
-    let result = try layerCase(rows: m, columns: n, dump: environment["COMPARE_ESD_BENCH_DUMP"], console: console)
+    let result = try layerCase(rows: m, columns: n, dump: environment["COMPARE_ESD_BENCH_DUMP"], log: log)
     rows.append(result.row)
     entries.append(("layer", result.json))
     if !json {
-      console.print("compare esd (rand_distance and MP fits on), \(BLASBaseline.threadsDescription)")
-      console.print(Format.table(header: ["case", "layers", "compare", "LAPACK bound", "ratio", "bound route"],
+      log.print("compare esd (rand_distance and MP fits on), \(BLASBaseline.threadsDescription)")
+      log.print(Format.table(header: ["case", "layers", "compare", "LAPACK bound", "ratio", "bound route"],
                                  rows: rows, rightAligned: [1, 2, 3, 4]))
     }
     return .object(entries)
@@ -67,13 +62,13 @@ enum ESDBenchmark {
     return copy
   }
 
-  static func modelCase(path: String, console: Console) throws -> Case {
-    let weights = try ModelWeights(path)
+  static func modelCase(path: String, log: BenchmarkLog) throws -> Case {
+    let weights = try ModelWeights(path: path)
     let parameters = weights.tensors.reduce(0) { $0 + $1.count }
     var options = ESDOptions()
     options.seed = 1
     let start = ContinuousClock.now
-    let (layers, _) = try ModelWeights(path).layers(matching: [])
+    let layers = try ModelWeights(path: path).layers
     let reports = try ESDAnalyzer(options: options).analyze(layers).flatMap { $0 }
     let seconds = secondsSince(start)
     // The bound: every analysed layer's W and shuffled W, alone, best route each.
@@ -81,7 +76,7 @@ enum ESDBenchmark {
     var routes: Set<String> = []
     for (layer, report) in zip(layers, reports) where report.status != .skipped {
       let values = try layer.load()
-      for (index, slice) in layer.slicesForBenchmark(values).enumerated() {
+      for (index, slice) in layer.slices(of: values).enumerated() {
         let (rows, columns) = layer.sliceShape
         let (a, ra) = try bound(slice, rows: rows, columns: columns)
         let (b, rb) = try bound(shuffled(slice), rows: rows, columns: columns)
@@ -102,7 +97,7 @@ enum ESDBenchmark {
                      ("mean_alpha", .number(ESDSummary(reports).means.first { $0.0 == "alpha" }?.1))]))
   }
 
-  static func layerCase(rows: Int, columns: Int, dump: String?, console: Console) throws -> Case {
+  static func layerCase(rows: Int, columns: Int, dump: String?, log: BenchmarkLog) throws -> Case {
     var rng = SplitMix64(seed: 2026)
     let w = Matrix<Float>.gaussian(rows: rows, columns: columns, using: &rng).scaled(by: 0.02)
     if let dump { try NPYWriter.write(w.elements, shape: [rows, columns], to: dump) }
@@ -134,17 +129,6 @@ extension BLASBaseline {
     let start = ContinuousClock.now
     try body()
     return secondsSince(start)
-  }
-}
-
-extension WeightLayer {
-  /// The matrices whose eigenvalues the analysis takes: the weight, or a conv's slices.
-  func slicesForBenchmark(_ values: [Double]) -> [[Double]] {
-    guard shape.count == 4 else { return [values] }
-    let (o, c, kh, kw) = (shape[0], shape[1], shape[2], shape[3])
-    return (0..<(kh * kw)).map { s in
-      (0..<(o * c)).map { values[$0 * kh * kw + s] }
-    }
   }
 }
 

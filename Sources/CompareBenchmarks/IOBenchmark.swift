@@ -1,8 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import Compare
 
 /// `compare bench io`: opening a ≥ 1 GB float16 `.npy` (memory-mapped: should cost nothing) and
@@ -11,13 +6,13 @@ import Compare
 /// The file is `/tmp/compare-bench-io-f16.npy` (written once, reused when present with the right
 /// size). Times are for a warm page cache (the first full pass is reported apart as "first
 /// touch"): the lower bound for the conversion is memory bandwidth, not the disk.
-enum IOBenchmark {
-  static func run(console: Console, json: Bool, quick: Bool) throws -> JSONValue {
+public enum IOBenchmark {
+  public static func run(log: BenchmarkLog, json: Bool, quick: Bool) throws -> JSONValue {
     let columns = 1024
     let rows = quick ? 32 * 1024 : 512 * 1024  // 64 MiB or 1 GiB of float16
     let path = quick ? "/tmp/compare-bench-io-f16-quick.npy" : "/tmp/compare-bench-io-f16.npy"
     let dataBytes = rows * columns * 2
-    let written = try ensureFile(path, rows: rows, columns: columns, console: console)
+    let written = try ensureFile(path, rows: rows, columns: columns, log: log)
 
     // Open: parse the header and map the file.
     var start = ContinuousClock.now
@@ -56,12 +51,12 @@ enum IOBenchmark {
       return secondsSince(start)
     }
 
-    console.progress("io: first touch")
+    log.progress("io: first touch")
     let firstTouch = try convertAll()
     var convert = Double.infinity, copySame = Double.infinity, copyOut = Double.infinity
     let repeats = 3
     for i in 0..<repeats {
-      console.progress("io: pass \(i + 1)/\(repeats)")
+      log.progress("io: pass \(i + 1)/\(repeats)")
       // memcpy reading the same float16 bytes (writes half the bytes the conversion writes).
       copySame = min(copySame, copyAll(bytesPerChunk: chunkRows * columns * 2))
       convert = min(convert, try convertAll())
@@ -69,26 +64,26 @@ enum IOBenchmark {
       copyOut = min(copyOut, copyAll(bytesPerChunk: chunkRows * columns * 4) * 1.5)
     }
     // The whole tensor at once through the everyday API (allocates the Float array).
-    console.progress("io: floats()")
+    log.progress("io: floats()")
     start = ContinuousClock.now
     let all = try tensor.floats()
     let wholeSeconds = secondsSince(start)
     let checksum = Double(all[0]) + Double(all[all.count - 1])
     // The floor under any call that returns a fresh array: first-touch page faults of its memory.
-    console.progress("io: fresh memory")
+    log.progress("io: fresh memory")
     start = ContinuousClock.now
     let fresh = UnsafeMutableRawPointer.allocate(byteCount: rows * columns * 4, alignment: 64)
     memset(fresh, 0, rows * columns * 4)
     let freshSeconds = secondsSince(start)
     fresh.deallocate()
-    console.endProgress()
+    log.endProgress()
 
     let gib = Double(dataBytes) / Double(1 << 30)
     let values = Double(rows * columns)
     let rate = { (seconds: Double) in values / seconds / 1e9 }
     let bandwidth = { (seconds: Double, bytes: Double) in bytes / seconds / 1e9 }
     if !json {
-      console.print("Tensor I/O: \(path), float16 [\(rows), \(columns)] = \(Format.fixed(gib, 2)) GiB\(written ? " (written now)" : " (reused)")")
+      log.print("Tensor I/O: \(path), float16 [\(rows), \(columns)] = \(Format.fixed(gib, 2)) GiB\(written ? " (written now)" : " (reused)")")
       let table: [[String]] = [
         ["open (header + mmap)", Format.fixed(openSeconds * 1e3, 3) + " ms", "", ""],
         ["f16→f32 first touch", Format.fixed(firstTouch, 3) + " s", Format.fixed(rate(firstTouch), 2) + " G/s", ""],
@@ -99,10 +94,10 @@ enum IOBenchmark {
         ["floats() whole tensor", Format.fixed(wholeSeconds, 3) + " s", Format.fixed(rate(wholeSeconds), 2) + " G/s", ""],
         ["malloc+memset output", Format.fixed(freshSeconds, 3) + " s", "", Format.fixed(bandwidth(freshSeconds, 4 * values), 1) + " GB/s"],
       ]
-      console.write(Format.table(header: ["step", "time", "values", "traffic"], rows: table, rightAligned: [1, 2, 3]))
-      console.print("conversion / memcpy of the same traffic: \(Format.fixed(convert / copyOut, 2))×; "
+      log.write(Format.table(header: ["step", "time", "values", "traffic"], rows: table, rightAligned: [1, 2, 3]))
+      log.print("conversion / memcpy of the same traffic: \(Format.fixed(convert / copyOut, 2))×; "
                     + "floats() / (malloc+memset of its output + conversion): \(Format.fixed(wholeSeconds / (freshSeconds + convert), 2))×")
-      if checksum.isNaN { console.warn("warning: the benchmark file holds NaN") }
+      if checksum.isNaN { log.warn("warning: the benchmark file holds NaN") }
     }
     return .object([
       ("file", .string(path)), ("bytes", .int(dataBytes)), ("open_seconds", .double(openSeconds)),
@@ -114,7 +109,7 @@ enum IOBenchmark {
 
   /// Writes the benchmark's float16 `.npy` unless a file of the right size exists. Returns `true`
   /// when it wrote one. The values repeat a 1 Mi-element block of Gaussian float16 bit patterns.
-  static func ensureFile(_ path: String, rows: Int, columns: Int, console: Console) throws -> Bool {
+  static func ensureFile(_ path: String, rows: Int, columns: Int, log: BenchmarkLog) throws -> Bool {
     let shape = "(\(rows), \(columns))"
     var header = "{'descr': '<f2', 'fortran_order': False, 'shape': \(shape), }"
     header += String(repeating: " ", count: (64 - (10 + header.utf8.count + 1) % 64) % 64) + "\n"
@@ -124,7 +119,7 @@ enum IOBenchmark {
     let total = prefix.count + rows * columns * 2
     var info = stat()
     if stat(path, &info) == 0, Int(info.st_size) == total { return false }
-    console.progress("io: writing \(path)")
+    log.progress("io: writing \(path)")
     var rng = SplitMix64(seed: 3)
     let block = (0..<(1 << 20)).map { _ in Float16(Float(rng.nextGaussian())).bitPattern }
     try AtomicFile.write(to: path) { fd in

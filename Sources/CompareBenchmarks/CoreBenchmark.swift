@@ -2,8 +2,8 @@ import Compare
 
 /// `compare bench core`: SGEMM and DGEMM GFLOP/s and `gesdd`/`syevd` times for a few shapes,
 /// the lower bounds that the module benchmarks divide by.
-enum CoreBenchmark {
-  static func run(console: Console, json: Bool, quick: Bool) throws -> JSONValue {
+public enum CoreBenchmark {
+  public static func run(log: BenchmarkLog, json: Bool, quick: Bool) throws -> JSONValue {
     var rows: [[String]] = []
     var entries: [JSONValue] = []
     let sizes = quick ? [256, 512] : [512, 1024, 2048]
@@ -26,8 +26,8 @@ enum CoreBenchmark {
       }
     }
     if !json {
-      console.print("BLAS/LAPACK lower bounds (\(BLASBaseline.threadsDescription))")
-      console.print(Format.table(header: ["routine", "shape", "speed"], rows: rows, rightAligned: [2]))
+      log.print("BLAS/LAPACK lower bounds (\(BLASBaseline.threadsDescription))")
+      log.print(Format.table(header: ["routine", "shape", "speed"], rows: rows, rightAligned: [2]))
     }
     return .object([("threads", .int(BLASThreads.count)), ("results", .array(entries))])
   }

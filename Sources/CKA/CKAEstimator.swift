@@ -1,0 +1,162 @@
+import CompareCore
+
+/// How CKA is estimated from two models' activations, and the one entry point that reads the
+/// examples (in batches or whole) and returns the layer × layer matrix.
+///
+/// - `minibatch`: the unbiased HSIC₁ of each batch summed over batches (Nguyen, Raghu &
+///   Kornblith 2021; see `MinibatchCKA`); memory is one batch of every layer.
+/// - `full`: the biased HSIC of all examples at once (Kornblith et al. 2019).
+/// - `debiased`: the unbiased HSIC of all examples at once (Kornblith et al. 2019,
+///   `debiased=True`).
+public enum CKAEstimator: Sendable, Equatable, CustomStringConvertible {
+  case minibatch(batchSize: Int = CKAEstimator.defaultBatchSize, keepLast: Bool = false)
+  case full
+  case debiased
+
+  /// Examples per minibatch unless told otherwise.
+  public static let defaultBatchSize = 256
+  /// The most memory the full-batch rbf estimator may use for its n×n Gram matrices.
+  public static let rbfMemoryLimit = 8 * 1_073_741_824
+  /// The estimators' names, as `--estimator` takes them.
+  public static let names = ["minibatch", "full", "debiased"]
+
+  /// The estimator named `name` (`minibatch` with the given batching).
+  public init?(name: String, batchSize: Int = CKAEstimator.defaultBatchSize, keepLast: Bool = false) {
+    switch name {
+    case "minibatch": self = .minibatch(batchSize: batchSize, keepLast: keepLast)
+    case "full": self = .full
+    case "debiased": self = .debiased
+    default: return nil
+    }
+  }
+
+  /// `minibatch`, `full` or `debiased`.
+  public var description: String {
+    switch self {
+    case .minibatch: "minibatch"
+    case .full: "full"
+    case .debiased: "debiased"
+    }
+  }
+
+  /// The batches of `examples` examples: whole batches of `batchSize`, then a trailing partial
+  /// batch of at least 4 examples when `keepLast`; with a note when examples are dropped.
+  /// - Throws: `InputError` when not even one batch fits.
+  public static func batches(examples n: Int, batchSize: Int, keepLast: Bool) throws -> (ranges: [Range<Int>], note: String?) {
+    guard batchSize >= 4 else { throw InputError("a batch needs at least 4 examples, got a batch size of \(batchSize)") }
+    var ranges = stride(from: 0, through: n - batchSize, by: batchSize).map { $0..<($0 + batchSize) }
+    let rest = n - ranges.count * batchSize
+    var note: String?
+    if rest > 0 {
+      if keepLast, rest >= 4 {
+        ranges.append((n - rest)..<n)
+      } else if !ranges.isEmpty {
+        note = keepLast
+          ? "note: the last \(rest) examples were dropped: a batch needs at least 4"
+          : "note: the last \(rest) examples (a partial batch) were dropped; --keep-last keeps them"
+      }
+    }
+    guard !ranges.isEmpty else {
+      if keepLast { throw InputError("\(n) examples are fewer than the 4 a batch needs: use --estimator full") }
+      throw InputError("\(n) examples are fewer than one batch of \(batchSize): lower --batch-size, add --keep-last, or use --estimator debiased")
+    }
+    return (ranges, note)
+  }
+
+  /// CKA between every layer of `a` (rows) and every layer of `b` (columns).
+  ///
+  /// Activations are read through `a` and `b` (a batch at a time for `minibatch`, into buffers
+  /// reused across batches), in float64 when both are stored in float64, else float32; the
+  /// HSIC sums are float64 throughout.
+  ///
+  /// - Parameters:
+  ///   - kernel: `.linear` or `.rbf(threshold:)`.
+  ///   - progress: Called after each batch with (done, total).
+  /// - Throws: `InputError` when the example counts differ, there are too few examples, an
+  ///   activation is NaN/∞, or the full-batch rbf Gram matrices would exceed `rbfMemoryLimit`.
+  /// - Complexity: O(n·b·Σp + n·b·(layers)²) for n examples in batches of b (b = n for the
+  ///   full-batch estimators, which the linear kernel computes in feature space instead).
+  public func similarities(_ a: some RepresentationSource, _ b: some RepresentationSource,
+                           kernel: CKAKernel = .linear,
+                           progress: (Int, Int) -> Void = { _, _ in }) throws -> CKAResult {
+    guard a.examples == b.examples else {
+      throw InputError("\(a.name) has \(a.examples) examples and \(b.name) has \(b.examples): CKA needs the same examples in the same order")
+    }
+    return a.isDouble && b.isDouble
+      ? try compute(a, b, kernel: kernel, Double.self, progress: progress)
+      : try compute(a, b, kernel: kernel, Float.self, progress: progress)
+  }
+
+  func compute<S: BLASScalar>(_ a: some RepresentationSource, _ b: some RepresentationSource,
+                              kernel: CKAKernel, _ type: S.Type,
+                              progress: (Int, Int) -> Void) throws -> CKAResult {
+    let n = a.examples
+    var layersA: [Matrix<S>] = [], layersB: [Matrix<S>] = []
+    switch self {
+    case .full, .debiased:
+      if kernel != .linear {
+        let bytes = Double(a.layerNames.count + b.layerNames.count) * Double(n) * Double(n) * 8
+        guard bytes <= Double(Self.rbfMemoryLimit) else {
+          throw InputError("the full-batch rbf estimator on \(n) examples needs \(Format.fixed(bytes / 1_073_741_824, 1)) GiB of Gram matrices; use --estimator minibatch")
+        }
+      }
+      try a.read(rows: 0..<n, into: &layersA)
+      try b.read(rows: 0..<n, into: &layersB)
+      progress(1, 1)
+      let debiased = self == .debiased
+      let matrix = kernel == .linear
+        ? try LinearCKA(debiased: debiased).similarities(layersA, layersB, a, b)
+        : try KernelCKA(kernel: kernel, debiased: debiased).similarities(layersA, layersB, a, b)
+      return CKAResult(matrix: matrix, estimator: self, kernel: kernel, batches: 1, examples: n,
+                       available: n, notes: [])
+    case .minibatch(let batchSize, let keepLast):
+      let (ranges, note) = try Self.batches(examples: n, batchSize: batchSize, keepLast: keepLast)
+      var cka = try MinibatchCKA(layersA: a.layerNames, layersB: b.layerNames, modelA: a.name,
+                                 modelB: b.name, kernel: kernel)
+      for (index, rows) in ranges.enumerated() {
+        try a.read(rows: rows, into: &layersA)
+        try b.read(rows: rows, into: &layersB)
+        try cka.add(layersA, layersB)
+        progress(index + 1, ranges.count)
+      }
+      return CKAResult(matrix: try cka.result(), estimator: self, kernel: kernel, batches: cka.batches,
+                       examples: cka.examples, available: n, notes: note.map { [$0] } ?? [])
+    }
+  }
+}
+
+extension LinearCKA {
+  func similarities<S: BLASScalar>(_ x: [Matrix<S>], _ y: [Matrix<S>], _ a: some RepresentationSource,
+                                   _ b: some RepresentationSource) throws -> SimilarityMatrix {
+    try compute(x, y, a.layerNames, b.layerNames, a.name, b.name)
+  }
+}
+
+extension KernelCKA {
+  func similarities<S: BLASScalar>(_ x: [Matrix<S>], _ y: [Matrix<S>], _ a: some RepresentationSource,
+                                   _ b: some RepresentationSource) throws -> SimilarityMatrix {
+    try oneBatch(x, y, a.layerNames, b.layerNames, a.name, b.name)
+  }
+}
+
+/// What `CKAEstimator.similarities` computed, with how.
+public struct CKAResult: Sendable {
+  /// The CKA matrix (rows: A's layers), its HSIC terms and warnings.
+  public var matrix: SimilarityMatrix
+  public var estimator: CKAEstimator
+  public var kernel: CKAKernel
+  /// Batches summed (1 for the full-batch estimators).
+  public var batches: Int
+  /// Examples that entered the estimate.
+  public var examples: Int
+  /// Examples in the inputs.
+  public var available: Int
+  /// Notes for standard error (examples dropped).
+  public var notes: [String]
+
+  /// The batch size of the minibatch estimator, `nil` for the full-batch ones.
+  public var batchSize: Int? {
+    if case .minibatch(let size, _) = estimator { return size }
+    return nil
+  }
+}

@@ -1,0 +1,50 @@
+import CompareCore
+
+/// One model's activations on a set of examples, layer by layer, read a range of examples at
+/// a time: what `CKAEstimator` compares. `ActivationSet` (in `Compare`) reads them from files;
+/// `RepresentationArrays` holds them in memory.
+public protocol RepresentationSource {
+  /// The model's name in results and messages.
+  var name: String { get }
+  /// The layers, in the order of `read`'s matrices.
+  var layerNames: [String] { get }
+  /// Examples (rows) of every layer.
+  var examples: Int { get }
+  /// `true` when every layer is stored in float64, so the estimate is computed in Double.
+  var isDouble: Bool { get }
+  /// Fills `matrices` with examples `rows` of every layer, each `rows.count × features`,
+  /// reusing their storage when it is already the right size.
+  func read<S: BLASScalar>(rows: Range<Int>, into matrices: inout [Matrix<S>]) throws
+}
+
+/// Activations already in memory, one `examples × features` matrix per layer.
+public struct RepresentationArrays<Scalar: BLASScalar>: RepresentationSource, Sendable {
+  public let name: String
+  public let layerNames: [String]
+  /// The layers' activations.
+  public let layers: [Matrix<Scalar>]
+
+  /// - Throws: `InputError` when the names and layers differ in number or the layers differ
+  ///   in example count.
+  public init(name: String, layerNames: [String], layers: [Matrix<Scalar>]) throws {
+    guard layerNames.count == layers.count else {
+      throw InputError("\(name): \(layerNames.count) layer names for \(layers.count) layers")
+    }
+    if let first = layers.first, let bad = layers.firstIndex(where: { $0.rows != first.rows }) {
+      throw InputError("\(name): layer '\(layerNames[bad])' has \(layers[bad].rows) examples, layer '\(layerNames[0])' has \(first.rows)")
+    }
+    self.name = name
+    self.layerNames = layerNames
+    self.layers = layers
+  }
+
+  public var examples: Int { layers.first?.rows ?? 0 }
+  public var isDouble: Bool { Scalar.self == Double.self }
+
+  public func read<S: BLASScalar>(rows: Range<Int>, into matrices: inout [Matrix<S>]) throws {
+    matrices = layers.map { x in
+      Matrix(rows: rows.count, columns: x.columns,
+             elements: x.elements[(rows.lowerBound * x.columns)..<(rows.upperBound * x.columns)].map { S(Double($0)) })
+    }
+  }
+}

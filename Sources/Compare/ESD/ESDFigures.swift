@@ -1,0 +1,94 @@
+import CompareCore
+import Figures
+import SpectralMetrics
+import TensorIO
+
+/// The figures of `compare esd --plot` and the demo: per-layer ESD histograms with their fits,
+/// the ESD beside the shuffled ESD, and alpha by layer.
+public enum ESDFigures {
+  /// Per layer a log-log ESD histogram with the power-law fit and xmin marked
+  /// (`esd_<layer>.png`) and the ESD beside its shuffled ESD (`esd_<layer>_rand.png`); one
+  /// overview of alpha by layer (`esd_alpha_by_layer.png`).
+  public static func write(_ reports: [LayerReport], to dir: String, title: String) throws {
+    try Folders.create(dir)
+    let base = dir.hasSuffix("/") ? dir : dir + "/"
+    for report in reports {
+      guard let spectrum = report.spectrum, spectrum.lambdaMax > 0 else { continue }
+      let name = fileName(report)
+      try AtomicFile.write(esdPlot(report, spectrum).png(), to: base + "esd_\(name).png")
+      if let rand = report.firstRandomEigenvalues {
+        try AtomicFile.write(randomPlot(report, spectrum, rand).png(), to: base + "esd_\(name)_rand.png")
+      }
+    }
+    try writeOverview(reports, to: base + "esd_alpha_by_layer", title: title)
+  }
+
+  static func fileName(_ report: LayerReport) -> String {
+    let name = report.sliceIndex.map { "\(report.name).slice\($0)" } ?? report.name
+    return String(name.map { $0.isLetter || $0.isNumber || $0 == "." || $0 == "-" || $0 == "_" ? $0 : "_" })
+  }
+
+  /// Log-spaced histogram of the positive values as a density: (edges, heights).
+  static func logHistogram(_ values: [Double], bins: Int = 60, range: (Double, Double)? = nil) -> ([Double], [Double]) {
+    let positive = values.filter { $0 > 0 }
+    guard let lo = range?.0 ?? positive.min(), let hi = range?.1 ?? positive.max(), lo > 0, hi > lo else { return ([], []) }
+    let a = log10(lo), b = log10(hi) + 1e-12
+    let edges = (0...bins).map { pow(10, a + (b - a) * Double($0) / Double(bins)) }
+    var counts = [Double](repeating: 0, count: bins)
+    for v in positive {
+      let k = Int((log10(v) - a) / (b - a) * Double(bins))
+      if k >= 0 && k < bins { counts[k] += 1 }
+    }
+    let heights = (0..<bins).map { counts[$0] / (Double(positive.count) * (edges[$0 + 1] - edges[$0])) }
+    return (edges, heights)
+  }
+
+  public static func esdPlot(_ report: LayerReport, _ spectrum: Spectrum) -> Plot {
+    var caption = report.name
+    if let fit = report.powerLaw {
+      caption += ": alpha \(Format.fixed(fit.alpha, 2)), D \(Format.fixed(fit.d, 3)), xmin \(Format.general(fit.xmin, 3))"
+    }
+    var plot = Plot(title: caption, xLabel: "eigenvalue of W^T W", yLabel: "density",
+                    xScale: .log10, yScale: .log10)
+    let (edges, heights) = logHistogram(spectrum.eigenvalues.filter { $0 > PowerLawFit.threshold })
+    plot.addBars(edges: edges, heights: heights.map { $0 > 0 ? $0 : .nan }, label: "ESD")
+    if let fit = report.powerLaw {
+      // The fitted density, scaled by the tail's share of the eigenvalues.
+      let share = Double(fit.tailCount) / Double(spectrum.eigenvalues.filter { $0 > PowerLawFit.threshold }.count)
+      let xs = (0...40).map { fit.xmin * pow(fit.xmax / fit.xmin, Double($0) / 40) }
+      let ys = xs.map { share * (fit.alpha - 1) / fit.xmin * pow($0 / fit.xmin, -fit.alpha) }
+      plot.addLine(x: xs, y: ys, label: "power law, alpha \(Format.fixed(fit.alpha, 2))", dashed: true)
+      plot.addVerticalLine(at: fit.xmin, label: "xmin")
+    }
+    if let mp = report.marchenkoPastur { plot.addVerticalLine(at: mp.bulkMax, label: "MP bulk edge") }
+    return plot
+  }
+
+  public static func randomPlot(_ report: LayerReport, _ spectrum: Spectrum, _ rand: [Double]) -> Plot {
+    let all = (spectrum.eigenvalues + rand).filter { $0 > PowerLawFit.threshold }
+    let range = (all.min() ?? 1, all.max() ?? 1)
+    let distance = report.randDistance.map { ", rand_distance \(Format.fixed($0, 3))" } ?? ""
+    var plot = Plot(title: "\(report.name) vs shuffled\(distance)", xLabel: "eigenvalue of W^T W",
+                    yLabel: "density", xScale: .log10, yScale: .log10)
+    let a = logHistogram(spectrum.eigenvalues.filter { $0 > PowerLawFit.threshold }, range: range)
+    let b = logHistogram(rand.filter { $0 > PowerLawFit.threshold }, range: range)
+    plot.addBars(edges: a.0, heights: a.1.map { $0 > 0 ? $0 : .nan }, label: "W")
+    plot.addBars(edges: b.0, heights: b.1.map { $0 > 0 ? $0 : .nan }, label: "W shuffled")
+    return plot
+  }
+
+  /// alpha of every layer against its position, with the reference's 2 and 6 marked.
+  public static func writeOverview(_ reports: [LayerReport], to path: String, title: String) throws {
+    var xs: [Double] = [], ys: [Double] = []
+    for (i, r) in reports.enumerated() {
+      if let fit = r.powerLaw { xs.append(Double(i + 1)); ys.append(fit.alpha) }
+    }
+    var plot = Plot(title: "\(title): alpha by layer", xLabel: "layer (in table order)", yLabel: "alpha")
+    plot.addLine(x: xs, y: ys, label: "alpha", markers: true)
+    let span = [0.5, Double(max(reports.count, 1)) + 0.5]
+    plot.addLine(x: span, y: [2, 2], label: "2 (below: over-trained)", dashed: true)
+    plot.addLine(x: span, y: [6, 6], label: "6 (above: under-trained)", dashed: true)
+    try AtomicFile.write(plot.png(), to: path + ".png")
+    try AtomicFile.write(Array(plot.svg().utf8), to: path + ".svg")
+  }
+}

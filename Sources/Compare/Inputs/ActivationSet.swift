@@ -1,0 +1,109 @@
+import CKA
+import CompareCore
+import TensorIO
+
+/// One model's activations on a set of examples, one tensor per layer `[examples, ...]`
+/// (flattened per example), from a `.safetensors`, `.npz`, `torch.save`'d dict or a folder of
+/// `.npy` (`FILE:KEY` picks the tensors under KEY). Opened lazily: batches are converted from
+/// the mapped files when an estimator reads them, into buffers it reuses.
+///
+/// ```swift
+/// let a = try ActivationSet(path: "mlp.safetensors"), b = try ActivationSet(path: "cnn.npz")
+/// let result = try CKAEstimator.minibatch(batchSize: 256).similarities(a, b)
+/// ```
+public struct ActivationSet: RepresentationSource, Sendable {
+  /// The path as given.
+  public let path: String
+  /// The model's name in results (default: the file name).
+  public var name: String
+  /// The layers' tensors, in `names` order.
+  public let tensors: [Tensor]
+  /// Examples of every layer.
+  public let examples: Int
+  /// Features per example of each layer (the product of the trailing axes).
+  public let features: [Int]
+
+  /// Opens the activations at `path` and picks `layers` (all, in natural order, when `nil`).
+  ///
+  /// - Throws: `ReadError` naming the file when a listed layer is missing, the list is empty,
+  ///   a layer is a scalar, has no examples or features, or the layers' example counts differ.
+  public init(path: String, layers: [String]? = nil, name: String? = nil) throws {
+    let reference = TensorReference(path)
+    let all = try reference.tensors()
+    let tensors: [Tensor]
+    if let layers {
+      guard !layers.isEmpty else { throw ReadError(file: path, "no layer named in the layer list") }
+      tensors = try layers.map { layer in
+        guard let t = all.first(where: { $0.key == layer }) else {
+          throw ReadError(file: path, "has no layer '\(layer)' (available: \(TensorFile.list(NaturalOrder.sorted(all.map(\.key)))))")
+        }
+        return t
+      }
+    } else {
+      tensors = all.sorted { NaturalOrder.precedes($0.key, $1.key) }
+    }
+    var examples: Int?
+    var features: [Int] = []
+    for t in tensors {
+      guard let rows = t.shape.first else {
+        throw ReadError(file: path, "layer '\(t.key)' is a scalar; activations have a shape [examples, ...]")
+      }
+      guard rows > 0 else { throw ReadError(file: path, "layer '\(t.key)' has no examples (shape \(t.shapeDescription))") }
+      let width = t.shape.dropFirst().reduce(1, *)
+      guard width > 0 else { throw ReadError(file: path, "layer '\(t.key)' has no features (shape \(t.shapeDescription))") }
+      if let examples, rows != examples {
+        throw ReadError(file: path, "layer '\(t.key)' has \(rows) examples, layer '\(tensors[0].key)' has \(examples)")
+      }
+      examples = rows
+      features.append(width)
+    }
+    self.path = path
+    self.name = name ?? FileSystem.baseName(reference.description)
+    self.tensors = tensors
+    self.examples = examples ?? 0
+    self.features = features
+  }
+
+  /// The layer names (tensor keys), in order.
+  public var names: [String] { tensors.map(\.key) }
+  public var layerNames: [String] { names }
+  public var isDouble: Bool { tensors.allSatisfy { $0.dtype == .float64 } }
+
+  /// Examples `rows` of every layer as `rows.count × features` matrices, into `matrices`,
+  /// whose storage is reused when the shapes already fit (every full batch after the first).
+  public func read<S: BLASScalar>(rows: Range<Int>, into matrices: inout [Matrix<S>]) throws {
+    if matrices.count != tensors.count { matrices = [] }
+    for (index, (tensor, width)) in zip(tensors, features).enumerated() {
+      if index == matrices.count {
+        matrices.append(Matrix(rows: rows.count, columns: width,
+                               elements: try tensor.converted(rows: rows, as: S.self)))
+      } else if matrices[index].rows != rows.count || matrices[index].columns != width {
+        matrices[index] = Matrix(rows: rows.count, columns: width,
+                                 elements: try tensor.converted(rows: rows, as: S.self))
+      } else {
+        try matrices[index].elements.withUnsafeMutableBufferPointer {
+          _ = try tensor.convert(rows: rows, into: $0)
+        }
+      }
+    }
+  }
+
+  /// Examples `rows` of every layer, as new matrices.
+  public func batch<S: BLASScalar>(rows: Range<Int>, as type: S.Type = Float.self) throws -> [Matrix<S>] {
+    var matrices: [Matrix<S>] = []
+    try read(rows: rows, into: &matrices)
+    return matrices
+  }
+}
+
+extension ActivationSet {
+  /// Opens the two sides of a comparison. When neither name is given and both files have the
+  /// same name (two runs' `activations.npz`), B is named by its path so the output tells them apart.
+  public static func pair(_ pathA: String, _ pathB: String, layersA: [String]? = nil, layersB: [String]? = nil,
+                          nameA: String? = nil, nameB: String? = nil) throws -> (ActivationSet, ActivationSet) {
+    let a = try ActivationSet(path: pathA, layers: layersA, name: nameA)
+    var b = try ActivationSet(path: pathB, layers: layersB, name: nameB)
+    if b.name == a.name, nameB == nil, pathA != pathB { b.name = b.path }
+    return (a, b)
+  }
+}

@@ -1,0 +1,161 @@
+import CompareCore
+import SpectralMetrics
+import TensorIO
+
+/// The weights of a model on disk, opened without reading them: a `.safetensors` file, a
+/// Hugging Face folder (single or sharded safetensors with its index, `pytorch_model*.bin`), a
+/// `torch.save`'d (nested) state dict, `.npz`, `.npy` or a folder of `.npy`.
+///
+/// Tensors are listed in natural order of their keys (`layer.2` before `layer.10`), with a
+/// common state-dict prefix (`state_dict.`, `model.`, ...) removed. `layers` are the 2-D and
+/// 4-D floating-point weights, each read only when an analysis asks for it.
+///
+/// ```swift
+/// let model = try ModelWeights(path: "bert-base-uncased")
+/// let result = try model.esd()
+/// print(result.json().serialized(pretty: true))
+/// ```
+public struct ModelWeights: Sendable {
+  /// Prefixes under which state dicts are commonly nested; stripped when every key has one.
+  public static let nestingKeys = ["state_dict", "model_state_dict", "model", "module", "net", "network"]
+
+  /// The path as given.
+  public let path: String
+  /// Tensors of every file, in natural order of their keys.
+  public let tensors: [Tensor]
+  /// Their keys, with a common nesting prefix removed.
+  public let keys: [String]
+
+  /// Opens the model at `path` (its headers only).
+  /// - Throws: `ReadError` naming the file: missing, a `FILE:KEY` reference (a model is read
+  ///   whole), a folder without weights, a malformed shard index, an unreadable tensor file.
+  public init(path: String) throws {
+    self.path = path
+    var tensors: [Tensor] = []
+    for file in try ModelWeights.files(at: path) {
+      tensors += try TensorFile.open(file).tensors
+    }
+    var keys = tensors.map(\.key)
+    if let prefix = Self.nestingKeys.first(where: { p in !keys.isEmpty && keys.allSatisfy { $0.hasPrefix(p + ".") } }) {
+      keys = keys.map { String($0.dropFirst(prefix.count + 1)) }
+    }
+    let order = keys.indices.sorted { NaturalOrder.precedes(keys[$0], keys[$1]) }
+    self.tensors = order.map { tensors[$0] }
+    self.keys = order.map { keys[$0] }
+  }
+
+  /// Every 2-D and 4-D weight, in the order `compare esd` prints them, read lazily.
+  public var layers: [WeightLayer] { selection(matching: []).layers }
+
+  /// Layer names: keys without a trailing `.weight`, of the 2-D and 4-D tensors.
+  public var layerNames: [String] {
+    zip(tensors, keys).filter { $0.0.shape.count == 2 || $0.0.shape.count == 4 }.map { Self.layerName($0.1) }
+  }
+
+  /// A key without its trailing `.weight`.
+  public static func layerName(_ key: String) -> String {
+    key.hasSuffix(".weight") ? String(key.dropLast(7)) : key
+  }
+
+  /// The 2-D and 4-D weights whose name or key matches one of the shell `patterns` (all when
+  /// empty), and the tensors left out, each with the reason.
+  public func selection(matching patterns: [String]) -> (layers: [WeightLayer], skipped: [SkippedTensor]) {
+    var layers: [WeightLayer] = [], skipped: [SkippedTensor] = []
+    for (tensor, key) in zip(tensors, keys) {
+      let name = Self.layerName(key)
+      if !patterns.isEmpty, !patterns.contains(where: { fnmatch($0, name, 0) == 0 || fnmatch($0, key, 0) == 0 }) {
+        continue
+      }
+      guard tensor.dtype.isFloatingPoint else {
+        skipped.append(SkippedTensor(name: key, reason: "\(tensor.dtype) tensor, not weights"))
+        continue
+      }
+      switch tensor.shape.count {
+      case 2, 4:
+        if tensor.shape.contains(0) {
+          skipped.append(SkippedTensor(name: key, reason: "empty tensor \(tensor.shapeDescription)"))
+          continue
+        }
+        let kind: WeightLayer.Kind = tensor.shape.count == 4 ? .conv2d
+          : name.lowercased().contains("embed") ? .embedding : .dense
+        layers.append(WeightLayer(name: name, kind: kind, shape: tensor.shape, load: { try tensor.doubles() }))
+      case 0, 1:
+        skipped.append(SkippedTensor(name: key, reason: "\(tensor.shape.count)-D tensor (bias or norm)"))
+      default:
+        skipped.append(SkippedTensor(name: key, reason: "\(tensor.shape.count)-D tensor \(tensor.shapeDescription): only 2-D and 4-D weights have an ESD"))
+      }
+    }
+    return (layers, skipped)
+  }
+
+  /// `layers` with each one's counterpart in `initial` attached by name (two single-layer
+  /// models pair with each other whatever their names).
+  /// - Throws: `InputError` when `initial` lacks a layer or its shape differs.
+  public func paired(_ layers: [WeightLayer], with initial: ModelWeights) throws -> [WeightLayer] {
+    let baseLayers = initial.layers
+    let byName = Dictionary(baseLayers.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+    let single = layers.count == 1 && baseLayers.count == 1
+    return try layers.map { layer in
+      guard let other = single ? baseLayers[0] : byName[layer.name] else {
+        throw InputError("\(initial.path): has no layer '\(layer.name)' to pair with \(path)")
+      }
+      guard other.shape == layer.shape else {
+        throw InputError("layer '\(layer.name)': shape \(Self.shapeText(layer.shape)) in \(path) but \(Self.shapeText(other.shape)) in \(initial.path)")
+      }
+      return WeightLayer(name: layer.name, kind: layer.kind, shape: layer.shape, load: layer.load, loadInit: other.load)
+    }
+  }
+
+  static func shapeText(_ shape: [Int]) -> String {
+    "(" + shape.map(String.init).joined(separator: ", ") + ")"
+  }
+
+  /// The files holding a model's weights.
+  static func files(at path: String) throws -> [String] {
+    switch FileSystem.kind(of: path) {
+    case .missing:
+      let reference = TensorReference(path)
+      if let key = reference.key, FileSystem.kind(of: reference.path) != .missing {
+        throw ReadError(file: reference.path, "esd reads a whole model, not FILE:KEY; choose layers with --layers '\(key)'")
+      }
+      throw ReadError(file: path, "no such file")
+    case .directory: break
+    default: return [path]
+    }
+    let names = try Folders.names(in: path)
+    let base = path.hasSuffix("/") ? path : path + "/"
+    func sorted(_ names: [String]) -> [String] { names.sorted { NaturalOrder.precedes($0, $1) }.map { base + $0 } }
+    if names.contains("model.safetensors") { return [base + "model.safetensors"] }
+    if let index = names.first(where: { $0.hasSuffix(".safetensors.index.json") }) {
+      let listed = try SafetensorsIndex.shardNames(inIndex: base + index)
+      guard !listed.isEmpty else {
+        throw ReadError(file: base + index, "lists no .safetensors shards (expected JSON with a \"weight_map\" of tensor names to shard files)")
+      }
+      for name in listed where !names.contains(name) {
+        throw ReadError(file: base + index, "lists shard '\(name)', which is not in the folder")
+      }
+      return sorted(listed)
+    }
+    let shards = names.filter { $0.hasPrefix("model-") && $0.hasSuffix(".safetensors") }
+    if !shards.isEmpty { return sorted(shards) }
+    let otherSafetensors = names.filter { $0.hasSuffix(".safetensors") }
+    if !otherSafetensors.isEmpty { return sorted(otherSafetensors) }
+    let bins = names.filter { $0.hasPrefix("pytorch_model") && $0.hasSuffix(".bin") }
+    if !bins.isEmpty { return sorted(bins) }
+    if names.contains(where: { $0.hasSuffix(".npy") }) { return [path] }
+    throw ReadError(file: path, "folder has no model.safetensors, model-*.safetensors, pytorch_model*.bin or .npy files")
+  }
+}
+
+/// A tensor of a model that is not analysed, and why (a bias, a 3-D tensor, an integer buffer).
+public struct SkippedTensor: Sendable, Equatable {
+  /// The tensor's key (or layer name).
+  public var name: String
+  /// Why it is left out.
+  public var reason: String
+
+  public init(name: String, reason: String) {
+    self.name = name
+    self.reason = reason
+  }
+}

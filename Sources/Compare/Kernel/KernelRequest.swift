@@ -1,0 +1,167 @@
+import CompareCore
+import EnsembleKernel
+import TensorIO
+
+/// The inputs of a kernel run: test and training logits (shards joined) and their labels.
+public struct KernelInputs: Sendable {
+  public let test: EnsembleLogits
+  public let train: EnsembleLogits
+  public let testLabels: [Int]
+  public let trainLabels: [Int]
+
+  /// Opens the logits (each a list of `FILE[:KEY]` shards) and reads the labels, checked
+  /// against them.
+  /// - Throws: as `EnsembleLogits(references:)` and `EnsembleLogits.labels(_:)`.
+  public init(test: [String], train: [String], testLabels: String, trainLabels: String) throws {
+    self.test = try EnsembleLogits(references: test)
+    self.train = try EnsembleLogits(references: train)
+    self.testLabels = try self.test.labels(testLabels)
+    self.trainLabels = try self.train.labels(trainLabels)
+  }
+}
+
+/// What `compare kernel` computes, with its defaults: the correlation kernel's k-NN accuracy
+/// beside the single-model and ensemble accuracies, optionally against ensemble size.
+///
+/// ```swift
+/// let inputs = try KernelInputs(test: ["runs.npz:logits"], train: ["runs.npz:logits_train"],
+///                               testLabels: "runs.npz:labels", trainLabels: "runs.npz:labels_train")
+/// let result = try KernelRequest(k: 3).run(inputs)
+/// print(result.text)
+/// ```
+public struct KernelRequest: Sendable {
+  /// Neighbours that vote.
+  public var k: Int
+  /// Vote weights by kernel value.
+  public var weighting: KernelKNN.Weighting
+  /// Vote ties.
+  public var ties: KernelKNN.TieRule
+  /// Log-softmax, class selection and the memory budget of the kernel.
+  public var options: CorrelationKernel.Options
+  /// Use the first `models` models (all when `nil`).
+  public var models: Int?
+  /// Only these test rows (a row shard of a job array; the end is clamped).
+  public var rows: Range<Int>?
+  /// Neighbours kept per test row, for `saveNeighbors` (at least `k`; `k` when `nil`).
+  public var neighborCount: Int?
+  /// Also evaluate the first n models for each n (the accuracy-against-size table).
+  public var sizes: [Int]
+  /// Write the whole kernel, float32 `[test, train]`, to this `.npy`, streamed by row blocks.
+  public var saveKernel: String?
+
+  public init(k: Int = 3, weighting: KernelKNN.Weighting = .none, ties: KernelKNN.TieRule = .smallestLabel,
+              options: CorrelationKernel.Options = CorrelationKernel.Options(), models: Int? = nil,
+              rows: Range<Int>? = nil, neighborCount: Int? = nil, sizes: [Int] = [], saveKernel: String? = nil) {
+    self.k = k
+    self.weighting = weighting
+    self.ties = ties
+    self.options = options
+    self.models = models
+    self.rows = rows
+    self.neighborCount = neighborCount
+    self.sizes = sizes
+    self.saveKernel = saveKernel
+  }
+
+  /// Runs the kernel on `inputs`.
+  ///
+  /// - Parameter progress: Called with (done, total) row blocks of the main kernel.
+  /// - Throws: `InputError` when k, the neighbour count, `rows`, `sizes` or the class index do
+  ///   not fit the data, and the kernel's and readers' errors.
+  /// - Complexity: one GEMM of `test × train × models·classes` per kernel, in row blocks.
+  public func run(_ inputs: KernelInputs, progress: @escaping (Int, Int) -> Void = { _, _ in }) throws -> KernelResult {
+    let test = inputs.test, train = inputs.train
+    var covered: Range<Int>?
+    if let rows {
+      guard rows.lowerBound < test.examples else {
+        throw InputError("--rows \(rows.lowerBound):\(rows.upperBound) starts past the \(test.examples) test examples")
+      }
+      covered = rows.lowerBound..<min(rows.upperBound, test.examples)
+    }
+    guard k <= train.examples else {
+      throw InputError("-k \(k) is larger than the \(train.examples) training examples")
+    }
+    let kept = neighborCount ?? k
+    guard kept <= train.examples else {
+      throw InputError("--neighbors \(kept) is larger than the \(train.examples) training examples")
+    }
+    let knn = KernelKNN(k: k, weighting: weighting, ties: ties)
+    let kernel = try CorrelationKernel(test: test, train: train, models: models, options: options)
+    for size in sizes where size > kernel.models {
+      throw InputError("--sizes \(size) exceeds the \(kernel.models) models available")
+    }
+    let main = try KernelEvaluation(kernel, rows: covered, keep: max(k, kept), knn: knn,
+                                    labels: inputs, saveKernel: saveKernel, progress: progress)
+    var table: [KernelEvaluation] = []
+    for size in sizes {
+      if size == kernel.models { table.append(main); continue }
+      let sub = try CorrelationKernel(test: test, train: train, models: size, options: options)
+      table.append(try KernelEvaluation(sub, rows: covered, keep: k, knn: knn, labels: inputs))
+    }
+    return KernelResult(request: self, main: main, sizes: table, testExamples: test.examples,
+                        trainExamples: train.examples, classes: test.classes)
+  }
+}
+
+extension CorrelationKernel.Options {
+  /// Options with a memory budget of `gibibytes` for normalised logits and kernel blocks
+  /// (blocks take at most an eighth of it, at least 1 MiB).
+  public init(memory gibibytes: Double, logSoftmax: Bool = true, classIndex: Int? = nil) {
+    self.init(logSoftmax: logSoftmax, classIndex: classIndex)
+    memoryLimit = Int(gibibytes * Double(1 << 30))
+    blockBytes = min(blockBytes, max(1 << 20, memoryLimit / 8))
+  }
+}
+
+/// One kernel's evaluation: its neighbours, k-NN accuracy and the ensemble baselines.
+public struct KernelEvaluation: Sendable {
+  /// Models in the kernel.
+  public var models: Int
+  /// Single-model and ensemble accuracy on the covered rows.
+  public var accuracy: EnsembleAccuracy
+  /// The k-NN vote's accuracy.
+  public var kernelAccuracy: Double
+  /// The top neighbours of each covered test row.
+  public var neighbors: Neighbors
+
+  /// Computes `keep` neighbours per row of `kernel` (all rows when `rows` is `nil`), the vote
+  /// and the baselines; streams the kernel to `saveKernel` (`.npy`) when given.
+  public init(_ kernel: CorrelationKernel, rows: Range<Int>?, keep: Int, knn: KernelKNN,
+              labels: KernelInputs, saveKernel: String? = nil,
+              progress: @escaping (Int, Int) -> Void = { _, _ in }) throws {
+    var neighbors: Neighbors
+    if let path = saveKernel {
+      let covered = rows ?? 0..<kernel.test.examples
+      var result: Neighbors?
+      try AtomicFile.write(to: path) { fd in
+        let header = NPYWriter.header(descr: "<f4", shape: [covered.count, kernel.train.examples])
+        try header.withUnsafeBytes { try AtomicFile.writeAll(fd, $0, path: path) }
+        result = try kernel.neighbors(count: keep, rows: rows, progress: progress) { _, block in
+          try AtomicFile.writeAll(fd, UnsafeRawBufferPointer(block), path: path)
+        }
+      }
+      neighbors = result!
+    } else {
+      neighbors = try kernel.neighbors(count: keep, rows: rows, progress: progress)
+    }
+    self.models = kernel.models
+    self.neighbors = neighbors
+    accuracy = try EnsembleAccuracy(logits: kernel.test, labels: labels.testLabels, models: kernel.models,
+                                    rows: neighbors.rows)
+    kernelAccuracy = try knn.accuracy(neighbors, trainLabels: labels.trainLabels, testLabels: labels.testLabels,
+                                      classes: kernel.classes)
+  }
+}
+
+/// What `KernelRequest.run` produced.
+public struct KernelResult: Sendable {
+  public var request: KernelRequest
+  /// All models (or `request.models`).
+  public var main: KernelEvaluation
+  /// One evaluation per `request.sizes` entry.
+  public var sizes: [KernelEvaluation]
+  /// Test examples in the inputs (the covered rows are `main.neighbors.rows`).
+  public var testExamples: Int
+  public var trainExamples: Int
+  public var classes: Int
+}

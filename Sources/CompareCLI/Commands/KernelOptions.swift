@@ -1,0 +1,60 @@
+import Compare
+
+/// Options shared by `compare kernel`, `kernel pairs` and `kernel merge`, declared once, and
+/// reading them.
+enum KernelOptions {
+  static let sources: [OptionSpec] = [
+    OptionSpec("--test", value: "ref", help: "Test logits [models, examples, classes] (FILE or FILE:KEY; .npy, .npz, .safetensors, .pt). Repeat to join shards along the model axis.",
+               required: true, repeatable: true),
+    OptionSpec("--train", value: "ref", help: "Training logits, same models in the same order. Repeatable like --test.",
+               required: true, repeatable: true),
+    OptionSpec("--test-labels", value: "ref", help: "Integer labels of the test examples, shape [examples].", required: true),
+    OptionSpec("--train-labels", value: "ref", help: "Integer labels of the training examples.", required: true),
+    OptionSpec("--models", value: "n", help: "Use the first n models. (default: all)"),
+  ]
+
+  static let kernel: [OptionSpec] = [
+    OptionSpec("--class", value: "c", help: "Use only class c's correlation kernel (the per-class kernel). (default: the mean over all classes)"),
+    OptionSpec("--no-log-softmax", help: "Standardise the raw logits, without the log-softmax over classes."),
+    OptionSpec("--memory", value: "GiB", help: "Memory for normalised logits and kernel blocks; past it models are streamed in chunks.", default: 4),
+  ]
+
+  /// The vote: `-k`, `--weighting`, `--ties`.
+  static let voting: [OptionSpec] = {
+    [
+      OptionSpec("-k", value: "k", help: "Neighbours that vote.", default: 3),
+      OptionSpec("--weighting", value: "scheme", help: "Vote weights by kernel value κ: none, power:P (max(κ,0)^P) or softmax:T (exp(κ/T)).",
+                 default: KernelKNN.Weighting.none),
+      OptionSpec("--ties", value: "rule", help: "Vote ties: the smallest label (torch.mode, as the reference) or the largest summed kernel value.",
+                 default: KernelKNN.TieRule.smallestLabel.rawValue, values: KernelKNN.TieRule.allCases.map(\.rawValue)),
+    ]
+  }()
+
+  /// The test and training logits and labels.
+  static func inputs(_ arguments: ParsedArguments) throws -> KernelInputs {
+    try KernelInputs(test: arguments.strings("--test"), train: arguments.strings("--train"),
+                     testLabels: arguments.string("--test-labels")!, trainLabels: arguments.string("--train-labels")!)
+  }
+
+  /// `--class`, `--no-log-softmax` and `--memory`; the class is checked against the logits.
+  static func kernelOptions(_ arguments: ParsedArguments, classes: Int) throws -> CorrelationKernel.Options {
+    let classIndex: Int? = try arguments.int("--class", in: 0...Int.max)
+    if let c = classIndex, c >= classes {
+      throw UsageError("--class \(c) is out of range: the logits have \(classes) classes (0...\(classes - 1))",
+                       command: arguments.spec.name)
+    }
+    return CorrelationKernel.Options(memory: try arguments.double("--memory", in: 0.01...65536),
+                                     logSoftmax: !arguments.flag("--no-log-softmax"), classIndex: classIndex)
+  }
+
+  /// `-k`, `--weighting` and `--ties` as a vote.
+  static func knn(_ arguments: ParsedArguments) throws -> KernelKNN {
+    let k: Int = try arguments.int("-k", in: 1...Int.max)
+    let text = arguments.string("--weighting")!
+    guard let weighting = KernelKNN.Weighting(text) else {
+      throw UsageError("--weighting expects none, power:P (P ≥ 0) or softmax:T (T > 0), got '\(text)'",
+                       command: arguments.spec.name)
+    }
+    return KernelKNN(k: k, weighting: weighting, ties: arguments.choice("--ties"))
+  }
+}

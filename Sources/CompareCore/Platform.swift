@@ -1,0 +1,47 @@
+// The one place the C library is chosen: every module imports the platform through
+// `CompareCore`, so no other file needs a `#if canImport(Glibc)` block.
+#if canImport(Glibc)
+@_exported import Glibc
+#elseif canImport(Darwin)
+@_exported import Darwin
+#endif
+
+/// Directory listing and file-kind checks, over the C library.
+public enum FileSystem {
+  /// What a path is.
+  public enum Kind: Sendable, Equatable {
+    case missing, file, directory, other
+  }
+
+  /// The kind of `path` (following symbolic links).
+  public static func kind(of path: String) -> Kind {
+    var info = stat()
+    guard stat(path, &info) == 0 else { return .missing }
+    switch info.st_mode & S_IFMT {
+    case S_IFDIR: return .directory
+    case S_IFREG: return .file
+    default: return .other
+    }
+  }
+
+  /// The names in a folder, without `.`, `..` and hidden entries, in directory order.
+  /// - Returns: `nil` when the folder cannot be opened.
+  public static func names(in path: String) -> [String]? {
+    guard let dir = opendir(path) else { return nil }
+    defer { closedir(dir) }
+    var names: [String] = []
+    while let entry = readdir(dir) {
+      let name = withUnsafePointer(to: entry.pointee.d_name) {
+        $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
+      }
+      if !name.hasPrefix(".") { names.append(name) }
+    }
+    return names
+  }
+
+  /// The last component of a path (a trailing `/` ignored): the default name of a model.
+  public static func baseName(_ path: String) -> String {
+    let trimmed = path.hasSuffix("/") ? String(path.dropLast()) : path
+    return String(trimmed.split(separator: "/").last ?? Substring(trimmed))
+  }
+}

@@ -1,0 +1,118 @@
+import CompareCore
+
+/// One column of the ESD table: its name (the reference tool's), which rows have it, and how
+/// its value comes from a `LayerReport`. `ESDColumn.all` is the one table that drives the text
+/// table, the JSON and the CSV.
+public struct ESDColumn: Sendable {
+  /// Which rows have a column.
+  public enum Group: Sendable {
+    /// Every row.
+    case always
+    /// Rows of one conv slice (pooling off).
+    case slice
+    /// Rows whose W was shuffled (`rand_distance` and friends).
+    case randomized
+    /// Rows with a Marchenko–Pastur fit.
+    case marchenkoPastur
+    /// Rows with a Marchenko–Pastur fit of the shuffled ESD.
+    case randomMarchenkoPastur
+    /// Rows compared with an init model.
+    case initDistance
+    /// Failed or skipped rows (the reason).
+    case reason
+
+    func applies(to r: LayerReport) -> Bool {
+      switch self {
+      case .always: true
+      case .slice: r.sliceIndex != nil
+      case .randomized: !r.randDistances.isEmpty
+      case .marchenkoPastur: r.marchenkoPastur != nil
+      case .randomMarchenkoPastur: r.randomMarchenkoPastur != nil
+      case .initDistance: r.initDistance != nil
+      case .reason: !r.reason.isEmpty
+      }
+    }
+  }
+
+  /// The column's name in the table, JSON and CSV.
+  public let name: String
+  /// Which rows have it.
+  public let group: Group
+  let value: @Sendable (LayerReport) -> JSONValue
+
+  init(_ name: String, _ group: Group = .always, _ value: @escaping @Sendable (LayerReport) -> JSONValue) {
+    self.name = name
+    self.group = group
+    self.value = value
+  }
+
+  /// Every column, in output order.
+  public static let all: [ESDColumn] = [
+    ESDColumn("name") { .string($0.name) },
+    ESDColumn("layer_type") { .string($0.kind.rawValue) },
+    ESDColumn("slice_id", .slice) { int($0.sliceIndex) },
+    ESDColumn("N") { .int($0.n) },
+    ESDColumn("M") { .int($0.m) },
+    ESDColumn("Q") { .double(Double($0.n) / Double(max($0.m, 1))) },
+    ESDColumn("rf") { .int($0.rf) },
+    ESDColumn("num_evals") { int($0.spectrum?.count) },
+    ESDColumn("lambda_max") { double($0.spectrum?.lambdaMax) },
+    ESDColumn("norm") { double($0.spectrum?.norm) },
+    ESDColumn("log_norm") { double(defined($0)?.logNorm) },
+    ESDColumn("spectral_norm") { double($0.spectrum?.lambdaMax) },
+    ESDColumn("log_spectral_norm") { double(defined($0)?.logSpectralNorm) },
+    ESDColumn("stable_rank") { double(defined($0)?.stableRank) },
+    ESDColumn("matrix_rank") { int($0.spectrum?.matrixRank) },
+    ESDColumn("entropy") { double(defined($0)?.entropy) },
+    ESDColumn("alpha") { double($0.powerLaw?.alpha) },
+    ESDColumn("xmin") { double($0.powerLaw?.xmin) },
+    ESDColumn("xmax") { double($0.powerLaw?.xmax) },
+    ESDColumn("D") { double($0.powerLaw?.d) },
+    ESDColumn("sigma") { double($0.powerLaw?.sigma) },
+    ESDColumn("num_pl_spikes") { int($0.powerLaw?.tailCount) },
+    ESDColumn("alpha_weighted") { double($0.alphaWeighted) },
+    ESDColumn("log_alpha_norm") { double($0.logAlphaNorm) },
+    ESDColumn("warning") { .string($0.powerLaw?.warning ?? "") },
+    ESDColumn("rand_distance", .randomized) { double($0.randDistance) },
+    ESDColumn("rand_distance_std", .randomized) { double($0.randDistanceDeviation) },
+    ESDColumn("max_rand_eval", .randomized) { double($0.randomEigenvalues?.last) },
+    ESDColumn("ww_softrank", .randomized) { r in
+      double(r.firstRandomMax.flatMap { f in r.spectrum.map { f / $0.lambdaMax } })
+    },
+    ESDColumn("ww_maxdist", .randomized) { r in
+      double(r.firstRandomMax.flatMap { f in r.spectrum.map { $0.lambdaMax - f } })
+    },
+    ESDColumn("bulk_max", .marchenkoPastur) { double($0.marchenkoPastur?.bulkMax) },
+    ESDColumn("bulk_min", .marchenkoPastur) { double($0.marchenkoPastur?.bulkMin) },
+    ESDColumn("sigma_mp", .marchenkoPastur) { double($0.marchenkoPastur?.sigma) },
+    ESDColumn("num_spikes", .marchenkoPastur) { int($0.marchenkoPastur?.spikeCount) },
+    ESDColumn("mp_softrank", .marchenkoPastur) { double($0.marchenkoPastur?.softRank) },
+    ESDColumn("W_scale", .marchenkoPastur) { double($0.marchenkoPastur?.wScale) },
+    ESDColumn("rand_num_spikes", .randomMarchenkoPastur) { int($0.randomMarchenkoPastur?.spikeCount) },
+    ESDColumn("num_traps", .randomMarchenkoPastur) { int($0.randomMarchenkoPastur?.spikeCount) },
+    ESDColumn("rand_sigma_mp", .randomMarchenkoPastur) { double($0.randomMarchenkoPastur?.sigma) },
+    ESDColumn("rand_mp_softrank", .randomMarchenkoPastur) { double($0.randomMarchenkoPastur?.softRank) },
+    ESDColumn("rand_W_scale", .randomMarchenkoPastur) { double($0.randomMarchenkoPastur?.wScale) },
+    ESDColumn("rand_bulk_max", .randomMarchenkoPastur) { double($0.randomMarchenkoPastur?.bulkMax) },
+    ESDColumn("rand_bulk_min", .randomMarchenkoPastur) { double($0.randomMarchenkoPastur?.bulkMin) },
+    ESDColumn("distance_from_init", .initDistance) { double($0.initDistance?.distance) },
+    ESDColumn("relative_distance_from_init", .initDistance) { double($0.initDistance?.relativeDistance) },
+    ESDColumn("cosine_distance_from_init", .initDistance) { double($0.initDistance?.cosineDistance) },
+    ESDColumn("cka_from_init", .initDistance) { double($0.initDistance?.cka) },
+    ESDColumn("ww_cka_from_init", .initDistance) { double($0.initDistance?.uncentredCKA) },
+    ESDColumn("status") { .string($0.status.rawValue) },
+    ESDColumn("reason", .reason) { .string($0.reason) },
+  ]
+
+  /// `all` by name.
+  static let byName = Dictionary(all.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+
+  /// The spectrum when its log-scale columns are defined (analysed, λmax > 0).
+  private static func defined(_ r: LayerReport) -> Spectrum? {
+    guard r.status != .skipped, let s = r.spectrum, s.lambdaMax > 0 else { return nil }
+    return s
+  }
+
+  private static func double(_ x: Double?) -> JSONValue { x.map { $0.isFinite ? .double($0) : .null } ?? .null }
+  private static func int(_ x: Int?) -> JSONValue { x.map { .int($0) } ?? .null }
+}
