@@ -11,7 +11,9 @@ demo: deps
 	$(SWIFT) build -c release --product compare
 	$$($(SWIFT) build -c release --show-bin-path)/compare demo
 
+# The example programs must print what the commands they reproduce print; then the suite.
 test: deps
+	bash Examples/check.sh
 	$(SWIFT) test
 
 # Installs the system libraries when their headers are missing (Debian/Ubuntu, as root or via sudo).

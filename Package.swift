@@ -37,7 +37,7 @@ let package = Package(
     // Example programs that call the library API directly: `swift run KernelExample`.
     .executableTarget(name: "KernelExample", dependencies: ["Compare"], path: "Examples/KernelExample"),
     .executableTarget(name: "CKAExample", dependencies: ["Compare"], path: "Examples/CKAExample"),
-    .executableTarget(name: "SpectralExample", dependencies: ["Compare"], path: "Examples/SpectralExample"),
+    .executableTarget(name: "ESDExample", dependencies: ["Compare"], path: "Examples/ESDExample"),
 
     .testTarget(name: "CompareCoreTests", dependencies: ["CompareCore"]),
     .testTarget(name: "TensorIOTests", dependencies: ["TensorIO"]),

@@ -1,8 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import CompareCore
 
 /// The per-layer work shared by every estimator: centring, the Gram matrix, the rbf kernel,

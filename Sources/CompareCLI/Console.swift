@@ -1,8 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import CompareCore
 import Synchronization
 
@@ -68,19 +63,8 @@ public final class Console: Sendable {
     Console.put("\r\u{1B}[K", to: 2)
   }
 
-  /// Writes all of `text` to a file descriptor, unbuffered, so stdout and stderr interleave
-  /// in the order written.
-  static func put(_ text: String, to fd: Int32) {
-    var text = text
-    text.withUTF8 { bytes in
-      var offset = 0
-      while offset < bytes.count {
-        let n = Glibc.write(fd, bytes.baseAddress! + offset, bytes.count - offset)
-        if n < 0 { if errno == EINTR { continue }; return }
-        offset += n
-      }
-    }
-  }
+  /// Writes to a file descriptor unbuffered, so stdout and stderr interleave in the order written.
+  static func put(_ text: String, to fd: Int32) { writeAll(text, to: fd) }
 }
 
 /// Progress over a known number of steps, drawn at most ~10 times a second.

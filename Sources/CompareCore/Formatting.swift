@@ -1,9 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
 /// printf-style number formatting without Foundation, for tables and messages.
 public enum Format {
   /// `value` formatted by a C format with one argument, e.g. `Format.c("%.3f", x)`.

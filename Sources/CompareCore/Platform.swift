@@ -45,3 +45,21 @@ public enum FileSystem {
     return String(trimmed.split(separator: "/").last ?? Substring(trimmed))
   }
 }
+
+/// Writes all of `text` to a file descriptor, unbuffered, retrying on interrupts; gives up
+/// silently on an error (a closed pipe), as a printing function should.
+public func writeAll(_ text: String, to fd: Int32) {
+  var text = text
+  text.withUTF8 { bytes in
+    var offset = 0
+    while offset < bytes.count {
+      let n = write(fd, bytes.baseAddress! + offset, bytes.count - offset)
+      if n < 0 { if errno == EINTR { continue }; return }
+      offset += n
+    }
+  }
+}
+
+/// Writes `line` and a newline to standard error, unbuffered (Swift 6 forbids touching the C
+/// `stderr` stream from concurrent code): for warnings and errors of programs using Compare.
+public func printToStandardError(_ line: String) { writeAll(line + "\n", to: 2) }

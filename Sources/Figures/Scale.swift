@@ -1,9 +1,4 @@
 import CompareCore
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// How an axis maps data values to positions.
 public enum Scale: Sendable, Equatable {

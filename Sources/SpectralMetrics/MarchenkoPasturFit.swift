@@ -1,8 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import CompareCore
 
 /// The reference tool's Marchenko–Pastur fit of an ESD: the bulk edge, the spikes outside it

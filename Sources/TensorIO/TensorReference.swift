@@ -38,9 +38,8 @@ public struct TensorReference: Sendable, Equatable, CustomStringConvertible {
       }
       index = text.index(after: colon)
     }
-    let extensions = [".npy", ".npz", ".safetensors", ".pt", ".pth", ".bin"]
     if let colon = text.indices.first(where: { i in
-      text[i] == ":" && extensions.contains { text[..<i].hasSuffix($0) }
+      text[i] == ":" && Folders.tensorExtensions.contains { text[..<i].hasSuffix($0) }
     }) {
       self.init(path: String(text[..<colon]), key: String(text[text.index(after: colon)...]))
       return

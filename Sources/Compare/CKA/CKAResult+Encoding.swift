@@ -48,6 +48,9 @@ extension CKAResult {
     return out
   }
 
+  /// The lines for standard error: notes (examples dropped), then a warning per undefined layer.
+  public var messages: [String] { notes + matrix.warnings.map { "warning: \($0)" } }
+
   /// A CKA value as the table prints it: 4 decimals, `nan` when undefined.
   public static func cell(_ value: Double) -> String { value.isNaN ? "nan" : Format.fixed(value, 4) }
 }

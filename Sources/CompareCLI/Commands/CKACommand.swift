@@ -62,8 +62,7 @@ enum CKACommand: Command {
     var meter = ProgressMeter(console: console, label: "CKA batches", total: 0)
     let result = try estimator.similarities(a, b, kernel: kernel) { done, total in meter.update(done, of: total) }
     meter.finish()
-    for note in result.notes { console.warn(note) }
-    for warning in result.matrix.warnings { console.warn("warning: \(warning)") }
+    for line in result.messages { console.warn(line) }
     if let save {
       let m = result.matrix.values
       try NPYWriter.write(m.elements, shape: [m.rows, m.columns], to: save)
