@@ -2,7 +2,7 @@ import CompareCore
 
 /// The per-layer work shared by every estimator: centring, the Gram matrix, the rbf kernel,
 /// and the biased / U-centring of a Gram matrix. Internal; loops over raw buffers.
-enum GramKernel {
+package enum GramKernel {
   /// `out = x − 1μᵀ` with μ the column means of the n×p row-major `x` (one `gemv`).
   ///
   /// HSIC does not change when features are translated, but a float32 Gram of uncentred
@@ -37,7 +37,7 @@ enum GramKernel {
 
   /// The upper triangle of the n×n Gram `x·xᵀ` of an n×p row-major matrix, by one `syrk`
   /// in `S` into `gram` (n·n elements; the lower triangle is left untouched).
-  static func upperGram<S: BLASScalar>(_ x: UnsafePointer<S>, rows n: Int, columns p: Int,
+  package static func upperGram<S: BLASScalar>(_ x: UnsafePointer<S>, rows n: Int, columns p: Int,
                                        into gram: UnsafeMutablePointer<S>) {
     guard n > 0 else { return }
     if p == 0 {

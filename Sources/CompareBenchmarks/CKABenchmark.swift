@@ -1,3 +1,4 @@
+import CKA
 import Compare
 
 /// `compare bench cka`: minibatch CKA of 6 × 6 layers, 10,000 examples in batches of 512,
@@ -77,8 +78,9 @@ public enum CKABenchmark {
     return (seconds, bound)
   }
 
-  /// The Gram work alone: the upper triangle of x·xᵀ of every layer's batch by one `ssyrk`
-  /// each, for every batch, no centring, copy or mirroring.
+  /// The Gram work alone: the upper triangle of x·xᵀ of every layer's batch by the function
+  /// the estimator calls (`GramKernel.upperGram`, one `ssyrk`), for every batch, no centring,
+  /// copy or mirroring.
   static func syrkSeconds(_ layers: [Matrix<Float>], batches: Int) -> Double {
     let n = layers[0].rows
     var c = [Float](repeating: 0, count: n * n)
@@ -87,9 +89,7 @@ public enum CKABenchmark {
       for x in layers {
         x.elements.withUnsafeBufferPointer { px in
           c.withUnsafeMutableBufferPointer { pc in
-            Float.syrk(transpose: false, n: Int32(n), k: Int32(x.columns), alpha: 1,
-                       a: px.baseAddress!, lda: Int32(x.columns), beta: 0, c: pc.baseAddress!,
-                       ldc: Int32(n))
+            GramKernel.upperGram(px.baseAddress!, rows: n, columns: x.columns, into: pc.baseAddress!)
           }
         }
       }
