@@ -31,6 +31,30 @@ public enum CKABenchmark {
     var results: [JSONValue] = []
     for (label, work) in [("large", big), ("digits-sized", digits)] {
       let (seconds, bound) = try measure(work)
+      var command: [(String, JSONValue)] = []
+      if label == "large" {
+        let folder = try BenchmarkFiles.cacheFolder("cka")
+        let (a, b) = (folder + "/a.safetensors", folder + "/b.safetensors")
+        try writeActivations(a, work.featuresA, examples: work.examples, seed: 1, log: log)
+        try writeActivations(b, work.featuresB, examples: work.examples, seed: 2, log: log)
+        log.progress("cka: compare cka on files")
+        let run = try CommandTiming.compare(["cka", a, b, "--batch-size", "\(work.batch)", "--json"])
+        log.endProgress()
+        let python = PythonBLAS.syrkSeconds(n: work.batch, k: work.featuresA[0], threads: BLASThreads.count)
+        let pythonBound = python.map { $0 * Double(work.layersA + work.layersB) * Double(work.batches) }
+        command = run.json + [("command_ratio", .double(run.wall / bound)),
+                              ("numpy_bound_seconds", pythonBound.map(JSONValue.double) ?? .null)]
+        if !json {
+          log.print("Whole command: compare cka A.safetensors B.safetensors --batch-size \(work.batch) --json (\(folder))")
+          log.print(Format.table(header: ["", "value"], rows: [
+            ["compare cka, whole process", run.summary],
+            ["ratio to the Gram bound (linked OpenBLAS)", Format.fixed(run.wall / bound, 2)],
+            ["Gram bound at numpy/scipy's bundled OpenBLAS (ssyrk)", pythonBound.map { Format.fixed($0, 3) + " s" } ?? "- (no python3 with scipy)"],
+            ["ratio to that bound", pythonBound.map { Format.fixed(run.wall / $0, 2) } ?? "-"],
+            ["peak memory", Format.fixed(Double(run.peakBytes) / 1048576, 0) + " MiB"],
+          ], rightAligned: [1]))
+        }
+      }
       let layers = work.layersA + work.layersB
       let flops = Double(work.batches * work.batch * work.batch) * Double((work.featuresA + work.featuresB).reduce(0, +))
       if !json {
@@ -47,9 +71,30 @@ public enum CKABenchmark {
         ("features_a", .array(work.featuresA.map(JSONValue.int))), ("features_b", .array(work.featuresB.map(JSONValue.int))), ("batches", .int(work.batches)),
         ("seconds", .double(seconds)), ("bound_seconds", .double(bound)),
         ("ratio", .double(seconds / bound)), ("gram_tflop", .double(flops / 1e12)),
-      ]))
+      ] + command))
     }
     return .object([("threads", .int(BLASThreads.count)), ("results", .array(results))])
+  }
+
+  /// Writes one model's activations, `examples × features` float32 per layer, to a
+  /// `.safetensors` file unless a file of the right size is there: layers related through a
+  /// shared 64-dimensional code, plus uniform noise from the raw bits (fast to draw).
+  static func writeActivations(_ path: String, _ features: [Int], examples: Int, seed: UInt64,
+                               log: BenchmarkLog) throws {
+    let bytes = features.reduce(0) { $0 + $1 * examples * 4 }
+    if let size = BenchmarkFiles.size(path), size > bytes, size < bytes + 4096 { return }
+    log.progress("cka: writing \(path)")
+    var rng = SplitMix64(seed: 6)
+    let code = Matrix<Float>.gaussian(rows: examples, columns: 64, using: &rng)
+    var noise = SplitMix64(seed: seed)
+    let entries = features.enumerated().map { index, width -> SafetensorsWriter.Entry in
+      var x = code.multiplied(by: Matrix<Float>.gaussian(rows: 64, columns: width, using: &rng))
+      x.elements.withUnsafeMutableBufferPointer { e in
+        for i in e.indices { e[i] += Float(noise.next() >> 40) * (1 / Float(1 << 23)) - 1 }
+      }
+      return SafetensorsWriter.Entry(key: "layer\(index)", shape: [examples, width], values: x.elements)
+    }
+    try SafetensorsWriter.write(entries, to: path)
   }
 
   /// Seconds for the whole minibatch CKA, and the `ssyrk` bound measured just before.

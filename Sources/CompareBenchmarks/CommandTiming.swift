@@ -1,0 +1,102 @@
+import Compare
+
+/// One run of a command as a user runs it, as a separate process: its wall, user and system
+/// time and peak memory (`wait4`'s resource usage), and what it printed.
+struct CommandTiming {
+  var wall: Double
+  var user: Double
+  var system: Double
+  /// Peak resident memory of the process (`ru_maxrss`).
+  var peakBytes: Int
+  var status: Int32
+  var output: String
+
+  /// Runs this executable (`/proc/self/exe`, i.e. `compare`) with `arguments` at the
+  /// benchmark's BLAS thread count, standard output into a temporary file, standard error
+  /// inherited.
+  /// - Throws: `InputError` when it cannot start or exits with a non-zero status.
+  static func compare(_ arguments: [String]) throws -> CommandTiming {
+    setenv("OPENBLAS_NUM_THREADS", String(BLASThreads.count), 1)
+    return try run("/proc/self/exe", ["compare"] + arguments)
+  }
+
+  /// Runs `path` with `argv` (its first element the program's name).
+  static func run(_ path: String, _ argv: [String]) throws -> CommandTiming {
+    let outputPath = (getenv("TMPDIR").map { String(cString: $0) } ?? "/tmp") + "/compare-bench-output.\(getpid())"
+    defer { unlink(outputPath) }
+    var actions = posix_spawn_file_actions_t()
+    posix_spawn_file_actions_init(&actions)
+    defer { posix_spawn_file_actions_destroy(&actions) }
+    posix_spawn_file_actions_addopen(&actions, 1, outputPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+    var cArguments = argv.map { strdup($0) } + [nil]
+    defer { for p in cArguments { free(p) } }
+    var pid: pid_t = 0
+    let start = ContinuousClock.now
+    let spawned = posix_spawn(&pid, path, &actions, nil, &cArguments, environ)
+    guard spawned == 0 else {
+      throw InputError("\(path): cannot start (\(String(cString: strerror(spawned))))")
+    }
+    var status: Int32 = 0
+    var usage = rusage()
+    while wait4(pid, &status, 0, &usage) < 0 && errno == EINTR {}
+    let wall = secondsSince(start)
+    let output = (try? MappedFile(path: outputPath)).map { String(decoding: $0.bytes, as: UTF8.self) } ?? ""
+    let exitStatus = (status & 0x7F) == 0 ? (status >> 8) & 0xFF : 128 + (status & 0x7F)
+    guard exitStatus == 0 else {
+      throw InputError("\(argv.joined(separator: " ")): exited with status \(exitStatus)")
+    }
+    func seconds(_ t: timeval) -> Double { Double(t.tv_sec) + Double(t.tv_usec) / 1e6 }
+    return CommandTiming(wall: wall, user: seconds(usage.ru_utime), system: seconds(usage.ru_stime),
+                         peakBytes: Int(usage.ru_maxrss) * 1024, status: exitStatus, output: output)
+  }
+
+  /// `12.34 s (user 11.9 s, system 0.31 s = 2.5 %)`.
+  var summary: String {
+    "\(Format.fixed(wall, 2)) s (user \(Format.fixed(user, 2)) s, system \(Format.fixed(system, 2)) s = \(Format.fixed(100 * system / max(wall, 1e-9), 1)) % of wall)"
+  }
+
+  /// The figures as JSON: `wall_seconds`, `user_seconds`, `system_seconds`, `peak_bytes`.
+  var json: [(String, JSONValue)] {
+    [("wall_seconds", .double(wall)), ("user_seconds", .double(user)), ("system_seconds", .double(system)),
+     ("peak_bytes", .int(peakBytes))]
+  }
+}
+
+/// The same BLAS operation timed with numpy/scipy's own bundled OpenBLAS, when a Python with
+/// them is on the PATH: the best rate any BLAS on this machine reaches for the shape, so the gap
+/// between the linked OpenBLAS and the machine is visible.
+enum PythonBLAS {
+  /// Best-of-3 seconds of `scipy.linalg.blas.ssyrk` on an n×k float32 matrix (the upper
+  /// triangle of x·xᵀ), or `nil` without Python, numpy or scipy.
+  static func syrkSeconds(n: Int, k: Int, threads: Int) -> Double? {
+    seconds("""
+      import numpy as np, time
+      from scipy.linalg.blas import ssyrk
+      x = np.asfortranarray(np.random.default_rng(0).standard_normal((\(n), \(k)), dtype=np.float32))
+      best = 1e9
+      for _ in range(3):
+          t = time.perf_counter(); ssyrk(1.0, x); best = min(best, time.perf_counter() - t)
+      print(best)
+      """, threads: threads)
+  }
+
+  /// Best-of-3 seconds of numpy's float32 `a @ b`, a m×k, b k×n, or `nil` without numpy.
+  static func gemmSeconds(m: Int, n: Int, k: Int, threads: Int) -> Double? {
+    seconds("""
+      import numpy as np, time
+      g = np.random.default_rng(0)
+      a = g.standard_normal((\(m), \(k)), dtype=np.float32); b = g.standard_normal((\(k), \(n)), dtype=np.float32)
+      best = 1e9
+      for _ in range(3):
+          t = time.perf_counter(); a @ b; best = min(best, time.perf_counter() - t)
+      print(best)
+      """, threads: threads)
+  }
+
+  /// Runs a Python snippet that prints seconds, at `threads` BLAS threads (0: its default).
+  static func seconds(_ script: String, threads: Int) -> Double? {
+    let limit = threads > 0 ? "import os\nos.environ['OPENBLAS_NUM_THREADS'] = '\(threads)'\n" : ""
+    guard let result = try? CommandTiming.run("/usr/bin/env", ["env", "python3", "-c", limit + script]) else { return nil }
+    return Double(result.output.filter { !$0.isWhitespace })
+  }
+}
