@@ -28,10 +28,16 @@ public enum ESDBenchmark {
     entries.append(("layer", result.json))
     if !json {
       log.print("compare esd (rand_distance and MP fits on), \(BLASBaseline.threadsDescription)")
-      log.print(Format.table(header: ["case", "layers", "compare", "LAPACK bound", "ratio", "bound route"],
+      log.print(Format.table(header: ["case", "layers", "compare", "LAPACK bound", "ratio", "bound route",
+                                      "whole command: wall (user, system), ratio"],
                                  rows: rows, rightAligned: [1, 2, 3, 4]))
     }
     return .object(entries)
+  }
+
+  /// `1.23 s (user 1.10, sys 0.05), 1.10x`.
+  static func commandCell(_ c: CommandTiming, bound: Double) -> String {
+    "\(Format.fixed(c.wall, 2)) s (user \(Format.fixed(c.user, 2)), sys \(Format.fixed(c.system, 2))), \(Format.fixed(c.wall / bound, 2))x"
   }
 
   struct Case {
@@ -87,20 +93,30 @@ public enum ESDBenchmark {
     }
     let name = String(path.split(separator: "/").suffix(3).joined(separator: "/"))
     let analysed = reports.filter { $0.status != .skipped }.count
+    log.progress("esd: compare esd \(path)")
+    let command = try CommandTiming.compare(["esd", path, "--seed", "1", "--json"])
+    log.endProgress()
     return Case(
       row: ["(a) \(name), \(parameters / 1_000_000) M params", "\(analysed)", Format.fixed(seconds, 2) + " s",
             Format.fixed(boundSeconds, 2) + " s", Format.fixed(seconds / boundSeconds, 2) + "x",
-            routes.sorted().joined(separator: ", ")],
+            routes.sorted().joined(separator: ", "), Self.commandCell(command, bound: boundSeconds)],
       json: .object([("path", .string(path)), ("parameters", .int(parameters)), ("layers", .int(analysed)),
                      ("seconds", .double(seconds)), ("bound_seconds", .double(boundSeconds)),
                      ("ratio", .double(seconds / boundSeconds)),
-                     ("mean_alpha", .number(ESDSummary(reports).means.first { $0.0 == "alpha" }?.1))]))
+                     ("mean_alpha", .number(ESDSummary(reports).mean("alpha"))),
+                     ("command", .object(command.json + [("ratio", .double(command.wall / boundSeconds))]))]))
   }
 
   static func layerCase(rows: Int, columns: Int, dump: String?, log: BenchmarkLog) throws -> Case {
     var rng = SplitMix64(seed: 2026)
     let w = Matrix<Float>.gaussian(rows: rows, columns: columns, using: &rng).scaled(by: 0.02)
     if let dump { try NPYWriter.write(w.elements, shape: [rows, columns], to: dump) }
+    // The whole command on the layer as a file, as users run it.
+    let file = try BenchmarkFiles.cacheFolder("esd") + "/layer-\(rows)x\(columns).npy"
+    try NPYWriter.write(w.elements, shape: [rows, columns], to: file)
+    log.progress("esd: compare esd on \(file)")
+    let command = try CommandTiming.compare(["esd", file, "--seed", "1", "--json"])
+    log.endProgress()
     var options = ESDOptions()
     options.seed = 1
     let layer = WeightLayer(name: "mlp.down_proj", matrix: w)
@@ -115,11 +131,13 @@ public enum ESDBenchmark {
     let rand = report.randDistance ?? .nan
     return Case(
       row: ["(b) \(rows)×\(columns) float32", "1", Format.fixed(seconds, 2) + " s", Format.fixed(boundSeconds, 2) + " s",
-            Format.fixed(seconds / boundSeconds, 2) + "x", Set([ra, rb]).sorted().joined(separator: ", ")],
+            Format.fixed(seconds / boundSeconds, 2) + "x", Set([ra, rb]).sorted().joined(separator: ", "),
+            Self.commandCell(command, bound: boundSeconds)],
       json: .object([("shape", .array([.int(rows), .int(columns)])), ("seconds", .double(seconds)),
                      ("bound_seconds", .double(boundSeconds)), ("ratio", .double(seconds / boundSeconds)),
                      ("bound_route", .string(ra)), ("alpha", .number(report.powerLaw?.alpha)),
-                     ("rand_distance", .double(rand))]))
+                     ("rand_distance", .double(rand)),
+                     ("command", .object(command.json + [("ratio", .double(command.wall / boundSeconds))]))]))
   }
 }
 

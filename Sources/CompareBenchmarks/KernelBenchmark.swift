@@ -9,8 +9,7 @@ public enum KernelBenchmark {
     let (models, nTest, nTrain, classes) = quick ? (10, 1_000, 5_000, 10) : (100, 10_000, 50_000, 10)
     let folder = try temporaryFolder()
     defer {
-      unlink(folder + "/test.npy")
-      unlink(folder + "/train.npy")
+      for name in ["test.npy", "train.npy", "test_labels.npy", "train_labels.npy"] { unlink(folder + "/" + name) }
       rmdir(folder)
     }
     if !json { log.print("Writing synthetic float16 logits [\(models), \(nTest) + \(nTrain), \(classes)] to \(folder)") }
@@ -18,6 +17,8 @@ public enum KernelBenchmark {
     try writeLogits(folder + "/train.npy", models: models, examples: nTrain, classes: classes, seed: 2)
     let testLabels = syntheticLabels(nTest, classes: classes, seed: 1)
     let trainLabels = syntheticLabels(nTrain, classes: classes, seed: 2)
+    try NPYWriter.write(testLabels.map { Int64($0) }, shape: [nTest], to: folder + "/test_labels.npy")
+    try NPYWriter.write(trainLabels.map { Int64($0) }, shape: [nTrain], to: folder + "/train_labels.npy")
 
     let inner = models * classes
     // The SGEMM rate is measured before and after the run and the faster kept: on a shared
@@ -43,6 +44,16 @@ public enum KernelBenchmark {
     let bound = flops / (rate * 1e9)
     let peak = peakMemoryBytes()
     let fullKernel = Double(nTest) * Double(nTrain) * 4
+    // The same, as users run it: the whole command in its own process, on the same files.
+    log.progress("kernel: compare kernel on files")
+    let command = try CommandTiming.compare([
+      "kernel", "--test", folder + "/test.npy", "--train", folder + "/train.npy",
+      "--test-labels", folder + "/test_labels.npy", "--train-labels", folder + "/train_labels.npy", "--json",
+    ])
+    log.endProgress()
+    let python = PythonBLAS.gemmSeconds(m: m, n: n, k: inner, threads: BLASThreads.count)
+    let pythonRate = python.map { 2 * Double(m) * Double(n) * Double(inner) / $0 / 1e9 }
+    let pythonBound = pythonRate.map { flops / ($0 * 1e9) }
     if !json {
       log.print("compare kernel, \(models) models, \(nTest) test × \(nTrain) train × \(classes) classes, float16, \(BLASBaseline.threadsDescription)")
       log.print(Format.table(header: ["quantity", "value"], rows: [
@@ -54,6 +65,11 @@ public enum KernelBenchmark {
         ["SGEMM lower bound (\(Format.general(flops, 3)) flop)", Format.fixed(bound, 2) + " s"],
         ["ratio to bound", Format.fixed(seconds / bound, 2) + "x"],
         ["peak memory (VmHWM)", Format.fixed(Double(peak) / 1048576, 0) + " MiB"],
+        ["whole command: compare kernel on the .npy files", command.summary],
+        ["  ratio to bound", Format.fixed(command.wall / bound, 2) + "x"],
+        ["  peak memory", Format.fixed(Double(command.peakBytes) / 1048576, 0) + " MiB"],
+        ["SGEMM rate of numpy's bundled OpenBLAS", pythonRate.map { Format.fixed($0, 1) + " GFLOP/s" } ?? "- (no python3 with numpy)"],
+        ["  bound at that rate; whole command's ratio", pythonBound.map { Format.fixed($0, 2) + " s; " + Format.fixed(command.wall / $0, 2) + "x" } ?? "-"],
         ["full kernel would be", Format.fixed(fullKernel / 1048576, 0) + " MiB"],
         ["accuracies (single, ensemble, kernel)",
          "\(Format.percent(accuracy.singleModel)), \(Format.percent(accuracy.ensemble)), \(Format.percent(kernelAccuracy))"],
@@ -65,6 +81,9 @@ public enum KernelBenchmark {
       ("normalise_seconds", .double(normalised ?? 0)), ("gemm_topk_seconds", .double(kernelDone - (normalised ?? 0))),
       ("sgemm_gflops", .double(rate)), ("bound_seconds", .double(bound)), ("ratio", .double(seconds / bound)),
       ("peak_memory_bytes", .int(peak)), ("full_kernel_bytes", .int(Int(fullKernel))),
+      ("command", .object(command.json + [("ratio", .double(command.wall / bound))])),
+      ("numpy_sgemm_gflops", pythonRate.map(JSONValue.double) ?? .null),
+      ("numpy_bound_seconds", pythonBound.map(JSONValue.double) ?? .null),
     ])
   }
 
