@@ -98,14 +98,14 @@ public enum CompareDemo {
   /// The ESD of the example MLP and CNN against their init, and an alpha-by-layer figure.
   static func esd(_ examples: String, output: String) throws -> [String] {
     var lines: [String] = []
-    var all: [LayerReport] = []
+    var all: [(name: String, reports: [LayerReport])] = []
     for (model, initModel) in [("weights_mlp.safetensors", "weights_mlp_init.safetensors"),
                                ("weights_cnn.pt", "weights_cnn_init.pt")] {
       let path = examples + "/" + model
       let weights: ModelWeights
       do { weights = try ModelWeights(path: path) } catch { lines.append("\(model): not readable in this build (\(error))"); continue }
       let result = try weights.esd(initial: try ModelWeights(path: examples + "/" + initModel))
-      all += result.reports
+      all.append((String(model.prefix { $0 != "." }), result.reports))
       lines.append("compare esd \(path) --init \(examples)/\(initModel)")
       lines += result.table(columns: ESDResult.compactColumns).split(separator: "\n").map { "  " + $0 }
       let moved = result.reports.compactMap { r -> Double? in

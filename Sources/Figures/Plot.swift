@@ -21,6 +21,9 @@ public struct Plot: Sendable {
   /// How each axis places values.
   public var xScale: Scale
   public var yScale: Scale
+  /// Names for the x positions 1, 2, …, n (layers in model order): drawn as the x tick labels
+  /// instead of numbers, every k-th one when they would not fit, each shortened to fit.
+  public var xCategories: [String]?
 
   enum Kind: Sendable, Equatable {
     case line(dashed: Bool, markers: Bool), points, bars, verticalLine(dashed: Bool)
@@ -172,6 +175,9 @@ public struct Plot: Sendable {
     }
     let y = limits(ys, scale: yScale, stickyZero: hasBars && yScale == .linear
                    && (ys.filter(\.isFinite).min() ?? 0) >= 0)
+    if let n = xCategories?.count, n > 0 {
+      return (AxisMapping(scale: .linear, lower: 0.5, upper: Double(n) + 0.5), y)
+    }
     return (limits(xs, scale: xScale, stickyZero: false), y)
   }
 
@@ -195,16 +201,29 @@ public struct Plot: Sendable {
     var right = pad + 8
     let top = pad + titleHeight
     let bottom = pad + xLabelHeight + smallLine + tick + 2
-    // Fewer x ticks until their labels have room to breathe.
-    var count = max(3, min(10, Int((width - left - right) / 70)))
-    while true {
-      xTicks = xAxis.ticks(count: count)
-      xLabels = Ticks.labels(for: xTicks, scale: xScale)
-      right = max(pad + 8, (small.width(xLabels.last ?? "") / 2) + 4)
-      let spacing = (width - left - right) / Double(max(1, xTicks.count - 1))
-      let widest = xLabels.map { small.width($0) }.max() ?? 0
-      if widest + 12 <= spacing || count <= 2 { break }
-      count -= 1
+    if let categories = xCategories, !categories.isEmpty {
+      // Every k-th name, k growing until the (shortened) names have room.
+      let maxLabel = min(160, max(40, (width - left - pad) / 4))
+      let names = categories.map { small.truncated($0, toFit: maxLabel) }
+      right = max(pad + 8, (small.width(names.last ?? "") / 2) + 4)
+      let widest = names.map { small.width($0) }.max() ?? 0
+      let slot = (width - left - right) / Double(max(1, categories.count))
+      let step = max(1, Int(((widest + 12) / max(slot, 1)).rounded(.up)))
+      let shown = Array(stride(from: 0, to: categories.count, by: step))
+      xTicks = shown.map { Double($0 + 1) }
+      xLabels = shown.map { names[$0] }
+    } else {
+      // Fewer x ticks until their labels have room to breathe.
+      var count = max(3, min(10, Int((width - left - right) / 70)))
+      while true {
+        xTicks = xAxis.ticks(count: count)
+        xLabels = Ticks.labels(for: xTicks, scale: xScale)
+        right = max(pad + 8, (small.width(xLabels.last ?? "") / 2) + 4)
+        let spacing = (width - left - right) / Double(max(1, xTicks.count - 1))
+        let widest = xLabels.map { small.width($0) }.max() ?? 0
+        if widest + 12 <= spacing || count <= 2 { break }
+        count -= 1
+      }
     }
     let area = Rect(x: left.rounded(), y: top.rounded(),
                     width: max(10, width - left.rounded() - right.rounded()),

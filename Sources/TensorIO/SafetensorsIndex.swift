@@ -13,6 +13,17 @@ public enum SafetensorsIndex {
     return shardNames(in: String(decoding: file.bytes, as: UTF8.self))
   }
 
+  /// The tensor names of an index's `weight_map`, in the order the file lists them (the order
+  /// the model saved them, which is the model's own order for `save_pretrained`), or `[]`
+  /// when the file is not a JSON object with a `weight_map` object.
+  ///
+  /// - Throws: `ReadError` when the file cannot be read.
+  public static func tensorNames(inIndex path: String) throws -> [String] {
+    let file = try MappedFile(path: path)
+    guard let json = try? JSONValue.parse(file.bytes), case .object(let map)? = json["weight_map"] else { return [] }
+    return map.map(\.0)
+  }
+
   /// The shard names in the text of an index (see `shardNames(inIndex:)`).
   public static func shardNames(in text: String) -> [String] {
     var names: [String] = []

@@ -77,15 +77,35 @@ public enum ESDFigures {
     return plot
   }
 
-  /// alpha of every layer against its position, with the reference's 2 and 6 marked.
+  /// alpha of every layer against its position in the model, with the reference's 2 and 6
+  /// marked; the x axis names the layers (every k-th when there are many).
   public static func writeOverview(_ reports: [LayerReport], to path: String, title: String) throws {
-    var xs: [Double] = [], ys: [Double] = []
-    for (i, r) in reports.enumerated() {
-      if let fit = r.powerLaw { xs.append(Double(i + 1)); ys.append(fit.alpha) }
+    try writeOverview([(title, reports)], to: path, title: title)
+  }
+
+  /// The same with one line per model. Models with the same layers (checkpoints of one
+  /// network) are placed by layer name; different architectures by position in their model,
+  /// each tick naming the layers there ("fc1 / conv1").
+  public static func writeOverview(_ models: [(name: String, reports: [LayerReport])], to path: String,
+                                   title: String) throws {
+    func label(_ r: LayerReport) -> String { r.sliceIndex.map { "\(r.name)[\($0)]" } ?? r.name }
+    let lists = models.map { $0.reports.map(label) }
+    let depth = lists.map(\.count).max() ?? 0
+    let names = (0..<depth).map { i in
+      var seen: [String] = []
+      for list in lists where i < list.count && !seen.contains(list[i]) { seen.append(list[i]) }
+      return seen.joined(separator: " / ")
     }
-    var plot = Plot(title: "\(title): alpha by layer", xLabel: "layer (in table order)", yLabel: "alpha")
-    plot.addLine(x: xs, y: ys, label: "alpha", markers: true)
-    let span = [0.5, Double(max(reports.count, 1)) + 0.5]
+    var plot = Plot(title: "\(title): alpha by layer", xLabel: "layer (model order)", yLabel: "alpha")
+    plot.xCategories = names
+    for (name, reports) in models {
+      var xs: [Double] = [], ys: [Double] = []
+      for (i, r) in reports.enumerated() {
+        if let fit = r.powerLaw { xs.append(Double(i + 1)); ys.append(fit.alpha) }
+      }
+      plot.addLine(x: xs, y: ys, label: models.count > 1 ? "alpha, \(name)" : "alpha", markers: true)
+    }
+    let span = [0.5, Double(max(names.count, 1)) + 0.5]
     plot.addLine(x: span, y: [2, 2], label: "2 (below: over-trained)", dashed: true)
     plot.addLine(x: span, y: [6, 6], label: "6 (above: under-trained)", dashed: true)
     try AtomicFile.write(plot.png(), to: path + ".png")

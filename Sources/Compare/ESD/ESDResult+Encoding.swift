@@ -50,6 +50,7 @@ extension ESDResult {
     var conventions = ["ESD of WᵀW\(options.normalize ? "/N" : "") (eigenvalues = squared singular values\(options.normalize ? " / N" : ""))"]
     if options.randomize { conventions.append("rand_distance seed \(options.seed)\(options.randRepeats > 1 ? ", mean of \(options.randRepeats) shuffles" : "")") }
     if options.delta { conventions.append("ESD of W − W0") }
+    conventions.append(order.description)
     lines.append("Conventions: " + conventions.joined(separator: "; ") + ".")
     return lines
   }
@@ -75,6 +76,7 @@ extension ESDResult {
         ("rand_repeats", .int(options.randRepeats)),
         ("precision", .string(options.solver.precision.rawValue)),
         ("method", .string(options.solver.method.rawValue)),
+        ("layer_order", .string(order.rawValue)),
       ])),
     ])
   }

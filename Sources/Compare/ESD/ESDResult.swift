@@ -15,6 +15,8 @@ public struct ESDResult: Sendable {
   public var summary: ESDSummary
   /// The settings used.
   public var options: ESDOptions
+  /// How the layers were ordered (see `ModelWeights.Order`).
+  public var order: ModelWeights.Order
 
   /// One warning per failed row, for standard error.
   public var warnings: [String] {
@@ -58,6 +60,7 @@ extension ModelWeights {
     for r in reports where r.status == .skipped { skipped.append(SkippedTensor(name: r.name, reason: r.reason)) }
     reports.removeAll { $0.status == .skipped }
     return ESDResult(model: path, reports: reports, skipped: skipped,
-                     summary: ESDSummary(reports, skippedTensors: skipped.count), options: options)
+                     summary: ESDSummary(reports, skippedTensors: skipped.count), options: options,
+                     order: order)
   }
 }

@@ -6,9 +6,12 @@ import TensorIO
 /// Hugging Face folder (single or sharded safetensors with its index, `pytorch_model*.bin`), a
 /// `torch.save`'d (nested) state dict, `.npz`, `.npy` or a folder of `.npy`.
 ///
-/// Tensors are listed in natural order of their keys (`layer.2` before `layer.10`), with a
-/// common state-dict prefix (`state_dict.`, `model.`, ...) removed. `layers` are the 2-D and
-/// 4-D floating-point weights, each read only when an analysis asks for it.
+/// Tensors are listed in the model's order where the files say it (a Hugging Face index's
+/// `weight_map` order, a `torch.save`'d state dict's or an `.npz`'s key order); safetensors
+/// headers are sorted by name, so there the order is embeddings, then numbered blocks in
+/// natural order (`layers.2` before `layers.10`), then the rest, with `lm_head` last (`order`
+/// says which). A common state-dict prefix (`state_dict.`, `model.`, ...) is removed.
+/// `layers` are the 2-D and 4-D floating-point weights, each read only when an analysis asks.
 ///
 /// ```swift
 /// let model = try ModelWeights(path: "bert-base-uncased")
@@ -16,6 +19,28 @@ import TensorIO
 /// print(result.json().serialized(pretty: true))
 /// ```
 public struct ModelWeights: Sendable {
+  /// How the layers are ordered.
+  public enum Order: String, Sendable {
+    /// The shard index's `weight_map` order.
+    case index
+    /// The order of the keys in the file(s): a state dict's insertion order.
+    case file
+    /// Embeddings, numbered blocks in natural order, the rest, `lm_head` last (names only).
+    case conventional
+    /// Natural order of the names (a folder of `.npy` files).
+    case natural
+
+    /// How the conventions line and `--json` say it.
+    public var description: String {
+      switch self {
+      case .index: "layers in the shard index's weight_map order"
+      case .file: "layers in the order of the keys in the file"
+      case .conventional: "layers ordered embeddings, numbered blocks (natural order), the rest, lm_head (safetensors keys are sorted by name)"
+      case .natural: "layers in natural order of their names"
+      }
+    }
+  }
+
   /// Prefixes under which state dicts are commonly nested; stripped when every key has one.
   public static let nestingKeys = ["state_dict", "model_state_dict", "model", "module", "net", "network"]
 
@@ -25,23 +50,66 @@ public struct ModelWeights: Sendable {
   public let tensors: [Tensor]
   /// Their keys, with a common nesting prefix removed.
   public let keys: [String]
+  /// How `tensors` are ordered.
+  public let order: Order
 
   /// Opens the model at `path` (its headers only).
   /// - Throws: `ReadError` naming the file: missing, a `FILE:KEY` reference (a model is read
   ///   whole), a folder without weights, a malformed shard index, an unreadable tensor file.
   public init(path: String) throws {
     self.path = path
-    var tensors: [Tensor] = []
-    for file in try ModelWeights.files(at: path) {
-      tensors += try TensorFile.open(file).tensors
+    var tensors: [Tensor] = [], formats: Set<TensorFormat> = []
+    let files = try ModelWeights.files(at: path)
+    for file in files {
+      let opened = try TensorFile.open(file)
+      formats.insert(opened.format)
+      tensors += opened.tensors
     }
     var keys = tensors.map(\.key)
     if let prefix = Self.nestingKeys.first(where: { p in !keys.isEmpty && keys.allSatisfy { $0.hasPrefix(p + ".") } }) {
       keys = keys.map { String($0.dropFirst(prefix.count + 1)) }
     }
-    let order = keys.indices.sorted { NaturalOrder.precedes(keys[$0], keys[$1]) }
-    self.tensors = order.map { tensors[$0] }
-    self.keys = order.map { keys[$0] }
+    let rank: [Int]
+    if let index = ModelWeights.indexFile(at: path), case let listed = try SafetensorsIndex.tensorNames(inIndex: index),
+       !listed.isEmpty {
+      let position = Dictionary(listed.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
+      rank = tensors.map { position[$0.key] ?? listed.count }
+      order = .index
+    } else if formats == [.directory] {
+      rank = keys.map { _ in 0 }
+      order = .natural
+    } else if formats.contains(.safetensors) {
+      rank = keys.map(Self.conventionalRank)
+      order = .conventional
+    } else {
+      rank = Array(keys.indices)
+      order = .file
+    }
+    let sorted = keys.indices.sorted { a, b in
+      rank[a] != rank[b] ? rank[a] < rank[b] : NaturalOrder.precedes(keys[a], keys[b])
+    }
+    self.tensors = sorted.map { tensors[$0] }
+    self.keys = sorted.map { keys[$0] }
+  }
+
+  /// Where a name goes when the file does not give the order: embeddings (0), numbered blocks
+  /// (1), the rest (2), `lm_head` (3); natural order within each.
+  static func conventionalRank(_ key: String) -> Int {
+    let lower = key.lowercased()
+    if lower.contains("lm_head") { return 3 }
+    if lower.contains("embed") || lower.hasPrefix("wte") || lower.hasPrefix("wpe")
+      || lower.contains(".wte") || lower.contains(".wpe") { return 0 }
+    let parts = key.split(separator: ".")
+    if parts.dropLast().contains(where: { !$0.isEmpty && $0.allSatisfy(\.isNumber) }) { return 1 }
+    return 2
+  }
+
+  /// The shard index of a Hugging Face folder, if it has one.
+  static func indexFile(at path: String) -> String? {
+    guard FileSystem.kind(of: path) == .directory, let names = FileSystem.names(in: path),
+          !names.contains("model.safetensors"),
+          let index = names.first(where: { $0.hasSuffix(".safetensors.index.json") }) else { return nil }
+    return (path.hasSuffix("/") ? path : path + "/") + index
   }
 
   /// Every 2-D and 4-D weight, in the order `compare esd` prints them, read lazily.

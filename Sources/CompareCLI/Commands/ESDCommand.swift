@@ -31,8 +31,10 @@ enum ESDCommand: Command {
     discussion: """
       Columns keep the reference tool's names (alpha, alpha_weighted, entropy, rand_distance,
       stable_rank, log_spectral_norm, mp_softrank, num_spikes, ...); the README explains each one and
-      where Compare differs. Layers appear in natural order of their names (layer.2 before layer.10);
-      2-D and 4-D weights are analysed, anything else is listed as skipped with its reason.
+      where Compare differs. Layers appear in the model's order where the files give it (a shard
+      index's weight_map, a state dict's key order); safetensors keys are sorted, so there:
+      embeddings, numbered blocks in natural order, the rest, lm_head last. 2-D and 4-D weights
+      are analysed, anything else is listed as skipped with its reason.
       """,
     examples: [
       "compare esd model.safetensors",
