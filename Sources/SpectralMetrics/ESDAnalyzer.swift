@@ -18,6 +18,9 @@ public struct ESDOptions: Sendable {
   public var randomize = true
   /// Marchenko–Pastur fits (`bulk_max`, `num_spikes`, `mp_softrank`, and `rand_*`).
   public var mpFit = true
+  /// How W's random counterpart is made (shuffled elements, or a Gaussian of W's shape,
+  /// mean and variance).
+  public var randMethod = RandomizationMethod.shuffle
   /// Shuffles averaged into `rand_distance` (its standard deviation is reported).
   public var randRepeats = 1
   /// Seed of the shuffles (mixed with each layer's name).
@@ -184,8 +187,8 @@ public struct ESDAnalyzer: Sendable {
       var work = slices
       var pooled: [Double] = []
       for k in 0..<shuffles {
-        let rand = try shuffledEigenvalues(&work, shape: shape, scale: scale, using: &rng,
-                                           solver: options.solver)
+        let rand = try randomizedEigenvalues(&work, method: options.randMethod, shape: shape, scale: scale,
+                                             using: &rng, solver: options.solver)
         if k < options.randRepeats { report.randDistances.append(jensenShannonDistance(spectrum.eigenvalues, rand)) }
         if k == 0 { report.firstRandomEigenvalues = rand }
         if k < replicas { pooled.append(contentsOf: rand) }

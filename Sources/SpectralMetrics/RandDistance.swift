@@ -27,34 +27,63 @@ public func jensenShannonDistance(_ p: [Double], _ q: [Double]) -> Double {
   return Swift.max(0, (kl(p, sp) + kl(q, sq)) / 2).squareRoot()
 }
 
-/// `rand_distance`: how far W's ESD is from that of W with its elements shuffled.
+/// How the random counterpart of W behind `rand_distance` is made. The weightwatcher author's
+/// description of `rand_distance` names both.
+public enum RandomizationMethod: String, Sendable, CaseIterable {
+  /// W's elements permuted at random: the same element distribution (and ‖W‖_F), every
+  /// correlation destroyed. What weightwatcher computes, and the default.
+  case shuffle
+  /// A Gaussian matrix of W's shape (so the same aspect ratio Q) with W's element mean and
+  /// variance: the Marchenko–Pastur null. Unlike a shuffle it does not keep a few huge elements
+  /// ("correlation traps"), so a heavy-tailed W is far from it even without structure.
+  case gaussian
+}
+
+/// `rand_distance`: how far W's ESD is from that of a random counterpart of W.
 ///
-/// The elements of W are permuted at random (`shuffleElements` driven by `SplitMix64(seed:)`),
-/// which keeps their distribution and ‖W‖_F but destroys all correlations; the shuffled
-/// matrix's eigenvalues are computed like W's, and the result is the Jensen–Shannon distance
-/// between the two ascending eigenvalue vectors (see `jensenShannonDistance`). Near 0 for a
-/// random-like layer, larger the more structure training put into W. Invariant to scaling W.
+/// The counterpart is W with its elements shuffled (`shuffleElements` driven by
+/// `SplitMix64(seed:)`), which keeps their distribution and ‖W‖_F but destroys all
+/// correlations, or with `.gaussian` a Gaussian matrix of W's shape, mean and variance. Its
+/// eigenvalues are computed like W's, and the result is the Jensen–Shannon distance between the
+/// two ascending eigenvalue vectors (see `jensenShannonDistance`). Near 0 for a random-like
+/// layer, larger the more structure training put into W. Invariant to scaling W.
 ///
-/// Unlike the reference tool, the shuffle is seeded, so the value is reproducible.
+/// Unlike the reference tool, the draw is seeded, so the value is reproducible.
 /// - Throws: as `Spectrum(of:)`.
 /// - Complexity: two eigen-decompositions, O(N·M²).
-public func randDistance<S: BLASScalar>(of w: Matrix<S>, seed: UInt64,
+public func randDistance<S: BLASScalar>(of w: Matrix<S>, seed: UInt64, method: RandomizationMethod = .shuffle,
                                         solver: EigenvalueSolver = EigenvalueSolver()) throws -> Double {
   let spectrum = try Spectrum(of: w, solver: solver)
   var rng = SplitMix64(seed: seed)
   var work = [w.elements.map { Double($0) }]
-  let rand = try shuffledEigenvalues(&work, shape: (w.rows, w.columns), scale: 1, using: &rng,
-                                     solver: solver)
+  let rand = try randomizedEigenvalues(&work, method: method, shape: (w.rows, w.columns), scale: 1,
+                                       using: &rng, solver: solver)
   return jensenShannonDistance(spectrum.eigenvalues, rand)
 }
 
-/// Shuffles each slice's elements in place (one stream, slice after slice) and returns the
-/// pooled ESD of the shuffled slices: the step `randDistance` and `ESDAnalyzer` share, so the
-/// same matrix and seed give the same `rand_distance` through either.
-package func shuffledEigenvalues(_ slices: inout [[Double]], shape: (rows: Int, columns: Int),
-                                 scale: Double, using rng: inout SplitMix64,
-                                 solver: EigenvalueSolver) throws -> [Double] {
-  for s in slices.indices { shuffleElements(&slices[s], using: &rng) }
+/// Replaces the slices by their random counterpart (shuffled in place, one stream slice after
+/// slice, or Gaussian with the slices' joint mean and variance) and returns its pooled ESD: the
+/// step `randDistance` and `ESDAnalyzer` share, so the same matrix and seed give the same
+/// `rand_distance` through either.
+package func randomizedEigenvalues(_ slices: inout [[Double]], method: RandomizationMethod,
+                                   shape: (rows: Int, columns: Int), scale: Double,
+                                   using rng: inout SplitMix64, solver: EigenvalueSolver) throws -> [Double] {
+  switch method {
+  case .shuffle:
+    for s in slices.indices { shuffleElements(&slices[s], using: &rng) }
+  case .gaussian:
+    var sum = 0.0, count = 0
+    for slice in slices { sum += slice.reduce(0, +); count += slice.count }
+    let mean = sum / Double(max(count, 1))
+    var squares = 0.0
+    for slice in slices { for x in slice { squares += (x - mean) * (x - mean) } }
+    let deviation = (squares / Double(max(count, 1))).squareRoot()
+    for s in slices.indices {
+      slices[s].withUnsafeMutableBufferPointer { e in
+        for i in e.indices { e[i] = mean + deviation * rng.nextGaussian() }
+      }
+    }
+  }
   return try Spectrum.pooledEigenvalues(of: slices, shape: shape, scale: scale, solver: solver)
 }
 

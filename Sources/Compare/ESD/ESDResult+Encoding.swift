@@ -48,7 +48,10 @@ extension ESDResult {
     if vectors > 0 { lines.append("Skipped \(vectors) tensor\(vectors == 1 ? "" : "s") with fewer than 2 dimensions (biases, norms).") }
     for s in small { lines.append("Skipped \(s.name): \(s.reason)") }
     var conventions = ["ESD of WᵀW\(options.normalize ? "/N" : "") (eigenvalues = squared singular values\(options.normalize ? " / N" : ""))"]
-    if options.randomize { conventions.append("rand_distance seed \(options.seed)\(options.randRepeats > 1 ? ", mean of \(options.randRepeats) shuffles" : "")") }
+    if options.randomize {
+      let counterpart = options.randMethod == .shuffle ? "W shuffled" : "a Gaussian of W's shape, mean and variance"
+      conventions.append("rand_distance against \(counterpart), seed \(options.seed)\(options.randRepeats > 1 ? ", mean of \(options.randRepeats) draws" : "")")
+    }
     if options.delta { conventions.append("ESD of W − W0") }
     conventions.append(order.description)
     lines.append("Conventions: " + conventions.joined(separator: "; ") + ".")
@@ -74,6 +77,7 @@ extension ESDResult {
         ("conv2d_norm", .bool(options.convNorm)), ("pool", .bool(options.pool)),
         ("delta", .bool(options.delta)), ("seed", .int(Int(options.seed))),
         ("rand_repeats", .int(options.randRepeats)),
+        ("rand_method", .string(options.randMethod.rawValue)),
         ("precision", .string(options.solver.precision.rawValue)),
         ("method", .string(options.solver.method.rawValue)),
         ("layer_order", .string(order.rawValue)),

@@ -14,6 +14,8 @@ enum ESDCommand: Command {
       OptionSpec("--min-evals", value: "n", help: "Skip (and list) layers with fewer eigenvalues.", default: ESDOptions().minEvals),
       OptionSpec("--seed", value: "n", help: "Seed of the shuffles behind rand_distance.", default: ESDOptions().seed),
       OptionSpec("--rand-repeats", value: "r", help: "Shuffles per layer; rand_distance is their mean, rand_distance_std their spread.", default: ESDOptions().randRepeats),
+      OptionSpec("--rand-method", value: "method", help: "W's random counterpart: its elements shuffled (as weightwatcher), or a Gaussian matrix of W's shape, mean and variance.",
+                 default: ESDOptions().randMethod.rawValue, values: RandomizationMethod.allCases.map(\.rawValue)),
       OptionSpec("--init", value: "model0", help: "The model at initialisation: adds distance_from_init and friends, layers paired by name."),
       OptionSpec("--delta", help: "Analyse the ESD of W − W0 (needs --init)."),
       OptionSpec("--normalize", help: "Use the 1/N convention: the ESD of WᵀW/N instead of WᵀW."),
@@ -48,6 +50,7 @@ enum ESDCommand: Command {
     options.minEvals = try arguments.int("--min-evals", in: 1...Int.max)
     options.seed = UInt64(try arguments.int("--seed", in: 0...Int.max) as Int)
     options.randRepeats = try arguments.int("--rand-repeats", in: 1...10_000)
+    options.randMethod = arguments.choice("--rand-method")
     options.pool = !arguments.flag("--no-pool")
     options.convNorm = !arguments.flag("--no-conv-norm")
     options.normalize = arguments.flag("--normalize")
