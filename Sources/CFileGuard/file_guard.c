@@ -10,7 +10,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef __linux__
 #include <sys/random.h>
+#endif
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -33,6 +35,10 @@ struct mapping {
   uintptr_t start;
   size_t length;
   char *path;
+  // The file as it was mapped, to tell a rewritten file from a failed read.
+  dev_t device;
+  ino_t inode;
+  struct timespec changed;
 };
 
 static struct mapping mappings[MAPPING_SLOTS];
@@ -41,7 +47,7 @@ static atomic_size_t mapping_end;
 // Where the next free slot probably is, so that adding is O(1) in the usual case.
 static atomic_size_t mapping_hint;
 
-long file_guard_add_mapping(const void *start, size_t length, const char *path) {
+long file_guard_add_mapping(const void *start, size_t length, const char *path, const struct stat *file) {
   size_t first = atomic_load_explicit(&mapping_hint, memory_order_relaxed);
   for (size_t k = 0; k < MAPPING_SLOTS; k++) {
     size_t i = (first + k) % MAPPING_SLOTS;
@@ -56,6 +62,9 @@ long file_guard_add_mapping(const void *start, size_t length, const char *path) 
     mappings[i].start = (uintptr_t)start;
     mappings[i].length = length;
     mappings[i].path = copy;
+    mappings[i].device = file->st_dev;
+    mappings[i].inode = file->st_ino;
+    mappings[i].changed = file->st_ctim;
     size_t end = atomic_load(&mapping_end);
     while (end < i + 1 && !atomic_compare_exchange_weak(&mapping_end, &end, i + 1)) {}
     atomic_store_explicit(&mappings[i].state, LIVE, memory_order_release);
@@ -106,7 +115,13 @@ static void restore_interrupts(const sigset_t *saved) { pthread_sigmask(SIG_SETM
 static void fill_name(char *x) {
   static const char letters[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
   unsigned char random[6];
-  if (getrandom(random, sizeof random, GRND_NONBLOCK) != (ssize_t)sizeof random) {
+#ifdef __linux__
+  int have_random = getrandom(random, sizeof random, GRND_NONBLOCK) == (ssize_t)sizeof random;
+#else
+  arc4random_buf(random, sizeof random);
+  int have_random = 1;
+#endif
+  if (!have_random) {
     // No entropy yet (early boot): the clock and the address of the stack are enough to avoid
     // clashes, which O_EXCL detects anyway.
     struct timespec now;
@@ -251,17 +266,26 @@ static void on_bus(int signal, siginfo_t *info, void *context) {
   size_t capacity = sizeof message - 1, n = 0;
   n = append(message, n, capacity, "Error: ");
   n = append(message, n, capacity, found->path);
-  n = append(message, n, capacity, ": the file changed while it was read (now ");
   struct stat now;
-  if (stat(found->path, &now) == 0) {
-    n = append_number(message, n, capacity, (unsigned long long)now.st_size);
-    n = append(message, n, capacity, " bytes");
+  int known = stat(found->path, &now) == 0;
+  if (known && (unsigned long long)now.st_size == (unsigned long long)found->length &&
+      now.st_dev == found->device && now.st_ino == found->inode &&
+      now.st_ctim.tv_sec == found->changed.tv_sec && now.st_ctim.tv_nsec == found->changed.tv_nsec) {
+    // The same file, untouched: not a truncation but a failed page-in (a disk or network file
+    // system error).
+    n = append(message, n, capacity, ": could not be read (an I/O error in its mapped pages)");
   } else {
-    n = append(message, n, capacity, "gone");
+    n = append(message, n, capacity, ": the file changed while it was read (now ");
+    if (known) {
+      n = append_number(message, n, capacity, (unsigned long long)now.st_size);
+      n = append(message, n, capacity, " bytes");
+    } else {
+      n = append(message, n, capacity, "gone");
+    }
+    n = append(message, n, capacity, ", expected ");
+    n = append_number(message, n, capacity, (unsigned long long)found->length);
+    n = append(message, n, capacity, " bytes)");
   }
-  n = append(message, n, capacity, ", expected ");
-  n = append_number(message, n, capacity, (unsigned long long)found->length);
-  n = append(message, n, capacity, " bytes)");
   message[n++] = '\n';
   for (size_t written = 0; written < n;) {
     ssize_t w = write(2, message + written, n - written);

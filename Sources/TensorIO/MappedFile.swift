@@ -45,9 +45,13 @@ public final class MappedFile: @unchecked Sendable {
       throw ReadError(file: path, "cannot be mapped: \(MappedFile.describe(errno: errno))")
     }
     bytes = UnsafeRawBufferPointer(start: address, count: size)
-    guardSlot = file_guard_add_mapping(address, size, path)
+    guardSlot = file_guard_add_mapping(address, size, path, &info)
     file_guard_test_pause("mapped")
   }
+
+  /// Whether `FileGuard` recognises a SIGBUS in this mapping: false for an empty file (nothing
+  /// is mapped) and when 65536 mappings are live at once (more than Linux allows by default).
+  package var isGuarded: Bool { guardSlot >= 0 }
 
   deinit {
     file_guard_remove_mapping(guardSlot)

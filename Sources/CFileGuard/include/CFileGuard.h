@@ -1,16 +1,17 @@
 #ifndef CFILEGUARD_H
 #define CFILEGUARD_H
 #include <stddef.h>
+#include <sys/stat.h>
 
 // Process-wide tables of the files Compare has mapped for reading and the temporary files it is
 // writing, and the signal handlers that use them. The handlers are plain C so that they call only
 // async-signal-safe functions (stat, unlink, write, sigaction, raise, _exit); Swift code must not
 // run in a signal handler. `TensorIO.FileGuard` is the Swift face of this module.
 
-/// Records that `length` bytes at `start` map the file `path` (copied), whose size was `length`.
-/// Returns a slot for `file_guard_remove_mapping`, or -1 when the table is full (the mapping is
-/// then simply not guarded).
-long file_guard_add_mapping(const void *start, size_t length, const char *path);
+/// Records that `length` bytes at `start` map the whole file `path` (copied), whose `fstat` at
+/// mapping time was `file`. Returns a slot for `file_guard_remove_mapping`, or -1 when the table
+/// is full (the mapping is then simply not guarded).
+long file_guard_add_mapping(const void *start, size_t length, const char *path, const struct stat *file);
 
 /// Forgets a mapping recorded by `file_guard_add_mapping` (call before `munmap`). -1 is ignored.
 void file_guard_remove_mapping(long slot);
@@ -31,8 +32,9 @@ void file_guard_discard_temporary(long slot, const char *temporary);
 
 /// Installs the handlers, once per process: SIGBUS in a recorded mapping prints
 /// `Error: <path>: the file changed while it was read (now N bytes, expected M bytes)` on
-/// standard error, removes the temporaries and exits with status 1; any other SIGBUS goes to the
-/// handler that was there before. SIGINT, SIGTERM and SIGHUP, unless they are ignored or already
+/// standard error (or, if the file still has its size, that it could not be read: an I/O error),
+/// removes the temporaries and exits with status 1; any other SIGBUS goes to the handler that
+/// was there before. SIGINT, SIGTERM and SIGHUP, unless they are ignored or already
 /// handled, remove the temporaries and end the process by the same signal (status 128 + n in a
 /// shell). Returns 0, or an errno from `sigaction`.
 int file_guard_install(void);
