@@ -45,13 +45,16 @@ final class FileGuardTests {
     func text(_ s: String) -> [UInt8] { Array(s.utf8) }
     func unicode(_ s: String) -> [UInt8] { [0x58, UInt8(s.utf8.count), 0, 0, 0] + text(s) }
     let count16: [UInt8] = [0x4D, UInt8(count & 0xFF), UInt8(count >> 8)]
-    var pickle: [UInt8] = [0x80, 0x02] + text("ctorch._utils\n_rebuild_tensor_v2\n") + [0x71, 0, 0x28, 0x28]
+    var pickle: [UInt8] = [0x80, 0x02] + text("ctorch._utils\n_rebuild_tensor_v2\n")
+    pickle += [0x71, 0, 0x28, 0x28]
     pickle += unicode("storage") + [0x71, 1] + text("ctorch\nFloatStorage\n") + [0x71, 2]
     pickle += unicode("0") + [0x71, 3] + unicode("cpu") + [0x71, 4] + count16 + [0x74, 0x71, 5, 0x51]
     pickle += [0x4B, 0] + count16 + [0x85, 0x71, 6, 0x4B, 1, 0x85, 0x71, 7, 0x89]
-    pickle += text("ccollections\nOrderedDict\n") + [0x71, 8, 0x29, 0x52, 0x71, 9, 0x74, 0x71, 10, 0x52, 0x71, 11, 0x2E]
+    pickle += text("ccollections\nOrderedDict\n") + [0x71, 8, 0x29, 0x52, 0x71, 9, 0x74]
+    pickle += [0x71, 10, 0x52, 0x71, 11, 0x2E]
     return StoredZip.archive([
-      ("w/data.pkl", pickle), ("w/byteorder", text("little")), ("w/data/0", rawBytes), ("w/version", text("3\n")),
+      ("w/data.pkl", pickle), ("w/byteorder", text("little")), ("w/data/0", rawBytes),
+      ("w/version", text("3\n")),
     ])
   }
 
@@ -79,6 +82,11 @@ final class FileGuardTests {
     }
   }
 
+  /// The line `compare` prints when `file`, `expected` bytes when mapped, is cut to 1000 bytes.
+  func changed(_ file: String, expected: Int) -> String {
+    "Error: \(file): the file changed while it was read (now 1000 bytes, expected \(expected) bytes)\n"
+  }
+
   func size(_ file: String) -> Int {
     var info = stat()
     return stat(file, &info) == 0 ? Int(info.st_size) : -1
@@ -100,7 +108,7 @@ final class FileGuardTests {
       #expect(truncate(file, 1000) == 0)
     }
     #expect(run.ending == .exited(1))
-    #expect(run.err == "Error: \(file): the file changed while it was read (now 1000 bytes, expected \(expected) bytes)\n")
+    #expect(run.err == changed(file, expected: expected))
     #expect(run.out.isEmpty)
     #expect(try listing() == before)
   }
@@ -113,7 +121,7 @@ final class FileGuardTests {
       #expect(truncate(file, 1000) == 0)
     }
     #expect(esd.ending == .exited(1))
-    #expect(esd.err == "Error: \(file): the file changed while it was read (now 1000 bytes, expected \(expected) bytes)\n")
+    #expect(esd.err == changed(file, expected: expected))
     #expect(esd.out.isEmpty)
 
     // Activations of two models, 128 examples each: the first file mapped is truncated.
@@ -127,7 +135,7 @@ final class FileGuardTests {
       #expect(truncate(a, 1000) == 0)
     }
     #expect(cka.ending == .exited(1))
-    #expect(cka.err == "Error: \(a): the file changed while it was read (now 1000 bytes, expected \(sizeA) bytes)\n")
+    #expect(cka.err == changed(a, expected: sizeA))
     #expect(cka.out.isEmpty)
     #expect(try listing() == before)
   }
@@ -142,8 +150,8 @@ final class FileGuardTests {
     try NPYWriter.write(logits(10, 1), shape: [3, 10, 4], to: path("train.npy"))
     try NPYWriter.write((0..<6).map { Int64($0 % 4) }, shape: [6], to: path("y.npy"))
     try NPYWriter.write((0..<10).map { Int64($0 % 4) }, shape: [10], to: path("y_train.npy"))
-    return ["kernel", "--test", path("test.npy"), "--train", path("train.npy"), "--test-labels", path("y.npy"),
-            "--train-labels", path("y_train.npy")]
+    return ["kernel", "--test", path("test.npy"), "--train", path("train.npy"),
+            "--test-labels", path("y.npy"), "--train-labels", path("y_train.npy")]
   }
 
   @Test("SIGINT, SIGTERM or SIGHUP mid-write removes the temporary output and ends by the signal",
