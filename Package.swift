@@ -16,10 +16,12 @@ let package = Package(
     .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
     // float16 / bfloat16 conversion, F16C-vectorised with a portable fallback.
     .target(name: "CHalf"),
+    // The signal handlers behind `FileGuard`, in C so that they stay async-signal-safe.
+    .target(name: "CFileGuard"),
 
     .target(name: "CompareCore", dependencies: ["CBLAS", "CLAPACKE"],
             linkerSettings: [.linkedLibrary("m")]),
-    .target(name: "TensorIO", dependencies: ["CompareCore", "CZlib", "CHalf"]),
+    .target(name: "TensorIO", dependencies: ["CompareCore", "CZlib", "CHalf", "CFileGuard"]),
     .target(name: "EnsembleKernel", dependencies: ["CompareCore"]),
     .target(name: "CKA", dependencies: ["CompareCore"]),
     .target(name: "SpectralMetrics", dependencies: ["CompareCore"]),

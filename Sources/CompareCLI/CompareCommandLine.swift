@@ -4,6 +4,7 @@ import Glibc
 import Darwin
 #endif
 import CompareCore
+import TensorIO
 
 /// The `compare` command line: finds the subcommand, parses its options, runs it, and turns
 /// errors into messages and exit statuses (0 success, 1 data error, 64 usage error).
@@ -50,8 +51,10 @@ public enum CompareCommandLine {
     }
   }
 
-  /// Runs with the process's arguments and exits.
+  /// Runs with the process's arguments and exits. A file that shrinks while it is read, or an
+  /// interrupt, ends the run cleanly (see `FileGuard`).
   public static func main() -> Never {
+    FileGuard.install()
     let status = run(Array(CommandLine.arguments.dropFirst()), console: .standard())
     exit(status)
   }

@@ -3,9 +3,13 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import CFileGuard
 
 /// Writes a file all at once or not at all: the bytes go to a temporary file in the same
 /// folder, which is renamed over the destination only when complete.
+///
+/// Temporaries are recorded while they are written, so that once `FileGuard.install()` has run,
+/// SIGINT, SIGTERM or SIGHUP removes them and no output is renamed into place after the signal.
 public enum AtomicFile {
   /// Writes `bytes` to `path` atomically.
   /// - Throws: `ReadError` (naming `path`) if the folder is missing or not writable, or the
@@ -49,11 +53,13 @@ public enum AtomicFile {
     let folder = folderEnd.map { String(path[..<$0]) } ?? "."
     let name = folderEnd.map { String(path[path.index(after: $0)...]) } ?? path
     var template = Array("\(folder.isEmpty ? "" : folder)/.\(name).XXXXXX".utf8CString)
-    let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
+    var slot = -1
+    let fd = template.withUnsafeMutableBufferPointer { file_guard_create_temporary($0.baseAddress!, &slot) }
     guard fd >= 0 else {
       throw ReadError(file: path, "cannot be written: \(MappedFile.describe(errno: errno))")
     }
     let temporary = String(nulTerminated: template)
+    var open = true
     do {
       try body(fd)
       guard fsync(fd) == 0 || errno == EINVAL else {
@@ -61,12 +67,16 @@ public enum AtomicFile {
       }
       fchmod(fd, 0o644)
       close(fd)
-      guard rename(temporary, path) == 0 else {
-        throw ReadError(file: path, "cannot be written: \(MappedFile.describe(errno: errno))")
+      open = false
+      switch file_guard_commit_temporary(slot, temporary, path) {
+      case 0: break
+      // A signal handler removed the temporary and is ending the process.
+      case -2: throw ReadError(file: path, "cannot be written: interrupted")
+      default: throw ReadError(file: path, "cannot be written: \(MappedFile.describe(errno: errno))")
       }
     } catch {
-      close(fd)
-      unlink(temporary)
+      if open { close(fd) }
+      file_guard_discard_temporary(slot, temporary)
       throw error
     }
   }
@@ -82,5 +92,6 @@ public enum AtomicFile {
       }
       offset += n
     }
+    file_guard_test_pause("written")
   }
 }

@@ -3,14 +3,21 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import CFileGuard
 
 /// A whole file mapped read-only into memory. Pages are read only when touched, so opening a
 /// multi-GB file costs nothing; the mapping is released when the last reference goes.
+///
+/// If another process truncates the file meanwhile, touching a page past its new end raises
+/// SIGBUS. Each mapping is recorded so that, once `FileGuard.install()` has run, that signal
+/// ends the process with a one-line error naming this file instead of a crash.
 public final class MappedFile: @unchecked Sendable {
   /// The path as the user gave it, for messages.
   public let path: String
   /// The file's bytes. Valid for the lifetime of this object.
   public let bytes: UnsafeRawBufferPointer
+  /// This mapping's slot in the `FileGuard` table, or -1.
+  private let guardSlot: Int
 
   /// Maps `path`. Throws `ReadError` naming the file if it is missing, a directory, or
   /// unreadable.
@@ -30,6 +37,7 @@ public final class MappedFile: @unchecked Sendable {
     let size = Int(info.st_size)
     if size == 0 {
       bytes = UnsafeRawBufferPointer(start: nil, count: 0)
+      guardSlot = -1
       return
     }
     let address = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0)
@@ -37,9 +45,16 @@ public final class MappedFile: @unchecked Sendable {
       throw ReadError(file: path, "cannot be mapped: \(MappedFile.describe(errno: errno))")
     }
     bytes = UnsafeRawBufferPointer(start: address, count: size)
+    guardSlot = file_guard_add_mapping(address, size, path, &info)
+    file_guard_test_pause("mapped")
   }
 
+  /// Whether `FileGuard` recognises a SIGBUS in this mapping: false for an empty file (nothing
+  /// is mapped) and when 65536 mappings are live at once (more than Linux allows by default).
+  package var isGuarded: Bool { guardSlot >= 0 }
+
   deinit {
+    file_guard_remove_mapping(guardSlot)
     if let base = bytes.baseAddress { munmap(UnsafeMutableRawPointer(mutating: base), bytes.count) }
   }
 
