@@ -32,6 +32,12 @@ public struct KernelPairsRequest: Sendable {
   public var features: (test: String, train: String)?
   /// Test and training images, and the grid file (.png or .svg) to draw them into.
   public var images: (test: String, train: String, grid: String)?
+  /// Also show this many test examples drawn at random (seeded), each with its nearest
+  /// training examples by kernel and, with `features`, by cosine similarity: the kernel
+  /// card's third figure.
+  public var random = 0
+  /// Seed of the random draw.
+  public var seed: UInt64 = 0
 
   public init() {}
 
@@ -43,11 +49,15 @@ public struct KernelPairsRequest: Sendable {
     guard neighbors <= train.examples else {
       throw InputError("--neighbors \(neighbors) is larger than the \(train.examples) training examples")
     }
+    guard random <= test.examples else {
+      throw InputError("--random \(random) is larger than the \(test.examples) test examples")
+    }
     let kernel = try CorrelationKernel(test: test, train: train, models: models, options: options)
     let found = try kernel.neighbors(count: neighbors, progress: progress)
     let (pairs, failures) = Self.tables(found, labels: inputs, start: start, top: top)
     var result = KernelPairsResult(models: kernel.models, testExamples: test.examples, trainExamples: train.examples,
                                    classes: test.classes, neighbors: found, pairs: pairs, failures: failures)
+    result.randomExamples = Self.draw(random, of: test.examples, seed: seed)
     if let features {
       let x = try Self.features(features.test, rows: test.examples)
       let y = try Self.features(features.train, rows: train.examples)
@@ -58,8 +68,19 @@ public struct KernelPairsRequest: Sendable {
       result.featureNeighbors = n
       result.featurePairs = Self.tables(n, labels: inputs, start: start, top: top).pairs
     }
+    result.randomLabels = random > 0 ? inputs : nil
     if let images { try result.writeGrid(testImages: images.test, trainImages: images.train, labels: inputs, to: images.grid) }
     return result
+  }
+
+  /// `count` distinct indices of `0..<n`, drawn uniformly with `SplitMix64(seed:)` (a partial
+  /// Fisher–Yates shuffle), in the order drawn.
+  public static func draw(_ count: Int, of n: Int, seed: UInt64) -> [Int] {
+    guard count > 0 else { return [] }
+    var rng = SplitMix64(seed: seed)
+    var indices = Array(0..<n)
+    for i in 0..<count { indices.swapAt(i, i + rng.nextIndex(below: n - i)) }
+    return Array(indices.prefix(count))
   }
 
   /// The ranked pairs from rank `start` on, `top` of them, and the failures likewise.
@@ -106,6 +127,15 @@ public struct KernelPairsResult: Sendable {
   /// The cosine-similarity baseline, with features.
   public var featureNeighbors: Neighbors?
   public var featurePairs: [KernelPair]?
+  /// Test examples drawn at random (`KernelPairsRequest.random`), in the order drawn.
+  public var randomExamples: [Int] = []
+  /// The labels, kept for the random examples' rows.
+  var randomLabels: KernelInputs?
+
+  /// One test example's nearest training examples by `neighbors` (index, label, value).
+  func nearest(_ test: Int, _ neighbors: Neighbors, labels: KernelInputs) -> [(index: Int, label: Int, value: Float)] {
+    zip(neighbors.indices(of: test), neighbors.values(of: test)).map { (index: $0.0, label: labels.trainLabels[$0.0], value: $0.1) }
+  }
 
   /// `compare kernel pairs --json`.
   public func json() -> JSONValue {
@@ -121,6 +151,19 @@ public struct KernelPairsResult: Sendable {
       ("pairs", rows(pairs, "kernel")), ("failures", rows(failures, "kernel")),
     ]
     if let featurePairs { fields.append(("feature_pairs", rows(featurePairs, "cosine_similarity"))) }
+    if !randomExamples.isEmpty, let labels = randomLabels {
+      func list(_ test: Int, _ n: Neighbors, _ similarity: String) -> JSONValue {
+        .array(nearest(test, n, labels: labels).map {
+          .object([("train_index", .int($0.index)), ("train_label", .int($0.label)), (similarity, .double(Double($0.value)))])
+        })
+      }
+      fields.append(("random", .array(randomExamples.map { i in
+        var entry: [(String, JSONValue)] = [("test_index", .int(i)), ("test_label", .int(labels.testLabels[i])),
+                                            ("kernel_neighbors", list(i, neighbors, "kernel"))]
+        if let featureNeighbors { entry.append(("feature_neighbors", list(i, featureNeighbors, "cosine_similarity"))) }
+        return .object(entry)
+      })))
+    }
     return .object(fields)
   }
 
@@ -133,6 +176,18 @@ public struct KernelPairsResult: Sendable {
     if let featurePairs {
       out += "Baseline: most similar pairs by cosine similarity of the features\n"
       out += Self.table(featurePairs, valueHeader: "cosine") + "\n"
+    }
+    if !randomExamples.isEmpty, let labels = randomLabels {
+      out += "Random test examples and their nearest training examples: index (label) value\n"
+      var header = ["test", "label", "by kernel"]
+      if featureNeighbors != nil { header.append("by cosine of the features") }
+      let rows = randomExamples.map { i -> [String] in
+        func cell(_ n: Neighbors) -> String {
+          nearest(i, n, labels: labels).map { "\($0.index) (\($0.label)) \(Format.fixed(Double($0.value), 3))" }.joined(separator: ", ")
+        }
+        return [String(i), String(labels.testLabels[i]), cell(neighbors)] + (featureNeighbors.map { [cell($0)] } ?? [])
+      }
+      out += Format.table(header: header, rows: rows, rightAligned: [0, 1]) + "\n"
     }
     return out
   }
@@ -159,6 +214,11 @@ public struct KernelPairsResult: Sendable {
     rows += failures.map { row("failure #\($0.rank)", $0.test, neighbors) }
     if let featureNeighbors, let featurePairs {
       rows += featurePairs.map { row("cosine #\($0.rank)", $0.test, featureNeighbors) }
+    }
+    // The card's third figure: the random examples, one block by kernel, one by cosine.
+    rows += randomExamples.enumerated().map { row("random #\($0.offset + 1), kernel", $0.element, neighbors) }
+    if let featureNeighbors {
+      rows += randomExamples.enumerated().map { row("random #\($0.offset + 1), cosine", $0.element, featureNeighbors) }
     }
     try KernelFigures.pairsGrid(rows: rows, testImages: testSet, trainImages: trainSet, testLabels: labels.testLabels,
                                 trainLabels: labels.trainLabels,
