@@ -50,8 +50,10 @@ public protocol LogitsSource: Sendable {
   /// the start of `buffer`: the kernel streams every model through one buffer allocated per
   /// run, so a source that can decode straight into it allocates nothing per read.
   ///
-  /// The default implementation copies the array `logits(models:)` returns; a source that can
-  /// write in place (a memory-mapped file, say) should implement this too.
+  /// The default implementation reads one model at a time through `logits(models:)` and
+  /// copies it in, so that besides `buffer` only one model's logits are held (and a short-lived
+  /// array of that size is recycled by the allocator instead of faulted in afresh). A source
+  /// that can write in place (a memory-mapped file, say) should implement this too.
   /// - Throws: `InputError` if `buffer` is too small or the source returns the wrong number of
   ///   values; whatever reading them throws.
   func logits(models: Range<Int>, into buffer: UnsafeMutableBufferPointer<Float>) throws
@@ -61,12 +63,15 @@ extension LogitsSource {
   public var precision: LogitsPrecision { .float32 }
 
   public func logits(models range: Range<Int>, into buffer: UnsafeMutableBufferPointer<Float>) throws {
-    let total = try checkedCount(models: range, buffer: buffer)
-    let values = try logits(models: range)
-    guard values.count == total else {
-      throw InputError("\(name): read \(values.count) logits for models \(range.lowerBound)..<\(range.upperBound), expected \(total)")
+    _ = try checkedCount(models: range, buffer: buffer)
+    let size = examples * classes
+    for (offset, model) in range.enumerated() {
+      let values = try logits(models: model..<(model + 1))
+      guard values.count == size else {
+        throw InputError("\(name): read \(values.count) logits for model \(model), expected \(size)")
+      }
+      _ = UnsafeMutableBufferPointer(rebasing: buffer[(offset * size)...]).update(fromContentsOf: values)
     }
-    if total > 0 { _ = buffer.update(fromContentsOf: values) }
   }
 
   /// The number of logits of models `range`, once checked to fit in `buffer`.

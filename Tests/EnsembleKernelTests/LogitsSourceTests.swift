@@ -96,9 +96,9 @@ struct LogitsSourceTests {
       try small.withUnsafeMutableBufferPointer { try source.logits(models: 1..<2, into: $0) }
     }
     var buffer = [Float](repeating: 0, count: 40)
-    #expect(throws: InputError("runs.npy: read 19 logits for models 0..<2, expected 20")) {
+    #expect(throws: InputError("runs.npy: read 9 logits for model 0, expected 10")) {
       try buffer.withUnsafeMutableBufferPointer {
-        try ArrayOnlyLogits(logits, returnedCount: 19).logits(models: 0..<2, into: $0)
+        try ArrayOnlyLogits(logits, returnedCount: 9).logits(models: 0..<2, into: $0)
       }
     }
     #expect(throws: InputError("runs.npy has no models 3..<5 (it has 4)")) {
