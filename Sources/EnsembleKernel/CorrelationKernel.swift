@@ -191,12 +191,15 @@ public struct CorrelationKernel: Sendable {
     let chunks = (models + chunkModels - 1) / chunkModels
     let total = readTotal + slabs * chunks
     let (trainStats, testStats) = try read.withUnsafeMutableBufferPointer { readP in
-      (try LogitsTransform.statistics(
+      let trainStats = try LogitsTransform.statistics(
         of: train, models: models, rows: 0..<nTrain, logSoftmax: options.logSoftmax,
-        selected: sel, target: nil, readBytes: options.readBytes, buffer: readP) { progress($0, total) },
-       try LogitsTransform.statistics(
+        selected: sel, target: nil, readBytes: options.readBytes, buffer: readP
+      ) { progress($0, total) }
+      let testStats = try LogitsTransform.statistics(
         of: test, models: models, rows: rows, logSoftmax: options.logSoftmax,
-        selected: sel, target: nil, readBytes: options.readBytes, buffer: readP) { progress(models + $0, total) })
+        selected: sel, target: nil, readBytes: options.readBytes, buffer: readP
+      ) { progress(models + $0, total) }
+      return (trainStats, testStats)
     }
     var accumulator = [Float](repeating: 0, count: slabRows * nTrain)
     var zTrain = [Float](repeating: 0, count: nTrain * chunkModels * sel.count)
