@@ -18,6 +18,9 @@ import CompareCore
 /// full `test × train` matrix is never held. When Z of all models does not fit in
 /// `Options.memoryLimit`, models are streamed in chunks and their GEMMs accumulated
 /// (beta = 1) into a slab of test rows, rereading the training logits once per slab.
+/// Z, the kernel block (or slab) and one read buffer are allocated once per call and reused
+/// for every block, chunk and group of models read (through `LogitsSource.logits(models:into:)`):
+/// fresh memory costs page faults, which on a VM can take longer than the arithmetic.
 ///
 /// Where Compare differs from the reference on purpose: the log-softmax sums and the mean and
 /// std over models are accumulated in Double (the reference: float32); a class whose values are identical in every model (std 0) has
@@ -135,6 +138,10 @@ public struct CorrelationKernel: Sendable {
     let blockRows = max(1, min(rows.count, options.blockBytes / (4 * nTrain)))
     let zBytes = (nTrain + rows.count) * k * 4
     let readTotal = 2 * models
+    // Every group of models read from either source, in both passes and for every slab, goes
+    // through this one buffer.
+    var read = [Float](repeating: 0, count: LogitsTransform.readCapacity(
+      [train, test], models: models, bytes: options.readBytes))
     if zBytes + blockRows * nTrain * 4 <= options.memoryLimit {
       // Everything fits: pass 1 writes log-softmax values into Z and collects statistics.
       var zTrain = [Float](repeating: 0, count: nTrain * k)
@@ -145,16 +152,20 @@ public struct CorrelationKernel: Sendable {
         try zTest.withUnsafeMutableBufferPointer { testP in
           let trainTarget = ZTarget(base: trainP.baseAddress!, stride: k)
           let testTarget = ZTarget(base: testP.baseAddress!, stride: k)
-          let trainStats = try LogitsTransform.statistics(
-            of: train, models: models, rows: 0..<nTrain, logSoftmax: options.logSoftmax,
-            selected: sel, target: trainTarget, readBytes: options.readBytes
-          ) { progress($0, total) }
-          LogitsTransform.standardize(trainTarget, models: models, selected: sel, statistics: trainStats)
-          let testStats = try LogitsTransform.statistics(
-            of: test, models: models, rows: rows, logSoftmax: options.logSoftmax,
-            selected: sel, target: testTarget, readBytes: options.readBytes
-          ) { progress(models + $0, total) }
-          LogitsTransform.standardize(testTarget, models: models, selected: sel, statistics: testStats)
+          try read.withUnsafeMutableBufferPointer { readP in
+            let trainStats = try LogitsTransform.statistics(
+              of: train, models: models, rows: 0..<nTrain, logSoftmax: options.logSoftmax,
+              selected: sel, target: trainTarget, readBytes: options.readBytes, buffer: readP
+            ) { progress($0, total) }
+            LogitsTransform.standardize(trainTarget, models: models, selected: sel, statistics: trainStats)
+            let testStats = try LogitsTransform.statistics(
+              of: test, models: models, rows: rows, logSoftmax: options.logSoftmax,
+              selected: sel, target: testTarget, readBytes: options.readBytes, buffer: readP
+            ) { progress(models + $0, total) }
+            LogitsTransform.standardize(testTarget, models: models, selected: sel, statistics: testStats)
+          }
+          // The read buffer is not needed past pass 1: give its memory back before the blocks.
+          read = []
           var block = [Float](repeating: 0, count: blockRows * nTrain)
           try block.withUnsafeMutableBufferPointer { blockP in
             for b in 0..<blocks {
@@ -179,12 +190,17 @@ public struct CorrelationKernel: Sendable {
     let slabs = (rows.count + slabRows - 1) / slabRows
     let chunks = (models + chunkModels - 1) / chunkModels
     let total = readTotal + slabs * chunks
-    let trainStats = try LogitsTransform.statistics(
-      of: train, models: models, rows: 0..<nTrain, logSoftmax: options.logSoftmax,
-      selected: sel, target: nil, readBytes: options.readBytes) { progress($0, total) }
-    let allTestStats = try LogitsTransform.statistics(
-      of: test, models: models, rows: rows, logSoftmax: options.logSoftmax,
-      selected: sel, target: nil, readBytes: options.readBytes) { progress(models + $0, total) }
+    let (trainStats, testStats) = try read.withUnsafeMutableBufferPointer { readP in
+      let trainStats = try LogitsTransform.statistics(
+        of: train, models: models, rows: 0..<nTrain, logSoftmax: options.logSoftmax,
+        selected: sel, target: nil, readBytes: options.readBytes, buffer: readP
+      ) { progress($0, total) }
+      let testStats = try LogitsTransform.statistics(
+        of: test, models: models, rows: rows, logSoftmax: options.logSoftmax,
+        selected: sel, target: nil, readBytes: options.readBytes, buffer: readP
+      ) { progress(models + $0, total) }
+      return (trainStats, testStats)
+    }
     var accumulator = [Float](repeating: 0, count: slabRows * nTrain)
     var zTrain = [Float](repeating: 0, count: nTrain * chunkModels * sel.count)
     var zTest = [Float](repeating: 0, count: slabRows * chunkModels * sel.count)
@@ -192,19 +208,22 @@ public struct CorrelationKernel: Sendable {
     for s in 0..<slabs {
       let lo = s * slabRows, hi = min(rows.count, lo + slabRows)
       let slab = (rows.lowerBound + lo)..<(rows.lowerBound + hi)
-      let testStats = allTestStats.slice(slab)
       for chunk in 0..<chunks {
         let m0 = chunk * chunkModels, m1 = min(models, m0 + chunkModels)
         let width = (m1 - m0) * sel.count
         try zTrain.withUnsafeMutableBufferPointer { trainP in
           try zTest.withUnsafeMutableBufferPointer { testP in
             try accumulator.withUnsafeMutableBufferPointer { accP in
-              try LogitsTransform.fill(ZTarget(base: trainP.baseAddress!, stride: width), from: train,
-                                       models: m0..<m1, logSoftmax: options.logSoftmax, selected: sel,
-                                       statistics: trainStats, readBytes: options.readBytes)
-              try LogitsTransform.fill(ZTarget(base: testP.baseAddress!, stride: width), from: test,
-                                       models: m0..<m1, logSoftmax: options.logSoftmax, selected: sel,
-                                       statistics: testStats, readBytes: options.readBytes)
+              try read.withUnsafeMutableBufferPointer { readP in
+                try LogitsTransform.fill(ZTarget(base: trainP.baseAddress!, stride: width), from: train,
+                                         models: m0..<m1, logSoftmax: options.logSoftmax, selected: sel,
+                                         statistics: trainStats, rows: 0..<nTrain,
+                                         readBytes: options.readBytes, buffer: readP)
+                try LogitsTransform.fill(ZTarget(base: testP.baseAddress!, stride: width), from: test,
+                                         models: m0..<m1, logSoftmax: options.logSoftmax, selected: sel,
+                                         statistics: testStats, rows: slab,
+                                         readBytes: options.readBytes, buffer: readP)
+              }
               Float.gemm(transposeA: false, transposeB: true, m: Int32(hi - lo), n: Int32(nTrain),
                          k: Int32(width), alpha: alpha, a: testP.baseAddress!, lda: Int32(width),
                          b: trainP.baseAddress!, ldb: Int32(width), beta: chunk == 0 ? 0 : 1,
@@ -267,15 +286,5 @@ public struct CorrelationKernel: Sendable {
     elements.reserveCapacity(rows.count * train.examples)
     try forEachBlock(rows: rows) { _, block in elements += block }
     return Matrix(rows: rows.count, columns: train.examples, elements: elements)
-  }
-}
-
-extension Standardization {
-  /// The statistics of examples `rows`, a sub-range of `self.rows`.
-  func slice(_ rows: Range<Int>) -> Standardization {
-    let lo = (rows.lowerBound - self.rows.lowerBound) * classes
-    let hi = (rows.upperBound - self.rows.lowerBound) * classes
-    return Standardization(rows: rows, classes: classes, mean: Array(mean[lo..<hi]),
-                           scale: Array(scale[lo..<hi]))
   }
 }

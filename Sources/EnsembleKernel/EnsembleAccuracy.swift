@@ -41,18 +41,21 @@ public struct EnsembleAccuracy: Sendable, Equatable {
     var perModel: [Double] = []
     var totalCorrect = 0
     let group = LogitsTransform.group(logits, bytes: readBytes)
+    // One buffer for every group of models read.
+    var buffer = [Float](repeating: 0, count: LogitsTransform.readCapacity(
+      [logits], models: models, bytes: readBytes))
     var start = 0
     while start < models {
       let end = min(models, start + group)
-      let values = try logits.logits(models: start..<end)
+      try buffer.withUnsafeMutableBufferPointer { try logits.logits(models: start..<end, into: $0) }
       for m in 0..<(end - start) {
         var correct = 0
         for r in 0..<rows.count {
           let base = (m * n + rows.lowerBound + r) * classes
           var best = 0
-          var bestValue = values[base]
+          var bestValue = buffer[base]
           for c in 0..<classes {
-            let v = values[base + c]
+            let v = buffer[base + c]
             guard v.isFinite else {
               throw InputError("\(logits.name): logit [\(start + m), \(rows.lowerBound + r), \(c)] is \(v); logits must be finite")
             }

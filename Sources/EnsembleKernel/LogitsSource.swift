@@ -46,10 +46,43 @@ public protocol LogitsSource: Sendable {
   /// The logits of models `models`, row-major `models.count × examples × classes`.
   /// - Throws: Whatever reading them throws (a read error naming the file).
   func logits(models: Range<Int>) throws -> [Float]
+  /// Writes the logits of models `models`, row-major `models.count × examples × classes`, into
+  /// the start of `buffer`: the kernel streams every model through one buffer allocated per
+  /// run, so a source that can decode straight into it allocates nothing per read.
+  ///
+  /// The default implementation reads one model at a time through `logits(models:)` and
+  /// copies it in, so that besides `buffer` only one model's logits are held (and a short-lived
+  /// array of that size is recycled by the allocator instead of faulted in afresh). A source
+  /// that can write in place (a memory-mapped file, say) should implement this too.
+  /// - Throws: `InputError` if `buffer` is too small or the source returns the wrong number of
+  ///   values; whatever reading them throws.
+  func logits(models: Range<Int>, into buffer: UnsafeMutableBufferPointer<Float>) throws
 }
 
 extension LogitsSource {
   public var precision: LogitsPrecision { .float32 }
+
+  public func logits(models range: Range<Int>, into buffer: UnsafeMutableBufferPointer<Float>) throws {
+    _ = try checkedCount(models: range, buffer: buffer)
+    let size = examples * classes
+    for (offset, model) in range.enumerated() {
+      let values = try logits(models: model..<(model + 1))
+      guard values.count == size else {
+        throw InputError("\(name): read \(values.count) logits for model \(model), expected \(size)")
+      }
+      _ = UnsafeMutableBufferPointer(rebasing: buffer[(offset * size)...]).update(fromContentsOf: values)
+    }
+  }
+
+  /// The number of logits of models `range`, once checked to fit in `buffer`.
+  /// - Throws: `InputError` naming the source if they do not.
+  func checkedCount(models range: Range<Int>, buffer: UnsafeMutableBufferPointer<Float>) throws -> Int {
+    let total = range.count * examples * classes
+    guard buffer.count >= total else {
+      throw InputError("\(name): a buffer of \(buffer.count) floats cannot hold the \(total) logits of models \(range.lowerBound)..<\(range.upperBound)")
+    }
+    return total
+  }
 
   /// `models × examples × classes`, for messages.
   public var shapeDescription: String { "[\(models), \(examples), \(classes)]" }
@@ -83,6 +116,13 @@ public struct LogitsArray: LogitsSource {
   public func logits(models range: Range<Int>) throws -> [Float] {
     let size = examples * classes
     return Array(values[(range.lowerBound * size)..<(range.upperBound * size)])
+  }
+
+  public func logits(models range: Range<Int>, into buffer: UnsafeMutableBufferPointer<Float>) throws {
+    let size = examples * classes
+    _ = try checkedCount(models: range, buffer: buffer)
+    if range.isEmpty { return }
+    _ = buffer.update(fromContentsOf: values[(range.lowerBound * size)..<(range.upperBound * size)])
   }
 }
 
@@ -131,16 +171,30 @@ public struct ConcatenatedLogits: LogitsSource {
   }
 
   public func logits(models range: Range<Int>) throws -> [Float] {
-    if range.isEmpty { return [] }
-    var result: [Float] = []
-    result.reserveCapacity(range.count * examples * classes)
-    var offset = 0
+    let total = range.count * examples * classes
+    return try [Float](unsafeUninitializedCapacity: total) { buffer, initialized in
+      try logits(models: range, into: buffer)
+      initialized = total
+    }
+  }
+
+  /// Each shard writes its models straight into its part of `buffer`.
+  public func logits(models range: Range<Int>, into buffer: UnsafeMutableBufferPointer<Float>) throws {
+    guard range.lowerBound >= 0, range.upperBound <= models else {
+      throw InputError("\(name) has no models \(range.lowerBound)..<\(range.upperBound) (it has \(models))")
+    }
+    _ = try checkedCount(models: range, buffer: buffer)
+    let size = examples * classes
+    var offset = 0, written = 0
     for shard in shards {
       let lo = max(range.lowerBound, offset), hi = min(range.upperBound, offset + shard.models)
-      if lo < hi { result += try shard.logits(models: (lo - offset)..<(hi - offset)) }
+      if lo < hi {
+        let part = UnsafeMutableBufferPointer(rebasing: buffer[written..<(written + (hi - lo) * size)])
+        try shard.logits(models: (lo - offset)..<(hi - offset), into: part)
+        written += (hi - lo) * size
+      }
       offset += shard.models
       if offset >= range.upperBound { break }
     }
-    return result
   }
 }

@@ -38,6 +38,12 @@ enum LogitsTransform {
     max(1, bytes / max(1, source.examples * source.classes * 4))
   }
 
+  /// Floats of the read buffer that holds one group of the first `models` models of any of
+  /// `sources`: allocated once per run and passed to `statistics` and `fill`.
+  static func readCapacity(_ sources: [any LogitsSource], models: Int, bytes: Int) -> Int {
+    sources.map { min(models, group($0, bytes: bytes)) * $0.examples * $0.classes }.max() ?? 0
+  }
+
   /// Writes the transformed logits of example `i`, model `m` of a group into `out` (Double,
   /// `classes` long). Returns the first non-finite class, or `nil`.
   @inline(__always)
@@ -63,8 +69,10 @@ enum LogitsTransform {
   /// Pass 1: reads models `0..<models` of `source`, checks every value is finite, and returns
   /// the standardisation statistics of examples `rows`. With `target`, also writes the
   /// transformed values of the selected classes into Z (column `m · selected.count + s`).
+  /// Groups of models are read through `buffer` (at least `readCapacity` floats).
   static func statistics(of source: any LogitsSource, models: Int, rows: Range<Int>,
                          logSoftmax: Bool, selected: [Int], target: ZTarget?, readBytes: Int,
+                         buffer: UnsafeMutableBufferPointer<Float>,
                          progress: (Int) -> Void) throws -> Standardization {
     let classes = source.classes, examples = source.examples
     var mean = [Double](repeating: 0, count: rows.count * classes)
@@ -75,41 +83,39 @@ enum LogitsTransform {
     var start = 0
     while start < models {
       let end = min(models, start + group)
-      let values = try source.logits(models: start..<end)
+      try source.logits(models: start..<end, into: buffer)
       let groupStart = start
-      values.withUnsafeBufferPointer { vp in
-        mean.withUnsafeMutableBufferPointer { meanP in
-          m2.withUnsafeMutableBufferPointer { m2P in
-            let v = SharedPointer(UnsafeMutablePointer(mutating: vp.baseAddress!))
-            let mp = SharedPointer(meanP.baseAddress!), sp = SharedPointer(m2P.baseAddress!)
-            selected.withUnsafeBufferPointer { selP in
-              let sel = SharedPointer(UnsafeMutablePointer(mutating: selP.baseAddress!))
-              Parallel.forEach(rows.count, grain: 64) { range in
-                withUnsafeTemporaryAllocation(of: Double.self, capacity: classes) { t in
-                  let t = t.baseAddress!
-                  for r in range {
-                    let i = rows.lowerBound + r
-                    let meanRow = mp.base + r * classes, m2Row = sp.base + r * classes
-                    for m in 0..<(end - groupStart) {
-                      let x = UnsafePointer(v.base + (m * examples + i) * classes)
-                      if let bad = transform(x, classes: classes, logSoftmax: logSoftmax, into: t) {
-                        failure.withLock { f in
-                          let here = (groupStart + m, i, bad)
-                          if f == nil || (here.0, here.1) < (f!.model, f!.example) { f = here }
-                        }
-                        return
+      mean.withUnsafeMutableBufferPointer { meanP in
+        m2.withUnsafeMutableBufferPointer { m2P in
+          let v = SharedPointer(buffer.baseAddress!)
+          let mp = SharedPointer(meanP.baseAddress!), sp = SharedPointer(m2P.baseAddress!)
+          selected.withUnsafeBufferPointer { selP in
+            let sel = SharedPointer(UnsafeMutablePointer(mutating: selP.baseAddress!))
+            Parallel.forEach(rows.count, grain: 64) { range in
+              withUnsafeTemporaryAllocation(of: Double.self, capacity: classes) { t in
+                let t = t.baseAddress!
+                for r in range {
+                  let i = rows.lowerBound + r
+                  let meanRow = mp.base + r * classes, m2Row = sp.base + r * classes
+                  for m in 0..<(end - groupStart) {
+                    let x = UnsafePointer(v.base + (m * examples + i) * classes)
+                    if let bad = transform(x, classes: classes, logSoftmax: logSoftmax, into: t) {
+                      failure.withLock { f in
+                        let here = (groupStart + m, i, bad)
+                        if f == nil || (here.0, here.1) < (f!.model, f!.example) { f = here }
                       }
-                      let model = groupStart + m
-                      let weight = 1 / Double(model + 1)
-                      for c in 0..<classes {
-                        let delta = t[c] - meanRow[c]
-                        meanRow[c] += delta * weight
-                        m2Row[c] += delta * (t[c] - meanRow[c])
-                      }
-                      if let target {
-                        let z = target.base + r * target.stride + model * selectedCount
-                        for s in 0..<selectedCount { z[s] = Float(t[sel.base[s]]) }
-                      }
+                      return
+                    }
+                    let model = groupStart + m
+                    let weight = 1 / Double(model + 1)
+                    for c in 0..<classes {
+                      let delta = t[c] - meanRow[c]
+                      meanRow[c] += delta * weight
+                      m2Row[c] += delta * (t[c] - meanRow[c])
+                    }
+                    if let target {
+                      let z = target.base + r * target.stride + model * selectedCount
+                      for s in 0..<selectedCount { z[s] = Float(t[sel.base[s]]) }
                     }
                   }
                 }
@@ -119,7 +125,7 @@ enum LogitsTransform {
         }
       }
       if let bad = failure.withLock({ $0 }) {
-        let value = values[((bad.model - groupStart) * examples + bad.example) * classes + bad.cls]
+        let value = buffer[((bad.model - groupStart) * examples + bad.example) * classes + bad.cls]
         throw InputError("\(source.name): logit [\(bad.model), \(bad.example), \(bad.cls)] is \(value); logits must be finite")
       }
       start = end
@@ -162,39 +168,43 @@ enum LogitsTransform {
   }
 
   /// Pass 2 of the out-of-core path: writes the standardised Z of models `models` (columns from
-  /// 0) for examples `statistics.rows` into `target`.
+  /// 0) for examples `rows` (a sub-range of `statistics.rows`) into `target`, reading groups of
+  /// models through `buffer` (at least `readCapacity` floats).
   static func fill(_ target: ZTarget, from source: any LogitsSource, models: Range<Int>,
                    logSoftmax: Bool, selected: [Int], statistics: Standardization,
-                   readBytes: Int) throws {
-    let classes = source.classes, examples = source.examples, rows = statistics.rows
+                   rows: Range<Int>, readBytes: Int,
+                   buffer: UnsafeMutableBufferPointer<Float>) throws {
+    precondition(rows.lowerBound >= statistics.rows.lowerBound
+                 && rows.upperBound <= statistics.rows.upperBound)
+    let classes = source.classes, examples = source.examples
     let group = group(source, bytes: readBytes), count = selected.count
+    // The statistics of `rows` start this far into `statistics.mean` and `.scale`.
+    let firstStatistic = (rows.lowerBound - statistics.rows.lowerBound) * classes
     var start = models.lowerBound
     while start < models.upperBound {
       let end = min(models.upperBound, start + group)
-      let values = try source.logits(models: start..<end)
+      try source.logits(models: start..<end, into: buffer)
       let firstColumn = (start - models.lowerBound) * count
       let groupCount = end - start
-      values.withUnsafeBufferPointer { vp in
-        statistics.mean.withUnsafeBufferPointer { meanP in
-          statistics.scale.withUnsafeBufferPointer { scaleP in
-            selected.withUnsafeBufferPointer { selP in
-              let v = SharedPointer(UnsafeMutablePointer(mutating: vp.baseAddress!))
-              let mp = SharedPointer(UnsafeMutablePointer(mutating: meanP.baseAddress!))
-              let sp = SharedPointer(UnsafeMutablePointer(mutating: scaleP.baseAddress!))
-              let sel = SharedPointer(UnsafeMutablePointer(mutating: selP.baseAddress!))
-              Parallel.forEach(rows.count, grain: 64) { range in
-                withUnsafeTemporaryAllocation(of: Double.self, capacity: classes) { t in
-                  let t = t.baseAddress!
-                  for r in range {
-                    let i = rows.lowerBound + r
-                    for m in 0..<groupCount {
-                      let x = UnsafePointer(v.base + (m * examples + i) * classes)
-                      _ = transform(x, classes: classes, logSoftmax: logSoftmax, into: t)
-                      let z = target.base + r * target.stride + firstColumn + m * count
-                      for s in 0..<count {
-                        let c = sel.base[s]
-                        z[s] = Float((t[c] - mp.base[r * classes + c]) * sp.base[r * classes + c])
-                      }
+      statistics.mean.withUnsafeBufferPointer { meanP in
+        statistics.scale.withUnsafeBufferPointer { scaleP in
+          selected.withUnsafeBufferPointer { selP in
+            let v = SharedPointer(buffer.baseAddress!)
+            let mp = SharedPointer(UnsafeMutablePointer(mutating: meanP.baseAddress! + firstStatistic))
+            let sp = SharedPointer(UnsafeMutablePointer(mutating: scaleP.baseAddress! + firstStatistic))
+            let sel = SharedPointer(UnsafeMutablePointer(mutating: selP.baseAddress!))
+            Parallel.forEach(rows.count, grain: 64) { range in
+              withUnsafeTemporaryAllocation(of: Double.self, capacity: classes) { t in
+                let t = t.baseAddress!
+                for r in range {
+                  let i = rows.lowerBound + r
+                  for m in 0..<groupCount {
+                    let x = UnsafePointer(v.base + (m * examples + i) * classes)
+                    _ = transform(x, classes: classes, logSoftmax: logSoftmax, into: t)
+                    let z = target.base + r * target.stride + firstColumn + m * count
+                    for s in 0..<count {
+                      let c = sel.base[s]
+                      z[s] = Float((t[c] - mp.base[r * classes + c]) * sp.base[r * classes + c])
                     }
                   }
                 }

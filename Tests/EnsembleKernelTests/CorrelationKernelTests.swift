@@ -99,6 +99,39 @@ struct CorrelationKernelTests {
     #expect(neighborsWhole.indices == neighborsOutOfCore.indices)
   }
 
+  @Test("every read of a run, in both passes and for every slab and chunk, goes through one buffer, and the values are bit-identical")
+  func oneReadBuffer() throws {
+    let test = try syntheticLogits(models: 7, examples: 20, classes: 5, seed: 1)
+    let train = try syntheticLogits(models: 7, examples: 45, classes: 5, seed: 2)
+    let whole = try CorrelationKernel(test: test, train: train).matrix()
+    // In memory, then out of core (1 KiB: 10 slabs of 2 test rows, 7 chunks of 1 model); one
+    // model per read.
+    for memoryLimit in [4 << 30, 1 << 10] {
+      let options = CorrelationKernel.Options(memoryLimit: memoryLimit, readBytes: 1)
+      let recordingTest = RecordingLogits(test), recordingTrain = RecordingLogits(train)
+      let recorded = try CorrelationKernel(test: recordingTest, train: recordingTrain, options: options).matrix()
+      let (testBuffers, testReads) = recordingTest.distinctBuffers
+      let (trainBuffers, trainReads) = recordingTrain.distinctBuffers
+      #expect(testReads >= 7 && trainReads >= 7)
+      #expect(testBuffers == 1 && trainBuffers == 1)
+      #expect(recordingTest.buffers.withLock { $0[0] } == recordingTrain.buffers.withLock { $0[0] })
+      // A source with only the array read (the protocol's default copies it in) gives the same bits.
+      let arrayOnly = try CorrelationKernel(test: ArrayOnlyLogits(test), train: ArrayOnlyLogits(train),
+                                            options: options).matrix()
+      #expect(recorded.elements == arrayOnly.elements)
+      if memoryLimit > 1 << 20 { #expect(recorded.elements == whole.elements) }
+    }
+    // The reads counted are all there are: the out-of-core run reads the training logits once
+    // for the statistics and again for every slab.
+    let outOfCore = RecordingLogits(train)
+    _ = try CorrelationKernel(test: test, train: outOfCore, options: .init(memoryLimit: 1 << 10, readBytes: 1)).matrix()
+    #expect(outOfCore.distinctBuffers == (1, 7 + 10 * 7))
+    let accuracy = try EnsembleAccuracy(logits: ArrayOnlyLogits(test), labels: Array(repeating: 1, count: 20),
+                                        readBytes: 1)
+    let reference = try EnsembleAccuracy(logits: test, labels: Array(repeating: 1, count: 20))
+    #expect(accuracy == reference)
+  }
+
   @Test("row shards merged equal the whole run's neighbours")
   func rowShards() throws {
     let test = try syntheticLogits(models: 6, examples: 25, classes: 3, seed: 3)
