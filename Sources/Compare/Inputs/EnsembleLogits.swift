@@ -32,6 +32,9 @@ public struct EnsembleLogits: LogitsSource {
   public var classes: Int { joined.classes }
   public var precision: LogitsPrecision { joined.precision }
   public func logits(models: Range<Int>) throws -> [Float] { try joined.logits(models: models) }
+  public func logits(models: Range<Int>, into buffer: UnsafeMutableBufferPointer<Float>) throws {
+    try joined.logits(models: models, into: buffer)
+  }
 
   /// The integer labels at `reference` (`[examples]` or `[examples, 1]`), checked against
   /// these logits' examples and classes.
@@ -86,4 +89,9 @@ public struct TensorLogits: LogitsSource {
   }
 
   public func logits(models: Range<Int>) throws -> [Float] { try tensor.floats(rows: models) }
+
+  /// Converts models `models` straight from the mapped file into the caller's buffer.
+  public func logits(models: Range<Int>, into buffer: UnsafeMutableBufferPointer<Float>) throws {
+    try tensor.floats(rows: models, into: buffer)
+  }
 }

@@ -16,6 +16,8 @@ enum KernelPairsCommand: Command {
       OptionSpec("--features", value: "ref", help: "Baseline: test features of one model ([N, features]), ranked by cosine similarity."),
       OptionSpec("--train-features", value: "ref", help: "Training features. (default: the --features key with _train appended)"),
       OptionSpec("--grid", value: "file", help: "The image grid (.png) written with --images.", default: "kernel-pairs.png"),
+      OptionSpec("--random", value: "n", help: "Also show n test examples drawn at random, each with its nearest training examples by kernel (and by cosine, with --features): the kernel card's third figure.", default: 0),
+      OptionSpec("--seed", value: "s", help: "Seed of the --random draw.", default: 0),
     ],
     discussion: """
       Pairs: test examples ordered by the kernel value of their most similar training example;
@@ -30,6 +32,8 @@ enum KernelPairsCommand: Command {
     request.top = try arguments.int("--top", in: 1...Int.max)
     request.start = try arguments.int("--start", in: 1...Int.max)
     request.neighbors = try arguments.int("--neighbors", in: 1...Int.max)
+    request.random = try arguments.int("--random", in: 0...Int.max)
+    request.seed = UInt64(try arguments.int("--seed", in: 0...Int.max) as Int)
     let grid = arguments.string("--grid")!
     if FigureFormat(path: grid) == nil {
       throw UsageError("--grid expects a .png or .svg file, got '\(grid)'", command: spec.name)
