@@ -1,8 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import CompareCore
 
 /// k-nearest-neighbour classification of test examples by the labels of their most similar

@@ -1,8 +1,4 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import CompareCore
 import Dispatch
 
 /// A pointer that may cross into `DispatchQueue.concurrentPerform`'s closure. Each worker
