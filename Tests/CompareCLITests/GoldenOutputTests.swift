@@ -17,6 +17,8 @@ struct GoldenOutputTests {
     ("kernel", ["kernel"] + kernelInputs),
     ("kernel-json", ["kernel"] + kernelInputs + ["--json"]),
     ("kernel-sizes", ["kernel"] + kernelInputs + ["-k", "5", "--weighting", "power:4", "--sizes", "4,16,64"]),
+    ("kernel-sweep", ["kernel"] + kernelInputs + ["-k", "1,3,5,7,9,11,15,25,51,101"]),
+    ("kernel-sweep-json", ["kernel"] + kernelInputs + ["-k", "20,3", "--weighting", "power:4", "--json"]),
     ("kernel-pt-json", ["kernel", "--test", d + "ensemble.pt:logits", "--train", d + "ensemble.pt:logits_train",
                         "--test-labels", d + "labels_test.npy", "--train-labels", d + "labels_train.npy",
                         "--models", "32", "--ties", "kernel-sum", "--rows", "100:300", "--json"]),

@@ -119,6 +119,29 @@ struct KernelCommandTests {
     #expect(range.err == "Error: \(badLabels)[4] = 9 is outside the 4 classes 0..<4\n")
   }
 
+  @Test("-k 1,3,5 sweeps k from one neighbour pass: each k's accuracy equals the float64 golden vote and a run with that k alone")
+  func kSweep() throws {
+    let sweep = runCompare(["kernel"] + inputs + ["-k", "1,3,5", "--json"])
+    #expect(sweep.status == 0)
+    let object = try JSONSerialization.jsonObject(with: Data(sweep.out.utf8)) as! [String: Any]
+    let byK = object["kernel_accuracy_by_k"] as! [String: Double]
+    let golden = KernelFixtures.golden["accuracy"] as! [String: Double]
+    for k in [1, 3, 5] {
+      #expect(byK[String(k)] == golden["k=\(k) weighting=none ties=smallest-label"])
+      let alone = try JSONSerialization.jsonObject(with: Data(runCompare(["kernel"] + inputs + ["-k", "\(k)", "--json"]).out.utf8)) as! [String: Any]
+      #expect(alone["kernel_accuracy"] as? Double == byK[String(k)])
+    }
+    // kernel_accuracy stays the first k's; one k alone prints no sweep.
+    #expect(object["kernel_accuracy"] as? Double == byK["1"])
+    let single = try JSONSerialization.jsonObject(with: Data(runCompare(["kernel"] + inputs + ["-k", "3", "--json"]).out.utf8)) as! [String: Any]
+    #expect(single["kernel_accuracy_by_k"] == nil)
+    let bad = runCompare(["kernel"] + inputs + ["-k", "1,x"])
+    #expect(bad.status == 64)
+    #expect(bad.err.hasPrefix("Error: -k expects a comma-separated list of positive integers, got '1,x'\n"))
+    let large = runCompare(["kernel"] + inputs + ["-k", "1,31"])
+    #expect(large.err == "Error: -k 31 is larger than the 30 training examples\n")
+  }
+
   @Test("--save-kernel writes the whole kernel as float32 .npy, equal to the golden kernel")
   func saveKernel() throws {
     let path = temporary("kernel.npy")

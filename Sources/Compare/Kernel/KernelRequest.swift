@@ -48,6 +48,9 @@ public struct KernelRequest: Sendable {
   public var sizes: [Int]
   /// Write the whole kernel, float32 `[test, train]`, to this `.npy`, streamed by row blocks.
   public var saveKernel: String?
+  /// A k sweep: the vote's accuracy for each of these k from the one neighbour pass (its
+  /// largest k), as `eval_kernel.py` prints k = 1, 3, 5, 7, 9, 11, 15, 25, 51, 101. Empty: `k` only.
+  public var sweep: [Int] = []
 
   public init(k: Int = 3, weighting: KernelKNN.Weighting = .none, ties: KernelKNN.TieRule = .smallestLabel,
               options: CorrelationKernel.Options = CorrelationKernel.Options(), models: Int? = nil,
@@ -90,15 +93,22 @@ public struct KernelRequest: Sendable {
     for size in sizes where size > kernel.models {
       throw InputError("--sizes \(size) exceeds the \(kernel.models) models available")
     }
-    let main = try KernelEvaluation(kernel, rows: covered, keep: max(k, kept), knn: knn,
+    for value in sweep where value > train.examples {
+      throw InputError("-k \(value) is larger than the \(train.examples) training examples")
+    }
+    let main = try KernelEvaluation(kernel, rows: covered, keep: max(k, kept, sweep.max() ?? 0), knn: knn,
                                     labels: inputs, saveKernel: saveKernel, progress: progress)
+    let byK = try sweep.map { value in
+      (k: value, accuracy: try KernelKNN(k: value, weighting: weighting, ties: ties)
+        .accuracy(main.neighbors, trainLabels: inputs.trainLabels, testLabels: inputs.testLabels, classes: kernel.classes))
+    }
     var table: [KernelEvaluation] = []
     for size in sizes {
       if size == kernel.models { table.append(main); continue }
       let sub = try CorrelationKernel(test: test, train: train, models: size, options: options)
       table.append(try KernelEvaluation(sub, rows: covered, keep: k, knn: knn, labels: inputs))
     }
-    return KernelResult(request: self, main: main, sizes: table, testExamples: test.examples,
+    return KernelResult(request: self, main: main, sizes: table, accuracyByK: byK, testExamples: test.examples,
                         trainExamples: train.examples, classes: test.classes)
   }
 }
@@ -160,6 +170,8 @@ public struct KernelResult: Sendable {
   public var main: KernelEvaluation
   /// One evaluation per `request.sizes` entry.
   public var sizes: [KernelEvaluation]
+  /// The k sweep's accuracies (`request.sweep`), from `main`'s neighbours.
+  public var accuracyByK: [(k: Int, accuracy: Double)]
   /// Test examples in the inputs (the covered rows are `main.neighbors.rows`).
   public var testExamples: Int
   public var trainExamples: Int

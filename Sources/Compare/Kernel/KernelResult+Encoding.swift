@@ -18,6 +18,9 @@ extension KernelResult {
       ("ties", .string(request.ties.rawValue)),
       ("log_softmax", .bool(options.logSoftmax)),
     ]
+    if !accuracyByK.isEmpty {
+      pairs.append(("kernel_accuracy_by_k", .object(accuracyByK.map { (String($0.k), .double($0.accuracy)) })))
+    }
     if let c = options.classIndex { pairs.append(("class", .int(c))) }
     if request.rows != nil {
       let rows = main.neighbors.rows
@@ -68,6 +71,12 @@ extension KernelResult {
       out += "test examples \(rows.lowerBound)..<\(rows.upperBound) of \(testExamples)\n"
     }
     out += lines.map { $0 + "\n" }.joined()
+    if !accuracyByK.isEmpty {
+      out += "\nk-NN accuracy by k (one neighbour pass):\n"
+      out += Format.table(header: ["k"] + accuracyByK.map { String($0.k) },
+                          rows: [["%"] + accuracyByK.map { Format.fixed(100 * $0.accuracy, 2) }],
+                          rightAligned: Set(1...accuracyByK.count))
+    }
     if !sizes.isEmpty { out += "\n" + sizesTable + "\n" }
     return out
   }

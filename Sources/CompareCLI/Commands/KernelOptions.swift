@@ -47,9 +47,20 @@ enum KernelOptions {
                                      logSoftmax: !arguments.flag("--no-log-softmax"), classIndex: classIndex)
   }
 
-  /// `-k`, `--weighting` and `--ties` as a vote.
+  /// `-k` as a list (`-k 1,3,5`: a sweep), each a positive integer.
+  static func kValues(_ arguments: ParsedArguments) throws -> [Int] {
+    let text = arguments.string("-k")!
+    let values = text.split(separator: ",", omittingEmptySubsequences: false).map { Int($0.trimmingSpaces) }
+    guard !values.isEmpty, values.allSatisfy({ ($0 ?? 0) >= 1 }) else {
+      let what = text.contains(",") ? "a comma-separated list of positive integers" : "a positive integer"
+      throw UsageError("-k expects \(what), got '\(text)'", command: arguments.spec.name)
+    }
+    return values.map { $0! }
+  }
+
+  /// `-k` (its first value), `--weighting` and `--ties` as a vote.
   static func knn(_ arguments: ParsedArguments) throws -> KernelKNN {
-    let k: Int = try arguments.int("-k", in: 1...Int.max)
+    let k = try kValues(arguments)[0]
     let text = arguments.string("--weighting")!
     guard let weighting = KernelKNN.Weighting(text) else {
       throw UsageError("--weighting expects none, power:P (P ≥ 0) or softmax:T (T > 0), got '\(text)'",
