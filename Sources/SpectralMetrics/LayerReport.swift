@@ -108,19 +108,28 @@ public struct ESDSummary: Sendable {
   ///   - reports: Every row, of any status.
   ///   - skippedTensors: Tensors left out before analysis (biases, 3-D tensors, ...).
   public init(_ reports: [LayerReport], skippedTensors: Int = 0) {
-    let good = reports.filter { $0.status == .success }
-    var means: [(String, Double)] = []
-    for metric in Self.metrics {
-      let values = good.compactMap { r -> Double? in
-        if case .double(let x) = r.value(metric) { return x }
+    self.init(rows: reports.map(\.columns), skippedTensors: skippedTensors)
+  }
+
+  /// The same from rows of (column, value), as `LayerReport.columns` gives them or a saved
+  /// `--json` holds them: `status` tells analysed, failed and skipped rows apart.
+  public init(rows: [[(String, JSONValue)]], skippedTensors: Int = 0) {
+    func value(_ row: [(String, JSONValue)], _ column: String) -> JSONValue { row.first { $0.0 == column }?.1 ?? .null }
+    func status(_ row: [(String, JSONValue)]) -> String {
+      if case .string(let s) = value(row, "status") { return s }
+      return ""
+    }
+    let good = rows.filter { status($0) == LayerReport.Status.success.rawValue }
+    means = Self.metrics.compactMap { metric -> (String, Double)? in
+      let values = good.compactMap { row -> Double? in
+        if case .double(let x) = value(row, metric) { return x }
         return nil
       }
-      if !values.isEmpty { means.append((metric, values.reduce(0, +) / Double(values.count))) }
+      return values.isEmpty ? nil : (metric, values.reduce(0, +) / Double(values.count))
     }
-    self.means = means
     analysed = good.count
-    failed = reports.filter { $0.status == .failed }.count
-    skipped = reports.filter { $0.status == .skipped }.count + skippedTensors
+    failed = rows.filter { status($0) == LayerReport.Status.failed.rawValue }.count
+    skipped = rows.filter { status($0) == LayerReport.Status.skipped.rawValue }.count + skippedTensors
   }
 
   /// The mean of one metric, or `nil` when no layer has it.

@@ -1,0 +1,111 @@
+import CompareCore
+import SpectralMetrics
+import TensorIO
+
+/// What `compare esd` prints, as data: the rows (every column of each analysed layer, in
+/// table order), the tensors left out, the summary and the conventions. An `ESDResult` makes
+/// one (`ESDResult.report`); `ESDReport.merging` joins the `--json` parts of a sharded run into
+/// the same report as a single run's. `text`, `json()` and `csv()` are the encoders.
+public struct ESDReport: Sendable {
+  /// One row per analysed layer (or conv slice): (column, value) in `ESDColumn.all` order.
+  public var rows: [[(String, JSONValue)]]
+  /// Tensors and layers not analysed, with the reason.
+  public var skipped: [SkippedTensor]
+  /// The `conventions` object of `--json`.
+  public var conventions: JSONValue
+  /// The conventions as the text output's last line says them (without `Conventions: `).
+  public var conventionsText: String
+
+  /// The columns of the text table, in order (`ESDColumn` names).
+  public static let tableColumns = ["name", "N", "M", "alpha", "alpha_weighted", "entropy", "rand_distance",
+                                    "stable_rank", "log_spectral_norm", "mp_softrank", "num_spikes", "warning"]
+
+  /// The value of `column` in `row`, `null` when absent.
+  static func value(_ row: [(String, JSONValue)], _ column: String) -> JSONValue {
+    row.first { $0.0 == column }?.1 ?? .null
+  }
+
+  /// Means over the successful rows, and the counts, as `get_summary()`.
+  public var summary: ESDSummary { ESDSummary(rows: rows, skippedTensors: skipped.count) }
+
+  /// The text table: `tableColumns` (plus the init distances when a row has them), or the given
+  /// columns. A conv slice is named `layer[slice]`; a failed row's warning says so.
+  public func table(columns chosen: [String]? = nil) -> String {
+    var columns = chosen ?? Self.tableColumns
+    if chosen == nil, rows.contains(where: { $0.contains { $0.0 == "distance_from_init" } }) {
+      columns.insert(contentsOf: ["relative_distance_from_init", "cka_from_init"], at: columns.count - 1)
+    }
+    let cells = rows.map { row -> [String] in
+      columns.map { column in
+        if column == "name", case .int(let slice) = Self.value(row, "slice_id"), case .string(let name) = Self.value(row, "name") {
+          return "\(name)[\(slice)]"
+        }
+        if column == "warning", Self.value(row, "status") == .string("failed") { return "failed" }
+        return Self.cell(Self.value(row, column))
+      }
+    }
+    return Format.table(header: columns, rows: cells, rightAligned: Set(1..<(columns.count - 1)))
+  }
+
+  /// A table cell: 3 decimals, or 3 significant digits for very large or small values.
+  static func cell(_ value: JSONValue) -> String {
+    switch value {
+    case .int(let i): return String(i)
+    case .double(let d): return abs(d) >= 1e5 || (abs(d) < 1e-3 && d != 0) ? Format.general(d, 3) : Format.fixed(d, 3)
+    case .string(let s): return s
+    default: return "-"
+    }
+  }
+
+  /// The lines after the table: the summary, failures, skipped tensors and conventions.
+  public var summaryLines: [String] {
+    let summary = self.summary
+    var lines = [""]
+    let means = summary.means.map { "\($0.0) \(Format.fixed($0.1, 3))" }.joined(separator: ", ")
+    lines.append("Summary over \(summary.analysed) layer\(summary.analysed == 1 ? "" : "s"): \(means.isEmpty ? "-" : means)")
+    if summary.failed > 0 { lines.append("Failed: \(summary.failed) layer\(summary.failed == 1 ? "" : "s") (not averaged; see the warnings above).") }
+    let small = skipped.filter { !$0.reason.hasPrefix("1-D") && !$0.reason.hasPrefix("0-D") }
+    let vectors = skipped.count - small.count
+    if vectors > 0 { lines.append("Skipped \(vectors) tensor\(vectors == 1 ? "" : "s") with fewer than 2 dimensions (biases, norms).") }
+    for s in small { lines.append("Skipped \(s.name): \(s.reason)") }
+    lines.append("Conventions: " + conventionsText + ".")
+    return lines
+  }
+
+  /// The table and the summary lines, as `compare esd` prints them.
+  public var text: String { table() + summaryLines.map { $0 + "\n" }.joined() }
+
+  /// `compare esd --json`: `layers` (every column of each row), `summary`, `skipped`,
+  /// `conventions`.
+  public func json() -> JSONValue {
+    let summary = self.summary
+    var summaryPairs = summary.means.map { ($0.0, JSONValue.double($0.1)) }
+    summaryPairs += [("num_layers", .int(summary.analysed)), ("num_failed", .int(summary.failed)),
+                     ("num_skipped", .int(summary.skipped))]
+    return .object([
+      ("layers", .array(rows.map { .object($0) })),
+      ("summary", .object(summaryPairs)),
+      ("skipped", .array(skipped.map { .object([("name", .string($0.name)), ("reason", .string($0.reason))]) })),
+      ("conventions", conventions),
+    ])
+  }
+
+  /// `compare esd --csv`: every column any row has, in `ESDColumn.all` order; empty cells for
+  /// undefined values.
+  public func csv() -> String {
+    let present = Set(rows.flatMap { $0.map(\.0) })
+    let header = ESDColumn.all.map(\.name).filter { present.contains($0) }
+    var table = CSVTable(header: header)
+    for row in rows {
+      table.append(header.map { column in
+        switch Self.value(row, column) {
+        case .int(let i): return String(i)
+        case .double(let d): return "\(d)"
+        case .string(let s): return s
+        default: return ""
+        }
+      })
+    }
+    return table.text
+  }
+}
