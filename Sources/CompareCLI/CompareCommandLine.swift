@@ -16,6 +16,7 @@ public enum CompareCommandLine {
     KernelMergeCommand.self,
     CKACommand.self,
     ESDCommand.self,
+    ESDMergeCommand.self,
     BenchCommand.self,
   ]
 

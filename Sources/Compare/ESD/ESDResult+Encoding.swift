@@ -47,8 +47,18 @@ extension ESDResult {
   public var summaryLines: [String] { report.summaryLines }
   /// The table and the summary lines, as `compare esd` prints them.
   public var text: String { report.text }
-  /// `compare esd --json`.
-  public func json() -> JSONValue { report.json() }
+  /// `compare esd --json`; a part of a sharded run adds a `shard` object (`index`, `count`,
+  /// `model`, `layers`, `skipped_tensors`, `conventions_text`) that `ESDReport.merging` reads.
+  public func json() -> JSONValue {
+    let document = report.json()
+    guard let shard, case .object(var pairs) = document else { return document }
+    pairs.append(("shard", .object([
+      ("index", .int(shard.part.index)), ("count", .int(shard.part.count)), ("model", .string(model)),
+      ("layers", .strings(shard.layers)), ("skipped_tensors", .int(shard.skippedTensors)),
+      ("conventions_text", .string(conventionsText)),
+    ])))
+    return .object(pairs)
+  }
   /// `compare esd --csv`.
   public func csv() -> String { report.csv() }
 }

@@ -17,6 +17,9 @@ public struct ESDResult: Sendable {
   public var options: ESDOptions
   /// How the layers were ordered (see `ModelWeights.Order`).
   public var order: ModelWeights.Order
+  /// For one part of a sharded run: the part, every layer of the whole run in table order, and
+  /// how many of `skipped` were left out before analysis (and so are in every part).
+  public var shard: (part: ESDShard, layers: [String], skippedTensors: Int)?
 
   /// One warning per failed row, for standard error.
   public var warnings: [String] {
@@ -32,13 +35,15 @@ extension ModelWeights {
   ///   - patterns: Shell patterns of layer names or keys to analyse (all when empty).
   ///   - initial: The model at initialisation: adds `distance_from_init` and friends, layers
   ///     paired by name (needed by `options.delta`).
+  ///   - shard: Analyse only this part of the layers (`ESDShard`); `ESDReport.merging` joins
+  ///     the parts' `--json` documents into the whole table.
   ///   - progress: Called after each layer with (done, total, layer name), from any thread.
   /// - Throws: `InputError` naming the model when no layer is left to analyse, a weight is
   ///   NaN/∞, or the init model lacks a layer; the loaders' `ReadError`s.
   /// - Complexity: per layer an eigendecomposition, O(N·M²), twice with randomisation; layers
   ///   are read one at a time.
   public func esd(options: ESDOptions = ESDOptions(), layers patterns: [String] = [],
-                  initial: ModelWeights? = nil,
+                  initial: ModelWeights? = nil, shard: ESDShard? = nil,
                   progress: @escaping @Sendable (Int, Int, String) -> Void = { _, _, _ in }) throws -> ESDResult {
     if options.delta, initial == nil { throw InputError("\(path): --delta needs the init model") }
     var (layers, skipped) = selection(matching: patterns)
@@ -49,6 +54,8 @@ extension ModelWeights {
       }
       throw InputError("\(path): no layer matches \(patterns.joined(separator: ", ")) (layers: \(TensorFile.list(layerNames)))")
     }
+    let allLayers = layers.map(\.name), skippedTensors = skipped.count
+    if let shard { layers = shard.select(layers) }
     let total = layers.count
     let rows: [[LayerReport]]
     do {
@@ -61,6 +68,6 @@ extension ModelWeights {
     reports.removeAll { $0.status == .skipped }
     return ESDResult(model: path, reports: reports, skipped: skipped,
                      summary: ESDSummary(reports, skippedTensors: skipped.count), options: options,
-                     order: order)
+                     order: order, shard: shard.map { ($0, allLayers, skippedTensors) })
   }
 }

@@ -29,6 +29,8 @@ enum ESDCommand: Command {
                  default: EigenvalueSolver().method.rawValue, values: EigenvalueSolver.Method.allCases.map(\.rawValue)),
       OptionSpec("--csv", help: "Print every column as CSV on stdout."),
       OptionSpec("--plot", value: "dir", help: "Write per-layer ESD figures and an alpha-by-layer overview into this folder."),
+      OptionSpec("--shard", value: "I/N", help: "Analyse only part I of N, dealt by eigenvalue work (for job arrays; join the parts with 'compare esd merge')."),
+      OptionSpec("-o", "--output", value: "file", help: "Also write the --json document to this file, atomically (a killed job leaves none)."),
     ],
     discussion: """
       Columns keep the reference tool's names (alpha, alpha_weighted, entropy, rand_distance,
@@ -65,16 +67,23 @@ enum ESDCommand: Command {
     let json = arguments.flag("--json"), csv = arguments.flag("--csv")
     if json && csv { throw UsageError("--json and --csv cannot be combined", command: spec.name) }
     let patterns = arguments.strings("--layers").flatMap { $0.split(separator: ",").map(String.init) }
+    let shard: ESDShard?
+    do { shard = try arguments.string("--shard").map { try ESDShard($0) } } catch let error as InputError {
+      throw UsageError(error.message, command: spec.name)
+    }
+    let output = arguments.string("--output")
+    if let output { try AtomicFile.checkDestination(output) }
 
     let model = try ModelWeights(path: path)
     let initial = try initPath.map { try ModelWeights(path: $0) }
     let meter = Mutex(ProgressMeter(console: console, label: "esd", total: 0))
     defer { meter.withLock { $0.finish() } }
-    let result = try model.esd(options: options, layers: patterns, initial: initial) { done, total, name in
+    let result = try model.esd(options: options, layers: patterns, initial: initial, shard: shard) { done, total, name in
       meter.withLock { $0.update(done, of: total, detail: name) }
     }
     meter.withLock { $0.finish() }
     for warning in result.warnings { console.warn(warning) }
+    if let output { try AtomicFile.write(result.json().serialized(pretty: true) + "\n", to: output) }
     if let dir = arguments.string("--plot") {
       try ESDFigures.write(result.reports, to: dir, title: FileSystem.baseName(path))
     }
