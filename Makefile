@@ -5,7 +5,7 @@ SWIFT ?= swift
 APT_PACKAGES := liblapacke-dev libopenblas-dev zlib1g-dev
 HEADERS := /usr/include/lapacke.h /usr/include/zlib.h
 
-.PHONY: demo test deps build bench clean
+.PHONY: demo test deps build bench clean cluster-test
 
 demo: deps
 	$(SWIFT) build -c release --product compare
@@ -15,6 +15,10 @@ demo: deps
 test: deps
 	bash Examples/check.sh
 	$(SWIFT) test
+
+# A one-node Slurm cluster runs the job-array scripts of Examples/slurm (installs Slurm if missing).
+cluster-test: deps
+	bash Examples/slurm/cluster-test.sh
 
 # Installs the system libraries when their headers are missing (Debian/Ubuntu, as root or via sudo).
 deps:
