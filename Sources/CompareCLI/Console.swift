@@ -90,7 +90,10 @@ public struct ProgressMeter {
     let elapsed = secondsSince(start)
     let percent = total > 0 ? 100 * done / total : 100
     let suffix = detail.isEmpty ? "" : " \(detail)"
-    console.progress("\(label) \(done)/\(total) (\(percent)%) \(Format.fixed(elapsed, 1)) s\(suffix)")
+    // The remaining time at the rate so far, once a little of the work is done.
+    let remaining = done > 0 && done < total && elapsed > 2
+      ? ", about \(Format.fixed(elapsed * Double(total - done) / Double(done), 0)) s left" : ""
+    console.progress("\(label) \(done)/\(total) (\(percent)%) \(Format.fixed(elapsed, 1)) s\(remaining)\(suffix)")
   }
 
   /// Reports that `done` of `total` steps are finished, for work whose total is known only

@@ -13,6 +13,7 @@ enum KernelCommand: Command {
       OptionSpec("--save-neighbors", value: "file", help: "Write the top neighbours of each test example: .npz with indices (int64 [test, K]), values (float32 [test, K]) and rows."),
       OptionSpec("--neighbors", value: "K", help: "Neighbours per example written by --save-neighbors. (default: k)"),
       OptionSpec("--save-kernel", value: "file", help: "Write the whole kernel, float32 [test, train], as .npy (streamed by row blocks)."),
+      OptionSpec("--plan", help: "Print the work (flops, bytes read, passes), the memory and the estimated time at this machine's measured rates, without computing."),
     ],
     discussion: """
       The kernel of test example i and training example j is the mean over classes of the
@@ -58,6 +59,14 @@ enum KernelCommand: Command {
     let inputs = try KernelOptions.inputs(arguments)
     request.options = try KernelOptions.kernelOptions(arguments, classes: inputs.test.classes)
 
+    if arguments.flag("--plan") {
+      let plan = try request.plan(inputs)
+      console.write(arguments.flag("--json") ? plan.json().serialized(pretty: true) + "\n" : plan.text)
+      return
+    }
+    if let plan = try? request.plan(inputs), plan.estimatedSeconds > 60 {
+      console.warn("note: about \(KernelRunPlan.duration(plan.estimatedSeconds)) of work (--plan shows the estimate)")
+    }
     var meter = ProgressMeter(console: console, label: "kernel", total: 100)
     let result = try request.run(inputs) { done, total in meter.update(total > 0 ? 100 * done / total : 100) }
     meter.finish()
