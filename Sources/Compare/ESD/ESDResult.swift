@@ -46,14 +46,7 @@ extension ModelWeights {
                   initial: ModelWeights? = nil, shard: ESDShard? = nil,
                   progress: @escaping @Sendable (Int, Int, String) -> Void = { _, _, _ in }) throws -> ESDResult {
     if options.delta, initial == nil { throw InputError("\(path): --delta needs the init model") }
-    var (layers, skipped) = selection(matching: patterns)
-    if let initial { layers = try paired(layers, with: initial) }
-    guard !layers.isEmpty else {
-      if patterns.isEmpty {
-        throw InputError("\(path): no 2-D or 4-D weights to analyse (\(tensors.count) tensor\(tensors.count == 1 ? "" : "s"), none a matrix or conv kernel)")
-      }
-      throw InputError("\(path): no layer matches \(patterns.joined(separator: ", ")) (layers: \(TensorFile.list(layerNames)))")
-    }
+    var (layers, skipped) = try analysable(matching: patterns, initial: initial)
     let allLayers = layers.map(\.name), skippedTensors = skipped.count
     if let shard { layers = shard.select(layers) }
     let total = layers.count
@@ -69,5 +62,20 @@ extension ModelWeights {
     return ESDResult(model: path, reports: reports, skipped: skipped,
                      summary: ESDSummary(reports, skippedTensors: skipped.count), options: options,
                      order: order, shard: shard.map { ($0, allLayers, skippedTensors) })
+  }
+
+  /// The layers an analysis takes (matching `patterns`, paired with `initial`), and the
+  /// tensors it leaves out.
+  /// - Throws: `InputError` naming the model when no layer is left, or the init lacks one.
+  func analysable(matching patterns: [String], initial: ModelWeights?) throws -> ([WeightLayer], [SkippedTensor]) {
+    var (layers, skipped) = selection(matching: patterns)
+    if let initial { layers = try paired(layers, with: initial) }
+    guard !layers.isEmpty else {
+      if patterns.isEmpty {
+        throw InputError("\(path): no 2-D or 4-D weights to analyse (\(tensors.count) tensor\(tensors.count == 1 ? "" : "s"), none a matrix or conv kernel)")
+      }
+      throw InputError("\(path): no layer matches \(patterns.joined(separator: ", ")) (layers: \(TensorFile.list(layerNames)))")
+    }
+    return (layers, skipped)
   }
 }

@@ -31,6 +31,7 @@ enum ESDCommand: Command {
       OptionSpec("--plot", value: "dir", help: "Write per-layer ESD figures and an alpha-by-layer overview into this folder."),
       OptionSpec("--shard", value: "I/N", help: "Analyse only part I of N, dealt by eigenvalue work (for job arrays; join the parts with 'compare esd merge')."),
       OptionSpec("-o", "--output", value: "file", help: "Also write the --json document to this file, atomically (a killed job leaves none)."),
+      OptionSpec("--plan", help: "Print the eigenvalue work, bytes read, memory and the estimated time at this machine's measured LAPACK speed, without analysing."),
     ],
     discussion: """
       Columns keep the reference tool's names (alpha, alpha_weighted, entropy, rand_distance,
@@ -76,6 +77,15 @@ enum ESDCommand: Command {
 
     let model = try ModelWeights(path: path)
     let initial = try initPath.map { try ModelWeights(path: $0) }
+    if arguments.flag("--plan") {
+      let plan = try model.esdPlan(options: options, layers: patterns, initial: initial, shard: shard)
+      console.write(json ? plan.json().serialized(pretty: true) + "\n" : plan.text)
+      return
+    }
+    if let plan = try? model.esdPlan(options: options, layers: patterns, initial: initial, shard: shard),
+       plan.estimatedSeconds > 60 {
+      console.warn("note: about \(KernelRunPlan.duration(plan.estimatedSeconds)) of work (--plan shows the estimate)")
+    }
     let meter = Mutex(ProgressMeter(console: console, label: "esd", total: 0))
     defer { meter.withLock { $0.finish() } }
     let result = try model.esd(options: options, layers: patterns, initial: initial, shard: shard) { done, total, name in
