@@ -105,7 +105,7 @@ struct ESDCommandTests {
   func help() {
     let result = runCompare(["esd", "--help"])
     #expect(result.status == 0)
-    #expect(result.out.contains("USAGE: compare esd [--layers <glob> ...] [--min-evals <n>] [--seed <n>] [--rand-repeats <r>] [--rand-method <method>] [--init <model0>] [--delta] [--normalize] [--no-pool] [--no-conv-norm] [--no-randomize] [--no-mp-fit] [--precision <p>] [--method <m>] [--csv] [--plot <dir>] [--json] <model>"))
+    #expect(result.out.contains("USAGE: compare esd [--layers <glob> ...] [--min-evals <n>] [--seed <n>] [--rand-repeats <r>] [--rand-method <method>] [--init <model0>] [--delta] [--normalize] [--no-pool] [--no-conv-norm] [--no-randomize] [--no-mp-fit] [--precision <p>] [--method <m>] [--csv] [--plot <dir>] [--shard <I/N>] [-o <file>] [--plan] [--json] <model>"))
     #expect(result.out.contains("--min-evals <n>         Skip (and list) layers with fewer eigenvalues. (default: 8)"))
   }
 }

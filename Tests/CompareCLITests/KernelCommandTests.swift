@@ -24,7 +24,7 @@ struct KernelCommandTests {
     ["--test", f + "test_logits.npy", "--train", f + "train_logits.npy",
      "--test-labels", f + "test_labels.npy", "--train-labels", f + "train_labels.npy"]
   }
-  let usage = "Usage: compare kernel --test <ref> ... --train <ref> ... --test-labels <ref> --train-labels <ref> [--models <n>] [-k <k>] [--weighting <scheme>] [--ties <rule>] [--class <c>] [--no-log-softmax] [--memory <GiB>] [--sizes <list>] [--figure <file>] [--rows <start:end>] [--save-neighbors <file>] [--neighbors <K>] [--save-kernel <file>] [--json]\n  See 'compare kernel --help' for more information.\n"
+  let usage = "Usage: compare kernel --test <ref> ... --train <ref> ... --test-labels <ref> --train-labels <ref> [--models <n>] [-k <k>] [--weighting <scheme>] [--ties <rule>] [--class <c>] [--no-log-softmax] [--memory <GiB>] [--sizes <list>] [--figure <file>] [--rows <start:end>] [--save-neighbors <file>] [--neighbors <K>] [--save-kernel <file>] [--plan] [--json]\n  See 'compare kernel --help' for more information.\n"
 
   func temporary(_ name: String) -> String {
     let folder = NSTemporaryDirectory() + "compare-kernel-tests-\(getpid())"
