@@ -93,6 +93,20 @@ enum PythonBLAS {
       """, threads: threads)
   }
 
+  /// Best-of-2 seconds of numpy's faster float64 route to the eigenvalues of WᵀW for a
+  /// rows×columns W (values-only SVD, or the Gram and `eigvalsh`), or `nil` without numpy.
+  static func eigenvalueSeconds(rows: Int, columns: Int, threads: Int) -> Double? {
+    seconds("""
+      import numpy as np, time
+      w = np.random.default_rng(0).standard_normal((\(rows), \(columns)))
+      best = 1e9
+      for _ in range(2):
+          t = time.perf_counter(); np.linalg.svd(w, compute_uv=False); best = min(best, time.perf_counter() - t)
+          t = time.perf_counter(); g = w @ w.T if w.shape[0] <= w.shape[1] else w.T @ w; np.linalg.eigvalsh(g); best = min(best, time.perf_counter() - t)
+      print(best)
+      """, threads: threads)
+  }
+
   /// Runs a Python snippet that prints seconds, at `threads` BLAS threads (0: its default).
   static func seconds(_ script: String, threads: Int) -> Double? {
     let limit = threads > 0 ? "import os\nos.environ['OPENBLAS_NUM_THREADS'] = '\(threads)'\n" : ""

@@ -129,6 +129,13 @@ public enum ESDBenchmark {
     let (b, rb) = try bound(shuffled(values), rows: rows, columns: columns, gesdd: false)
     let boundSeconds = a + min(b, ra == "gesdd" ? a : b)
     let rand = report.randDistance ?? .nan
+    // The same bound at numpy's bundled OpenBLAS/LAPACK: W and its shuffled copy, best route.
+    let numpyBound = PythonBLAS.eigenvalueSeconds(rows: rows, columns: columns, threads: BLASThreads.count).map { 2 * $0 }
+    log.progress("")
+    log.endProgress()
+    if let numpyBound {
+      log.warn("(b) LAPACK bound at numpy's bundled OpenBLAS: \(Format.fixed(numpyBound, 2)) s; whole command \(Format.fixed(command.wall / numpyBound, 2))x of it")
+    }
     return Case(
       row: ["(b) \(rows)×\(columns) float32", "1", Format.fixed(seconds, 2) + " s", Format.fixed(boundSeconds, 2) + " s",
             Format.fixed(seconds / boundSeconds, 2) + "x", Set([ra, rb]).sorted().joined(separator: ", "),
@@ -137,7 +144,8 @@ public enum ESDBenchmark {
                      ("bound_seconds", .double(boundSeconds)), ("ratio", .double(seconds / boundSeconds)),
                      ("bound_route", .string(ra)), ("alpha", .number(report.powerLaw?.alpha)),
                      ("rand_distance", .double(rand)),
-                     ("command", .object(command.json + [("ratio", .double(command.wall / boundSeconds))]))]))
+                     ("command", .object(command.json + [("ratio", .double(command.wall / boundSeconds))])),
+                     ("numpy_bound_seconds", numpyBound.map(JSONValue.double) ?? .null)]))
   }
 }
 
