@@ -19,7 +19,7 @@ extension ESDResult {
     }
     let rows = reports.map { r -> [String] in
       columns.map { column in
-        if column == "name", let slice = r.sliceIndex { return "\(r.name)[\(slice)]" }
+        if column == "name" { return r.label }
         if column == "warning", r.status == .failed { return "failed" }
         return Self.cell(r.value(column))
       }
@@ -43,10 +43,7 @@ extension ESDResult {
     let means = summary.means.map { "\($0.0) \(Format.fixed($0.1, 3))" }.joined(separator: ", ")
     lines.append("Summary over \(summary.analysed) layer\(summary.analysed == 1 ? "" : "s"): \(means.isEmpty ? "-" : means)")
     if summary.failed > 0 { lines.append("Failed: \(summary.failed) layer\(summary.failed == 1 ? "" : "s") (not averaged; see the warnings above).") }
-    let small = skipped.filter { !$0.reason.hasPrefix("1-D") && !$0.reason.hasPrefix("0-D") }
-    let vectors = skipped.count - small.count
-    if vectors > 0 { lines.append("Skipped \(vectors) tensor\(vectors == 1 ? "" : "s") with fewer than 2 dimensions (biases, norms).") }
-    for s in small { lines.append("Skipped \(s.name): \(s.reason)") }
+    lines += Self.skippedLines(skipped)
     var conventions = ["ESD of WᵀW\(options.normalize ? "/N" : "") (eigenvalues = squared singular values\(options.normalize ? " / N" : ""))"]
     if options.randomize {
       let counterpart = options.randMethod == .shuffle ? "W shuffled" : "a Gaussian of W's shape, mean and variance"
@@ -55,6 +52,16 @@ extension ESDResult {
     if options.delta { conventions.append("ESD of W − W0") }
     conventions.append(order.description)
     lines.append("Conventions: " + conventions.joined(separator: "; ") + ".")
+    return lines
+  }
+
+  /// One line for the tensors with fewer than 2 dimensions, one per other skipped tensor.
+  static func skippedLines(_ skipped: [SkippedTensor]) -> [String] {
+    var lines: [String] = []
+    let small = skipped.filter { !$0.reason.hasPrefix("1-D") && !$0.reason.hasPrefix("0-D") }
+    let vectors = skipped.count - small.count
+    if vectors > 0 { lines.append("Skipped \(vectors) tensor\(vectors == 1 ? "" : "s") with fewer than 2 dimensions (biases, norms).") }
+    for s in small { lines.append("Skipped \(s.name): \(s.reason)") }
     return lines
   }
 
