@@ -2,39 +2,6 @@ import CompareCore
 import Dispatch
 import Synchronization
 
-/// How a 3-D weight is read.
-///
-/// `auto`: a tensor `(a, b, c)` is stacked experts `(experts, out, in)` when its key contains
-/// `expert` (any case), or when a ≤ 256 and b, c ≥ 16; otherwise a conv1d kernel `(out, in, k)`
-/// when c ≤ 16; otherwise it is skipped, and listed with the reason. `experts` and `conv`
-/// read every 3-D weight one way.
-public enum ThreeDimensionalRule: String, Sendable, CaseIterable {
-  case auto
-  case experts
-  case conv
-
-  /// Largest first axis `auto` takes for a number of experts.
-  public static let maximumExperts = 256
-  /// Smallest `out` and `in` of an expert, and largest conv1d kernel, for `auto`.
-  public static let kernelLimit = 16
-
-  /// The kind of a 3-D weight under this rule, or `nil` when `auto` cannot tell.
-  public func kind(key: String, shape: [Int]) -> WeightLayer.Kind? {
-    guard shape.count == 3 else { return nil }
-    switch self {
-    case .experts: return .expert
-    case .conv: return .conv1d
-    case .auto:
-      if key.lowercased().contains("expert") { return .expert }
-      if shape[0] <= Self.maximumExperts && shape[1] >= Self.kernelLimit && shape[2] >= Self.kernelLimit {
-        return .expert
-      }
-      if shape[2] <= Self.kernelLimit { return .conv1d }
-      return nil
-    }
-  }
-}
-
 /// Settings of an ESD analysis; the defaults are the reference tool's
 /// `analyze(randomize=True, mp_fit=True)`.
 public struct ESDOptions: Sendable {
@@ -80,7 +47,8 @@ public struct ESDOptions: Sendable {
 /// thread, they join the parallel part, started first). OpenBLAS's thread
 /// count is process-wide: it is set to 1 during the parallel part and restored after, which
 /// other BLAS work running at the same time in the process also sees. Each layer is read
-/// when its turn comes and released after, so memory is bounded by a few layers.
+/// when its turn comes and released after (stacked experts one expert at a time), so memory is
+/// bounded by a few layers.
 public struct ESDAnalyzer: Sendable {
   public var options: ESDOptions
 
@@ -147,7 +115,10 @@ public struct ESDAnalyzer: Sendable {
     case .conv2d: [4]
     case .conv1d, .expert, .experts: [3]
     }
-    guard expected.contains(layer.shape.count), layer.count > 0, layer.kind != .experts else {
+    guard layer.kind != .experts else {
+      throw InputError("layer '\(layer.name)': `experts` is the kind of a summary row; stacked experts are `expert`")
+    }
+    guard expected.contains(layer.shape.count), layer.count > 0 else {
       throw InputError("layer '\(layer.name)': a \(layer.kind.rawValue) layer needs a non-empty \(expected.map { "\($0)-D" }.sorted().joined(separator: " or ")) weight, got shape \(layer.shape)")
     }
     let rf = layer.rf, n = layer.n, m = layer.m
