@@ -32,6 +32,10 @@ public struct ESDOptions: Sendable {
   /// Layers with more elements than this are analysed one at a time with threaded BLAS;
   /// smaller ones in parallel, single-threaded BLAS each.
   public var parallelLimit = 1 << 22
+  /// `weak_rank_loss` counts eigenvalues below this (the reference's default tolerance).
+  public var tolerance = 1e-6
+  /// How 3-D weights are read: stacked experts or conv1d kernels (see `ThreeDimensionalRule`).
+  public var threeDimensional = ThreeDimensionalRule.auto
 
   public init() {}
 }
@@ -43,7 +47,8 @@ public struct ESDOptions: Sendable {
 /// thread, they join the parallel part, started first). OpenBLAS's thread
 /// count is process-wide: it is set to 1 during the parallel part and restored after, which
 /// other BLAS work running at the same time in the process also sees. Each layer is read
-/// when its turn comes and released after, so memory is bounded by a few layers.
+/// when its turn comes and released after (stacked experts one expert at a time), so memory is
+/// bounded by a few layers.
 public struct ESDAnalyzer: Sendable {
   public var options: ESDOptions
 
@@ -53,7 +58,8 @@ public struct ESDAnalyzer: Sendable {
   ///
   /// - Parameter progress: Called after each layer with the number finished and its name
   ///   (from any thread).
-  /// - Returns: The rows of each layer (one, or one per slice with pooling off).
+  /// - Returns: The rows of each layer (one, one per slice with pooling off, or a summary row
+  ///   and one per expert); a layer without an `id` gets its position in `layers`, from 1.
   /// - Throws: The first error in layer order: `InputError` for NaN/∞ weights or an init whose
   ///   shape differs, a loader's error. A decomposition that does not converge is not thrown:
   ///   that layer's row is `failed` and says so.
@@ -68,7 +74,7 @@ public struct ESDAnalyzer: Sendable {
     let small = layers.indices.filter { layers[$0].count > options.parallelLimit && layers[$0].count <= limit }
       + layers.indices.filter { layers[$0].count <= options.parallelLimit }
     let run: @Sendable (Int) -> Void = { index in
-      let result = Result { try self.analyze(layers[index]) }
+      let result = Result { try self.analyze(layers[index], id: layers[index].id ?? index + 1) }
       results.withLock { $0[index] = result }
       let count = done.withLock { $0 += 1; return $0 }
       progress(count, layers[index].name)
@@ -86,26 +92,70 @@ public struct ESDAnalyzer: Sendable {
   }
 
   /// Analyses one layer.
-  /// - Throws: `InputError` for a NaN/∞ element (naming the layer and position) or an init of
-  ///   another shape.
+  /// - Returns: Its rows: one, one per conv slice with pooling off, or for stacked experts a
+  ///   summary row (the pooled ESD of all experts, `layer_type` `experts`) then one row per
+  ///   expert (`NAME.expert.E`), each expert read and decomposed on its own.
+  /// - Throws: `InputError` for a NaN/∞ element (naming the layer and position), an init of
+  ///   another shape, or a shape that does not fit the layer's kind.
   public func analyze(_ layer: WeightLayer) throws -> [LayerReport] {
-    guard layer.shape.count == 2 || layer.shape.count == 4, layer.count > 0 else {
-      throw InputError("layer '\(layer.name)': expected a non-empty 2-D or 4-D weight, got shape \(layer.shape)")
+    try analyze(layer, id: layer.id ?? 1)
+  }
+
+  /// The rows `analyze` would produce, with their shapes (`N`, `M`, `rf`, `num_evals`) and
+  /// `skipped` status, without reading any element: the reference tool's `describe()`.
+  /// Layers without an `id` are numbered by their position in `layers`, from 1.
+  /// - Throws: `InputError` for a shape that does not fit the layer's kind.
+  public func describe(_ layers: [WeightLayer]) throws -> [[LayerReport]] {
+    try layers.enumerated().map { try describe($1, id: $1.id ?? $0 + 1) }
+  }
+
+  func describe(_ layer: WeightLayer, id: Int) throws -> [LayerReport] {
+    let expected: Set<Int> = switch layer.kind {
+    case .dense, .embedding: [2]
+    case .conv2d: [4]
+    case .conv1d, .expert, .experts: [3]
+    }
+    guard layer.kind != .experts else {
+      throw InputError("layer '\(layer.name)': `experts` is the kind of a summary row; stacked experts are `expert`")
+    }
+    guard expected.contains(layer.shape.count), layer.count > 0 else {
+      throw InputError("layer '\(layer.name)': a \(layer.kind.rawValue) layer needs a non-empty \(expected.map { "\($0)-D" }.sorted().joined(separator: " or ")) weight, got shape \(layer.shape)")
     }
     let rf = layer.rf, n = layer.n, m = layer.m
-    let evalsPerRow = options.pool ? m * rf : m
-    func blank(_ slice: Int?) -> LayerReport {
-      LayerReport(name: layer.name, kind: layer.kind, sliceIndex: slice, n: n, m: m, rf: options.pool ? rf : 1)
+    func row(_ name: String, _ kind: WeightLayer.Kind, slice: Int? = nil, expert: Int? = nil, rf: Int) -> LayerReport {
+      var r = LayerReport(name: name, kind: kind, sliceIndex: slice, n: n, m: m, rf: rf)
+      r.expertIndex = expert
+      r.layerID = id
+      r.longname = layer.key ?? layer.name
+      return r
     }
-    let sliceIDs: [Int?] = options.pool || rf == 1 ? [nil] : Array(0..<rf)
+    var rows: [LayerReport]
+    let evalsPerRow: Int
+    if layer.kind == .expert {
+      rows = [row(layer.name, .experts, rf: layer.experts)]
+        + (0..<layer.experts).map { row("\(layer.name).expert.\($0)", .expert, expert: $0, rf: 1) }
+      evalsPerRow = m
+    } else if options.pool || rf == 1 {
+      rows = [row(layer.name, layer.kind, rf: rf)]
+      evalsPerRow = m * rf
+    } else {
+      rows = (0..<rf).map { row(layer.name, layer.kind, slice: $0, rf: 1) }
+      evalsPerRow = m
+    }
     if evalsPerRow < options.minEvals {
-      return sliceIDs.map { id in
-        var r = blank(id)
-        r.status = .skipped
-        r.reason = "\(evalsPerRow) eigenvalues < --min-evals \(options.minEvals)"
-        return r
+      for i in rows.indices {
+        rows[i].status = .skipped
+        rows[i].reason = "\(evalsPerRow) eigenvalues < --min-evals \(options.minEvals)"
       }
     }
+    return rows
+  }
+
+  func analyze(_ layer: WeightLayer, id: Int) throws -> [LayerReport] {
+    var rows = try describe(layer, id: id)
+    if rows.allSatisfy({ $0.status == .skipped }) { return rows }
+    if layer.kind == .expert { return try analyzeExperts(layer, rows: rows) }
+    let rf = layer.rf, n = layer.n
     var elements = try layer.load()
     try check(elements, layer: layer, what: "weight")
     var initial: [Double]?
@@ -131,40 +181,104 @@ public struct ESDAnalyzer: Sendable {
     let slices = layer.slices(of: elements)
     elements = []
     var scale = 1.0
-    if layer.kind == .conv2d && options.convNorm { scale = options.pool ? 0.5 : Double(rf) / 2 }
+    if (layer.kind == .conv2d || layer.kind == .conv1d) && options.convNorm { scale = options.pool ? 0.5 : Double(rf) / 2 }
     if options.normalize { scale /= Double(n) }
-    let groups: [[[Double]]] = options.pool ? [slices] : slices.map { [$0] }
+    let groups: [[[Double]]] = rows.count == 1 ? [slices] : slices.map { [$0] }
     let seedBase = layerSeed(options.seed, name: layer.name)
-    return groups.enumerated().map { g, group in
-      var report = blank(sliceIDs.count > 1 ? g : nil)
-      report.initDistance = distance
+    for (g, group) in groups.enumerated() {
+      rows[g].initDistance = distance
+      let seed = rows.count > 1 ? layerSeed(seedBase, name: "\(g)") : seedBase
       do {
-        try fill(&report, slices: group, shape: layer.sliceShape, scale: scale,
-                 seed: sliceIDs.count > 1 ? layerSeed(seedBase, name: "\(g)") : seedBase)
-      } catch let error as LinearAlgebraError {
-        report.status = .failed
-        report.reason = error.description
+        let spectra = try self.spectra(of: group, shape: layer.sliceShape, n: n, scale: scale, seed: seed,
+                                       shuffles: shuffleCount(m: rows[g].m, rf: rows[g].rf))
+        fill(&rows[g], spectra)
       } catch {
-        report.status = .failed
-        report.reason = "\(error)"
+        rows[g].status = .failed
+        rows[g].reason = (error as? LinearAlgebraError)?.description ?? "\(error)"
       }
-      return report
     }
+    return rows
   }
 
-  func check(_ values: [Double], layer: WeightLayer, what: String) throws {
+  /// Stacked experts: each expert read, checked and decomposed alone (memory: one expert and
+  /// the eigenvalues so far), then the summary row from all their eigenvalues and shuffles.
+  func analyzeExperts(_ layer: WeightLayer, rows blank: [LayerReport]) throws -> [LayerReport] {
+    var rows = blank
+    let n = layer.n, size = layer.sliceShape.rows * layer.sliceShape.columns
+    let scale = options.normalize ? 1 / Double(n) : 1
+    let seedBase = layerSeed(options.seed, name: layer.name)
+    let shuffles = shuffleCount(m: layer.m, rf: 1)
+    var parts: [LayerSpectra] = []
+    var failures: [Int] = []
+    for e in 0..<layer.experts {
+      var w = try layer.expert(e)
+      try check(w, layer: layer, what: "weight", offset: e * size)
+      if let w0 = try layer.initialExpert(e) {
+        guard w0.count == w.count else {
+          throw InputError("layer '\(layer.name)': init expert \(e) has \(w0.count) elements, the model \(w.count)")
+        }
+        try check(w0, layer: layer, what: "init weight", offset: e * size)
+        let shape = layer.sliceShape
+        rows[e + 1].initDistance = try InitDistance(Matrix(rows: shape.rows, columns: shape.columns, elements: w),
+                                                    from: Matrix(rows: shape.rows, columns: shape.columns, elements: w0))
+        if options.delta { for i in w.indices { w[i] -= w0[i] } }
+      } else if options.delta {
+        throw InputError("layer '\(layer.name)': --delta needs the init model's layer")
+      }
+      do {
+        let spectra = try self.spectra(of: [w], shape: layer.sliceShape, n: n, scale: scale,
+                                       seed: layerSeed(seedBase, name: "\(e)"), shuffles: shuffles)
+        fill(&rows[e + 1], spectra)
+        parts.append(spectra)
+      } catch {
+        rows[e + 1].status = .failed
+        rows[e + 1].reason = (error as? LinearAlgebraError)?.description ?? "\(error)"
+        failures.append(e)
+      }
+    }
+    if failures.isEmpty {
+      fill(&rows[0], LayerSpectra(pooling: parts, shuffles: shuffleCount(m: layer.m, rf: layer.experts)))
+    } else {
+      rows[0].status = .failed
+      rows[0].reason = "expert\(failures.count == 1 ? "" : "s") \(failures.map(String.init).joined(separator: ", ")) failed"
+    }
+    return rows
+  }
+
+  func check(_ values: [Double], layer: WeightLayer, what: String, offset: Int = 0) throws {
     if let bad = values.firstIndex(where: { !$0.isFinite }) {
-      throw InputError("layer '\(layer.name)': \(what) has a non-finite value (\(values[bad])) at \(layer.position(of: bad))")
+      throw InputError("layer '\(layer.name)': \(what) has a non-finite value (\(values[bad])) at \(layer.position(of: offset + bad))")
     }
   }
 
-  /// Computes every column of one row from its slices.
-  func fill(_ report: inout LayerReport, slices: [[Double]], shape: (rows: Int, columns: Int),
-            scale: Double, seed: UInt64) throws {
-    let spectrum = Spectrum(
-      eigenvalues: try Spectrum.pooledEigenvalues(of: slices, shape: shape, scale: scale, solver: options.solver),
-      n: report.n, m: report.m, rf: slices.count)
+  /// Shuffles a row of M·rf eigenvalues needs: `--rand-repeats`, and the reference pools 5
+  /// for its random MP fit when M·rf < 100.
+  func shuffleCount(m: Int, rf: Int) -> Int {
+    options.randomize ? Swift.max(options.randRepeats, m * rf < 100 ? 5 : 1) : 0
+  }
+
+  /// The eigenvalues of a group of slices and of `shuffles` random counterparts: the
+  /// decompositions, everything expensive about a row.
+  func spectra(of slices: [[Double]], shape: (rows: Int, columns: Int), n: Int, scale: Double,
+               seed: UInt64, shuffles: Int) throws -> LayerSpectra {
+    let perSlice = try Spectrum.sliceEigenvalues(of: slices, shape: shape, scale: scale, solver: options.solver)
+    var rng = SplitMix64(seed: seed)
+    var work = slices
+    var draws: [[Double]] = []
+    for _ in 0..<shuffles {
+      draws.append(try randomizedEigenvalues(&work, method: options.randMethod, shape: shape, scale: scale,
+                                             using: &rng, solver: options.solver))
+    }
+    return LayerSpectra(slices: perSlice, n: n, shuffles: draws)
+  }
+
+  /// Computes every column of one row from its eigenvalues and shuffles.
+  func fill(_ report: inout LayerReport, _ spectra: LayerSpectra) {
+    let spectrum = Spectrum(eigenvalues: spectra.eigenvalues, n: report.n, m: report.m, rf: report.rf)
     report.spectrum = spectrum
+    report.svMin = (spectra.sliceMinima.max() ?? 0).squareRoot()
+    report.rankLoss = spectra.rankLoss
+    report.weakRankLoss = spectrum.eigenvalues.prefix { $0 < options.tolerance }.count
     guard spectrum.lambdaMax > 0 else {
       report.status = .failed
       report.reason = "all eigenvalues are zero: entropy, alpha and the MP fit are undefined"
@@ -180,15 +294,9 @@ public struct ESDAnalyzer: Sendable {
       }
     }
     if options.randomize {
-      // The reference pools 5 shuffles for its random MP fit when M·rf < 100.
       let replicas = report.m * report.rf < 100 ? 5 : 1
-      let shuffles = Swift.max(options.randRepeats, replicas)
-      var rng = SplitMix64(seed: seed)
-      var work = slices
       var pooled: [Double] = []
-      for k in 0..<shuffles {
-        let rand = try randomizedEigenvalues(&work, method: options.randMethod, shape: shape, scale: scale,
-                                             using: &rng, solver: options.solver)
+      for (k, rand) in spectra.shuffles.enumerated() {
         if k < options.randRepeats { report.randDistances.append(jensenShannonDistance(spectrum.eigenvalues, rand)) }
         if k == 0 { report.firstRandomEigenvalues = rand }
         if k < replicas { pooled.append(contentsOf: rand) }
@@ -203,5 +311,38 @@ public struct ESDAnalyzer: Sendable {
       report.status = .failed
       report.reason = problems.joined(separator: "; ")
     }
+  }
+}
+
+/// The eigenvalues behind one row: pooled over its slices (or experts), with what the
+/// reference computes per slice, and the shuffled ESDs.
+struct LayerSpectra {
+  /// Pooled, ascending.
+  var eigenvalues: [Double]
+  /// Each slice's smallest eigenvalue (`sv_min` is the square root of their largest, as the
+  /// reference's `combined_eigenvalues` takes the max over slices of each slice's minimum).
+  var sliceMinima: [Double]
+  /// Σ over slices of M − rank, numpy's rank rule per slice (`rank_loss`).
+  var rankLoss: Int
+  /// Each shuffle's pooled eigenvalues, ascending.
+  var shuffles: [[Double]]
+
+  init(slices: [[Double]], n: Int, shuffles: [[Double]]) {
+    eigenvalues = slices.flatMap { $0 }.sorted()
+    sliceMinima = slices.map { $0.first ?? 0 }
+    rankLoss = slices.reduce(0) { total, ev in
+      let tolerance = (ev.last ?? 0).squareRoot() * Double(n) * Double.ulpOfOne
+      return total + ev.count - ev.reduce(0) { $0 + ($1.squareRoot() > tolerance ? 1 : 0) }
+    }
+    self.shuffles = shuffles
+  }
+
+  /// The rows of several experts pooled into one, with their first `shuffles` draws pooled
+  /// draw by draw.
+  init(pooling parts: [LayerSpectra], shuffles: Int) {
+    eigenvalues = parts.flatMap(\.eigenvalues).sorted()
+    sliceMinima = parts.flatMap(\.sliceMinima)
+    rankLoss = parts.reduce(0) { $0 + $1.rankLoss }
+    self.shuffles = (0..<shuffles).map { k in parts.flatMap { $0.shuffles[k] }.sorted() }
   }
 }

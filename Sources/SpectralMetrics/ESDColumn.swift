@@ -10,6 +10,8 @@ public struct ESDColumn: Sendable {
     case always
     /// Rows of one conv slice (pooling off).
     case slice
+    /// Rows of one expert of a stacked expert tensor.
+    case expert
     /// Rows whose W was shuffled (`rand_distance` and friends).
     case randomized
     /// Rows with a Marchenko–Pastur fit.
@@ -25,6 +27,7 @@ public struct ESDColumn: Sendable {
       switch self {
       case .always: true
       case .slice: r.sliceIndex != nil
+      case .expert: r.expertIndex != nil
       case .randomized: !r.randDistances.isEmpty
       case .marchenkoPastur: r.marchenkoPastur != nil
       case .randomMarchenkoPastur: r.randomMarchenkoPastur != nil
@@ -48,14 +51,21 @@ public struct ESDColumn: Sendable {
 
   /// Every column, in output order.
   public static let all: [ESDColumn] = [
+    ESDColumn("layer_id") { .int($0.layerID) },
     ESDColumn("name") { .string($0.name) },
+    ESDColumn("longname") { .string($0.longname) },
     ESDColumn("layer_type") { .string($0.kind.rawValue) },
     ESDColumn("slice_id", .slice) { int($0.sliceIndex) },
+    ESDColumn("expert_id", .expert) { int($0.expertIndex) },
     ESDColumn("N") { .int($0.n) },
     ESDColumn("M") { .int($0.m) },
     ESDColumn("Q") { .double(Double($0.n) / Double(max($0.m, 1))) },
     ESDColumn("rf") { .int($0.rf) },
-    ESDColumn("num_evals") { int($0.spectrum?.count) },
+    ESDColumn("num_evals") { .int($0.spectrum?.count ?? $0.m * $0.rf) },
+    ESDColumn("sv_max") { double($0.svMax) },
+    ESDColumn("sv_min") { double($0.svMin) },
+    ESDColumn("rank_loss") { int($0.rankLoss) },
+    ESDColumn("weak_rank_loss") { int($0.weakRankLoss) },
     ESDColumn("lambda_max") { double($0.spectrum?.lambdaMax) },
     ESDColumn("norm") { double($0.spectrum?.norm) },
     ESDColumn("log_norm") { double(defined($0)?.logNorm) },

@@ -17,6 +17,12 @@ public struct LayerReport: Sendable {
   public var kind: WeightLayer.Kind
   /// The conv slice (i·kw + j) when pooling is off, else `nil`.
   public var sliceIndex: Int?
+  /// The expert of a stacked expert tensor (`NAME.expert.E`), else `nil`.
+  public var expertIndex: Int?
+  /// `layer_id`: the layer's 1-based position in the model's list of weights.
+  public var layerID = 1
+  /// `longname`: the tensor's key.
+  public var longname: String
   public var n: Int
   public var m: Int
   public var rf: Int
@@ -37,6 +43,13 @@ public struct LayerReport: Sendable {
   /// `rand_distance` over each shuffle (one unless `--rand-repeats`).
   public var randDistances: [Double] = []
   public var initDistance: InitDistance?
+  /// `sv_min`: the largest over slices of each slice's smallest singular value (√λ, the
+  /// reference's rule; for one matrix its smallest singular value).
+  public var svMin: Double?
+  /// `rank_loss`: Σ over slices of M − rank, numpy's `matrix_rank` rule per slice.
+  public var rankLoss: Int?
+  /// `weak_rank_loss`: eigenvalues below `ESDOptions.tolerance`.
+  public var weakRankLoss: Int?
 
   public init(name: String, kind: WeightLayer.Kind, sliceIndex: Int? = nil, n: Int, m: Int, rf: Int) {
     self.name = name
@@ -45,7 +58,15 @@ public struct LayerReport: Sendable {
     self.n = n
     self.m = m
     self.rf = rf
+    longname = name
   }
+
+  /// The row's label in the table and the key of its eigenvalues in `--save-esd`:
+  /// `name`, `name[slice]` for a conv slice (an expert's `name` is already `NAME.expert.E`).
+  public var label: String { sliceIndex.map { "\(name)[\($0)]" } ?? name }
+
+  /// `sv_max`: the largest singular value, √λmax.
+  public var svMax: Double? { spectrum.map { $0.lambdaMax.squareRoot() } }
 
   /// `rand_distance`: the mean over shuffles.
   public var randDistance: Double? {
@@ -91,7 +112,8 @@ public struct LayerReport: Sendable {
 /// `alpha_weighted`, `log_alpha_norm`, `log_spectral_norm`, `stable_rank`, `mp_softrank`.
 ///
 /// Unlike the reference, which averages in its alpha = −1 sentinel of failed fits, only layers
-/// whose status is `success` are averaged, and the failures are counted.
+/// whose status is `success` are averaged, and the failures are counted. The summary row of a
+/// stacked expert tensor (`layer_type` `experts`) is left out: its experts' rows are counted.
 public struct ESDSummary: Sendable {
   public static let metrics = ["log_norm", "alpha", "alpha_weighted", "log_alpha_norm",
                                "log_spectral_norm", "stable_rank", "mp_softrank"]
@@ -119,6 +141,8 @@ public struct ESDSummary: Sendable {
       if case .string(let s) = value(row, "status") { return s }
       return ""
     }
+    // A stacked-experts tensor's summary row pools its expert rows: it is not averaged again.
+    let rows = rows.filter { value($0, "layer_type") != .string(WeightLayer.Kind.experts.rawValue) }
     let good = rows.filter { status($0) == LayerReport.Status.success.rawValue }
     means = Self.metrics.compactMap { metric -> (String, Double)? in
       let values = good.compactMap { row -> Double? in

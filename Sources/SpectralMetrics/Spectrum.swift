@@ -66,14 +66,18 @@ public struct Spectrum: Sendable, Equatable {
   /// compute an ESD.
   package static func pooledEigenvalues(of slices: [[Double]], shape: (rows: Int, columns: Int),
                                         scale: Double, solver: EigenvalueSolver) throws -> [Double] {
-    var pooled: [Double] = []
-    for slice in slices {
+    try sliceEigenvalues(of: slices, shape: shape, scale: scale, solver: solver).flatMap { $0 }.sorted()
+  }
+
+  /// Each slice's eigenvalues times `scale`, ascending (what `pooledEigenvalues` pools).
+  package static func sliceEigenvalues(of slices: [[Double]], shape: (rows: Int, columns: Int),
+                                       scale: Double, solver: EigenvalueSolver) throws -> [[Double]] {
+    try slices.map { slice in
       let ev = try slice.withUnsafeBufferPointer {
         try solver.eigenvalues(of: $0, rows: shape.rows, columns: shape.columns)
       }
-      pooled.append(contentsOf: ev.map { $0 * scale })
+      return ev.map { $0 * scale }
     }
-    return pooled.sorted()
   }
 
   /// Number of eigenvalues (`num_evals`): M·rf.

@@ -11,17 +11,34 @@ public struct WeightLayer: Sendable {
     case embedding
     /// A 4-D conv weight `(out, in, kh, kw)`.
     case conv2d
+    /// A 3-D conv weight `(out, in, k)` (torch's `nn.Conv1d`): k slices, pooled like a conv2d.
+    case conv1d
+    /// Stacked mixture-of-experts weights `(experts, out, in)`: one row per expert
+    /// (`NAME.expert.E`), each of this kind.
+    case expert
+    /// The summary row of a stacked expert tensor: the pooled ESD of all its experts.
+    case experts
   }
 
   /// The tensor's key without a trailing `.weight`.
   public let name: String
   public let kind: Kind
-  /// `[rows, columns]` or `[out, in, kh, kw]`.
+  /// `[rows, columns]`, `[out, in, kh, kw]`, `[out, in, k]` or `[experts, out, in]`.
   public let shape: [Int]
   /// The elements, row-major (C order), widened to Double.
   public let load: @Sendable () throws -> [Double]
   /// The same layer at initialisation, when a base model is given.
   public let loadInit: (@Sendable () throws -> [Double])?
+  /// Reads only some entries of the first axis (row-major), so that stacked experts are read
+  /// one at a time; `nil`: `load` is sliced.
+  public var loadRows: (@Sendable (Range<Int>) throws -> [Double])?
+  /// The same for the init layer.
+  public var loadInitRows: (@Sendable (Range<Int>) throws -> [Double])?
+  /// `layer_id`: the layer's 1-based position in its model's list of weights; `nil`: its
+  /// position in the list being analysed.
+  public var id: Int?
+  /// `longname`: the tensor's key (`nil`: the name).
+  public var key: String?
 
   public init(name: String, kind: Kind, shape: [Int], load: @escaping @Sendable () throws -> [Double],
               loadInit: (@Sendable () throws -> [Double])? = nil) {
@@ -42,11 +59,24 @@ public struct WeightLayer: Sendable {
               loadInit: loadInit)
   }
 
-  /// Slices pooled into one ESD: kh·kw for a conv weight, else 1.
-  public var rf: Int { shape.count == 4 ? shape[2] * shape[3] : 1 }
+  /// Slices pooled into one ESD: kh·kw for a conv2d weight, k for a conv1d, else 1 (an expert
+  /// tensor's summary row pools its `experts` instead).
+  public var rf: Int {
+    switch kind {
+    case .conv2d where shape.count == 4: shape[2] * shape[3]
+    case .conv1d where shape.count == 3: shape[2]
+    default: 1
+    }
+  }
 
-  /// Rows and columns of one slice as stored (`out × in` for a conv).
-  public var sliceShape: (rows: Int, columns: Int) { (shape[0], shape.count > 1 ? shape[1] : 1) }
+  /// Experts stacked along the first axis (1 unless `kind` is `.expert`).
+  public var experts: Int { kind == .expert && shape.count == 3 ? shape[0] : 1 }
+
+  /// Rows and columns of one slice as stored (`out × in` for a conv or an expert).
+  public var sliceShape: (rows: Int, columns: Int) {
+    if kind == .expert && shape.count == 3 { return (shape[1], shape[2]) }
+    return (shape[0], shape.count > 1 ? shape[1] : 1)
+  }
 
   /// N = max and M = min of a slice's dimensions.
   public var n: Int { Swift.max(sliceShape.rows, sliceShape.columns) }
@@ -55,20 +85,41 @@ public struct WeightLayer: Sendable {
   /// Elements in the tensor.
   public var count: Int { shape.reduce(1, *) }
 
-  /// The slices of `elements` (row-major tensor of `shape`): the matrix itself, or the kh·kw
-  /// matrices W[:, :, i, j] of a conv in row-major order of (i, j), each `out × in`.
+  /// The slices of `elements` (row-major tensor of `shape`): the matrix itself, the kh·kw
+  /// matrices W[:, :, i, j] of a conv2d in row-major order of (i, j), or the k matrices
+  /// W[:, :, i] of a conv1d, each `out × in`.
   package func slices(of elements: [Double]) -> [[Double]] {
-    guard shape.count == 4 else { return [elements] }
-    let (o, c, kh, kw) = (shape[0], shape[1], shape[2], shape[3])
+    let kernel: Int
+    switch kind {
+    case .conv2d where shape.count == 4: kernel = shape[2] * shape[3]
+    case .conv1d where shape.count == 3: kernel = shape[2]
+    default: return [elements]
+    }
+    // (kh, kw) positions flatten to one index in row-major order, so both kinds are the same
+    // strided gather: element (a, b, p) of an out × in × kernel array.
+    let (o, c) = (shape[0], shape[1])
     var result: [[Double]] = []
-    for i in 0..<kh {
-      for j in 0..<kw {
-        var slice = [Double](repeating: 0, count: o * c)
-        for a in 0..<o { for b in 0..<c { slice[a * c + b] = elements[((a * c + b) * kh + i) * kw + j] } }
-        result.append(slice)
-      }
+    for p in 0..<kernel {
+      var slice = [Double](repeating: 0, count: o * c)
+      for a in 0..<o { for b in 0..<c { slice[a * c + b] = elements[(a * c + b) * kernel + p] } }
+      result.append(slice)
     }
     return result
+  }
+
+  /// Expert `e` of a stacked tensor (`out × in`, row-major), read alone where the loader can.
+  package func expert(_ e: Int) throws -> [Double] {
+    if let loadRows { return try loadRows(e..<(e + 1)) }
+    let size = shape[1] * shape[2]
+    return Array(try load()[(e * size)..<((e + 1) * size)])
+  }
+
+  /// Expert `e` of the init tensor.
+  package func initialExpert(_ e: Int) throws -> [Double]? {
+    if let loadInitRows { return try loadInitRows(e..<(e + 1)) }
+    guard let loadInit else { return nil }
+    let size = shape[1] * shape[2]
+    return Array(try loadInit()[(e * size)..<((e + 1) * size)])
   }
 
   /// The position of flat index `index` in `shape`, for messages: `[3, 4]`.

@@ -77,7 +77,7 @@ struct ESDCommandTests {
   func noMatrices() {
     let result = runCompare(["esd", Self.fixtures + "bad_vector.npy"])
     #expect(result.status == 1)
-    #expect(result.err == "Error: \(Self.fixtures)bad_vector.npy: no 2-D or 4-D weights to analyse (1 tensor, none a matrix or conv kernel)\n")
+    #expect(result.err == "Error: \(Self.fixtures)bad_vector.npy: no 2-D, 3-D or 4-D weights to analyse (1 tensor, none a matrix, conv kernel or expert stack)\n")
   }
 
   @Test("--delta without --init and a bad --rand-repeats are usage errors")
@@ -105,7 +105,9 @@ struct ESDCommandTests {
   func help() {
     let result = runCompare(["esd", "--help"])
     #expect(result.status == 0)
-    #expect(result.out.contains("USAGE: compare esd [--layers <glob> ...] [--min-evals <n>] [--seed <n>] [--rand-repeats <r>] [--rand-method <method>] [--init <model0>] [--delta] [--normalize] [--no-pool] [--no-conv-norm] [--no-randomize] [--no-mp-fit] [--precision <p>] [--method <m>] [--csv] [--plot <dir>] [--shard <I/N>] [-o <file>] [--plan] [--json] <model>"))
+    #expect(result.out.contains("USAGE: compare esd [--layers <glob> ...] [--exclude <glob> ...] [--describe] [--3d <rule>] [--min-evals <n>] [--seed <n>] [--rand-repeats <r>] [--tolerance <t>] [--rand-method <method>] [--init <model0>] [--delta] [--normalize] [--no-pool] [--no-conv-norm] [--no-randomize] [--no-mp-fit] [--precision <p>] [--method <m>] [--csv] [--plot <dir>] [--shard <I/N>] [-o <file>] [--plan] [--save-esd <file>] [--json] <model>"))
+    #expect(result.out.contains("(values: auto, experts, conv; default: auto)"))
+    #expect(result.out.contains("--tolerance <t>         weak_rank_loss counts eigenvalues below this. (default: 1e-06)"))
     #expect(result.out.contains("--min-evals <n>         Skip (and list) layers with fewer eigenvalues. (default: 8)"))
   }
 }

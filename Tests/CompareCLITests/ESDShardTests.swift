@@ -33,6 +33,13 @@ struct ESDShardTests {
     }
   }
 
+  @Test("stacked experts' rows (NAME.expert.E) merge back under their tensor")
+  func experts() {
+    let moe = packageRoot + "Tests/Fixtures/esd/depth/moe.npy"
+    let files = parts(1, model: moe)
+    #expect(GoldenOutputTests.same(runCompare(["esd", "merge"] + files).out, runCompare(["esd", moe]).out))
+  }
+
   @Test("layers are dealt by eigenvalue work: the parts' work is better balanced than an even split by count")
   func balanced() throws {
     let layers = try ModelWeights(path: Self.model).layers

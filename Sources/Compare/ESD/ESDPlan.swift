@@ -53,8 +53,10 @@ extension ModelWeights {
   /// The plan of `esd(options:layers:initial:shard:)` (see `ESDPlan`).
   /// - Throws: as `esd` when no layer is left or the init model lacks one.
   public func esdPlan(options: ESDOptions = ESDOptions(), layers patterns: [String] = [],
-                      initial: ModelWeights? = nil, shard: ESDShard? = nil) throws -> ESDPlan {
-    var (layers, _) = try analysable(matching: patterns, initial: initial)
+                      excluding excluded: [String] = [], initial: ModelWeights? = nil,
+                      shard: ESDShard? = nil) throws -> ESDPlan {
+    var (layers, _) = try analysable(patterns, excluded, options)
+    if let initial { layers = try paired(layers, with: initial) }
     if let shard { layers = shard.select(layers) }
     let work = layers.reduce(0.0) { total, layer in
       let rowRf = options.pool ? layer.rf : 1

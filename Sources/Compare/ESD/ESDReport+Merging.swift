@@ -10,6 +10,13 @@ extension ESDReport {
   /// - Throws: `InputError` naming the part when a file is not a part, parts come from another
   ///   model, another number of parts or other options, a part is given twice or is missing, or
   ///   a layer is in two parts or in none.
+  /// The stacked tensor an expert's row label (`NAME.expert.E`) belongs to.
+  static func stackName(_ label: String) -> String {
+    let parts = label.split(separator: ".", omittingEmptySubsequences: false)
+    guard parts.count >= 3, parts[parts.count - 2] == "expert", parts.last!.allSatisfy(\.isNumber) else { return label }
+    return parts.dropLast(2).joined(separator: ".")
+  }
+
   public static func merging(_ files: [String]) throws -> ESDReport {
     guard !files.isEmpty else { throw InputError("no parts given") }
     struct Part {
@@ -72,9 +79,12 @@ extension ESDReport {
       let part = byIndex[index]!
       var names = Set<String>()
       for (k, row) in part.rows.enumerated() {
-        guard case .string(let name)? = row.first(where: { $0.0 == "name" })?.1, let at = position[name] else {
-          throw InputError("\(part.file): a row names no layer of the run")
+        // An expert's row (`NAME.expert.E`) belongs to its stacked tensor `NAME`.
+        guard case .string(let label)? = row.first(where: { $0.0 == "name" })?.1 else {
+          throw InputError("\(part.file): a row has no name")
         }
+        let name = position[label] != nil ? label : Self.stackName(label)
+        guard let at = position[name] else { throw InputError("\(part.file): row '\(label)' is no layer of the run") }
         names.insert(name)
         rows.append((at, k, row))
       }
@@ -92,11 +102,8 @@ extension ESDReport {
       throw InputError("layer '\(gap)' is in no part")
     }
     rows.sort { ($0.0, $0.1) < ($1.0, $1.1) }
-    var merged = rows.map(\.2)
-    // A layer's position in the table is its position in the whole run, not in its part.
-    for i in merged.indices {
-      if let c = merged[i].firstIndex(where: { $0.0 == "layer_id" }) { merged[i][c].1 = .int(i) }
-    }
+    // `layer_id` counts the model's weights, not a part's rows: it needs no renumbering.
+    let merged = rows.map(\.2)
     let skipped = Array(first.skipped.prefix(first.skippedTensors))
       + analysisSkipped.sorted { $0.0 < $1.0 }.map(\.1)
     return ESDReport(rows: merged, skipped: skipped, conventions: first.conventions,

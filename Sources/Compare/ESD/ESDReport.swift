@@ -64,11 +64,18 @@ public struct ESDReport: Sendable {
     let means = summary.means.map { "\($0.0) \(Format.fixed($0.1, 3))" }.joined(separator: ", ")
     lines.append("Summary over \(summary.analysed) layer\(summary.analysed == 1 ? "" : "s"): \(means.isEmpty ? "-" : means)")
     if summary.failed > 0 { lines.append("Failed: \(summary.failed) layer\(summary.failed == 1 ? "" : "s") (not averaged; see the warnings above).") }
+    lines += Self.skippedLines(skipped)
+    lines.append("Conventions: " + conventionsText + ".")
+    return lines
+  }
+
+  /// One line for the tensors with fewer than 2 dimensions, one per other skipped tensor.
+  static func skippedLines(_ skipped: [SkippedTensor]) -> [String] {
+    var lines: [String] = []
     let small = skipped.filter { !$0.reason.hasPrefix("1-D") && !$0.reason.hasPrefix("0-D") }
     let vectors = skipped.count - small.count
     if vectors > 0 { lines.append("Skipped \(vectors) tensor\(vectors == 1 ? "" : "s") with fewer than 2 dimensions (biases, norms).") }
     for s in small { lines.append("Skipped \(s.name): \(s.reason)") }
-    lines.append("Conventions: " + conventionsText + ".")
     return lines
   }
 

@@ -23,6 +23,12 @@ extension ESDResult {
       conventions.append("rand_distance against \(counterpart), seed \(options.seed)\(options.randRepeats > 1 ? ", mean of \(options.randRepeats) draws" : "")")
     }
     if options.delta { conventions.append("ESD of W − W0") }
+    if reports.contains(where: { $0.kind == .conv1d }) {
+      conventions.append("conv1d (out, in, k): k slices\(options.pool ? " pooled" : "")\(options.convNorm ? ", eigenvalues × \(options.pool ? "1/2" : "k/2")" : "")")
+    }
+    if reports.contains(where: { $0.kind == .experts }) {
+      conventions.append("stacked experts (experts, out, in): a row of all experts pooled (not in the summary), then one per expert")
+    }
     conventions.append(order.description)
     return conventions.joined(separator: "; ")
   }
@@ -35,11 +41,18 @@ extension ESDResult {
       ("delta", .bool(options.delta)), ("seed", .int(Int(options.seed))),
       ("rand_repeats", .int(options.randRepeats)),
       ("rand_method", .string(options.randMethod.rawValue)),
+      ("tolerance", .double(options.tolerance)),
+      ("three_d", .string(options.threeDimensional.rawValue)),
       ("precision", .string(options.solver.precision.rawValue)),
       ("method", .string(options.solver.method.rawValue)),
       ("layer_order", .string(order.rawValue)),
     ])
   }
+
+  /// A table cell (see `ESDReport.cell`).
+  static func cell(_ value: JSONValue) -> String { ESDReport.cell(value) }
+  /// One line for the tensors with fewer than 2 dimensions, one per other skipped tensor.
+  static func skippedLines(_ skipped: [SkippedTensor]) -> [String] { ESDReport.skippedLines(skipped) }
 
   /// The text table (see `ESDReport.table(columns:)`).
   public func table(columns chosen: [String]? = nil) -> String { report.table(columns: chosen) }

@@ -21,6 +21,29 @@ public struct ESDResult: Sendable {
   /// how many of `skipped` were left out before analysis (and so are in every part).
   public var shard: (part: ESDShard, layers: [String], skippedTensors: Int)?
 
+  /// The eigenvalues of a row, ascending, by its label (`layer`, `layer[slice]` for a conv
+  /// slice, `layer.expert.E`): weightwatcher's `ESD.get`-style access; `nil` when there is no
+  /// such row or it has no spectrum.
+  public func eigenvalues(of label: String) -> [Double]? {
+    reports.first { $0.label == label }?.spectrum?.eigenvalues
+  }
+
+  /// The first shuffle's eigenvalues of a row (with randomisation), ascending.
+  public func shuffledEigenvalues(of label: String) -> [Double]? {
+    reports.first { $0.label == label }?.firstRandomEigenvalues
+  }
+
+  /// Every row's eigenvalues (and shuffled eigenvalues), as `--save-esd` writes them.
+  public var spectra: ESDSpectra {
+    var entries: [(String, [Double])] = []
+    for r in reports {
+      guard let spectrum = r.spectrum else { continue }
+      entries.append((r.label, spectrum.eigenvalues))
+      if let rand = r.firstRandomEigenvalues { entries.append((r.label + ESDSpectra.shuffledSuffix, rand)) }
+    }
+    return ESDSpectra(entries)
+  }
+
   /// One warning per failed row, for standard error.
   public var warnings: [String] {
     reports.filter { $0.status == .failed }.map { "warning: layer '\($0.name)': \($0.reason)" }
@@ -31,8 +54,10 @@ extension ModelWeights {
   /// The ESD table of this model's layers: weightwatcher's `analyze()` columns.
   ///
   /// - Parameters:
-  ///   - options: The analysis settings (defaults: the reference's `randomize=True, mp_fit=True`).
+  ///   - options: The analysis settings (defaults: the reference's `randomize=True, mp_fit=True`);
+  ///     `options.threeDimensional` says how 3-D weights are read.
   ///   - patterns: Shell patterns of layer names or keys to analyse (all when empty).
+  ///   - excluded: Shell patterns of layer names or keys to leave out.
   ///   - initial: The model at initialisation: adds `distance_from_init` and friends, layers
   ///     paired by name (needed by `options.delta`).
   ///   - shard: Analyse only this part of the layers (`ESDShard`); `ESDReport.merging` joins
@@ -41,12 +66,13 @@ extension ModelWeights {
   /// - Throws: `InputError` naming the model when no layer is left to analyse, a weight is
   ///   NaN/∞, or the init model lacks a layer; the loaders' `ReadError`s.
   /// - Complexity: per layer an eigendecomposition, O(N·M²), twice with randomisation; layers
-  ///   are read one at a time.
+  ///   are read one at a time (stacked experts one expert at a time).
   public func esd(options: ESDOptions = ESDOptions(), layers patterns: [String] = [],
-                  initial: ModelWeights? = nil, shard: ESDShard? = nil,
+                  excluding excluded: [String] = [], initial: ModelWeights? = nil, shard: ESDShard? = nil,
                   progress: @escaping @Sendable (Int, Int, String) -> Void = { _, _, _ in }) throws -> ESDResult {
     if options.delta, initial == nil { throw InputError("\(path): --delta needs the init model") }
-    var (layers, skipped) = try analysable(matching: patterns, initial: initial)
+    var (layers, skipped) = try analysable(patterns, excluded, options)
+    if let initial { layers = try paired(layers, with: initial) }
     let allLayers = layers.map(\.name), skippedTensors = skipped.count
     if let shard { layers = shard.select(layers) }
     let total = layers.count
@@ -56,26 +82,51 @@ extension ModelWeights {
     } catch let error as InputError {
       throw InputError("\(path): \(error.message)")
     }
-    var reports = rows.flatMap { $0 }
-    for r in reports where r.status == .skipped { skipped.append(SkippedTensor(name: r.name, reason: r.reason)) }
-    reports.removeAll { $0.status == .skipped }
+    let (reports, more) = Self.splitSkipped(rows.flatMap { $0 })
+    skipped += more
     return ESDResult(model: path, reports: reports, skipped: skipped,
                      summary: ESDSummary(reports, skippedTensors: skipped.count), options: options,
                      order: order, shard: shard.map { ($0, allLayers, skippedTensors) })
   }
 
-  /// The layers an analysis takes (matching `patterns`, paired with `initial`), and the
-  /// tensors it leaves out.
-  /// - Throws: `InputError` naming the model when no layer is left, or the init lacks one.
-  func analysable(matching patterns: [String], initial: ModelWeights?) throws -> ([WeightLayer], [SkippedTensor]) {
-    var (layers, skipped) = selection(matching: patterns)
-    if let initial { layers = try paired(layers, with: initial) }
-    guard !layers.isEmpty else {
-      if patterns.isEmpty {
-        throw InputError("\(path): no 2-D or 4-D weights to analyse (\(tensors.count) tensor\(tensors.count == 1 ? "" : "s"), none a matrix or conv kernel)")
-      }
-      throw InputError("\(path): no layer matches \(patterns.joined(separator: ", ")) (layers: \(TensorFile.list(layerNames)))")
+  /// The layers `esd` would analyse and their rows (`layer_id`, `name`, `longname`,
+  /// `layer_type`, `N`, `M`, `Q`, `rf`, `num_evals`), without reading any tensor data:
+  /// the reference tool's `describe()`.
+  /// - Throws: `InputError` naming the model when no layer is left.
+  /// - Complexity: O(number of tensors); reads nothing past the headers opened by `init(path:)`.
+  public func describe(options: ESDOptions = ESDOptions(), layers patterns: [String] = [],
+                       excluding excluded: [String] = []) throws -> ESDDescription {
+    let (layers, selected) = try analysable(patterns, excluded, options)
+    var skipped = selected
+    let rows: [[LayerReport]]
+    do {
+      rows = try ESDAnalyzer(options: options).describe(layers)
+    } catch let error as InputError {
+      throw InputError("\(path): \(error.message)")
     }
-    return (layers, skipped)
+    let (reports, more) = Self.splitSkipped(rows.flatMap { $0 })
+    skipped += more
+    return ESDDescription(model: path, rows: reports, skipped: skipped, order: order)
+  }
+
+  /// The selected layers, or an error saying why there are none.
+  func analysable(_ patterns: [String], _ excluded: [String],
+                  _ options: ESDOptions) throws -> ([WeightLayer], [SkippedTensor]) {
+    let (layers, skipped) = selection(matching: patterns, excluding: excluded,
+                                      threeDimensional: options.threeDimensional)
+    guard layers.isEmpty else { return (layers, skipped) }
+    if patterns.isEmpty && excluded.isEmpty {
+      throw InputError("\(path): no 2-D, 3-D or 4-D weights to analyse (\(tensors.count) tensor\(tensors.count == 1 ? "" : "s"), none a matrix, conv kernel or expert stack)")
+    }
+    let chosen = (patterns.isEmpty ? [] : [patterns.joined(separator: ", ")])
+      + (excluded.isEmpty ? [] : ["excluding " + excluded.joined(separator: ", ")])
+    throw InputError("\(path): no layer matches \(chosen.joined(separator: ", ")) (layers: \(TensorFile.list(layerNames)))")
+  }
+
+  /// Rows analysed, and the skipped ones as skipped tensors (a stacked expert tensor once).
+  static func splitSkipped(_ rows: [LayerReport]) -> ([LayerReport], [SkippedTensor]) {
+    let skipped = rows.filter { $0.status == .skipped && $0.kind != .expert }
+      .map { SkippedTensor(name: $0.name, reason: $0.reason) }
+    return (rows.filter { $0.status != .skipped }, skipped)
   }
 }

@@ -11,7 +11,7 @@ import TensorIO
 /// headers are sorted by name, so there the order is embeddings, then numbered blocks in
 /// natural order (`layers.2` before `layers.10`), then the rest, with `lm_head` last (`order`
 /// says which). A common state-dict prefix (`state_dict.`, `model.`, ...) is removed.
-/// `layers` are the 2-D and 4-D floating-point weights, each read only when an analysis asks.
+/// `layers` are the 2-D, 3-D and 4-D floating-point weights, each read only when an analysis asks.
 ///
 /// ```swift
 /// let model = try ModelWeights(path: "bert-base-uncased")
@@ -112,12 +112,13 @@ public struct ModelWeights: Sendable {
     return (path.hasSuffix("/") ? path : path + "/") + index
   }
 
-  /// Every 2-D and 4-D weight, in the order `compare esd` prints them, read lazily.
+  /// Every weight `compare esd` analyses (2-D, 4-D, and 3-D by `ThreeDimensionalRule.auto`),
+  /// in the order it prints them, read lazily.
   public var layers: [WeightLayer] { selection(matching: []).layers }
 
-  /// Layer names: keys without a trailing `.weight`, of the 2-D and 4-D tensors.
+  /// Layer names: keys without a trailing `.weight`, of the 2-D, 3-D and 4-D tensors.
   public var layerNames: [String] {
-    zip(tensors, keys).filter { $0.0.shape.count == 2 || $0.0.shape.count == 4 }.map { Self.layerName($0.1) }
+    zip(tensors, keys).filter { (2...4).contains($0.0.shape.count) }.map { Self.layerName($0.1) }
   }
 
   /// A key without its trailing `.weight`.
@@ -125,33 +126,59 @@ public struct ModelWeights: Sendable {
     key.hasSuffix(".weight") ? String(key.dropLast(7)) : key
   }
 
-  /// The 2-D and 4-D weights whose name or key matches one of the shell `patterns` (all when
-  /// empty), and the tensors left out, each with the reason.
-  public func selection(matching patterns: [String]) -> (layers: [WeightLayer], skipped: [SkippedTensor]) {
+  /// The weights whose name or key matches one of the shell `patterns` (all when empty) and
+  /// none of `excluded`, and the tensors left out, each with the reason.
+  ///
+  /// 2-D weights are `dense` (`embedding` when the name contains `embed`), 4-D ones `conv2d`;
+  /// a 3-D weight is stacked experts or a conv1d kernel by `threeDimensional` (see
+  /// `ThreeDimensionalRule`), or skipped with the reason when the rule cannot tell. Each layer
+  /// carries its `id` (1-based position among all the model's weights, whatever the patterns)
+  /// and its tensor `key`. Nothing is read.
+  public func selection(matching patterns: [String], excluding excluded: [String] = [],
+                        threeDimensional: ThreeDimensionalRule = .auto) -> (layers: [WeightLayer], skipped: [SkippedTensor]) {
     var layers: [WeightLayer] = [], skipped: [SkippedTensor] = []
+    var position = 0
     for (tensor, key) in zip(tensors, keys) {
       let name = Self.layerName(key)
-      if !patterns.isEmpty, !patterns.contains(where: { fnmatch($0, name, 0) == 0 || fnmatch($0, key, 0) == 0 }) {
-        continue
+      func matches(_ list: [String]) -> Bool {
+        list.contains(where: { fnmatch($0, name, 0) == 0 || fnmatch($0, key, 0) == 0 })
       }
+      let isWeight = tensor.dtype.isFloatingPoint && (2...4).contains(tensor.shape.count) && !tensor.shape.contains(0)
+      if isWeight { position += 1 }
+      if !patterns.isEmpty, !matches(patterns) { continue }
+      if matches(excluded) { continue }
       guard tensor.dtype.isFloatingPoint else {
         skipped.append(SkippedTensor(name: key, reason: "\(tensor.dtype) tensor, not weights"))
         continue
       }
+      let kind: WeightLayer.Kind
       switch tensor.shape.count {
-      case 2, 4:
+      case 2, 3, 4:
         if tensor.shape.contains(0) {
           skipped.append(SkippedTensor(name: key, reason: "empty tensor \(tensor.shapeDescription)"))
           continue
         }
-        let kind: WeightLayer.Kind = tensor.shape.count == 4 ? .conv2d
-          : name.lowercased().contains("embed") ? .embedding : .dense
-        layers.append(WeightLayer(name: name, kind: kind, shape: tensor.shape, load: { try tensor.doubles() }))
+        if tensor.shape.count == 3 {
+          guard let k = threeDimensional.kind(key: key, shape: tensor.shape) else {
+            skipped.append(SkippedTensor(name: key, reason: "3-D tensor \(tensor.shapeDescription) is neither stacked experts nor a conv1d kernel by the default rule; choose with --3d experts|conv"))
+            continue
+          }
+          kind = k
+        } else {
+          kind = tensor.shape.count == 4 ? .conv2d : name.lowercased().contains("embed") ? .embedding : .dense
+        }
       case 0, 1:
         skipped.append(SkippedTensor(name: key, reason: "\(tensor.shape.count)-D tensor (bias or norm)"))
+        continue
       default:
-        skipped.append(SkippedTensor(name: key, reason: "\(tensor.shape.count)-D tensor \(tensor.shapeDescription): only 2-D and 4-D weights have an ESD"))
+        skipped.append(SkippedTensor(name: key, reason: "\(tensor.shape.count)-D tensor \(tensor.shapeDescription): only 2-D, 3-D and 4-D weights have an ESD"))
+        continue
       }
+      var layer = WeightLayer(name: name, kind: kind, shape: tensor.shape, load: { try tensor.doubles() })
+      layer.loadRows = { try tensor.doubles(rows: $0) }
+      layer.id = position
+      layer.key = key
+      layers.append(layer)
     }
     return (layers, skipped)
   }
@@ -160,7 +187,8 @@ public struct ModelWeights: Sendable {
   /// models pair with each other whatever their names).
   /// - Throws: `InputError` when `initial` lacks a layer or its shape differs.
   public func paired(_ layers: [WeightLayer], with initial: ModelWeights) throws -> [WeightLayer] {
-    let baseLayers = initial.layers
+    // Every 3-D init tensor is offered (read as experts or not, it pairs by name and shape).
+    let baseLayers = initial.selection(matching: [], threeDimensional: .experts).layers
     let byName = Dictionary(baseLayers.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
     let single = layers.count == 1 && baseLayers.count == 1
     return try layers.map { layer in
@@ -170,7 +198,13 @@ public struct ModelWeights: Sendable {
       guard other.shape == layer.shape else {
         throw InputError("layer '\(layer.name)': shape \(Self.shapeText(layer.shape)) in \(path) but \(Self.shapeText(other.shape)) in \(initial.path)")
       }
-      return WeightLayer(name: layer.name, kind: layer.kind, shape: layer.shape, load: layer.load, loadInit: other.load)
+      var paired = WeightLayer(name: layer.name, kind: layer.kind, shape: layer.shape, load: layer.load,
+                               loadInit: other.load)
+      paired.loadRows = layer.loadRows
+      paired.loadInitRows = other.loadRows
+      paired.id = layer.id
+      paired.key = layer.key
+      return paired
     }
   }
 

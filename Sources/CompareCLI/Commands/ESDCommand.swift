@@ -11,9 +11,14 @@ enum ESDCommand: Command {
     ],
     options: [
       OptionSpec("--layers", value: "glob", help: "Analyse only layers whose name (or tensor key) matches; or a comma-separated list.", default: "all", repeatable: true),
+      OptionSpec("--exclude", value: "glob", help: "Leave out layers whose name (or tensor key) matches; or a comma-separated list.", repeatable: true),
+      OptionSpec("--describe", help: "List the layers (layer_id, name, type, N, M, Q, rf, num_evals) without reading weights or computing eigenvalues."),
+      OptionSpec("--3d", value: "rule", help: "How 3-D weights are read: by the rule below, all as stacked experts, or all as conv1d kernels.",
+                 default: ESDOptions().threeDimensional.rawValue, values: ThreeDimensionalRule.allCases.map(\.rawValue)),
       OptionSpec("--min-evals", value: "n", help: "Skip (and list) layers with fewer eigenvalues.", default: ESDOptions().minEvals),
       OptionSpec("--seed", value: "n", help: "Seed of the shuffles behind rand_distance.", default: ESDOptions().seed),
       OptionSpec("--rand-repeats", value: "r", help: "Shuffles per layer; rand_distance is their mean, rand_distance_std their spread.", default: ESDOptions().randRepeats),
+      OptionSpec("--tolerance", value: "t", help: "weak_rank_loss counts eigenvalues below this.", default: ESDOptions().tolerance),
       OptionSpec("--rand-method", value: "method", help: "W's random counterpart: its elements shuffled (as weightwatcher), or a Gaussian matrix of W's shape, mean and variance.",
                  default: ESDOptions().randMethod.rawValue, values: RandomizationMethod.allCases.map(\.rawValue)),
       OptionSpec("--init", value: "model0", help: "The model at initialisation: adds distance_from_init and friends, layers paired by name."),
@@ -32,19 +37,26 @@ enum ESDCommand: Command {
       OptionSpec("--shard", value: "I/N", help: "Analyse only part I of N, dealt by eigenvalue work (for job arrays; join the parts with 'compare esd merge')."),
       OptionSpec("-o", "--output", value: "file", help: "Also write the --json document to this file, atomically (a killed job leaves none)."),
       OptionSpec("--plan", help: "Print the eigenvalue work, bytes read, memory and the estimated time at this machine's measured LAPACK speed, without analysing."),
+      OptionSpec("--save-esd", value: "file", help: "Write each row's eigenvalues (ascending, float64) under its name, and the shuffled ones under NAME/rand, to an .npz or .safetensors file."),
     ],
     discussion: """
       Columns keep the reference tool's names (alpha, alpha_weighted, entropy, rand_distance,
       stable_rank, log_spectral_norm, mp_softrank, num_spikes, ...); the README explains each one and
       where Compare differs. Layers appear in the model's order where the files give it (a shard
       index's weight_map, a state dict's key order); safetensors keys are sorted, so there:
-      embeddings, numbered blocks in natural order, the rest, lm_head last. 2-D and 4-D weights
-      are analysed, anything else is listed as skipped with its reason.
+      embeddings, numbered blocks in natural order, the rest, lm_head last. 2-D, 3-D and 4-D
+      weights are analysed, anything else is listed as skipped with its reason. A 3-D weight
+      (a, b, c) is stacked experts (experts, out, in), one row per expert NAME.expert.E after a
+      summary row of all experts pooled, when its key contains "expert" or a <= 256 and
+      b, c >= 16; else a conv1d kernel (out, in, k) with k slices when c <= 16; else it is
+      skipped (--3d).
       """,
     examples: [
       "compare esd model.safetensors",
       "compare esd Examples/data/weights_mlp.safetensors --init Examples/data/weights_mlp_init.safetensors",
       "compare esd ./bert-base-uncased --layers 'encoder.layer.*.output.dense' --json",
+      "compare esd model.safetensors --describe --exclude '*embed*'",
+      "compare esd model.safetensors --save-esd esd.npz",
     ])
 
   static func run(_ arguments: ParsedArguments, console: Console) throws {
@@ -54,6 +66,8 @@ enum ESDCommand: Command {
     options.seed = UInt64(try arguments.int("--seed", in: 0...Int.max) as Int)
     options.randRepeats = try arguments.int("--rand-repeats", in: 1...10_000)
     options.randMethod = arguments.choice("--rand-method")
+    options.tolerance = try arguments.double("--tolerance", in: 0...Double.greatestFiniteMagnitude)
+    options.threeDimensional = arguments.choice("--3d")
     options.pool = !arguments.flag("--no-pool")
     options.convNorm = !arguments.flag("--no-conv-norm")
     options.normalize = arguments.flag("--normalize")
@@ -67,7 +81,18 @@ enum ESDCommand: Command {
     }
     let json = arguments.flag("--json"), csv = arguments.flag("--csv")
     if json && csv { throw UsageError("--json and --csv cannot be combined", command: spec.name) }
-    let patterns = arguments.strings("--layers").flatMap { $0.split(separator: ",").map(String.init) }
+    func globs(_ option: String) -> [String] {
+      arguments.strings(option).flatMap { $0.split(separator: ",").map(String.init) }
+    }
+    let patterns = globs("--layers"), excluded = globs("--exclude")
+    let saveESD = arguments.string("--save-esd")
+    if let saveESD, !ESDSpectra.canWrite(saveESD) {
+      throw UsageError("--save-esd expects a .npz or .safetensors file, got '\(saveESD)'", command: spec.name)
+    }
+    let describe = arguments.flag("--describe")
+    for option in ["--init", "--plot", "--save-esd"] where describe && arguments.given(option) {
+      throw UsageError("--describe computes no eigenvalues: it cannot be combined with \(option)", command: spec.name)
+    }
     let shard: ESDShard?
     do { shard = try arguments.string("--shard").map { try ESDShard($0) } } catch let error as InputError {
       throw UsageError(error.message, command: spec.name)
@@ -76,19 +101,32 @@ enum ESDCommand: Command {
     if let output { try AtomicFile.checkDestination(output) }
 
     let model = try ModelWeights(path: path)
+    if describe {
+      let description = try model.describe(options: options, layers: patterns, excluding: excluded)
+      if json {
+        console.print(description.json().serialized(pretty: true))
+      } else if csv {
+        console.write(description.csv())
+      } else {
+        console.write(description.text)
+      }
+      return
+    }
+    if let saveESD { try AtomicFile.checkDestination(saveESD) }
     let initial = try initPath.map { try ModelWeights(path: $0) }
     if arguments.flag("--plan") {
-      let plan = try model.esdPlan(options: options, layers: patterns, initial: initial, shard: shard)
+      let plan = try model.esdPlan(options: options, layers: patterns, excluding: excluded, initial: initial, shard: shard)
       console.write(json ? plan.json().serialized(pretty: true) + "\n" : plan.text)
       return
     }
-    if let plan = try? model.esdPlan(options: options, layers: patterns, initial: initial, shard: shard),
+    if let plan = try? model.esdPlan(options: options, layers: patterns, excluding: excluded, initial: initial, shard: shard),
        plan.estimatedSeconds > 60 {
       console.warn("note: about \(KernelRunPlan.duration(plan.estimatedSeconds)) of work (--plan shows the estimate)")
     }
     let meter = Mutex(ProgressMeter(console: console, label: "esd", total: 0))
     defer { meter.withLock { $0.finish() } }
-    let result = try model.esd(options: options, layers: patterns, initial: initial, shard: shard) { done, total, name in
+    let result = try model.esd(options: options, layers: patterns, excluding: excluded,
+                               initial: initial, shard: shard) { done, total, name in
       meter.withLock { $0.update(done, of: total, detail: name) }
     }
     meter.withLock { $0.finish() }
@@ -97,6 +135,7 @@ enum ESDCommand: Command {
     if let dir = arguments.string("--plot") {
       try ESDFigures.write(result.reports, to: dir, title: FileSystem.baseName(path))
     }
+    if let saveESD { try result.spectra.write(to: saveESD) }
     if json {
       console.print(result.json().serialized(pretty: true))
     } else if csv {
