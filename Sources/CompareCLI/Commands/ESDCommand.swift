@@ -100,27 +100,26 @@ enum ESDCommand: Command {
     let output = arguments.string("--output")
     if let output { try AtomicFile.checkDestination(output) }
 
+    /// Prints one of the three encodings, as --json or --csv ask.
+    func emit(_ document: @autoclosure () -> JSONValue, csv table: @autoclosure () -> String,
+              text: @autoclosure () -> String) {
+      console.write(json ? document().serialized(pretty: true) + "\n" : csv ? table() : text())
+    }
     let model = try ModelWeights(path: path)
     if describe {
       let description = try model.describe(options: options, layers: patterns, excluding: excluded)
-      if json {
-        console.print(description.json().serialized(pretty: true))
-      } else if csv {
-        console.write(description.csv())
-      } else {
-        console.write(description.text)
-      }
+      emit(description.json(), csv: description.csv(), text: description.text)
       return
     }
     if let saveESD { try AtomicFile.checkDestination(saveESD) }
     let initial = try initPath.map { try ModelWeights(path: $0) }
+    let plan = { try model.esdPlan(options: options, layers: patterns, excluding: excluded, initial: initial, shard: shard) }
     if arguments.flag("--plan") {
-      let plan = try model.esdPlan(options: options, layers: patterns, excluding: excluded, initial: initial, shard: shard)
-      console.write(json ? plan.json().serialized(pretty: true) + "\n" : plan.text)
+      let plan = try plan()
+      emit(plan.json(), csv: plan.text, text: plan.text)
       return
     }
-    if let plan = try? model.esdPlan(options: options, layers: patterns, excluding: excluded, initial: initial, shard: shard),
-       plan.estimatedSeconds > 60 {
+    if let plan = try? plan(), plan.estimatedSeconds > 60 {
       console.warn("note: about \(KernelRunPlan.duration(plan.estimatedSeconds)) of work (--plan shows the estimate)")
     }
     let meter = Mutex(ProgressMeter(console: console, label: "esd", total: 0))
@@ -136,12 +135,6 @@ enum ESDCommand: Command {
       try ESDFigures.write(result.reports, to: dir, title: FileSystem.baseName(path))
     }
     if let saveESD { try result.spectra.write(to: saveESD) }
-    if json {
-      console.print(result.json().serialized(pretty: true))
-    } else if csv {
-      console.write(result.csv())
-    } else {
-      console.write(result.text)
-    }
+    emit(result.json(), csv: result.csv(), text: result.text)
   }
 }
