@@ -34,9 +34,7 @@ while kill -0 "$pid" 2>/dev/null; do
 done
 wait "$pid"
 read -r wall user sys rss < "$DIR/time.txt"
-flops=$(grep '"flops"' "$DIR/plan.json" | tr -dc '0-9.e+')
-rate=$(grep '"gemm_gflops"' "$DIR/plan.json" | tr -dc '0-9.e+')
-bound=$(python3 -c "print(f'{$flops / ($rate * 1e9):.1f}')")
+read -r bound rate < <(python3 -c "import json; p = json.load(open('$DIR/plan.json')); print(f\"{p['flops'] / (p['gemm_gflops'] * 1e9):.1f} {p['gemm_gflops']:.1f}\")")
 echo "runs: $((FILES * RUNS)); wall $wall s, user $user s, system $sys s; peak RSS $((rss / 1024)) MiB (anonymous $((anon / 1024)) MiB, file-backed $((file / 1024)) MiB)"
 echo "SGEMM bound $bound s at $rate GFLOP/s (measured by --plan); ratio $(python3 -c "print(f'{$wall / $bound:.2f}')")"
 grep -E '"(single_model|ensemble|kernel)_accuracy"' "$DIR/result.json"
