@@ -204,7 +204,8 @@ extension EnsembleResult {
     } else {
       parts.append("Ensemble of \(s.models) runs, \(s.examples) examples, \(s.classes) classes")
       parts.append(accuracyTable)
-      parts.append(varianceLines.joined(separator: "\n"))
+      parts.append(varianceLines.joined(separator: "\n")
+                   + (s.variance.distributionStd == nil ? "\nnote: " + Self.undefinedNote : ""))
       parts.append(calibrationTable + "\n" + Format.left("disagreement between runs (%)", 31) + ": "
                    + Self.percent(s.disagreement))
     }
@@ -214,10 +215,6 @@ extension EnsembleResult {
                                       : "the first n runs"
       parts.append("Accuracy against ensemble size (\(how))\n" + sizesTable)
     }
-    var notes: [String] = []
-    if s.variance.distributionStd == nil { notes.append("note: " + Self.undefinedNote) }
-    if let c = comparison, c.b.variance.distributionStd == nil { notes.append("note (--against): " + Self.undefinedNote) }
-    if !notes.isEmpty && comparison == nil { parts.append(notes.joined(separator: "\n")) }
     return parts.joined(separator: "\n\n") + "\n"
   }
 }
