@@ -147,61 +147,65 @@ public struct EnsembleSummary: Sendable {
                           Parallel.forEach(n, grain: 64) { range in
                             withUnsafeTemporaryAllocation(of: Double.self, capacity: C) { e in
                               let e = e.baseAddress!
-                              for i in range {
-                                let label = y.base[i]
+                              // Blocks of examples, runs outer: each run's rows are read
+                              // contiguously while the block's sums stay in cache.
+                              for blockStart in stride(from: range.lowerBound, to: range.upperBound, by: 128) {
                                 for m in 0..<count {
-                                  let row = x.base + (m * n + i) * C
-                                  var best = 0, maximum = row[0]
-                                  var finite = true
-                                  for c in 0..<C {
-                                    let v = row[c]
-                                    if !v.isFinite {
-                                      failure.withLock { f in
-                                        let here = (first + m, i, c)
-                                        if f == nil || (here.0, here.1) < (f!.model, f!.example) { f = here }
+                                  for i in blockStart..<min(range.upperBound, blockStart + 128) {
+                                    let label = y.base[i]
+                                    let row = x.base + (m * n + i) * C
+                                    var best = 0, maximum = row[0]
+                                    var finite = true
+                                    for c in 0..<C {
+                                      let v = row[c]
+                                      if !v.isFinite {
+                                        failure.withLock { f in
+                                          let here = (first + m, i, c)
+                                          if f == nil || (here.0, here.1) < (f!.model, f!.example) { f = here }
+                                        }
+                                        finite = false
+                                        break
                                       }
-                                      finite = false
-                                      break
+                                      if v > maximum { best = c; maximum = v }
                                     }
-                                    if v > maximum { best = c; maximum = v }
-                                  }
-                                  if !finite { return }
-                                  var other = -Float.infinity
-                                  var total = 0.0
-                                  let top = Double(maximum)
-                                  for c in 0..<C {
-                                    let d = Double(row[c]) - top
-                                    e[c] = exp(d)
-                                    total += e[c]
-                                    if c != label, row[c] > other { other = row[c] }
-                                  }
-                                  let inverse = 1 / total
-                                  var squares = 0.0
-                                  let sums = sl.base + i * C, probs = sp.base + i * C
-                                  for c in 0..<C {
-                                    let p = e[c] * inverse
-                                    let d = p - (c == label ? 1 : 0)
-                                    squares += d * d
-                                    probs[c] += p
-                                    sums[c] += Double(row[c])
-                                  }
-                                  cc.base[i * C + best] += 1
-                                  let isCorrect = best == label
-                                  let k = m * n + i
-                                  s.base[k] = inverse                                              // max p
-                                  s.base[plane + k] = log(total) - (Double(row[label]) - top)    // −log p_y
-                                  s.base[2 * plane + k] = squares
-                                  ok.base[k] = isCorrect ? 1 : 0
-                                  let margin = Double(row[label]) - Double(other)
-                                  let delta = margin - mm.base[i]
-                                  mm.base[i] += delta / Double(first + m + 1)
-                                  m2.base[i] += delta * (margin - mm.base[i])
-                                  if let sub, let subsets {
-                                    for r in 0..<subsets.resamples {
-                                      let rank = subsets.rank[r][first + m]
-                                      for (j, size) in subsets.sizes.enumerated() where rank < size {
-                                        let target = sub.base + ((r * subsets.sizes.count + j) * n + i) * C
-                                        for c in 0..<C { target[c] += Double(row[c]) }
+                                    if !finite { return }
+                                    var other = -Float.infinity
+                                    var total = 0.0
+                                    let top = Double(maximum)
+                                    for c in 0..<C {
+                                      let d = Double(row[c]) - top
+                                      e[c] = exp(d)
+                                      total += e[c]
+                                      if c != label, row[c] > other { other = row[c] }
+                                    }
+                                    let inverse = 1 / total
+                                    var squares = 0.0
+                                    let sums = sl.base + i * C, probs = sp.base + i * C
+                                    for c in 0..<C {
+                                      let p = e[c] * inverse
+                                      let d = p - (c == label ? 1 : 0)
+                                      squares += d * d
+                                      probs[c] += p
+                                      sums[c] += Double(row[c])
+                                    }
+                                    cc.base[i * C + best] += 1
+                                    let isCorrect = best == label
+                                    let k = m * n + i
+                                    s.base[k] = inverse                                              // max p
+                                    s.base[plane + k] = log(total) - (Double(row[label]) - top)    // −log p_y
+                                    s.base[2 * plane + k] = squares
+                                    ok.base[k] = isCorrect ? 1 : 0
+                                    let margin = Double(row[label]) - Double(other)
+                                    let delta = margin - mm.base[i]
+                                    mm.base[i] += delta / Double(first + m + 1)
+                                    m2.base[i] += delta * (margin - mm.base[i])
+                                    if let sub, let subsets {
+                                      for r in 0..<subsets.resamples {
+                                        let rank = subsets.rank[r][first + m]
+                                        for (j, size) in subsets.sizes.enumerated() where rank < size {
+                                          let target = sub.base + ((r * subsets.sizes.count + j) * n + i) * C
+                                          for c in 0..<C { target[c] += Double(row[c]) }
+                                        }
                                       }
                                     }
                                   }
