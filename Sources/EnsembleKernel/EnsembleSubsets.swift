@@ -22,9 +22,9 @@ public struct EnsembleSubsets: Sendable, Equatable {
     }
     var rng = SplitMix64(seed: seed)
     var orders: [[Int]] = []
-    for r in 0..<resamples {
+    for _ in 0..<resamples {
       var order = Array(0..<models)
-      if r > 0 || resamples > 1 { order.withUnsafeMutableBufferPointer { rng.shuffle($0) } }
+      if resamples > 1 { order.withUnsafeMutableBufferPointer { rng.shuffle($0) } }
       orders.append(order)
     }
     self.sizes = sizes
