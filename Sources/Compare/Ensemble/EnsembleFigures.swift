@@ -19,14 +19,18 @@ public enum EnsembleFigures {
       sorted.map { 100 * EnsembleSizeRow.spread(values($0)).mean }
     }
     plot.addLine(x: x, y: means(\.singleModelAccuracy), label: "average single run", markers: true)
-    plot.addLine(x: x, y: means(\.ensembleAccuracy), label: "ensemble (mean logits)", markers: true)
+    let ensembleColor = Color.cycle[1]
+    plot.addLine(x: x, y: means(\.ensembleAccuracy), label: "ensemble (mean logits)", color: ensembleColor,
+                 markers: true)
     if sorted.first?.ensembleAccuracy.count ?? 0 > 1 {
+      // The plot font has no ±: the band is labelled in ASCII.
       let spread = sorted.map { EnsembleSizeRow.spread($0.ensembleAccuracy) }
-      plot.addLine(x: x, y: spread.map { 100 * ($0.mean + ($0.std ?? 0)) }, label: "ensemble ± std", dashed: true)
-      plot.addLine(x: x, y: spread.map { 100 * ($0.mean - ($0.std ?? 0)) }, label: "", dashed: true)
+      plot.addLine(x: x, y: spread.map { 100 * ($0.mean + ($0.std ?? 0)) }, label: "ensemble +/- 1 std",
+                   color: ensembleColor, dashed: true)
+      plot.addLine(x: x, y: spread.map { 100 * ($0.mean - ($0.std ?? 0)) }, label: "", color: ensembleColor, dashed: true)
     }
     if sorted.first?.kernelAccuracy != nil {
-      plot.addLine(x: x, y: means { $0.kernelAccuracy ?? [] }, label: "kernel k-NN", markers: true)
+      plot.addLine(x: x, y: means { $0.kernelAccuracy ?? [] }, label: "kernel k-NN", color: Color.cycle[2], markers: true)
     }
     try AtomicFile.write(plot.encoded(as: format), to: path)
   }
