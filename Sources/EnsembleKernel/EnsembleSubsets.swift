@@ -14,6 +14,7 @@ public struct EnsembleSubsets: Sendable, Equatable {
   /// `rank[r][m]`: the position of run m in `orders[r]`.
   let rank: [[Int]]
 
+  /// The subsets of sizes `sizes` of `models` runs, `resamples` orders drawn with `seed`.
   /// - Throws: `InputError` when a size is outside `1...models` or `resamples` < 1.
   public init(sizes: [Int], resamples: Int = 1, seed: UInt64 = 0, models: Int) throws {
     guard resamples >= 1 else { throw InputError("resamples must be ≥ 1, got \(resamples)") }
@@ -45,10 +46,12 @@ public struct EnsembleSubsets: Sendable, Equatable {
 
 /// Some runs of a logits source, in a given order: a smaller ensemble drawn from a larger one.
 public struct SelectedLogits: LogitsSource {
+  /// The larger ensemble.
   public let base: any LogitsSource
   /// The runs of `base`, in order: model k of this source is `base`'s model `runs[k]`.
   public let runs: [Int]
 
+  /// Runs `runs` of `base`, in that order.
   /// - Throws: `InputError` if a run is outside `base`'s models.
   public init(_ base: any LogitsSource, runs: [Int]) throws {
     if let bad = runs.first(where: { $0 < 0 || $0 >= base.models }) {

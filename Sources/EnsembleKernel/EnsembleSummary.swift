@@ -355,10 +355,14 @@ public struct ExampleStability: Sendable, Equatable {
   public let correct: [Int]
   /// Runs in the ensemble.
   public let runs: Int
+  /// Mean over runs of the margin, per example.
   public let marginMean: [Double]
+  /// Standard deviation over runs (N − 1) of the margin, per example.
   public let marginStd: [Double]
+  /// Entropy of the ensemble's mean softmax (nats), per example.
   public let entropy: [Double]
 
+  /// Per-example arrays of equal length, computed elsewhere (`EnsembleSummary` makes them).
   public init(correct: [Int], runs: Int, marginMean: [Double], marginStd: [Double], entropy: [Double]) {
     self.correct = correct
     self.runs = runs
