@@ -23,6 +23,7 @@ public enum CompareDemo {
     return [
       Section(title: "Tensor files", lines: files(base)),
       Section(title: "Ensemble correlation kernel", lines: try kernel(base, output: output)),
+      Section(title: "Ensemble summary", lines: try ensemble(base)),
       Section(title: "CKA", lines: try cka(base, output: output)),
       Section(title: "Spectral (ESD) metrics", lines: try esd(examples, output: output)),
     ]
@@ -73,6 +74,21 @@ public enum CompareDemo {
     try found.writeGrid(testImages: file + ":images", trainImages: file + ":images_train", labels: inputs,
                         to: output + "/kernel-pairs.png", shown: 4)
     return KernelResult.lines(main, request: request)
+  }
+
+  /// `compare ensemble` on the bundled runs: accuracy spread, variance analysis, calibration.
+  static func ensemble(_ base: String) throws -> [String] {
+    let file = base + "ensemble.npz"
+    let result = try EnsembleRequest(top: 3).run(try EnsembleInputs(test: [file + ":logits"], labels: file + ":labels"))
+    let s = result.summary, v = s.variance, e = s.ensembleCalibration, m = s.meanModelCalibration
+    func percent(_ x: Double?) -> String { x.map { Format.fixed(100 * $0, 2) } ?? "undefined" }
+    func fixed(_ x: Double) -> String { Format.fixed(x, 4) }
+    return [
+      "\(s.models) runs, \(s.examples) test examples: single run \(percent(s.singleModelAccuracy)) ± \(percent(s.singleModelAccuracyStd)) %, ensemble \(percent(s.ensembleAccuracy)) % (mean softmax \(percent(s.ensembleAccuracyProbs)) %)",
+      "std of accuracy (%): empirical \(percent(v.empiricalStd)), examplewise-independence \(percent(v.independentStd)), distribution-wise \(percent(v.distributionStd))",
+      "ensemble (single runs): ECE \(fixed(e.ece)) (\(fixed(m.ece))), NLL \(fixed(e.nll)) (\(fixed(m.nll))), Brier \(fixed(e.brier)) (\(fixed(m.brier)))",
+      "disagreement between runs \(percent(s.disagreement)) %; least stable examples: \(result.listed.map(String.init).joined(separator: ", "))",
+    ]
   }
 
   /// Minibatch CKA of the MLP against the CNN, best matches and the heatmap.

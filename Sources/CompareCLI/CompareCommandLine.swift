@@ -14,6 +14,7 @@ public enum CompareCommandLine {
     KernelCommand.self,
     KernelPairsCommand.self,
     KernelMergeCommand.self,
+    EnsembleCommand.self,
     CKACommand.self,
     ESDCommand.self,
     ESDMergeCommand.self,

@@ -88,7 +88,8 @@ struct LibraryWorkflowTests {
     let output = NSTemporaryDirectory() + "compare-library-demo-\(getpid())"
     defer { try? FileManager.default.removeItem(atPath: output) }
     let sections = try CompareDemo.run(examples: examples, output: output)
-    #expect(sections.map(\.title) == ["Tensor files", "Ensemble correlation kernel", "CKA", "Spectral (ESD) metrics"])
+    #expect(sections.map(\.title) == ["Tensor files", "Ensemble correlation kernel", "Ensemble summary", "CKA",
+                                      "Spectral (ESD) metrics"])
     #expect(sections[1].lines == ["average single-model accuracy   : 97.21", "ensemble accuracy (64 models)   : 97.56",
                                   "kernel accuracy (k-NN w/ k=3)   : 98.22"])
     for name in ["kernel-sizes.png", "kernel-pairs.png", "cka_mlp_cnn.png", "esd_alpha_by_layer.svg"] {
