@@ -91,14 +91,15 @@ package enum GramKernel {
     }
   }
 
-  /// The symmetric n×n matrix packed by `pack` (its diagonal scaled back by √2), both triangles.
-  static func unpack(_ packed: UnsafePointer<Double>, size n: Int, into full: UnsafeMutablePointer<Double>) {
+  /// The symmetric n×n matrix packed by `pack` (its diagonal scaled back by √2), both triangles,
+  /// rounded to float32.
+  static func unpack(_ packed: UnsafePointer<Double>, size n: Int, into full: UnsafeMutablePointer<Float>) {
     let root2 = 2.0.squareRoot()
     var index = 0
     for i in 0..<n {
-      full[i * n + i] = packed[index] * root2
+      full[i * n + i] = Float(packed[index] * root2)
       for j in (i + 1)..<max(n, i + 1) {
-        let v = packed[index + j - i]
+        let v = Float(packed[index + j - i])
         full[i * n + j] = v
         full[j * n + i] = v
       }

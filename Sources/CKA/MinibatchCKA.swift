@@ -32,7 +32,7 @@ import CompareCore
 /// - Complexity: per batch of n examples, O(n²·Σp) for the Gram matrices of layers with p
 ///   features, plus O(n²·(a+b)²) for the pairs and O(P·a·b·n²/2) for the permutations;
 ///   memory: one batch of every layer plus (a+b)·n²/2 doubles, and with permutations
-///   b·n² doubles and P·n indices more.
+///   b·n² floats and P·n indices more.
 public struct MinibatchCKA: Sendable {
   /// Model A's layer names (the result's rows).
   public let layersA: [String]
