@@ -175,6 +175,7 @@ public struct CKAResult: Sendable {
   /// full-batch estimators).
   public var uncertainty: CKAUncertainty
 
+  /// A result as `similarities` returns it (for tests and other estimators' results).
   public init(matrix: SimilarityMatrix, estimator: CKAEstimator, kernel: CKAKernel, batches: Int,
               examples: Int, available: Int, notes: [String],
               uncertainty: CKAUncertainty = CKAUncertainty()) {

@@ -1,48 +1,5 @@
 import CompareCore
 
-/// Which uncertainty statistics a minibatch CKA estimate comes with, besides the jackknife
-/// standard errors it always has (for 2 or more batches). Defaults declared once, here.
-public struct CKAStatistics: Sendable, Equatable {
-  /// Bootstrap resamples of the batches for the confidence intervals (0: no intervals).
-  public var bootstrap: Int
-  /// Coverage of the intervals, in (0, 1).
-  public var confidence: Double
-  /// Within-batch shuffles of B's examples for the permutation p-values (0: none).
-  public var permutations: Int
-  /// Seed of the resamples and the shuffles (`SplitMix64`).
-  public var seed: UInt64
-  /// Whether significance is judged on Benjamini–Hochberg adjusted p-values across the grid.
-  public var fdr: Bool
-
-  /// Resamples when intervals are asked for without a number.
-  public static let defaultBootstrap = 1000
-  public static let defaultConfidence = 0.95
-  public static let defaultSeed: UInt64 = 0
-  /// The level below which a p-value (or its adjusted value) is significant.
-  public static let significanceLevel = 0.05
-
-  public init(bootstrap: Int = 0, confidence: Double = CKAStatistics.defaultConfidence,
-              permutations: Int = 0, seed: UInt64 = CKAStatistics.defaultSeed, fdr: Bool = false) {
-    self.bootstrap = bootstrap
-    self.confidence = confidence
-    self.permutations = permutations
-    self.seed = seed
-    self.fdr = fdr
-  }
-
-  /// The seed of the shuffles: the bootstrap draws from `seed`, the shuffles from the next
-  /// value, so that asking for one does not change the other.
-  public var permutationSeed: UInt64 { seed &+ 1 }
-
-  /// - Throws: `InputError` for a negative count or a confidence outside (0, 1).
-  public func validated() throws -> CKAStatistics {
-    guard bootstrap >= 0 else { throw InputError("the number of bootstrap resamples must be ≥ 0, got \(bootstrap)") }
-    guard permutations >= 0 else { throw InputError("the number of permutations must be ≥ 0, got \(permutations)") }
-    guard confidence > 0, confidence < 1 else { throw InputError("the confidence must be in (0, 1), got \(confidence)") }
-    return self
-  }
-}
-
 /// How uncertain a minibatch CKA matrix is, cell by cell, from the spread of its batches. Each
 /// matrix is shaped like the CKA matrix (rows: A's layers) and NaN where a cell is undefined;
 /// a statistic not computed is `nil`.
@@ -62,14 +19,17 @@ public struct CKAUncertainty: Sendable {
   public var confidence: Double?
   /// Bootstrap resamples behind the intervals, `nil` without them.
   public var bootstrap: Int?
-  /// The intervals' ends.
+  /// The intervals' lower ends, the (1 − confidence)/2 quantile of the resampled θ.
   public var intervalLow: Matrix<Double>?
+  /// The intervals' upper ends, the (1 + confidence)/2 quantile.
   public var intervalHigh: Matrix<Double>?
   /// Shuffles behind the p-values (0: no permutation test).
   public var permutations: Int
-  /// Permutation p-values, their null's mean and standard deviation.
+  /// Permutation p-values, (1 + #{θ_π ≥ θ}) / (1 + P).
   public var pValue: Matrix<Double>?
+  /// The mean of θ over the permutations: what unrelated layers score at this size.
   public var nullMean: Matrix<Double>?
+  /// The standard deviation of θ over the permutations (denominator P − 1).
   public var nullStd: Matrix<Double>?
   /// Benjamini–Hochberg adjusted p-values across the grid, when asked for (`fdr`).
   public var pAdjusted: Matrix<Double>?

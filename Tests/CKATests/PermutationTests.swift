@@ -48,7 +48,7 @@ struct PermutationTests {
       for k in 0..<a.count {
         for l in 0..<b.count {
           let expected = cross[p][k * b.count + l] / (matrix.hsicA[k] * matrix.hsicB[l]).squareRoot()
-          // B's U-centred matrices are read in float32 for the shuffles (sums in float64): the
+          // The shuffles' gathers and block products run in float32 (sums in float64): the
           // null agrees to ~1e-9 here; 1e-7 is far below a null's spread (≥ 1e-3 in practice).
           #expect(null[p][k, l].isClose(to: expected, tolerance: 1e-7), "permutation \(p), cell \(k), \(l)")
         }

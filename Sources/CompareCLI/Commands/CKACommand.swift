@@ -97,9 +97,14 @@ enum CKACommand: Command {
   /// The statistics asked for; they resample batches, so only the minibatch estimator has them.
   static func statisticsOptions(_ arguments: ParsedArguments, estimator: CKAEstimator) throws -> CKAStatistics {
     let intervals = arguments.flag("--ci") || arguments.given("--bootstrap")
+    let confidence = try arguments.double("--confidence", in: 0...1)
+    guard confidence > 0, confidence < 1 else {
+      throw UsageError("--confidence expects a number strictly between 0 and 1, got '\(arguments.string("--confidence")!)'",
+                       command: spec.name)
+    }
     let statistics = CKAStatistics(
       bootstrap: intervals ? try arguments.int("--bootstrap", in: 1...Int.max) : 0,
-      confidence: try arguments.double("--confidence", in: 0.000_001...0.999_999),
+      confidence: confidence,
       permutations: try arguments.int("--permutations", in: 0...Int.max),
       seed: UInt64(try arguments.int("--seed", in: 0...Int.max) as Int),
       fdr: arguments.flag("--fdr"))
