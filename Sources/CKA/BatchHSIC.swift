@@ -54,8 +54,15 @@ public struct BatchHSIC: Sendable, Equatable {
 
   /// θ from the batches counted `weights[b]` times each (1 for all: the estimate itself; a
   /// bootstrap resample's counts; 0 for a left-out batch). NaN where a self-HSIC sum is ≤ 0.
-  public func similarities(weights: [Double]) -> Matrix<Double> {
-    precondition(weights.count == batches, "one weight per batch")
+  /// - Throws: `InputError` unless there is one finite weight per batch.
+  public func similarities(weights: [Double]) throws -> Matrix<Double> {
+    guard weights.count == batches, weights.allSatisfy(\.isFinite) else {
+      throw InputError("\(weights.count) weights for \(batches) batches: one finite weight per batch is needed")
+    }
+    return weighted(weights)
+  }
+
+  func weighted(_ weights: [Double]) -> Matrix<Double> {
     let a = layersA, b = layersB
     var sumCross = [Double](repeating: 0, count: a * b)
     var sumA = [Double](repeating: 0, count: a), sumB = [Double](repeating: 0, count: b)
@@ -69,10 +76,18 @@ public struct BatchHSIC: Sendable, Equatable {
 
   /// θ from the resampled batches `indices` (with repetition): the bootstrap's ratio of
   /// resampled sums.
-  public func similarities(batches indices: [Int]) -> Matrix<Double> {
+  /// - Throws: `InputError` for an index outside `0..<batches`.
+  public func similarities(batches indices: [Int]) throws -> Matrix<Double> {
+    if let bad = indices.first(where: { !(0..<batches).contains($0) }) {
+      throw InputError("batch index \(bad) is outside 0..<\(batches)")
+    }
+    return resampled(indices)
+  }
+
+  func resampled(_ indices: [Int]) -> Matrix<Double> {
     var weights = [Double](repeating: 0, count: batches)
     for i in indices { weights[i] += 1 }
-    return similarities(weights: weights)
+    return weighted(weights)
   }
 
   /// The delete-one-batch jackknife standard error of every cell:
@@ -118,7 +133,7 @@ public struct BatchHSIC: Sendable, Equatable {
     guard count >= 2, resamples > 0 else { return nil }
     var rng = SplitMix64(seed: seed)
     let draws = (0..<resamples).map { _ in
-      similarities(batches: (0..<count).map { _ in rng.nextIndex(below: count) })
+      resampled((0..<count).map { _ in rng.nextIndex(below: count) })
     }
     return Self.percentiles(draws, rows: layersA, columns: layersB, confidence: confidence)
   }

@@ -47,7 +47,7 @@ struct BatchHSICTests {
       #expect(CKAFixtures.maxRelativeError(cka.cross, golden.terms.cross) < 1e-10)
       #expect(CKAFixtures.maxRelativeError(cka.selfA, golden.terms.selfA) < 1e-10)
       #expect(CKAFixtures.maxRelativeError(cka.selfB, golden.terms.selfB) < 1e-10)
-      let all = golden.terms.similarities(weights: Array(repeating: 1, count: golden.batches))
+      let all = try golden.terms.similarities(weights: Array(repeating: 1, count: golden.batches))
       #expect(CKAFixtures.maxRelativeError(all, golden.cka) < 1e-12)
       #expect(CKAFixtures.maxRelativeError(result.matrix.values, golden.cka) < 1e-10)
     }
@@ -84,7 +84,7 @@ struct BatchHSICTests {
     for golden in try Self.goldens() {
       var draws: [Matrix<Double>] = []
       for (indices, expected) in zip(golden.resamples, golden.resampled) {
-        let value = golden.terms.similarities(batches: indices)
+        let value = try golden.terms.similarities(batches: indices)
         #expect(CKAFixtures.maxRelativeError(value, expected) < 1e-12)
         draws.append(value)
       }
@@ -92,7 +92,7 @@ struct BatchHSICTests {
       #expect(CKAFixtures.maxRelativeError(low, golden.low90) < 1e-12)
       #expect(CKAFixtures.maxRelativeError(high, golden.high90) < 1e-12)
       // Negative control: another resample is another value.
-      let other = golden.terms.similarities(batches: Array(golden.resamples[0].reversed().map { ($0 + 1) % golden.batches }))
+      let other = try golden.terms.similarities(batches: Array(golden.resamples[0].reversed().map { ($0 + 1) % golden.batches }))
       #expect(CKAFixtures.maxRelativeError(other, golden.resampled[0]) > 1e-6)
     }
   }
@@ -121,6 +121,20 @@ struct BatchHSICTests {
     let run2 = try Self.estimate(batch: 8, statistics: statistics).uncertainty
     #expect(run1.intervalLow == run2.intervalLow && run1.intervalHigh == run2.intervalHigh)
     #expect(run1.confidence == 0.95 && run1.bootstrap == 200)
+  }
+
+  @Test("mismatched terms, a wrong weight count and an index outside the batches throw")
+  func badInput() throws {
+    let terms = try Self.goldens()[0].terms
+    #expect(throws: InputError("batch index 4 is outside 0..<4")) { try terms.similarities(batches: [0, 1, 2, 4]) }
+    #expect(throws: InputError("3 weights for 4 batches: one finite weight per batch is needed")) {
+      try terms.similarities(weights: [1, 1, 1])
+    }
+    #expect(throws: InputError.self) {
+      try BatchHSIC(cross: [Matrix<Double>(zeros: 2, 2)], selfA: [[1, 1, 1]], selfB: [[1, 1]])
+    }
+    #expect(throws: InputError("no batch of HSIC terms was given")) { try BatchHSIC(cross: [], selfA: [], selfB: []) }
+    _ = try terms.similarities(batches: [3, 3, 0, 1])  // control: valid indices
   }
 
   @Test("quantiles interpolate between order statistics as numpy does")
