@@ -172,6 +172,13 @@ struct CKACommandTests {
     for layer in ["layer1", "layer2", "layer10", "block1", "block2", "CKA: model_a vs model_b"] {
       #expect(svg.contains(layer))
     }
+    #expect(!svg.contains("not-significant"))
+    // With a permutation test, the cells that are not significant get a hatched veil and the
+    // x-axis label says so.
+    #expect(runCompare(["cka", a, b, "--batch-size", "8", "--permutations", "99", "--heatmap", base + ".svg"]).status == 0)
+    let tested = try String(contentsOfFile: base + ".svg", encoding: .utf8)
+    #expect(tested.components(separatedBy: "class=\"not-significant\"").count - 1 == 3)
+    #expect(tested.contains("greyed, hatched: not significant"))
     let bad = runCompare(["cka", a, b, "--heatmap", base + ".jpg"])
     #expect(bad.status == 64)
     #expect(bad.err.hasPrefix("Error: --heatmap expects a .png or .svg file name, got '\(base).jpg'\n"))

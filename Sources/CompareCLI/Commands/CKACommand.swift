@@ -24,7 +24,7 @@ enum CKACommand: Command {
       OptionSpec("--name-a", value: "name", help: "Model A's name in the output. (default: the file name of <a>)"),
       OptionSpec("--name-b", value: "name", help: "Model B's name in the output. (default: the file name of <b>)"),
       OptionSpec("--save", value: "file", help: "Write the CKA matrix (rows: model A's layers) to a .npy file."),
-      OptionSpec("--heatmap", value: "file", help: "Draw the matrix as a heatmap, .png or .svg."),
+      OptionSpec("--heatmap", value: "file", help: "Draw the matrix as a heatmap, .png or .svg (with --permutations, cells that are not significant greyed and hatched)."),
       OptionSpec("--show-se", help: "Show each cell's jackknife standard error over batches (± in the table; minibatch only)."),
       OptionSpec("--ci", help: "Percentile bootstrap confidence intervals from resamples of the batches (minibatch only)."),
       OptionSpec("--bootstrap", value: "R", help: "Bootstrap resamples for --ci (giving it implies --ci).",
@@ -89,7 +89,7 @@ enum CKACommand: Command {
       let m = result.matrix.values
       try NPYWriter.write(m.elements, shape: [m.rows, m.columns], to: save)
     }
-    if let heatmap { try CKAFigures.writeHeatmap(result.matrix, to: heatmap) }
+    if let heatmap { try CKAFigures.writeHeatmap(result, to: heatmap) }
     console.write(arguments.flag("--json") ? result.json().serialized(pretty: true) + "\n"
                                            : result.text(showingStandardErrors: showErrors))
   }
