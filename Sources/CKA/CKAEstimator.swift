@@ -69,26 +69,39 @@ public enum CKAEstimator: Sendable, Equatable, CustomStringConvertible {
   /// reused across batches), in float64 when both are stored in float64, else float32; the
   /// HSIC sums are float64 throughout.
   ///
+  /// The minibatch estimator also keeps every batch's HSIC terms and returns its uncertainty
+  /// (`CKAResult.uncertainty`): jackknife standard errors for 2 or more batches, and the
+  /// bootstrap intervals and permutation p-values that `statistics` asks for (see
+  /// `CKAUncertainty`); the permutations' cross terms are computed per batch from the Gram
+  /// matrices already formed.
+  ///
   /// - Parameters:
   ///   - kernel: `.linear` or `.rbf(threshold:)`.
+  ///   - statistics: Bootstrap intervals and permutation p-values (default: neither).
   ///   - progress: Called after each batch with (done, total).
   /// - Throws: `InputError` when the example counts differ, there are too few examples, an
-  ///   activation is NaN/∞, or the full-batch rbf Gram matrices would exceed `rbfMemoryLimit`.
+  ///   activation is NaN/∞, the full-batch rbf Gram matrices would exceed `rbfMemoryLimit`,
+  ///   or `statistics` asks for intervals or permutations from a full-batch estimator (one
+  ///   batch: nothing to resample).
   /// - Complexity: O(n·b·Σp + n·b·(layers)²) for n examples in batches of b (b = n for the
   ///   full-batch estimators, which the linear kernel computes in feature space instead).
   public func similarities(_ a: some RepresentationSource, _ b: some RepresentationSource,
-                           kernel: CKAKernel = .linear,
+                           kernel: CKAKernel = .linear, statistics: CKAStatistics = CKAStatistics(),
                            progress: (Int, Int) -> Void = { _, _ in }) throws -> CKAResult {
+    let statistics = try statistics.validated()
+    if case .minibatch = self {} else if statistics.bootstrap > 0 || statistics.permutations > 0 {
+      throw InputError("confidence intervals and permutation p-values resample batches: they need the minibatch estimator, not \(self)")
+    }
     guard a.examples == b.examples else {
       throw InputError("\(a.name) has \(a.examples) examples and \(b.name) has \(b.examples): CKA needs the same examples in the same order")
     }
     return a.isDouble && b.isDouble
-      ? try compute(a, b, kernel: kernel, Double.self, progress: progress)
-      : try compute(a, b, kernel: kernel, Float.self, progress: progress)
+      ? try compute(a, b, kernel: kernel, statistics, Double.self, progress: progress)
+      : try compute(a, b, kernel: kernel, statistics, Float.self, progress: progress)
   }
 
   func compute<S: BLASScalar>(_ a: some RepresentationSource, _ b: some RepresentationSource,
-                              kernel: CKAKernel, _ type: S.Type,
+                              kernel: CKAKernel, _ statistics: CKAStatistics, _ type: S.Type,
                               progress: (Int, Int) -> Void) throws -> CKAResult {
     let n = a.examples
     var layersA: [Matrix<S>] = [], layersB: [Matrix<S>] = []
@@ -108,19 +121,24 @@ public enum CKAEstimator: Sendable, Equatable, CustomStringConvertible {
         ? try LinearCKA(debiased: debiased).similarities(layersA, layersB, a, b)
         : try KernelCKA(kernel: kernel, debiased: debiased).similarities(layersA, layersB, a, b)
       return CKAResult(matrix: matrix, estimator: self, kernel: kernel, batches: 1, examples: n,
-                       available: n, notes: [])
+                       available: n, notes: [], uncertainty: CKAUncertainty())
     case .minibatch(let batchSize, let keepLast):
       let (ranges, note) = try Self.batches(examples: n, batchSize: batchSize, keepLast: keepLast)
       var cka = try MinibatchCKA(layersA: a.layerNames, layersB: b.layerNames, modelA: a.name,
-                                 modelB: b.name, kernel: kernel)
+                                 modelB: b.name, kernel: kernel,
+                                 permutations: statistics.permutations, seed: statistics.permutationSeed)
       for (index, rows) in ranges.enumerated() {
         try a.read(rows: rows, into: &layersA)
         try b.read(rows: rows, into: &layersB)
         try cka.add(layersA, layersB)
         progress(index + 1, ranges.count)
       }
-      return CKAResult(matrix: try cka.result(), estimator: self, kernel: kernel, batches: cka.batches,
-                       examples: cka.examples, available: n, notes: note.map { [$0] } ?? [])
+      let matrix = try cka.result()
+      let uncertainty = CKAUncertainty(similarities: matrix.values, terms: cka.terms,
+                                       null: cka.permutedSimilarities(), statistics: statistics)
+      return CKAResult(matrix: matrix, estimator: self, kernel: kernel, batches: cka.batches,
+                       examples: cka.examples, available: n, notes: note.map { [$0] } ?? [],
+                       uncertainty: uncertainty)
     }
   }
 }
@@ -153,6 +171,23 @@ public struct CKAResult: Sendable {
   public var available: Int
   /// Notes for standard error (examples dropped).
   public var notes: [String]
+  /// Standard errors, intervals and p-values of the minibatch estimate (none for the
+  /// full-batch estimators).
+  public var uncertainty: CKAUncertainty
+
+  /// A result as `similarities` returns it (for tests and other estimators' results).
+  public init(matrix: SimilarityMatrix, estimator: CKAEstimator, kernel: CKAKernel, batches: Int,
+              examples: Int, available: Int, notes: [String],
+              uncertainty: CKAUncertainty = CKAUncertainty()) {
+    self.matrix = matrix
+    self.estimator = estimator
+    self.kernel = kernel
+    self.batches = batches
+    self.examples = examples
+    self.available = available
+    self.notes = notes
+    self.uncertainty = uncertainty
+  }
 
   /// The batch size of the minibatch estimator, `nil` for the full-batch ones.
   public var batchSize: Int? {

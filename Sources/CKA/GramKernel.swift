@@ -91,6 +91,22 @@ package enum GramKernel {
     }
   }
 
+  /// The symmetric n×n matrix packed by `pack` (its diagonal scaled back by √2), both triangles,
+  /// rounded to float32.
+  static func unpack(_ packed: UnsafePointer<Double>, size n: Int, into full: UnsafeMutablePointer<Float>) {
+    let root2 = 2.0.squareRoot()
+    var index = 0
+    for i in 0..<n {
+      full[i * n + i] = Float(packed[index] * root2)
+      for j in (i + 1)..<max(n, i + 1) {
+        let v = Float(packed[index + j - i])
+        full[i * n + j] = v
+        full[j * n + i] = v
+      }
+      index += n - i
+    }
+  }
+
   /// The U-centred form of a linear Gram given by its `S` upper triangle, packed as `pack`
   /// does: one pass for the row sums and one to write. The fast path of linear minibatch CKA,
   /// which never forms the lower triangle.

@@ -23,9 +23,16 @@ import CompareCore
 /// let matrix = try cka.result()   // 2 × 3
 /// ```
 ///
+/// Every batch's HSIC terms are kept (`terms`), from which `CKAUncertainty` computes jackknife
+/// standard errors and bootstrap intervals. With `permutations` P > 0, each batch also adds
+/// the cross terms of P within-batch shuffles of B's examples, ⟨Ũ_K, PŨ_LPᵀ⟩ (U-centring
+/// commutes with permuting the examples, so the already formed Ũ_L are reused): the
+/// permutation null of every cell (`permutedSimilarities()`).
+///
 /// - Complexity: per batch of n examples, O(n²·Σp) for the Gram matrices of layers with p
-///   features, plus O(n²·(a+b)²) for the pairs; memory: one batch of every layer plus
-///   (a+b)·n² doubles.
+///   features, plus O(n²·(a+b)²) for the pairs and O(P·a·b·n²/2) for the permutations;
+///   memory: one batch of every layer plus (a+b)·n²/2 doubles, and with permutations
+///   b·n² floats and P·n indices more.
 public struct MinibatchCKA: Sendable {
   /// Model A's layer names (the result's rows).
   public let layersA: [String]
@@ -46,6 +53,17 @@ public struct MinibatchCKA: Sendable {
   var cross: [Double]
   var selfA: [Double]
   var selfB: [Double]
+  /// Each batch's HSIC terms, for the resampling statistics.
+  public private(set) var terms: BatchHSIC
+  /// Shuffles of B's examples per batch for the permutation null (0: none).
+  public let permutations: Int
+  /// The generator of the shuffles, `SplitMix64(seed:)` at the start.
+  var shuffles: SplitMix64
+  /// Σ over batches of the permuted cross terms, `permutations × (a·b)`.
+  var nullCross: [Double]
+  /// Work space of the permutations, kept between batches: B's Ũ unpacked, the shuffles, the
+  /// gathered permuted rows and their products.
+  var permutationScratch = PermutationScratch()
   /// The stacked centred kernel matrices of the current batch, (a+b) × n², kept between batches
   /// so that its pages are touched once.
   var stacked: [Double] = []
@@ -62,16 +80,26 @@ public struct MinibatchCKA: Sendable {
   ///   - modelA, modelB: Model names for messages and the result (default `A`, `B`).
   ///   - kernel: `.linear` (default) or `.rbf(threshold:)`, σ set per batch.
   /// - Throws: `InputError` when either list is empty.
+  ///   - permutations: Within-batch shuffles of B's examples for the permutation null
+  ///     (default 0: none), drawn by `SplitMix64(seed: seed)`: per batch, in order, P
+  ///     Fisher–Yates shuffles (`shuffle`) of the indices 0..<n as `Int32`.
+  /// - Throws: `InputError` when either list is empty or `permutations` is negative.
   public init(layersA: [String], layersB: [String], modelA: String = "A", modelB: String = "B",
-              kernel: CKAKernel = .linear) throws {
+              kernel: CKAKernel = .linear, permutations: Int = 0, seed: UInt64 = 0) throws {
     try self.init(layersA: layersA, layersB: layersB, modelA: modelA, modelB: modelB,
-                  kernel: kernel, debiased: true)
+                  kernel: kernel, debiased: true, permutations: permutations, seed: seed)
   }
 
   init(layersA: [String], layersB: [String], modelA: String, modelB: String,
-       kernel: CKAKernel, debiased: Bool) throws {
+       kernel: CKAKernel, debiased: Bool, permutations: Int = 0, seed: UInt64 = 0) throws {
     guard !layersA.isEmpty else { throw InputError("\(modelA) has no layers to compare") }
     guard !layersB.isEmpty else { throw InputError("\(modelB) has no layers to compare") }
+    guard permutations >= 0 else { throw InputError("the number of permutations must be ≥ 0, got \(permutations)") }
+    precondition(permutations == 0 || debiased, "permutations need the U-centred (zero-diagonal) kernels")
+    self.permutations = permutations
+    shuffles = SplitMix64(seed: seed)
+    nullCross = [Double](repeating: 0, count: permutations * layersA.count * layersB.count)
+    terms = BatchHSIC(layersA: layersA.count, layersB: layersB.count)
     self.layersA = layersA
     self.layersB = layersB
     self.modelA = modelA
@@ -194,11 +222,14 @@ public struct MinibatchCKA: Sendable {
     }
     let scale = debiased ? 1 / (Double(n) * Double(n - 3)) : 1 / (Double(n - 1) * Double(n - 1))
     let a = layersA.count, b = layersB.count
-    for i in 0..<a {
-      selfA[i] += products[i * count + i] * scale
-      for j in 0..<b { cross[i * b + j] += products[i * count + a + j] * scale }
-    }
-    for j in 0..<b { selfB[j] += products[(a + j) * count + a + j] * scale }
+    let batchCross = (0..<(a * b)).map { products[($0 / b) * count + a + $0 % b] * scale }
+    let batchA = (0..<a).map { products[$0 * count + $0] * scale }
+    let batchB = (0..<b).map { products[(a + $0) * count + a + $0] * scale }
+    for e in 0..<(a * b) { cross[e] += batchCross[e] }
+    for i in 0..<a { selfA[i] += batchA[i] }
+    for j in 0..<b { selfB[j] += batchB[j] }
+    terms.append(cross: batchCross, selfA: batchA, selfB: batchB)
+    if permutations > 0 { addPermutedCross(size: n, scale: scale) }
     batches += 1
     examples += n
   }

@@ -8,7 +8,7 @@ import Testing
 struct CKACommandTests {
   static let fixtures = packageRoot + "Tests/Fixtures/cka/"
   let a = fixtures + "model_a", b = fixtures + "model_b"
-  static let usage = "Usage: compare cka [--estimator <estimator>] [--kernel <kernel>] [--batch-size <n>] [--keep-last] [--layers-a <names>] [--layers-b <names>] [--name-a <name>] [--name-b <name>] [--save <file>] [--heatmap <file>] [--json] <a> <b>\n  See 'compare cka --help' for more information.\n"
+  static let usage = "Usage: compare cka [--estimator <estimator>] [--kernel <kernel>] [--batch-size <n>] [--keep-last] [--layers-a <names>] [--layers-b <names>] [--name-a <name>] [--name-b <name>] [--save <file>] [--heatmap <file>] [--show-se] [--ci] [--bootstrap <R>] [--confidence <level>] [--permutations <P>] [--fdr] [--seed <n>] [--json] <a> <b>\n  See 'compare cka --help' for more information.\n"
 
   @Test("prints the table, the batching and each layer's best match; notes the dropped examples")
   func table() {
@@ -38,8 +38,11 @@ struct CKACommandTests {
                              "--name-a", "mlp", "--layers-b", "block2,block1"])
     #expect(result.status == 0)
     let object = try JSONSerialization.jsonObject(with: Data(result.out.utf8)) as! [String: Any]
-    #expect(Array(object.keys).sorted() == ["CKA", "batch_size", "batches", "estimator", "examples", "kernel",
-                                            "model1_layers", "model1_name", "model2_layers", "model2_name", "warnings"])
+    #expect(Array(object.keys).sorted() == ["CKA", "batch_size", "batches", "bootstrap", "ci_high", "ci_low",
+                                            "confidence", "estimator", "examples", "kernel",
+                                            "model1_layers", "model1_name", "model2_layers", "model2_name",
+                                            "null_mean", "null_std", "p_adjusted", "p_value", "permutations",
+                                            "std_error", "warnings"])
     #expect(object["model1_name"] as? String == "mlp")
     #expect(object["model2_name"] as? String == "model_b")
     #expect(object["model1_layers"] as? [String] == ["layer1", "layer2", "layer10"])
@@ -53,6 +56,93 @@ struct CKACommandTests {
     #expect(abs(cka[0][1] - 0.19968973883803723) < 1e-10)
     #expect(abs(cka[2][0] - 0.12239863812602834) < 1e-10)
     #expect(result.err.isEmpty)
+  }
+
+  @Test("--json has the jackknife standard errors by default, shaped like CKA, and null for the rest")
+  func jsonStandardErrors() throws {
+    let result = runCompare(["cka", a, b, "--batch-size", "8", "--json"])
+    #expect(result.status == 0)
+    let object = try JSONSerialization.jsonObject(with: Data(result.out.utf8)) as! [String: Any]
+    let errors = try #require(object["std_error"] as? [[Double]])
+    // make_fixtures.py, "statistics", batch 8.
+    #expect(errors.count == 3 && errors[0].count == 2)
+    let golden = try Self.statisticsGolden(batch: 8)
+    #expect(abs(errors[1][0] - golden[1][0]) < 1e-9)
+    for key in ["ci_low", "ci_high", "confidence", "bootstrap", "p_value", "null_mean", "null_std", "p_adjusted"] {
+      #expect(object[key] is NSNull, "\(key)")
+    }
+    #expect(object["permutations"] as? Int == 0)
+    // The full-batch estimators have one batch: no standard errors.
+    let full = runCompare(["cka", a, b, "--estimator", "debiased", "--json"])
+    let fullObject = try JSONSerialization.jsonObject(with: Data(full.out.utf8)) as! [String: Any]
+    #expect(fullObject["std_error"] is NSNull)
+  }
+
+  static func statisticsGolden(batch: Int) throws -> [[Double]] {
+    let data = try Data(contentsOf: URL(fileURLWithPath: fixtures + "goldens.json"))
+    let object = try JSONSerialization.jsonObject(with: data) as! [String: Any]
+    let cases = object["statistics"] as! [[String: Any]]
+    return cases.first { $0["batch_size"] as? Int == batch }!["std_error"] as! [[Double]]
+  }
+
+  @Test("--ci and --permutations: intervals, p-values and the null in JSON, reproducible by --seed")
+  func jsonStatistics() throws {
+    let words = ["cka", a, b, "--batch-size", "8", "--ci", "--bootstrap", "200", "--confidence", "0.9",
+                 "--permutations", "19", "--fdr", "--json"]
+    let first = runCompare(words + ["--seed", "3"])
+    #expect(first.status == 0)
+    #expect(first.out == runCompare(words + ["--seed", "3"]).out)
+    #expect(first.out != runCompare(words + ["--seed", "4"]).out)  // another seed, other draws
+    let object = try JSONSerialization.jsonObject(with: Data(first.out.utf8)) as! [String: Any]
+    #expect(object["confidence"] as? Double == 0.9)
+    #expect(object["bootstrap"] as? Int == 200)
+    #expect(object["permutations"] as? Int == 19)
+    let cka = object["CKA"] as! [[Double]]
+    let low = object["ci_low"] as! [[Double]], high = object["ci_high"] as! [[Double]]
+    let p = object["p_value"] as! [[Double]], adjusted = object["p_adjusted"] as! [[Double]]
+    for i in 0..<3 {
+      for j in 0..<2 {
+        #expect(low[i][j] <= cka[i][j] && cka[i][j] <= high[i][j])
+        #expect(p[i][j] >= 1.0 / 20 && p[i][j] <= adjusted[i][j])
+      }
+    }
+    #expect((object["null_std"] as! [[Double]]).count == 3)
+  }
+
+  @Test("--show-se prints ± standard errors; --permutations marks cells and best matches that are not significant")
+  func tableStatistics() {
+    let result = runCompare(["cka", a, b, "--batch-size", "8", "--show-se", "--permutations", "19", "--fdr"])
+    #expect(result.status == 0)
+    #expect(result.out.contains("layer1   0.3345 ± 0.0586 ns"))
+    #expect(result.out.contains("± the delete-one-batch jackknife standard error over the 5 batches\n"))
+    #expect(result.out.contains("ns: not significant (permutation p > 0.05, Benjamini–Hochberg adjusted)\n"))
+    #expect(result.out.contains("Permutation p-values, Benjamini–Hochberg adjusted across the 6 cells (19 shuffles of model_b's examples within each batch):\n"))
+    #expect(result.out.contains("  layer1   → block1 (0.3345 ± 0.0586), not significant (p = "))
+    // Without the options the table is the plain one.
+    let plain = runCompare(["cka", a, b, "--batch-size", "8"])
+    #expect(!plain.out.contains("±") && !plain.out.contains(" ns") && !plain.out.contains("significant"))
+  }
+
+  @Test("statistics with a full-batch estimator, --fdr without --permutations, bad counts: usage errors (64)")
+  func statisticsUsageErrors() {
+    let full = runCompare(["cka", a, b, "--estimator", "full", "--ci"])
+    #expect(full.status == 64)
+    #expect(full.err == "Error: --ci needs --estimator minibatch: the statistics come from the spread of its batches, and --estimator full has one\n" + Self.usage)
+    let permutations = runCompare(["cka", a, b, "--estimator", "debiased", "--permutations", "10"])
+    #expect(permutations.status == 64)
+    #expect(permutations.err.hasPrefix("Error: --permutations needs --estimator minibatch"))
+    let fdr = runCompare(["cka", a, b, "--batch-size", "8", "--fdr"])
+    #expect(fdr.status == 64)
+    #expect(fdr.err == "Error: --fdr adjusts permutation p-values: give --permutations too\n" + Self.usage)
+    let confidence = runCompare(["cka", a, b, "--batch-size", "8", "--ci", "--confidence", "1.5"])
+    #expect(confidence.status == 64)
+    #expect(confidence.err.hasPrefix("Error: --confidence expects a number in 0.0...1.0, got '1.5'\n"))
+    let one = runCompare(["cka", a, b, "--batch-size", "8", "--ci", "--confidence", "1"])
+    #expect(one.status == 64)
+    #expect(one.err.hasPrefix("Error: --confidence expects a number strictly between 0 and 1, got '1'\n"))
+    let negative = runCompare(["cka", a, b, "--batch-size", "8", "--permutations", "-3"])
+    #expect(negative.status == 64)
+    #expect(negative.err.hasPrefix("Error: --permutations expects a non-negative integer, got '-3'\n"))
   }
 
   @Test("--save writes the matrix as float64 .npy, rows = model A's layers")
@@ -82,6 +172,13 @@ struct CKACommandTests {
     for layer in ["layer1", "layer2", "layer10", "block1", "block2", "CKA: model_a vs model_b"] {
       #expect(svg.contains(layer))
     }
+    #expect(!svg.contains("not-significant"))
+    // With a permutation test, the cells that are not significant get a hatched veil and the
+    // x-axis label says so.
+    #expect(runCompare(["cka", a, b, "--batch-size", "8", "--permutations", "99", "--heatmap", base + ".svg"]).status == 0)
+    let tested = try String(contentsOfFile: base + ".svg", encoding: .utf8)
+    #expect(tested.components(separatedBy: "class=\"not-significant\"").count - 1 == 3)
+    #expect(tested.contains("greyed, hatched: not significant"))
     let bad = runCompare(["cka", a, b, "--heatmap", base + ".jpg"])
     #expect(bad.status == 64)
     #expect(bad.err.hasPrefix("Error: --heatmap expects a .png or .svg file name, got '\(base).jpg'\n"))
@@ -152,5 +249,8 @@ struct CKACommandTests {
     #expect(result.status == 0)
     #expect(result.out.hasPrefix("OVERVIEW: Layer-by-layer CKA between two models' activations.\n\nUSAGE: compare cka [--estimator <estimator>]"))
     #expect(result.out.contains("  --batch-size <n>        Examples per minibatch, at least 4. (default: 256)\n"))
+    #expect(result.out.contains("  --bootstrap <R>         Bootstrap resamples for --ci (giving it implies --ci). (default: 1000)\n"))
+    #expect(result.out.contains("  --confidence <level>    Coverage of the --ci intervals, in (0, 1). (default: 0.95)\n"))
+    #expect(result.out.contains("  --seed <n>              Seed of the bootstrap resamples and the shuffles. (default: 0)\n"))
   }
 }

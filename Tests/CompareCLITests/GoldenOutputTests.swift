@@ -35,6 +35,8 @@ struct GoldenOutputTests {
                            "--estimator", "debiased", "--layers-b", "fc1,conv2", "--json"]),
     ("cka-full-rbf", ["cka", d + "activations_cnn.npz", d + "activations_mlp.safetensors", "--estimator", "full",
                       "--kernel", "rbf:0.5", "--name-a", "cnn", "--name-b", "mlp"]),
+    ("cka-statistics", ["cka", d + "activations_mlp.safetensors", d + "activations_cnn.npz", "--name-a", "mlp",
+                        "--name-b", "cnn", "--batch-size", "150", "--ci", "--permutations", "200", "--show-se"]),
     ("esd", ["esd", d + "weights_mlp.safetensors"]),
     ("esd-json", ["esd", d + "weights_mlp.safetensors", "--json"]),
     ("esd-init-csv", ["esd", d + "weights_cnn.pt", "--init", d + "weights_cnn_init.pt", "--csv"]),

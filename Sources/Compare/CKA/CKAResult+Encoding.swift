@@ -3,9 +3,17 @@ import CompareCore
 
 extension CKAResult {
   /// `compare cka --json`: torch_cka's export keys (`model1_name`, `model2_name`,
-  /// `model1_layers`, `model2_layers`, `CKA`) and how the estimate was made.
+  /// `model1_layers`, `model2_layers`, `CKA`), how the estimate was made, and its uncertainty:
+  /// `std_error` (jackknife), `confidence`, `bootstrap`, `ci_low`, `ci_high` (bootstrap
+  /// intervals), `permutations`, `p_value`, `null_mean`, `null_std` (permutation test) and
+  /// `p_adjusted` (Benjamini–Hochberg, with `fdr`). Matrices are shaped like `CKA`; a
+  /// statistic not computed (or not defined, as for the full-batch estimators) is `null`.
   public func json() -> JSONValue {
-    let m = matrix
+    let m = matrix, u = uncertainty
+    func grid(_ x: Matrix<Double>?) -> JSONValue {
+      guard let x else { return .null }
+      return .array((0..<x.rows).map { .array(x.row($0).map { JSONValue.number($0) }) })
+    }
     return .object([
       ("model1_name", .string(m.modelA)),
       ("model2_name", .string(m.modelB)),
@@ -17,13 +25,32 @@ extension CKAResult {
       ("batch_size", batchSize.map(JSONValue.int) ?? .null),
       ("examples", .int(examples)),
       ("batches", .int(batches)),
+      ("std_error", grid(u.standardError)),
+      ("confidence", .number(u.confidence)),
+      ("bootstrap", u.bootstrap.map(JSONValue.int) ?? .null),
+      ("ci_low", grid(u.intervalLow)),
+      ("ci_high", grid(u.intervalHigh)),
+      ("permutations", .int(u.permutations)),
+      ("p_value", grid(u.pValue)),
+      ("p_adjusted", grid(u.pAdjusted)),
+      ("null_mean", grid(u.nullMean)),
+      ("null_std", grid(u.nullStd)),
       ("warnings", .strings(m.warnings)),
     ])
   }
 
   /// The table `compare cka` prints, and a line per layer of A naming its best match in B.
-  public var text: String {
-    let m = matrix
+  public var text: String { text(showingStandardErrors: false) }
+
+  /// The table, with each cell's jackknife standard error (`0.8675 ± 0.0123`) when
+  /// `showingStandardErrors` and there are 2 or more batches; then the bootstrap intervals and
+  /// the permutation p-values when computed. Cells that are not significant (p above
+  /// `CKAStatistics.significanceLevel`, adjusted when asked) are marked `ns`, and so are best
+  /// matches.
+  public func text(showingStandardErrors: Bool) -> String {
+    let m = matrix, u = uncertainty
+    let errors = showingStandardErrors ? u.standardError : nil
+    let tested = u.testedPValues
     var out = "CKA of \(m.modelA) (rows, \(m.layersA.count) layers) against \(m.modelB) (columns, \(m.layersB.count) layers)\n"
     var how = "estimator \(estimator), kernel \(kernel)"
     if let size = batchSize {
@@ -32,20 +59,62 @@ extension CKAResult {
       how += ": \(examples) examples"
     }
     out += how + "\n\n"
-    let rows = m.layersA.indices.map { i in
-      [m.layersA[i]] + m.layersB.indices.map { j in Self.cell(m[i, j]) }
+    func entry(_ i: Int, _ j: Int) -> String {
+      var s = Self.cell(m[i, j])
+      if let errors { s += " ± " + Self.cell(errors[i, j]) }
+      if tested != nil { s += u.isSignificant(i, j) == false ? " ns" : "   " }
+      return s
     }
+    let rows = m.layersA.indices.map { i in [m.layersA[i]] + m.layersB.indices.map { j in entry(i, j) } }
     out += Format.table(header: ["layer"] + m.layersB, rows: rows, rightAligned: Set(1...m.layersB.count))
+    if showingStandardErrors {
+      out += errors == nil
+        ? "(no standard errors: they need at least 2 batches)\n"
+        : "± the delete-one-batch jackknife standard error over the \(batches) batches\n"
+    }
+    if tested != nil {
+      let adjusted = uncertainty.pAdjusted == nil ? "" : ", Benjamini–Hochberg adjusted"
+      out += "ns: not significant (permutation p > \(Format.general(CKAStatistics.significanceLevel, 2))\(adjusted))\n"
+    }
+    if let low = u.intervalLow, let high = u.intervalHigh, let confidence = u.confidence,
+       let resamples = u.bootstrap {
+      out += "\n\(Format.general(confidence * 100, 4)) % bootstrap intervals (\(resamples) resamples of the \(batches) batches):\n"
+      let rows = m.layersA.indices.map { i in
+        [m.layersA[i]] + m.layersB.indices.map { j in "[\(Self.cell(low[i, j])), \(Self.cell(high[i, j]))]" }
+      }
+      out += Format.table(header: ["layer"] + m.layersB, rows: rows, rightAligned: Set(1...m.layersB.count))
+    }
+    if let tested {
+      out += "\n\(pValueDescription):\n"
+      let rows = m.layersA.indices.map { i in
+        [m.layersA[i]] + m.layersB.indices.map { j in Self.cell(tested[i, j]) }
+      }
+      out += Format.table(header: ["layer"] + m.layersB, rows: rows, rightAligned: Set(1...m.layersB.count))
+    }
     out += "\nBest match in \(m.modelB) for each layer of \(m.modelA):\n"
     let width = m.layersA.map(\.count).max() ?? 0
-    for match in m.bestMatches {
-      if let layer = match.layerB {
-        out += "  \(Format.left(match.layerA, width))  → \(layer) (\(Self.cell(match.similarity)))\n"
+    for (i, match) in m.bestMatches.enumerated() {
+      if let layer = match.layerB, let j = m.layersB.firstIndex(of: layer) {
+        var value = Self.cell(match.similarity)
+        if let errors { value += " ± " + Self.cell(errors[i, j]) }
+        var line = "  \(Format.left(match.layerA, width))  → \(layer) (\(value))"
+        if u.isSignificant(i, j) == false, let p = tested?[i, j] {
+          line += ", not significant (p = \(Self.cell(p)))"
+        }
+        out += line + "\n"
       } else {
         out += "  \(Format.left(match.layerA, width))  → undefined\n"
       }
     }
     return out
+  }
+
+  /// The title of the p-value table: how many shuffles, and whether adjusted.
+  var pValueDescription: String {
+    let shuffles = "\(uncertainty.permutations) shuffles of \(matrix.modelB)'s examples within each batch"
+    return uncertainty.pAdjusted == nil
+      ? "Permutation p-values (\(shuffles))"
+      : "Permutation p-values, Benjamini–Hochberg adjusted across the \(matrix.values.elements.count) cells (\(shuffles))"
   }
 
   /// The lines for standard error: notes (examples dropped), then a warning per undefined layer.

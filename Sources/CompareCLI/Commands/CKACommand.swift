@@ -24,18 +24,36 @@ enum CKACommand: Command {
       OptionSpec("--name-a", value: "name", help: "Model A's name in the output. (default: the file name of <a>)"),
       OptionSpec("--name-b", value: "name", help: "Model B's name in the output. (default: the file name of <b>)"),
       OptionSpec("--save", value: "file", help: "Write the CKA matrix (rows: model A's layers) to a .npy file."),
-      OptionSpec("--heatmap", value: "file", help: "Draw the matrix as a heatmap, .png or .svg."),
+      OptionSpec("--heatmap", value: "file", help: "Draw the matrix as a heatmap, .png or .svg (with --permutations, cells that are not significant greyed and hatched)."),
+      OptionSpec("--show-se", help: "Show each cell's jackknife standard error over batches (± in the table; minibatch only)."),
+      OptionSpec("--ci", help: "Percentile bootstrap confidence intervals from resamples of the batches (minibatch only)."),
+      OptionSpec("--bootstrap", value: "R", help: "Bootstrap resamples for --ci (giving it implies --ci).",
+                 default: CKAStatistics.defaultBootstrap),
+      OptionSpec("--confidence", value: "level", help: "Coverage of the --ci intervals, in (0, 1).",
+                 default: CKAStatistics.defaultConfidence),
+      OptionSpec("--permutations", value: "P", help: "Permutation p-values from P shuffles of B's examples within each batch (minibatch only; 0: none).",
+                 default: 0),
+      OptionSpec("--fdr", help: "Judge significance on Benjamini–Hochberg adjusted p-values across the grid (with --permutations)."),
+      OptionSpec("--seed", value: "n", help: "Seed of the bootstrap resamples and the shuffles.", default: CKAStatistics.defaultSeed),
     ],
     discussion: """
       CKA is 1 for representations equal up to rotation and isotropic scaling, near 0 for unrelated
       ones; the unbiased estimators can fall slightly below 0. Each batch's activations are centred
       before the products and HSIC sums are kept in float64. A constant layer has no CKA: its row or
       column is NaN (null in JSON) and a warning names it.
+
+      With the minibatch estimator and 2 or more batches, --json gives each cell's delete-one-batch
+      jackknife standard error (std_error; --show-se prints it in the table). --ci adds percentile
+      bootstrap intervals (ci_low, ci_high) from resampled batch sums; --permutations P adds p-values
+      (p_value, null_mean, null_std) from shuffling B's examples within each batch. Cells whose
+      p-value exceeds 0.05 (after Benjamini–Hochberg with --fdr) are marked ns. The full-batch
+      estimators have one batch: none of these is defined for them.
       """,
     examples: [
       "compare cka mlp.safetensors cnn.npz",
       "compare cka a.npz b.npz --estimator debiased --kernel rbf:0.5 --json",
       "compare cka a.safetensors b.safetensors --layers-a fc1,fc2 --heatmap cka.png",
+      "compare cka mlp.safetensors cnn.npz --batch-size 150 --ci --permutations 200 --show-se",
     ])
 
   static func run(_ arguments: ParsedArguments, console: Console) throws {
@@ -47,6 +65,8 @@ enum CKACommand: Command {
     let estimator = CKAEstimator(name: arguments.string("--estimator")!,
                                  batchSize: try arguments.int("--batch-size", in: 4...Int.max),
                                  keepLast: arguments.flag("--keep-last"))!
+    let statistics = try statisticsOptions(arguments, estimator: estimator)
+    let showErrors = arguments.flag("--show-se")
     let save = arguments.string("--save"), heatmap = arguments.string("--heatmap")
     if let save, !save.hasSuffix(".npy") {
       throw UsageError("--save expects a .npy file name, got '\(save)'", command: spec.name)
@@ -60,15 +80,45 @@ enum CKACommand: Command {
       layersB: list(arguments.string("--layers-b")), nameA: arguments.string("--name-a"),
       nameB: arguments.string("--name-b"))
     var meter = ProgressMeter(console: console, label: "CKA batches", total: 0)
-    let result = try estimator.similarities(a, b, kernel: kernel) { done, total in meter.update(done, of: total) }
+    let result = try estimator.similarities(a, b, kernel: kernel, statistics: statistics) { done, total in
+      meter.update(done, of: total)
+    }
     meter.finish()
     for line in result.messages { console.warn(line) }
     if let save {
       let m = result.matrix.values
       try NPYWriter.write(m.elements, shape: [m.rows, m.columns], to: save)
     }
-    if let heatmap { try CKAFigures.writeHeatmap(result.matrix, to: heatmap) }
-    console.write(arguments.flag("--json") ? result.json().serialized(pretty: true) + "\n" : result.text)
+    if let heatmap { try CKAFigures.writeHeatmap(result, to: heatmap) }
+    console.write(arguments.flag("--json") ? result.json().serialized(pretty: true) + "\n"
+                                           : result.text(showingStandardErrors: showErrors))
+  }
+
+  /// The statistics asked for; they resample batches, so only the minibatch estimator has them.
+  static func statisticsOptions(_ arguments: ParsedArguments, estimator: CKAEstimator) throws -> CKAStatistics {
+    let intervals = arguments.flag("--ci") || arguments.given("--bootstrap")
+    let confidence = try arguments.double("--confidence", in: 0...1)
+    guard confidence > 0, confidence < 1 else {
+      throw UsageError("--confidence expects a number strictly between 0 and 1, got '\(arguments.string("--confidence")!)'",
+                       command: spec.name)
+    }
+    let statistics = CKAStatistics(
+      bootstrap: intervals ? try arguments.int("--bootstrap", in: 1...Int.max) : 0,
+      confidence: confidence,
+      permutations: try arguments.int("--permutations", in: 0...Int.max),
+      seed: UInt64(try arguments.int("--seed", in: 0...Int.max) as Int),
+      fdr: arguments.flag("--fdr"))
+    if statistics.fdr, statistics.permutations == 0 {
+      throw UsageError("--fdr adjusts permutation p-values: give --permutations too", command: spec.name)
+    }
+    if case .minibatch = estimator {} else {
+      let asked = [(intervals, "--ci"), (statistics.permutations > 0, "--permutations"),
+                   (arguments.flag("--show-se"), "--show-se")].filter(\.0).map(\.1)
+      if let first = asked.first {
+        throw UsageError("\(first) needs --estimator minibatch: the statistics come from the spread of its batches, and --estimator \(estimator) has one", command: spec.name)
+      }
+    }
+    return statistics
   }
 
   /// Comma-separated names, or `nil` when the option was not given.

@@ -93,6 +93,44 @@ def cka_minibatch(xs, ys, spec, batch, keep_last):
     return cross / np.sqrt(np.outer(self_a, self_b)), cross, self_a, self_b, len(bounds)
 
 
+# --- uncertainty of the minibatch estimate (Compare's CKAUncertainty) -----------------------
+
+def batch_terms(xs, ys, spec, batch):
+    """Per-batch unbiased HSIC terms: cross (B, a, b), self_a (B, a), self_b (B, b)."""
+    n = xs[0].shape[0]
+    cross, self_a, self_b = [], [], []
+    for lo in range(0, n - batch + 1, batch):
+        ks = [kernel(x[lo:lo + batch], spec) for x in xs]
+        ls = [kernel(y[lo:lo + batch], spec) for y in ys]
+        cross.append([[hsic_unbiased(k, l) for l in ls] for k in ks])
+        self_a.append([hsic_unbiased(k, k) for k in ks])
+        self_b.append([hsic_unbiased(l, l) for l in ls])
+    return np.array(cross), np.array(self_a), np.array(self_b)
+
+
+def ratio_of_sums(cross, self_a, self_b, weights):
+    """theta = sum_b w_b h_xy / sqrt(sum_b w_b h_xx * sum_b w_b h_yy)."""
+    w = np.asarray(weights, dtype=np.float64)
+    c = np.tensordot(w, cross, axes=1)
+    a = w @ self_a
+    b = w @ self_b
+    return c / np.sqrt(np.outer(a, b))
+
+
+def jackknife_std_error(cross, self_a, self_b):
+    """Delete-one-batch jackknife: sqrt((B-1)/B * sum_i (theta_-i - mean)^2)."""
+    count = cross.shape[0]
+    leave_out = np.array([ratio_of_sums(cross, self_a, self_b,
+                                        [0.0 if t == i else 1.0 for t in range(count)])
+                          for i in range(count)])
+    return np.sqrt((count - 1) / count * ((leave_out - leave_out.mean(axis=0)) ** 2).sum(axis=0))
+
+
+def fixed_resamples(count, draws):
+    """Resample indices from a fixed formula (no generator), so Swift can replay them."""
+    return [[(7 * r + 3 * k * k + r * k) % count for k in range(count)] for r in range(draws)]
+
+
 def main():
     rng = np.random.default_rng(20261122)
     n = 40
@@ -154,6 +192,24 @@ def main():
     l = gram_rbf(b1[:9], 1.0)
     goldens["hsic_pair"] = {"k": k.tolist(), "l": l.tolist(),
                             "unbiased": hsic_unbiased(k, l), "biased": hsic_biased(k, l)}
+
+    # Jackknife standard errors and bootstrap resamples with given indices (for BatchHSIC).
+    goldens["statistics"] = []
+    for batch in (10, 8):
+        cross, sa, sb = batch_terms(xs, ys, "linear", batch)
+        count = cross.shape[0]
+        resamples = fixed_resamples(count, 41)
+        draws = np.array([ratio_of_sums(cross, sa, sb, np.bincount(r, minlength=count))
+                          for r in resamples])
+        goldens["statistics"].append({
+            "batch_size": batch, "batches": count, "batch_cross": cross.tolist(),
+            "batch_hsic_a": sa.tolist(), "batch_hsic_b": sb.tolist(),
+            "CKA": ratio_of_sums(cross, sa, sb, np.ones(count)).tolist(),
+            "std_error": jackknife_std_error(cross, sa, sb).tolist(),
+            "resamples": resamples, "resampled_CKA": draws.tolist(),
+            "ci_low_90": np.quantile(draws, 0.05, axis=0).tolist(),
+            "ci_high_90": np.quantile(draws, 0.95, axis=0).tolist(),
+        })
 
     with open(os.path.join(HERE, "goldens.json"), "w") as f:
         json.dump(goldens, f, indent=1)
