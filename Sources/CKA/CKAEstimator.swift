@@ -93,7 +93,7 @@ public enum CKAEstimator: Sendable, Equatable, CustomStringConvertible {
       throw InputError("confidence intervals and permutation p-values resample batches: they need the minibatch estimator, not \(self)")
     }
     guard a.examples == b.examples else {
-      throw InputError("\(a.name) has \(a.examples) examples and \(b.name) has \(b.examples): CKA needs the same examples in the same order")
+      throw InputError("\(a.name) has \(a.examples) examples and \(b.name) has \(b.examples): CKA needs the same examples in the same order (to compare two datasets, pair their first N examples by position with --examples N --paired-by-index)")
     }
     return a.isDouble && b.isDouble
       ? try compute(a, b, kernel: kernel, statistics, Double.self, progress: progress)

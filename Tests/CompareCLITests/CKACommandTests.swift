@@ -8,7 +8,7 @@ import Testing
 struct CKACommandTests {
   static let fixtures = packageRoot + "Tests/Fixtures/cka/"
   let a = fixtures + "model_a", b = fixtures + "model_b"
-  static let usage = "Usage: compare cka [--estimator <estimator>] [--kernel <kernel>] [--batch-size <n>] [--keep-last] [--layers-a <names>] [--layers-b <names>] [--name-a <name>] [--name-b <name>] [--save <file>] [--heatmap <file>] [--show-se] [--ci] [--bootstrap <R>] [--confidence <level>] [--permutations <P>] [--fdr] [--seed <n>] [--json] <a> <b>\n  See 'compare cka --help' for more information.\n"
+  static let usage = "Usage: compare cka [--estimator <estimator>] [--kernel <kernel>] [--batch-size <n>] [--keep-last] [--layers-a <names>] [--layers-b <names>] [--examples <n>] [--paired-by-index] [--name-a <name>] [--name-b <name>] [--save <file>] [--heatmap <file>] [--show-se] [--ci] [--bootstrap <R>] [--confidence <level>] [--permutations <P>] [--fdr] [--seed <n>] [--json] <a> <b>\n  See 'compare cka --help' for more information.\n"
 
   @Test("prints the table, the batching and each layer's best match; notes the dropped examples")
   func table() {
@@ -196,7 +196,27 @@ struct CKACommandTests {
   func differentCounts() {
     let result = runCompare(["cka", a, Self.fixtures + "short"])
     #expect(result.status == 1)
-    #expect(result.err == "Error: model_a has 40 examples and short has 30: CKA needs the same examples in the same order\n")
+    #expect(result.err == "Error: model_a has 40 examples and short has 30: CKA needs the same examples in the same order (to compare two datasets, pair their first N examples by position with --examples N --paired-by-index)\n")
+  }
+
+  @Test("--examples N compares the first N of each: two datasets paired by position, equal to cutting the files by hand")
+  func examplesPrefix() throws {
+    let short = Self.fixtures + "short"
+    let paired = runCompare(["cka", a, short, "--paired-by-index", "--batch-size", "10", "--json"])
+    #expect(paired.status == 0)
+    let explicit = runCompare(["cka", a, short, "--examples", "30", "--batch-size", "10", "--json"])
+    #expect(explicit.out == paired.out)
+    #expect(paired.out.contains("\"examples\": 30"))
+    // The same as the first 30 examples of A taken by the library: the prefix is what is compared.
+    let (x, y) = try ActivationSet.pair(a, short, examples: 30)
+    let direct = try CKAEstimator.minibatch(batchSize: 10).similarities(x, y)
+    #expect(paired.out.contains("\"CKA\": [\n    [" + JSONValue.format(direct.matrix[0, 0])))
+    // Negative control: 20 examples give another matrix.
+    let fewer = runCompare(["cka", a, short, "--examples", "20", "--batch-size", "10", "--json"])
+    #expect(fewer.status == 0 && fewer.out != paired.out)
+    let tooMany = runCompare(["cka", a, short, "--examples", "35"])
+    #expect(tooMany.status == 1)
+    #expect(tooMany.err == "Error: short has 30 examples; --examples 35 asks for more\n")
   }
 
   @Test("a NaN activation is a data error naming layer, model, example and feature")

@@ -18,8 +18,8 @@ public struct ActivationSet: RepresentationSource, Sendable {
   public var name: String
   /// The layers' tensors, in `names` order.
   public let tensors: [Tensor]
-  /// Examples of every layer.
-  public let examples: Int
+  /// Examples of every layer (the first `examples` of the files, after `prefix`).
+  public private(set) var examples: Int
   /// Features per example of each layer (the product of the trailing axes).
   public let features: [Int]
 
@@ -97,13 +97,37 @@ public struct ActivationSet: RepresentationSource, Sendable {
 }
 
 extension ActivationSet {
+  /// The same set restricted to its first `count` examples.
+  /// - Throws: `InputError` when the set has fewer.
+  public func prefix(_ count: Int) throws -> ActivationSet {
+    guard count >= 1, count <= examples else {
+      throw InputError("\(name) has \(examples) examples; --examples \(count) asks for more")
+    }
+    var copy = self
+    copy.examples = count
+    return copy
+  }
+
   /// Opens the two sides of a comparison. When neither name is given and both files have the
   /// same name (two runs' `activations.npz`), B is named by its path so the output tells them apart.
+  ///
+  /// - Parameters:
+  ///   - examples: Use only the first `examples` of each side.
+  ///   - pairedByIndex: The two sides hold different inputs (two datasets through one model, as
+  ///     torch_cka's two data loaders), paired by position: their example counts may differ, and
+  ///     the first `examples` (default: the smaller count) of each are compared.
+  /// - Throws: `InputError` when `examples` exceeds a side's count. Counts that still differ
+  ///   are refused by `CKAEstimator.similarities`, naming these options.
   public static func pair(_ pathA: String, _ pathB: String, layersA: [String]? = nil, layersB: [String]? = nil,
-                          nameA: String? = nil, nameB: String? = nil) throws -> (ActivationSet, ActivationSet) {
-    let a = try ActivationSet(path: pathA, layers: layersA, name: nameA)
+                          nameA: String? = nil, nameB: String? = nil, examples: Int? = nil,
+                          pairedByIndex: Bool = false) throws -> (ActivationSet, ActivationSet) {
+    var a = try ActivationSet(path: pathA, layers: layersA, name: nameA)
     var b = try ActivationSet(path: pathB, layers: layersB, name: nameB)
     if b.name == a.name, nameB == nil, pathA != pathB { b.name = b.path }
+    if let count = examples ?? (pairedByIndex ? Swift.min(a.examples, b.examples) : nil) {
+      a = try a.prefix(count)
+      b = try b.prefix(count)
+    }
     return (a, b)
   }
 }

@@ -21,6 +21,8 @@ enum CKACommand: Command {
       OptionSpec("--keep-last", help: "Keep a trailing partial batch of at least 4 examples (it is dropped by default)."),
       OptionSpec("--layers-a", value: "names", help: "Model A's layers to compare, comma-separated, in this order. (default: all, in natural order)"),
       OptionSpec("--layers-b", value: "names", help: "Model B's layers to compare. (default: all, in natural order)"),
+      OptionSpec("--examples", value: "n", help: "Use only the first n examples of each. (default: all)"),
+      OptionSpec("--paired-by-index", help: "A and B hold different inputs paired by position (two datasets through one model, as torch_cka's two data loaders): their example counts may differ, and the first --examples of each (default: the smaller count) are compared."),
       OptionSpec("--name-a", value: "name", help: "Model A's name in the output. (default: the file name of <a>)"),
       OptionSpec("--name-b", value: "name", help: "Model B's name in the output. (default: the file name of <b>)"),
       OptionSpec("--save", value: "file", help: "Write the CKA matrix (rows: model A's layers) to a .npy file."),
@@ -78,7 +80,8 @@ enum CKACommand: Command {
     let (a, b) = try ActivationSet.pair(
       arguments.argument("a")!, arguments.argument("b")!, layersA: list(arguments.string("--layers-a")),
       layersB: list(arguments.string("--layers-b")), nameA: arguments.string("--name-a"),
-      nameB: arguments.string("--name-b"))
+      nameB: arguments.string("--name-b"), examples: try arguments.int("--examples", in: 1...Int.max),
+      pairedByIndex: arguments.flag("--paired-by-index"))
     var meter = ProgressMeter(console: console, label: "CKA batches", total: 0)
     let result = try estimator.similarities(a, b, kernel: kernel, statistics: statistics) { done, total in
       meter.update(done, of: total)
