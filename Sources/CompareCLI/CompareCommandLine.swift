@@ -15,6 +15,7 @@ public enum CompareCommandLine {
     KernelPairsCommand.self,
     KernelMergeCommand.self,
     CKACommand.self,
+    SimilarityCommand.self,
     ESDCommand.self,
     ESDMergeCommand.self,
     BenchCommand.self,

@@ -1,0 +1,100 @@
+import CompareCore
+
+/// One layer's activations, centred, with the singular value decomposition every measure of this
+/// module reads: made once per layer and reused across all pairs and measures.
+///
+///     X̃ = X − 1·meanᵀ = U Σ Vᵀ,   U: examples × m orthonormal, m = min(examples, features)
+///
+/// Centring is done first, in float64, so that a large mean does not cancel the variance (the
+/// same care as CKA). With n ≥ p examples the one-sided Jacobi SVD runs on X̃ itself; with n < p
+/// a QR of X̃ᵀ (LAPACK `geqrf`/`orgqr`) first reduces it to the n×n matrix X̃Q with the same U
+/// and Σ. `projections` = UᵀX̃ = ΣVᵀ (one GEMM) holds the inner products of each singular
+/// direction with each centred feature (projection-weighted CCA's weights).
+///
+/// - Complexity: O(n·p·m) for the products and QR, plus O(N·m²) per Jacobi sweep.
+public struct LayerDecomposition: Sendable {
+  /// Examples (rows).
+  public let examples: Int
+  /// Features (columns).
+  public let features: Int
+  /// Singular values of X̃, descending (m of them).
+  public let singularValues: [Double]
+  /// Uᵀ, `m × examples`, row i the left singular vector of `singularValues[i]`.
+  public let leftVectorsTransposed: Matrix<Double>
+  /// UᵀX̃ = ΣVᵀ, `m × features`.
+  public let projections: Matrix<Double>
+  /// ‖X̃‖²_F, the total variance times n (the sum of squared singular values).
+  public let totalVariance: Double
+
+  /// Centres the columns of `x` (`examples × features`) and decomposes it.
+  ///
+  /// - Throws: `InputError` if `x` is empty or holds a NaN or ∞; `LinearAlgebraError` if the
+  ///   QR fails.
+  public init(of x: Matrix<Double>) throws {
+    guard !x.isEmpty else { throw InputError("a layer has no examples or no features (\(x.shapeDescription))") }
+    if let bad = x.firstNonFinite() {
+      throw InputError("a layer holds a non-finite value at example \(bad.row), feature \(bad.column)")
+    }
+    let n = x.rows, p = x.columns
+    let c = Self.centred(x)
+    examples = n
+    features = p
+    totalVariance = c.frobeniusNormSquared
+    let m = min(n, p)
+    // The Jacobi routine orthogonalises columns of a column-major buffer: the row-major Bᵀ.
+    let b: Matrix<Double>
+    if n >= p {
+      b = c
+    } else {
+      // A row-major n×p buffer is the column-major p×n X̃ᵀ: QR without a transposing copy.
+      var q = c.elements
+      var tau = [Double](repeating: 0, count: n)
+      let rows = try blasDimension(p, "features"), columns = try blasDimension(n, "examples")
+      let (routine, info) = q.withUnsafeMutableBufferPointer { pq in
+        tau.withUnsafeMutableBufferPointer { pt in
+          Double.orthonormalize(pq.baseAddress!, rows: rows, columns: columns, tau: pt.baseAddress!)
+        }
+      }
+      guard info == 0 else { throw LinearAlgebraError(routine: routine, info: info) }
+      // q is now the row-major n×p Qᵀ, and X̃ = (X̃Q)Qᵀ.
+      b = c.multipliedByTransposed(Matrix(rows: n, columns: p, elements: q))
+    }
+    let svd = totalVariance == 0
+      ? nil : JacobiSVD(columnMajor: b.transposed().elements, rows: n, columns: m)
+    singularValues = svd?.values ?? [Double](repeating: 0, count: m)
+    // Column-major n×m U is the row-major m×n Uᵀ.
+    let ut = Matrix(rows: m, columns: n, elements: svd?.left ?? [Double](repeating: 0, count: m * n))
+    leftVectorsTransposed = ut
+    projections = ut.multiplied(by: c)
+  }
+
+  /// X with each column's mean subtracted, means accumulated in float64.
+  static func centred(_ x: Matrix<Double>) -> Matrix<Double> {
+    var means = [Double](repeating: 0, count: x.columns)
+    var out = x.elements
+    for i in 0..<x.rows { for j in 0..<x.columns { means[j] += out[i * x.columns + j] } }
+    for j in 0..<x.columns { means[j] /= Double(x.rows) }
+    for i in 0..<x.rows { for j in 0..<x.columns { out[i * x.columns + j] -= means[j] } }
+    return Matrix(rows: x.rows, columns: x.columns, elements: out)
+  }
+
+  /// True when every column is constant (X̃ = 0): no measure is defined.
+  public var isConstant: Bool { totalVariance == 0 }
+
+  /// The numerical rank: singular values above `tolerance` × the largest.
+  public func rank(tolerance: Double) -> Int {
+    guard let top = singularValues.first, top > 0 else { return 0 }
+    return singularValues.prefix { $0 > tolerance * top }.count
+  }
+
+  /// The fewest leading directions whose squared singular values reach `fraction` of the total.
+  public func directions(explaining fraction: Double) -> Int {
+    guard totalVariance > 0 else { return 0 }
+    var sum = 0.0
+    for (i, s) in singularValues.enumerated() {
+      sum += s * s
+      if sum >= (fraction - 1e-12) * totalVariance { return i + 1 }
+    }
+    return singularValues.count
+  }
+}

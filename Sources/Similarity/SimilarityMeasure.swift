@@ -1,0 +1,79 @@
+import CompareCore
+
+/// Whether a measure grows (`similarity`) or shrinks (`distance`) as two representations agree.
+public enum MeasureDirection: String, Sendable {
+  case similarity
+  case distance
+}
+
+/// A measure of how alike two representations of the same examples are.
+///
+/// Each measure reads the two layers' `LayerDecomposition`s (made once per layer) and their
+/// `LayerPair` cross product (made once per pair), so a table of many measures costs one
+/// decomposition per layer and one small product per pair.
+public protocol SimilarityMeasure: Sendable {
+  /// The name in `--measure` and in JSON (`cka`, `cca_r2`, …).
+  var name: String { get }
+  /// Whether larger means more alike.
+  var direction: MeasureDirection { get }
+  /// The settings that change the value, as JSON reports them.
+  var parameters: [(String, Double)] { get }
+  /// Whether the measure compares canonical correlations or regressions, which become trivially
+  /// 1 when a layer has at least as many features as examples.
+  var fitsLinearMaps: Bool { get }
+  /// The value for one pair of layers, or `nil` when it is undefined (a constant layer).
+  func value(_ pair: LayerPair) throws -> Double?
+}
+
+extension SimilarityMeasure {
+  public var fitsLinearMaps: Bool { false }
+
+  /// The value between two activation matrices, `examples × features` each, same examples.
+  ///
+  /// - Throws: `InputError` for empty or non-finite input or different example counts.
+  public func value(_ x: Matrix<Double>, _ y: Matrix<Double>) throws -> Double? {
+    try value(LayerPair(try LayerDecomposition(of: x), try LayerDecomposition(of: y)))
+  }
+}
+
+/// Two layers' decompositions and the cross product of their singular bases,
+///
+///     M = U_Xᵀ U_Y   (m_X × m_Y, one GEMM),
+///
+/// from which every measure here follows: X̃ᵀỸ = V_X Σ_X M Σ_Y V_Yᵀ has the Frobenius and
+/// nuclear norms of Σ_X M Σ_Y, and the canonical correlations are the singular values of M's
+/// leading block.
+public struct LayerPair: Sendable {
+  public let x: LayerDecomposition
+  public let y: LayerDecomposition
+  /// U_Xᵀ U_Y.
+  public let cross: Matrix<Double>
+
+  /// - Throws: `InputError` if the example counts differ.
+  public init(_ x: LayerDecomposition, _ y: LayerDecomposition) throws {
+    guard x.examples == y.examples else {
+      throw InputError("the layers have \(x.examples) and \(y.examples) examples; they must be the same examples")
+    }
+    self.x = x
+    self.y = y
+    cross = x.leftVectorsTransposed.multipliedByTransposed(y.leftVectorsTransposed)
+  }
+
+  /// The leading `rows × columns` block of the cross product.
+  public func block(rows: Int, columns: Int) -> Matrix<Double> {
+    Matrix(rows: rows, columns: columns) { i, j in cross[i, j] }
+  }
+
+  /// Σ_X M Σ_Y, whose singular values are those of X̃ᵀỸ.
+  func scaledCross() -> Matrix<Double> {
+    Matrix(rows: cross.rows, columns: cross.columns) { i, j in
+      x.singularValues[i] * cross[i, j] * y.singularValues[j]
+    }
+  }
+
+  /// The canonical correlations of the leading `rx` and `ry` directions, descending, in [0, 1].
+  func canonicalCorrelations(rx: Int, ry: Int) throws -> [Double] {
+    guard rx > 0, ry > 0 else { return [] }
+    return try block(rows: rx, columns: ry).singularValues().map { min(max($0, 0), 1) }
+  }
+}
