@@ -69,11 +69,17 @@ public struct LayerDecomposition: Sendable {
   }
 
   /// X with each column's mean subtracted, means accumulated in float64.
-  static func centred(_ x: Matrix<Double>) -> Matrix<Double> {
+  /// A constant column's mean is its value exactly, so that it centres to exact zeros.
+  package static func centred(_ x: Matrix<Double>) -> Matrix<Double> {
     var means = [Double](repeating: 0, count: x.columns)
     var out = x.elements
     for i in 0..<x.rows { for j in 0..<x.columns { means[j] += out[i * x.columns + j] } }
-    for j in 0..<x.columns { means[j] /= Double(x.rows) }
+    for j in 0..<x.columns {
+      let first = out[j]
+      var constant = true
+      for i in 1..<max(x.rows, 1) where out[i * x.columns + j] != first { constant = false; break }
+      means[j] = constant ? first : means[j] / Double(x.rows)
+    }
     for i in 0..<x.rows { for j in 0..<x.columns { out[i * x.columns + j] -= means[j] } }
     return Matrix(rows: x.rows, columns: x.columns, elements: out)
   }

@@ -4,6 +4,10 @@ public struct MeasureSettings: Sendable, Equatable {
   public static let defaultTolerance = 1e-6
   /// Fraction of the variance SVCCA's kept directions explain.
   public static let defaultSVCCAVariance = 0.99
+  /// Neighbours per example of mknn and cknna.
+  public static let defaultNeighbours = 10
+  /// Bytes the n×n measures (rsa, dcor) may keep for all layers together.
+  public static let defaultMemoryBudget = 4 << 30
 
   /// `--cca-tolerance`.
   public var tolerance: Double = defaultTolerance
@@ -11,12 +15,19 @@ public struct MeasureSettings: Sendable, Equatable {
   public var svccaVariance: Double = defaultSVCCAVariance
   /// `--ridge`: linreg's ridge penalty (0: least squares).
   public var ridge: Double = 0
+  /// `--knn`: neighbours per example of mknn and cknna.
+  public var neighbours: Int = defaultNeighbours
+  /// Bytes rsa's and dcor's per-layer n×n matrices may take, all layers together.
+  public var memoryBudget: Int = defaultMemoryBudget
 
   public init(tolerance: Double = defaultTolerance, svccaVariance: Double = defaultSVCCAVariance,
-              ridge: Double = 0) {
+              ridge: Double = 0, neighbours: Int = defaultNeighbours,
+              memoryBudget: Int = defaultMemoryBudget) {
     self.tolerance = tolerance
     self.svccaVariance = svccaVariance
     self.ridge = ridge
+    self.neighbours = neighbours
+    self.memoryBudget = memoryBudget
   }
 }
 
@@ -30,6 +41,10 @@ public enum MeasureName: String, CaseIterable, Sendable {
   case procrustes
   case procrustesEuclidean = "procrustes_euclidean"
   case linreg
+  case rsa
+  case mknn
+  case cknna
+  case dcor
 
   /// The measure with `settings`.
   public func measure(_ settings: MeasureSettings = MeasureSettings()) -> any SimilarityMeasure {
@@ -42,6 +57,10 @@ public enum MeasureName: String, CaseIterable, Sendable {
     case .procrustes: ProcrustesDistance()
     case .procrustesEuclidean: ProcrustesDistance(euclidean: true)
     case .linreg: LinearRegressionSimilarity(tolerance: settings.tolerance, ridge: settings.ridge)
+    case .rsa: RSASimilarity()
+    case .mknn: MutualKNNSimilarity(k: settings.neighbours)
+    case .cknna: CKNNASimilarity(k: settings.neighbours)
+    case .dcor: DistanceCorrelationSimilarity()
     }
   }
 

@@ -37,24 +37,30 @@ public struct RepresentationComparison: Sendable {
   /// - Complexity: one decomposition per layer, one GEMM of m_A × n × m_B per pair, then each
   ///   measure's own (small) cost.
   public func compare(layersA: [Matrix<Double>], namesA: [String], layersB: [Matrix<Double>],
-                      namesB: [String], modelA: String = "A", modelB: String = "B") throws -> Result {
+                      namesB: [String], modelA: String = "A", modelB: String = "B",
+                      settings: MeasureSettings = MeasureSettings()) throws -> Result {
     var warnings: [String] = []
     let linear = measures.contains { $0.fitsLinearMaps }
-    func decompose(_ layers: [Matrix<Double>], _ names: [String], _ model: String) throws -> [LayerDecomposition] {
+    let needs = measures.reduce(LayerNeeds()) { $0.union($1.needs) }
+    try Self.checkMemory(needs: needs, examples: (layersA + layersB).first?.rows ?? 0,
+                         layers: layersA.count + layersB.count, budget: settings.memoryBudget)
+    func represent(_ layers: [Matrix<Double>], _ names: [String], _ model: String) throws -> [LayerRepresentation] {
       try zip(layers, names).map { layer, name in
-        let d: LayerDecomposition
-        do { d = try LayerDecomposition(of: layer) } catch let error as InputError {
+        let r: LayerRepresentation
+        do {
+          r = try LayerRepresentation(of: layer, needs: needs, neighbours: settings.neighbours)
+        } catch let error as InputError {
           throw InputError("layer '\(name)' of \(model): \(error.message)")
         }
-        if d.isConstant {
+        if r.isConstant {
           warnings.append("layer '\(name)' of \(model) is constant: its values are null")
-        } else if linear, d.examples <= d.features {
-          warnings.append("layer '\(name)' of \(model) has \(d.examples) examples for \(d.features) features: CCA-type measures (cca, svcca, pwcca, linreg) are trivially 1 there; use more examples or svcca")
+        } else if linear, r.examples <= r.features {
+          warnings.append("layer '\(name)' of \(model) has \(r.examples) examples for \(r.features) features: CCA-type measures (cca, svcca, pwcca, linreg) are trivially 1 there; use more examples or svcca")
         }
-        return d
+        return r
       }
     }
-    let a = try decompose(layersA, namesA, modelA), b = try decompose(layersB, namesB, modelB)
+    let a = try represent(layersA, namesA, modelA), b = try represent(layersB, namesB, modelB)
     var values = [[[Double?]]](repeating: [[Double?]](repeating: [Double?](repeating: nil, count: b.count),
                                                        count: a.count), count: measures.count)
     for i in a.indices {
@@ -71,5 +77,27 @@ public struct RepresentationComparison: Sendable {
             parameters: measures[k].parameters, values: values[k])
     }
     return Result(tables: tables, warnings: warnings)
+  }
+
+  /// rsa and dcor keep an n×n matrix per layer (with its sort or Gram alongside while it is
+  /// made): refuse before reading when that does not fit.
+  ///
+  /// - Throws: `InputError` suggesting how many examples fit.
+  public func checkMemory(examples: Int, layers: Int, settings: MeasureSettings) throws {
+    try Self.checkMemory(needs: measures.reduce(LayerNeeds()) { $0.union($1.needs) }, examples: examples,
+                         layers: layers, budget: settings.memoryBudget)
+  }
+
+  static func checkMemory(needs: LayerNeeds, examples n: Int, layers: Int, budget: Int) throws {
+    var perLayer = 0.0
+    let n2 = Double(n) * Double(n)
+    if needs.contains(.dissimilarities) { perLayer += n2 / 2 * 8 }
+    if needs.contains(.distances) { perLayer += n2 * 8 }
+    let total = perLayer * Double(layers) + (perLayer > 0 ? n2 * 8 : 0)
+    guard total <= Double(budget) else {
+      let gib = { (b: Double) in Format.fixed(b / Double(1 << 30), 1) + " GiB" }
+      let room = Int((Double(budget) / (Double(layers + 2) * 8 * 1.5)).squareRoot())
+      throw InputError("rsa and dcor keep n² values per layer: \(n) examples × \(layers) layers need \(gib(total)), more than the \(gib(Double(budget))) budget; compare fewer examples (--examples \(room) fits)")
+    }
   }
 }

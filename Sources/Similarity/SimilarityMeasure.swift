@@ -21,18 +21,24 @@ public protocol SimilarityMeasure: Sendable {
   /// Whether the measure compares canonical correlations or regressions, which become trivially
   /// 1 when a layer has at least as many features as examples.
   var fitsLinearMaps: Bool { get }
+  /// The parts of each layer the measure reads.
+  var needs: LayerNeeds { get }
   /// The value for one pair of layers, or `nil` when it is undefined (a constant layer).
   func value(_ pair: LayerPair) throws -> Double?
 }
 
 extension SimilarityMeasure {
   public var fitsLinearMaps: Bool { false }
+  public var needs: LayerNeeds { .spectrum }
 
-  /// The value between two activation matrices, `examples × features` each, same examples.
+  /// The value between two activation matrices, `examples × features` each, same examples,
+  /// with k-NN lists of `neighbours` where the measure uses them.
   ///
   /// - Throws: `InputError` for empty or non-finite input or different example counts.
-  public func value(_ x: Matrix<Double>, _ y: Matrix<Double>) throws -> Double? {
-    try value(LayerPair(try LayerDecomposition(of: x), try LayerDecomposition(of: y)))
+  public func value(_ x: Matrix<Double>, _ y: Matrix<Double>,
+                    neighbours: Int = MeasureSettings.defaultNeighbours) throws -> Double? {
+    try value(LayerPair(try LayerRepresentation(of: x, needs: needs, neighbours: neighbours),
+                        try LayerRepresentation(of: y, needs: needs, neighbours: neighbours)))
   }
 }
 
@@ -44,19 +50,36 @@ extension SimilarityMeasure {
 /// nuclear norms of Σ_X M Σ_Y, and the canonical correlations are the singular values of M's
 /// leading block.
 public struct LayerPair: Sendable {
-  public let x: LayerDecomposition
-  public let y: LayerDecomposition
-  /// U_Xᵀ U_Y.
+  /// The row layer and the column layer.
+  public let a: LayerRepresentation
+  public let b: LayerRepresentation
+  /// U_Xᵀ U_Y, when both layers have their spectrum (empty otherwise).
   public let cross: Matrix<Double>
 
   /// - Throws: `InputError` if the example counts differ.
-  public init(_ x: LayerDecomposition, _ y: LayerDecomposition) throws {
-    guard x.examples == y.examples else {
-      throw InputError("the layers have \(x.examples) and \(y.examples) examples; they must be the same examples")
+  public init(_ a: LayerRepresentation, _ b: LayerRepresentation) throws {
+    guard a.examples == b.examples else {
+      throw InputError("the layers have \(a.examples) and \(b.examples) examples; they must be the same examples")
     }
-    self.x = x
-    self.y = y
-    cross = x.leftVectorsTransposed.multipliedByTransposed(y.leftVectorsTransposed)
+    self.a = a
+    self.b = b
+    if let x = a.spectrum, let y = b.spectrum {
+      cross = x.leftVectorsTransposed.multipliedByTransposed(y.leftVectorsTransposed)
+    } else {
+      cross = Matrix(zeros: 0, 0)
+    }
+  }
+
+  /// The row layer's spectrum (measures that read it declare `.spectrum` in `needs`).
+  public var x: LayerDecomposition {
+    guard let s = a.spectrum else { preconditionFailure("the measure did not declare .spectrum") }
+    return s
+  }
+
+  /// The column layer's spectrum.
+  public var y: LayerDecomposition {
+    guard let s = b.spectrum else { preconditionFailure("the measure did not declare .spectrum") }
+    return s
   }
 
   /// The leading `rows × columns` block of the cross product.

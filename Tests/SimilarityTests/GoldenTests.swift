@@ -31,10 +31,11 @@ struct GoldenTests {
     let (namesA, a) = Self.layers(object, "a"), (namesB, b) = Self.layers(object, "b")
     let expected = object["measures"] as! [String: [[Double]]]
     let ridge = object["ridge"] as! Double
-    var measures = MeasureName.allCases.map { $0.measure() }
+    let settings = MeasureSettings(neighbours: object["knn"] as! Int)
+    var measures = MeasureName.allCases.map { $0.measure(settings) }
     measures.append(LinearRegressionSimilarity(ridge: ridge))
     let result = try RepresentationComparison(measures: measures)
-      .compare(layersA: a, namesA: namesA, layersB: b, namesB: namesB)
+      .compare(layersA: a, namesA: namesA, layersB: b, namesB: namesB, settings: settings)
     #expect(result.tables.count == expected.count)
     for (k, table) in result.tables.enumerated() {
       let key = k == MeasureName.allCases.count ? "linreg_ridge" : table.name

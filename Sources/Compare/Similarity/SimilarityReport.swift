@@ -27,7 +27,8 @@ public struct SimilarityReport: Sendable {
   /// float64 and computes `measures` with `settings`; each layer is decomposed once.
   ///
   /// - Throws: `InputError` if the two sets have different example counts, `examples` exceeds
-  ///   them, or a layer holds a non-finite value (the message names the layer); `ReadError` from
+  ///   them, rsa or dcor would not fit the memory budget, or a layer holds a non-finite value
+  ///   (the message names the layer); `ReadError` from
   ///   the files; `LinearAlgebraError` if a decomposition fails.
   public init(_ a: ActivationSet, _ b: ActivationSet, measures: [MeasureName],
               settings: MeasureSettings = MeasureSettings(), examples: Int? = nil) throws {
@@ -38,11 +39,12 @@ public struct SimilarityReport: Sendable {
     guard n >= 2, n <= a.examples else {
       throw InputError("--examples \(n): the activations have \(a.examples) examples (at least 2 are needed)")
     }
+    let comparison = RepresentationComparison(measures: measures.map { $0.measure(settings) })
+    try comparison.checkMemory(examples: n, layers: a.names.count + b.names.count, settings: settings)
     let layersA = try a.batch(rows: 0..<n, as: Double.self)
     let layersB = try b.batch(rows: 0..<n, as: Double.self)
-    let result = try RepresentationComparison(measures: measures.map { $0.measure(settings) })
-      .compare(layersA: layersA, namesA: a.names, layersB: layersB, namesB: b.names,
-               modelA: a.name, modelB: b.name)
+    let result = try comparison.compare(layersA: layersA, namesA: a.names, layersB: layersB, namesB: b.names,
+                                        modelA: a.name, modelB: b.name, settings: settings)
     modelA = a.name
     modelB = b.name
     self.layersA = a.names

@@ -5,7 +5,7 @@ import Compare
 enum SimilarityCommand: Command {
   static let spec = CommandSpec(
     name: "similarity",
-    overview: "Layer-by-layer representation similarity (CKA, CCA, SVCCA, PWCCA, Procrustes, regression).",
+    overview: "Layer-by-layer representation similarity: CKA, CCA, SVCCA, PWCCA, Procrustes, regression, RSA, k-NN, dCor.",
     arguments: [
       ArgumentSpec("a", help: "Activations of model A: .safetensors, .npz, .pt or a folder of .npy, one tensor per layer, [examples, ...] (FILE:KEY picks the tensors under KEY)."),
       ArgumentSpec("b", help: "Activations of model B: the same examples in the same order."),
@@ -25,12 +25,16 @@ enum SimilarityCommand: Command {
       OptionSpec("--svcca-variance", value: "f", help: "Fraction of each layer's variance SVCCA keeps.",
                  default: MeasureSettings.defaultSVCCAVariance),
       OptionSpec("--ridge", value: "λ", help: "Ridge penalty of linreg (0: least squares).", default: 0.0),
+      OptionSpec("--knn", value: "k", help: "Neighbours per example of mknn and cknna (cknna needs k ≥ 2).",
+                 default: MeasureSettings.defaultNeighbours),
     ],
     discussion: """
       Rows are model A's layers, columns model B's; linreg is the R² of predicting the column's
       layer from the row's. Each layer is centred in float64 and decomposed once. A constant layer
       has no value (null in JSON) and a warning names it; a layer with at least as many features
-      as examples makes cca, pwcca and linreg trivially 1, and a warning says so.
+      as examples makes cca, pwcca and linreg trivially 1, and a warning says so. rsa and dcor keep
+      an n×n matrix per layer: when they would not fit in 4 GiB the command stops and says how
+      many examples (--examples) do.
       """,
     examples: [
       "compare similarity mlp.safetensors cnn.npz",
@@ -49,7 +53,11 @@ enum SimilarityCommand: Command {
     let settings = MeasureSettings(
       tolerance: try arguments.double("--cca-tolerance", in: 0...1),
       svccaVariance: try arguments.double("--svcca-variance", in: 0...1),
-      ridge: try arguments.double("--ridge", in: 0...Double.greatestFiniteMagnitude))
+      ridge: try arguments.double("--ridge", in: 0...Double.greatestFiniteMagnitude),
+      neighbours: try arguments.int("--knn", in: 1...Int.max))
+    if measures.contains(.cknna), settings.neighbours < 2 {
+      throw UsageError("--knn must be at least 2 for cknna, got \(settings.neighbours)", command: spec.name)
+    }
     let examples: Int? = try arguments.int("--examples", in: 2...Int.max)
     let (a, b) = try ActivationSet.pair(
       arguments.argument("a")!, arguments.argument("b")!,

@@ -12,6 +12,7 @@ import numpy as np
 TOLERANCE = 1e-6       # relative singular-value cut for ranks (--cca-tolerance)
 SVCCA_VARIANCE = 0.99  # --svcca-variance
 RIDGE = 0.5            # the ridge case of linreg
+KNN = 5                # --knn for mknn and cknna
 
 
 def centred(x):
@@ -113,6 +114,84 @@ def linreg(x, y, ridge=0.0):
     return float(1 - np.sum((yc - xr @ b) ** 2) / total)
 
 
+def rsa(x, y):
+    """rsatoolbox's 'correlation' RDM, compared by 'spearman' (scipy's average ranks)."""
+    from scipy.stats import rankdata
+
+    def rdm(m):
+        ma = m - m.mean(axis=1, keepdims=True)
+        ma = ma / np.sqrt(np.einsum("ij,ij->i", ma, ma))[:, None]
+        # Rounded to 10 decimals: ties in exact arithmetic stay ties (RankedDissimilarities).
+        return np.round((1 - ma @ ma.T)[np.triu_indices(m.shape[0], 1)], 10)
+
+    rx, ry = rankdata(rdm(x)), rankdata(rdm(y))
+    return float(np.corrcoef(rx, ry)[0, 1])
+
+
+def normalise_rows(m):
+    return m / np.maximum(np.linalg.norm(m, axis=1, keepdims=True), 1e-12)
+
+
+def knn_mask(f, k):
+    """platonic-rep's compute_nearest_neighbors, as a 0/1 mask (ties: lower index first)."""
+    g = f @ f.T
+    np.fill_diagonal(g, -1e8)
+    knn = np.argsort(-g, axis=1, kind="stable")[:, :k]
+    mask = np.zeros_like(g)
+    mask[np.arange(g.shape[0])[:, None], knn] = 1.0
+    return mask
+
+
+def mknn(x, y, k=KNN):
+    fx, fy = normalise_rows(x), normalise_rows(y)
+    return float(np.mean((knn_mask(fx, k) * knn_mask(fy, k)).sum(axis=1) / k))
+
+
+def hsic_unbiased(k, l):
+    m = k.shape[0]
+    kt, lt = k.copy(), l.copy()
+    np.fill_diagonal(kt, 0)
+    np.fill_diagonal(lt, 0)
+    value = (np.sum(kt * lt.T) + np.sum(kt) * np.sum(lt) / ((m - 1) * (m - 2))
+             - 2 * np.sum(kt @ lt) / (m - 2))
+    return value / (m * (m - 3))
+
+
+def cknna(x, y, k=KNN):
+    """platonic-rep's cknna(..., topk=k, unbiased=True) on L2-normalised rows."""
+    fx, fy = normalise_rows(x), normalise_rows(y)
+    kx, ly = fx @ fx.T, fy @ fy.T
+
+    def sim(a, b):
+        mask = knn_mask_from_kernel(a, k) * knn_mask_from_kernel(b, k)
+        return hsic_unbiased(mask * a, mask * b)
+
+    return float(sim(kx, ly) / (np.sqrt(sim(kx, kx) * sim(ly, ly)) + 1e-6))
+
+
+def knn_mask_from_kernel(g, k):
+    g = g.copy()
+    np.fill_diagonal(g, -np.inf)
+    knn = np.argsort(-g, axis=1, kind="stable")[:, :k]
+    mask = np.zeros_like(g)
+    mask[np.arange(g.shape[0])[:, None], knn] = 1.0
+    return mask
+
+
+def dcor(x, y):
+    """dcor's u_distance_correlation_sqr, distances from explicit differences."""
+    def u_centred(m):
+        n = m.shape[0]
+        a = np.linalg.norm(m[:, None, :] - m[None, :, :], axis=2)
+        u = (a - a.sum(axis=0, keepdims=True) / (n - 2) - a.sum(axis=1, keepdims=True) / (n - 2)
+             + a.sum() / ((n - 1) * (n - 2)))
+        np.fill_diagonal(u, 0)
+        return u
+
+    a, b = u_centred(x), u_centred(y)
+    return float(np.sum(a * b) / np.sqrt(np.sum(a * a) * np.sum(b * b)))
+
+
 MEASURES = {
     "cka": cka,
     "cca": cca,
@@ -123,6 +202,10 @@ MEASURES = {
     "procrustes_euclidean": lambda x, y: procrustes(x, y, euclidean=True),
     "linreg": linreg,
     "linreg_ridge": lambda x, y: linreg(x, y, ridge=RIDGE),
+    "rsa": rsa,
+    "mknn": mknn,
+    "cknna": cknna,
+    "dcor": dcor,
 }
 
 
@@ -141,7 +224,7 @@ def main():
         "b2": np.maximum(base @ rng.standard_normal((6, 9)), 0) - 1.0,
     }
     out = {
-        "tolerance": TOLERANCE, "svcca_variance": SVCCA_VARIANCE, "ridge": RIDGE,
+        "tolerance": TOLERANCE, "svcca_variance": SVCCA_VARIANCE, "ridge": RIDGE, "knn": KNN,
         "layers_a": {k: v.tolist() for k, v in a.items()},
         "layers_b": {k: v.tolist() for k, v in b.items()},
         "names_a": list(a), "names_b": list(b),
