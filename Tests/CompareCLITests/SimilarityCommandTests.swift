@@ -8,7 +8,7 @@ import Testing
 struct SimilarityCommandTests {
   static let d = packageRoot + "Examples/data/"
   let mlp = d + "activations_mlp.safetensors", cnn = d + "activations_cnn.npz"
-  static let usage = "Usage: compare similarity [--measure <list>] [--examples <n>] [--layers-a <names>] [--layers-b <names>] [--name-a <name>] [--name-b <name>] [--cca-tolerance <t>] [--svcca-variance <f>] [--ridge <λ>] [--knn <k>] [--json] <a> <b>\n  See 'compare similarity --help' for more information.\n"
+  static let usage = "Usage: compare similarity [--measure <list>] [--examples <n>] [--layers-a <names>] [--layers-b <names>] [--name-a <name>] [--name-b <name>] [--cca-tolerance <t>] [--svcca-variance <f>] [--ridge <λ>] [--heatmap <prefix>] [--knn <k>] [--json] <a> <b>\n  See 'compare similarity --help' for more information.\n"
 
   @Test("--json has the issue's keys, every measure with its direction, and cka equal to compare cka's full estimator")
   func json() throws {
@@ -69,6 +69,24 @@ struct SimilarityCommandTests {
     let examples = runCompare(["similarity", mlp, cnn, "--examples", "451"])
     #expect(examples.status == 1)
     #expect(examples.err == "Error: --examples 451: the activations have 450 examples (at least 2 are needed)\n")
+  }
+
+  @Test("--heatmap draws one figure per measure next to the prefix")
+  func heatmaps() throws {
+    let prefix = NSTemporaryDirectory() + "compare-similarity-test-\(getpid()).svg"
+    let result = runCompare(["similarity", mlp, cnn, "--measure", "cka,procrustes", "--examples", "100",
+                             "--heatmap", prefix])
+    #expect(result.status == 0)
+    for name in ["cka", "procrustes"] {
+      let path = SimilarityFigures.path(prefix: prefix, measure: name)
+      #expect(path.hasSuffix("-\(name).svg"))
+      let svg = try String(contentsOfFile: path, encoding: .utf8)
+      #expect(svg.hasPrefix("<svg") || svg.hasPrefix("<?xml"))
+      #expect(svg.contains(name == "cka" ? "higher = more alike" : "lower = more alike"))
+      try FileManager.default.removeItem(atPath: path)
+    }
+    #expect(SimilarityFigures.path(prefix: "figs/sim", measure: "rsa") == "figs/sim-rsa.png")
+    #expect(SimilarityFigures.path(prefix: "sim.png", measure: "rsa") == "sim-rsa.png")
   }
 
   @Test("help shows every option with its default")

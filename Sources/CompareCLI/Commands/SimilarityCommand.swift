@@ -25,6 +25,8 @@ enum SimilarityCommand: Command {
       OptionSpec("--svcca-variance", value: "f", help: "Fraction of each layer's variance SVCCA keeps.",
                  default: MeasureSettings.defaultSVCCAVariance),
       OptionSpec("--ridge", value: "λ", help: "Ridge penalty of linreg (0: least squares).", default: 0.0),
+      OptionSpec("--heatmap", value: "prefix",
+                 help: "Draw one heatmap per measure, PREFIX-<measure>.png (.svg when PREFIX ends in .svg)."),
       OptionSpec("--knn", value: "k", help: "Neighbours per example of mknn and cknna (cknna needs k ≥ 2).",
                  default: MeasureSettings.defaultNeighbours),
     ],
@@ -39,6 +41,7 @@ enum SimilarityCommand: Command {
     examples: [
       "compare similarity mlp.safetensors cnn.npz",
       "compare similarity a.npz b.npz --measure cka,pwcca,procrustes --examples 1000 --json",
+      "compare similarity a.npz b.npz --measure cka,rsa --heatmap figures/sim.svg",
     ])
 
   static func run(_ arguments: ParsedArguments, console: Console) throws {
@@ -59,6 +62,12 @@ enum SimilarityCommand: Command {
       throw UsageError("--knn must be at least 2 for cknna, got \(settings.neighbours)", command: spec.name)
     }
     let examples: Int? = try arguments.int("--examples", in: 2...Int.max)
+    let heatmap = arguments.string("--heatmap")
+    if let heatmap {
+      for name in measures {
+        try AtomicFile.checkDestination(SimilarityFigures.path(prefix: heatmap, measure: name.rawValue))
+      }
+    }
     let (a, b) = try ActivationSet.pair(
       arguments.argument("a")!, arguments.argument("b")!,
       layersA: names(arguments.string("--layers-a")),
@@ -66,6 +75,7 @@ enum SimilarityCommand: Command {
       nameA: arguments.string("--name-a"), nameB: arguments.string("--name-b"))
     let report = try SimilarityReport(a, b, measures: measures, settings: settings, examples: examples)
     for line in report.messages { console.warn(line) }
+    if let heatmap { try SimilarityFigures.writeHeatmaps(report, prefix: heatmap) }
     console.write(arguments.flag("--json") ? report.json().serialized(pretty: true) + "\n" : report.text)
   }
 
