@@ -6,12 +6,13 @@ import CompareCore
 ///     X̃ = X − 1·meanᵀ = U Σ Vᵀ,   U: examples × m orthonormal, m = min(examples, features)
 ///
 /// Centring is done first, in float64, so that a large mean does not cancel the variance (the
-/// same care as CKA). With n ≥ p examples the one-sided Jacobi SVD runs on X̃ itself; with n < p
-/// a QR of X̃ᵀ (LAPACK `geqrf`/`orgqr`) first reduces it to the n×n matrix X̃Q with the same U
-/// and Σ. `projections` = UᵀX̃ = ΣVᵀ (one GEMM) holds the inner products of each singular
+/// same care as CKA). A LAPACK QR (`geqrf`/`orgqr`) first reduces X̃ to a square matrix with the
+/// same singular values: R of X̃ = QR when n ≥ p (then U = Q·W), X̃Q' of X̃ᵀ = Q'R' when n < p;
+/// the one-sided Jacobi SVD then runs on that min(n, p)-square matrix. `projections` = UᵀX̃ = ΣVᵀ (one GEMM) holds the inner products of each singular
 /// direction with each centred feature (projection-weighted CCA's weights).
 ///
-/// - Complexity: O(n·p·m) for the products and QR, plus O(N·m²) per Jacobi sweep.
+/// - Complexity: O(n·p·m) for the QR and products, plus O(m³) per Jacobi sweep (m = min(n, p)):
+///   fine to a few hundred features, slow beyond about 2000 (LAPACK's vectors would be faster).
 public struct LayerDecomposition: Sendable {
   /// Examples (rows).
   public let examples: Int
@@ -41,31 +42,45 @@ public struct LayerDecomposition: Sendable {
     features = p
     totalVariance = c.frobeniusNormSquared
     let m = min(n, p)
-    // The Jacobi routine orthogonalises columns of a column-major buffer: the row-major Bᵀ.
-    let b: Matrix<Double>
-    if n >= p {
-      b = c
+    if totalVariance == 0 {
+      singularValues = [Double](repeating: 0, count: m)
+      leftVectorsTransposed = Matrix(zeros: m, n)
+    } else if n >= p {
+      // X̃ = QR (LAPACK), then Jacobi on the p×p R = W Σ Vᵀ: U = QW. The QR makes the Jacobi
+      // sweeps O(p³) instead of O(n·p²).
+      let qt = try Self.orthonormalTransposed(columnMajor: c.transposed().elements, rows: n, columns: p)
+      let r = qt.multiplied(by: c)
+      let svd = JacobiSVD(columnMajor: r.transposed().elements, rows: p, columns: p)
+      singularValues = svd.values
+      // Column-major p×p W is the row-major Wᵀ, and Uᵀ = WᵀQᵀ.
+      leftVectorsTransposed = Matrix(rows: p, columns: p, elements: svd.left).multiplied(by: qt)
     } else {
-      // A row-major n×p buffer is the column-major p×n X̃ᵀ: QR without a transposing copy.
-      var q = c.elements
-      var tau = [Double](repeating: 0, count: n)
-      let rows = try blasDimension(p, "features"), columns = try blasDimension(n, "examples")
-      let (routine, info) = q.withUnsafeMutableBufferPointer { pq in
-        tau.withUnsafeMutableBufferPointer { pt in
-          Double.orthonormalize(pq.baseAddress!, rows: rows, columns: columns, tau: pt.baseAddress!)
-        }
-      }
-      guard info == 0 else { throw LinearAlgebraError(routine: routine, info: info) }
-      // q is now the row-major n×p Qᵀ, and X̃ = (X̃Q)Qᵀ.
-      b = c.multipliedByTransposed(Matrix(rows: n, columns: p, elements: q))
+      // A row-major n×p buffer is the column-major p×n X̃ᵀ = Q'R': X̃ = (X̃Q')Q'ᵀ, and the n×n
+      // X̃Q' has X̃'s U and Σ.
+      let qt = try Self.orthonormalTransposed(columnMajor: c.elements, rows: p, columns: n)
+      let b = c.multipliedByTransposed(qt)
+      let svd = JacobiSVD(columnMajor: b.transposed().elements, rows: n, columns: n)
+      singularValues = svd.values
+      // Column-major n×n U is the row-major Uᵀ.
+      leftVectorsTransposed = Matrix(rows: n, columns: n, elements: svd.left)
     }
-    let svd = totalVariance == 0
-      ? nil : JacobiSVD(columnMajor: b.transposed().elements, rows: n, columns: m)
-    singularValues = svd?.values ?? [Double](repeating: 0, count: m)
-    // Column-major n×m U is the row-major m×n Uᵀ.
-    let ut = Matrix(rows: m, columns: n, elements: svd?.left ?? [Double](repeating: 0, count: m * n))
-    leftVectorsTransposed = ut
+    let ut = leftVectorsTransposed
     projections = ut.multiplied(by: c)
+  }
+
+  /// Q of the QR of a column-major `rows × columns` matrix (rows ≥ columns), returned as the
+  /// row-major `columns × rows` Qᵀ (the same buffer).
+  static func orthonormalTransposed(columnMajor a: [Double], rows: Int, columns: Int) throws -> Matrix<Double> {
+    var q = a
+    var tau = [Double](repeating: 0, count: columns)
+    let m = try blasDimension(rows, "rows"), n = try blasDimension(columns, "columns")
+    let (routine, info) = q.withUnsafeMutableBufferPointer { pq in
+      tau.withUnsafeMutableBufferPointer { pt in
+        Double.orthonormalize(pq.baseAddress!, rows: m, columns: n, tau: pt.baseAddress!)
+      }
+    }
+    guard info == 0 else { throw LinearAlgebraError(routine: routine, info: info) }
+    return Matrix(rows: columns, columns: rows, elements: q)
   }
 
   /// X with each column's mean subtracted, means accumulated in float64.
