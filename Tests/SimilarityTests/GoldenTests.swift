@@ -27,7 +27,19 @@ struct GoldenTests {
 
   @Test("every measure matches the float64 numpy implementation to 1e-9")
   func goldens() throws {
+    try Self.check(try Self.goldens(), wide: false)
+  }
+
+  @Test("wide layers (12 examples, up to 30 features: QR first) match too, and warn that CCA is trivial")
+  func wideGoldens() throws {
     let object = try Self.goldens()
+    var wide = object["wide"] as! [String: Any]
+    wide["ridge"] = object["ridge"]
+    wide["knn"] = object["knn"]
+    try Self.check(wide, wide: true)
+  }
+
+  static func check(_ object: [String: Any], wide: Bool) throws {
     let (namesA, a) = Self.layers(object, "a"), (namesB, b) = Self.layers(object, "b")
     let expected = object["measures"] as! [String: [[Double]]]
     let ridge = object["ridge"] as! Double
@@ -45,6 +57,7 @@ struct GoldenTests {
         #expect(abs(value - golden[i][j]) < 1e-9, "\(key)[\(i)][\(j)]: \(value) vs \(golden[i][j])")
       } }
     }
-    #expect(result.warnings.isEmpty)
+    // Wide: w1, w2 and v2 have at least as many features as the 12 examples.
+    #expect(result.warnings.count == (wide ? 3 : 0), "\(result.warnings)")
   }
 }

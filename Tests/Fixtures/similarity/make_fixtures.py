@@ -232,6 +232,19 @@ def main():
             name: [[f(a[i], b[j]) for j in b] for i in a] for name, f in MEASURES.items()
         },
     }
+    # Wide layers (fewer examples than features): the QR-first path; CCA is trivially 1 there.
+    m = 12
+    wide_a = {"w1": rng.standard_normal((m, 20)), "w2": np.tanh(rng.standard_normal((m, 30)) + 1.0)}
+    wide_b = {"v1": rng.standard_normal((m, 5)) * 3.0 - 1.0, "v2": rng.standard_normal((m, 16))}
+    out["wide"] = {
+        "layers_a": {k: v.tolist() for k, v in wide_a.items()},
+        "layers_b": {k: v.tolist() for k, v in wide_b.items()},
+        "names_a": list(wide_a), "names_b": list(wide_b),
+        "measures": {
+            name: [[f(wide_a[i], wide_b[j]) for j in wide_b] for i in wide_a]
+            for name, f in MEASURES.items()
+        },
+    }
     with open("goldens.json", "w") as f:
         json.dump(out, f, indent=1)
         f.write("\n")
