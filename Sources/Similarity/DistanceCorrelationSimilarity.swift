@@ -20,9 +20,9 @@ public struct DistanceCorrelationSimilarity: SimilarityMeasure {
   public var needs: LayerNeeds { .distances }
 
   public func value(_ pair: LayerPair) throws -> Double? {
-    guard pair.a.examples >= 4 else { throw InputError("dcor needs at least 4 examples, got \(pair.a.examples)") }
     guard !pair.a.isConstant, !pair.b.isConstant,
           let x = pair.a.distances, let y = pair.b.distances else { return nil }
+    guard pair.a.examples >= 4 else { throw InputError("dcor needs at least 4 examples, got \(pair.a.examples)") }
     let n = try blasDimension(x.values.count, "distance entries")
     let dot = x.values.withUnsafeBufferPointer { px in
       y.values.withUnsafeBufferPointer { py in

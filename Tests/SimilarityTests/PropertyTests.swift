@@ -162,6 +162,22 @@ struct PropertyTests {
     try RepresentationComparison(measures: [CKASimilarity()]).checkMemory(examples: 100_000, layers: 4, settings: small)
   }
 
+  @Test("1×1 and single-feature layers: nil where undefined, the closed form where not; empty throws")
+  func edgeShapes() throws {
+    let one = Matrix<Double>([[3]])
+    for name in MeasureName.allCases where !name.measure().needs.contains(.neighbours) {
+      #expect(try name.measure().value(one, one) == nil, "\(name)")
+    }
+    // Two single-feature columns: every linear measure reduces to |Pearson r| or r².
+    let x = Matrix<Double>([[1], [2], [4], [7]]), y = Matrix<Double>([[2], [1], [5], [6]])
+    let r = 0.8997354108424372  // numpy.corrcoef
+    #expect(abs(try #require(try CKASimilarity().value(x, y)) - r * r) < 1e-12)
+    #expect(abs(try #require(try CCASimilarity().value(x, y)) - r) < 1e-12)
+    #expect(abs(try #require(try LinearRegressionSimilarity().value(x, y)) - r * r) < 1e-12)
+    #expect(abs(try #require(try ProcrustesDistance().value(x, y)) - acos(r)) < 1e-12)
+    #expect(throws: InputError.self) { try CKASimilarity().value(Matrix(zeros: 0, 3), Matrix(zeros: 0, 3)) }
+  }
+
   @Test("different example counts are rejected")
   func mismatch() throws {
     #expect(throws: InputError.self) { try CKASimilarity().value(Self.data(1, rows: 5), Self.data(2, rows: 6)) }
