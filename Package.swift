@@ -25,9 +25,10 @@ let package = Package(
     .target(name: "EnsembleKernel", dependencies: ["CompareCore"]),
     .target(name: "CKA", dependencies: ["CompareCore"]),
     .target(name: "SpectralMetrics", dependencies: ["CompareCore"]),
+    .target(name: "Similarity", dependencies: ["CompareCore"]),
     .target(name: "Figures", dependencies: ["CompareCore", "CZlib"]),
     .target(name: "Compare", dependencies: [
-      "CompareCore", "TensorIO", "EnsembleKernel", "CKA", "SpectralMetrics", "Figures",
+      "CompareCore", "TensorIO", "EnsembleKernel", "CKA", "SpectralMetrics", "Similarity", "Figures",
     ]),
     // `compare bench`: each module timed against this machine's BLAS/LAPACK bound.
     .target(name: "CompareBenchmarks", dependencies: ["Compare"]),
@@ -46,6 +47,7 @@ let package = Package(
     .testTarget(name: "EnsembleKernelTests", dependencies: ["EnsembleKernel", "TensorIO"]),
     .testTarget(name: "CKATests", dependencies: ["CKA", "TensorIO"]),
     .testTarget(name: "SpectralMetricsTests", dependencies: ["SpectralMetrics", "TensorIO"]),
+    .testTarget(name: "SimilarityTests", dependencies: ["Similarity"]),
     .testTarget(name: "FiguresTests", dependencies: ["Figures"]),
     .testTarget(name: "CompareTests", dependencies: ["Compare"]),
     .testTarget(name: "CompareCLITests", dependencies: ["CompareCLI"]),

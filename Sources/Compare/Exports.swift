@@ -3,5 +3,6 @@
 @_exported import CompareCore
 @_exported import EnsembleKernel
 @_exported import Figures
+@_exported import Similarity
 @_exported import SpectralMetrics
 @_exported import TensorIO

@@ -16,6 +16,7 @@ public enum CompareCommandLine {
     KernelMergeCommand.self,
     EnsembleCommand.self,
     CKACommand.self,
+    SimilarityCommand.self,
     ESDCommand.self,
     ESDMergeCommand.self,
     BenchCommand.self,

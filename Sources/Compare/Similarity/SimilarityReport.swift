@@ -1,0 +1,57 @@
+import CompareCore
+import Similarity
+
+/// `compare similarity`: several representation similarity measures between every layer of
+/// model A (rows) and every layer of model B (columns), from activations of the same examples.
+///
+/// ```swift
+/// let (a, b) = try ActivationSet.pair("mlp.safetensors", "cnn.npz")
+/// let report = try SimilarityReport(a, b, measures: MeasureName.allCases)
+/// print(report.text)
+/// ```
+public struct SimilarityReport: Sendable {
+  public var modelA: String
+  public var modelB: String
+  public var layersA: [String]
+  public var layersB: [String]
+  /// Examples compared (the first `examples` of each file).
+  public var examples: Int
+  /// Examples in the files.
+  public var available: Int
+  /// One table per measure, in the order asked.
+  public var tables: [RepresentationComparison.Table]
+  /// Constant layers, wide layers.
+  public var warnings: [String]
+
+  /// Reads the first `examples` examples (all when `nil`) of every layer of `a` and `b` in
+  /// float64 and computes `measures` with `settings`; each layer is decomposed once.
+  ///
+  /// - Throws: `InputError` if the two sets have different example counts, `examples` exceeds
+  ///   them, rsa or dcor would not fit the memory budget, or a layer holds a non-finite value
+  ///   (the message names the layer); `ReadError` from
+  ///   the files; `LinearAlgebraError` if a decomposition fails.
+  public init(_ a: ActivationSet, _ b: ActivationSet, measures: [MeasureName],
+              settings: MeasureSettings = MeasureSettings(), examples: Int? = nil) throws {
+    guard a.examples == b.examples else {
+      throw InputError("\(a.path) has \(a.examples) examples and \(b.path) has \(b.examples): the activations must be of the same examples")
+    }
+    let n = examples ?? a.examples
+    guard n >= 2, n <= a.examples else {
+      throw InputError("--examples \(n): the activations have \(a.examples) examples (at least 2 are needed)")
+    }
+    let comparison = RepresentationComparison(measures: measures.map { $0.measure(settings) })
+    try comparison.checkMemory(examples: n, layers: a.names.count + b.names.count, settings: settings)
+    let layersA = try a.batch(rows: 0..<n, as: Double.self)
+    let layersB = try b.batch(rows: 0..<n, as: Double.self)
+    let result = try comparison.compare(layersA: layersA, namesA: a.names, layersB: layersB, namesB: b.names,
+                                        modelA: a.name, modelB: b.name, settings: settings)
+    modelA = a.name
+    modelB = b.name
+    self.layersA = a.names
+    self.layersB = b.names
+    self.examples = n
+    available = a.examples
+    tables = result.tables
+    warnings = result.warnings
+  }
+}

@@ -1,0 +1,36 @@
+import CompareCore
+
+/// Bias-corrected squared distance correlation (Székely & Rizzo 2014), as the `dcor` package's
+/// `u_distance_correlation_sqr`: dependence of any kind, not only linear, between the examples'
+/// positions in the two representations.
+///
+///     dcor = ⟨Ã, B̃⟩ / √(⟨Ã, Ã⟩ ⟨B̃, B̃⟩),   Ã, B̃ the U-centred distance matrices
+///
+/// (the U-statistics' 1/(n(n−3)) cancels). Invariant to orthogonal maps, isotropic scaling,
+/// translation and permutation of features; not to a general invertible linear map. Symmetric.
+/// A similarity, 1 for equal shapes; can fall slightly below 0.
+///
+/// - Complexity: O(n²·p) per layer (`UCentredDistances`), O(n²) per pair (one `dot`); memory n²
+///   doubles per layer, checked against the budget.
+public struct DistanceCorrelationSimilarity: SimilarityMeasure {
+  public init() {}
+  public var name: String { "dcor" }
+  public var direction: MeasureDirection { .similarity }
+  public var parameters: [(String, Double)] { [] }
+  public var needs: LayerNeeds { .distances }
+
+  public func value(_ pair: LayerPair) throws -> Double? {
+    guard !pair.a.isConstant, !pair.b.isConstant,
+          let x = pair.a.distances, let y = pair.b.distances else { return nil }
+    guard pair.a.examples >= 4 else { throw InputError("dcor needs at least 4 examples, got \(pair.a.examples)") }
+    let n = try blasDimension(x.values.count, "distance entries")
+    let dot = x.values.withUnsafeBufferPointer { px in
+      y.values.withUnsafeBufferPointer { py in
+        Double.dot(n: n, x: px.baseAddress!, incx: 1, y: py.baseAddress!, incy: 1)
+      }
+    }
+    let scale = (x.selfProduct * y.selfProduct).squareRoot()
+    guard scale > 0 else { return nil }
+    return dot / scale
+  }
+}

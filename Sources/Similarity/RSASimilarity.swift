@@ -1,0 +1,37 @@
+import CompareCore
+
+/// Representational similarity analysis (Kriegeskorte et al. 2008) as rsatoolbox computes it:
+/// correlation-distance RDMs compared by the Spearman correlation of their upper triangles.
+///
+///     D_X[i, j] = 1 − corr(xᵢ, xⱼ),   rsa = Spearman(D_X[i < j], D_Y[i < j])
+///
+/// rsatoolbox's `calc_rdm(method='correlation')` and `compare(method='spearman')` (average ranks
+/// for ties). Invariant to isotropic scaling and permutation of features, to adding a constant to
+/// all of an example's features, and to any monotone change of the dissimilarities; not to
+/// orthogonal maps (the correlation centres each example over its features) nor to a general
+/// invertible linear map. Symmetric. A similarity in [−1, 1].
+///
+/// - Complexity: O(n²·p + n² log n) per layer (`RankedDissimilarities`), O(n²) per pair; memory
+///   n(n−1)/2 doubles per layer, checked against the budget before it is spent.
+public struct RSASimilarity: SimilarityMeasure {
+  public init() {}
+  public var name: String { "rsa" }
+  public var direction: MeasureDirection { .similarity }
+  public var parameters: [(String, Double)] { [] }
+  public var needs: LayerNeeds { .dissimilarities }
+
+  public func value(_ pair: LayerPair) throws -> Double? {
+    guard !pair.a.isConstant, !pair.b.isConstant,
+          let x = pair.a.dissimilarities?.ranks, let y = pair.b.dissimilarities?.ranks, !x.isEmpty
+    else { return nil }
+    let n = try blasDimension(x.count, "RDM entries")
+    let dot = x.withUnsafeBufferPointer { px in
+      y.withUnsafeBufferPointer { py in
+        Double.dot(n: n, x: px.baseAddress!, incx: 1, y: py.baseAddress!, incy: 1)
+      }
+    }
+    // A constant RDM has all-zero ranks: no correlation.
+    guard x.contains(where: { $0 != 0 }), y.contains(where: { $0 != 0 }) else { return nil }
+    return min(max(dot, -1), 1)
+  }
+}

@@ -1,0 +1,103 @@
+import CompareCore
+
+/// Several similarity measures between every layer of one model and every layer of another,
+/// each layer decomposed once and each pair's cross product made once for all the measures.
+///
+/// ```swift
+/// let comparison = RepresentationComparison(measures: [CKASimilarity(), CCASimilarity()])
+/// let tables = try comparison.compare(layersA: a, namesA: ["fc1", "fc2"], layersB: b, namesB: ["conv1"])
+/// print(tables.tables[0].values)   // rows: A's layers, columns: B's
+/// ```
+public struct RepresentationComparison: Sendable {
+  /// The measures, in output order.
+  public var measures: [any SimilarityMeasure]
+
+  public init(measures: [any SimilarityMeasure]) { self.measures = measures }
+
+  /// One measure's values over all layer pairs.
+  public struct Table: Sendable {
+    public var name: String
+    public var direction: MeasureDirection
+    public var parameters: [(String, Double)]
+    /// Rows: model A's layers; columns: model B's. `nil` where the measure is undefined.
+    public var values: [[Double?]]
+  }
+
+  /// The tables, one per measure, and the warnings (constant layers, wide layers).
+  public struct Result: Sendable {
+    public var tables: [Table]
+    public var warnings: [String]
+  }
+
+  /// Compares `layersA` (each `examples × features`) with `layersB`, same examples in the same
+  /// order. `namesA`/`namesB` only label the warnings.
+  ///
+  /// - Throws: `InputError` for empty or non-finite layers or different example counts;
+  ///   `LinearAlgebraError` if a decomposition fails.
+  /// - Complexity: one decomposition per layer, one GEMM of m_A × n × m_B per pair, then each
+  ///   measure's own (small) cost.
+  public func compare(layersA: [Matrix<Double>], namesA: [String], layersB: [Matrix<Double>],
+                      namesB: [String], modelA: String = "A", modelB: String = "B",
+                      settings: MeasureSettings = MeasureSettings()) throws -> Result {
+    var warnings: [String] = []
+    let linear = measures.contains { $0.fitsLinearMaps }
+    let needs = measures.reduce(LayerNeeds()) { $0.union($1.needs) }
+    try Self.checkMemory(needs: needs, examples: (layersA + layersB).first?.rows ?? 0,
+                         layers: layersA.count + layersB.count, budget: settings.memoryBudget)
+    func represent(_ layers: [Matrix<Double>], _ names: [String], _ model: String) throws -> [LayerRepresentation] {
+      try zip(layers, names).map { layer, name in
+        let r: LayerRepresentation
+        do {
+          r = try LayerRepresentation(of: layer, needs: needs, neighbours: settings.neighbours)
+        } catch let error as InputError {
+          throw InputError("layer '\(name)' of \(model): \(error.message)")
+        }
+        if r.isConstant {
+          warnings.append("layer '\(name)' of \(model) is constant: its values are null")
+        } else if linear, r.examples <= r.features {
+          warnings.append("layer '\(name)' of \(model) has \(r.examples) examples for \(r.features) features: CCA-type measures (cca, svcca, pwcca, linreg) are trivially 1 there; use more examples or svcca")
+        }
+        return r
+      }
+    }
+    let a = try represent(layersA, namesA, modelA), b = try represent(layersB, namesB, modelB)
+    var values = [[[Double?]]](repeating: [[Double?]](repeating: [Double?](repeating: nil, count: b.count),
+                                                       count: a.count), count: measures.count)
+    for i in a.indices {
+      for j in b.indices {
+        let pair = try LayerPair(a[i], b[j])
+        for (k, measure) in measures.enumerated() {
+          let v = try measure.value(pair)
+          values[k][i][j] = v.flatMap { $0.isFinite ? $0 : nil }
+        }
+      }
+    }
+    let tables = measures.indices.map { k in
+      Table(name: measures[k].name, direction: measures[k].direction,
+            parameters: measures[k].parameters, values: values[k])
+    }
+    return Result(tables: tables, warnings: warnings)
+  }
+
+  /// rsa and dcor keep an n×n matrix per layer (with its sort or Gram alongside while it is
+  /// made): refuse before reading when that does not fit.
+  ///
+  /// - Throws: `InputError` suggesting how many examples fit.
+  public func checkMemory(examples: Int, layers: Int, settings: MeasureSettings) throws {
+    try Self.checkMemory(needs: measures.reduce(LayerNeeds()) { $0.union($1.needs) }, examples: examples,
+                         layers: layers, budget: settings.memoryBudget)
+  }
+
+  static func checkMemory(needs: LayerNeeds, examples n: Int, layers: Int, budget: Int) throws {
+    var perLayer = 0.0
+    let n2 = Double(n) * Double(n)
+    if needs.contains(.dissimilarities) { perLayer += n2 / 2 * 8 }
+    if needs.contains(.distances) { perLayer += n2 * 8 }
+    let total = perLayer * Double(layers) + (perLayer > 0 ? n2 * 8 : 0)
+    guard total <= Double(budget) else {
+      let gib = { (b: Double) in Format.fixed(b / Double(1 << 30), 1) + " GiB" }
+      let room = Int((Double(budget) / (Double(layers + 2) * 8 * 1.5)).squareRoot())
+      throw InputError("rsa and dcor keep n² values per layer: \(n) examples × \(layers) layers need \(gib(total)), more than the \(gib(Double(budget))) budget; compare fewer examples (--examples \(room) fits)")
+    }
+  }
+}

@@ -1,0 +1,102 @@
+import CompareCore
+
+/// Whether a measure grows (`similarity`) or shrinks (`distance`) as two representations agree.
+public enum MeasureDirection: String, Sendable {
+  case similarity
+  case distance
+}
+
+/// A measure of how alike two representations of the same examples are.
+///
+/// Each measure reads the two layers' `LayerDecomposition`s (made once per layer) and their
+/// `LayerPair` cross product (made once per pair), so a table of many measures costs one
+/// decomposition per layer and one small product per pair.
+public protocol SimilarityMeasure: Sendable {
+  /// The name in `--measure` and in JSON (`cka`, `cca_r2`, …).
+  var name: String { get }
+  /// Whether larger means more alike.
+  var direction: MeasureDirection { get }
+  /// The settings that change the value, as JSON reports them.
+  var parameters: [(String, Double)] { get }
+  /// Whether the measure compares canonical correlations or regressions, which become trivially
+  /// 1 when a layer has at least as many features as examples.
+  var fitsLinearMaps: Bool { get }
+  /// The parts of each layer the measure reads.
+  var needs: LayerNeeds { get }
+  /// The value for one pair of layers, or `nil` when it is undefined (a constant layer).
+  func value(_ pair: LayerPair) throws -> Double?
+}
+
+extension SimilarityMeasure {
+  public var fitsLinearMaps: Bool { false }
+  public var needs: LayerNeeds { .spectrum }
+
+  /// The value between two activation matrices, `examples × features` each, same examples,
+  /// with k-NN lists of `neighbours` where the measure uses them.
+  ///
+  /// - Throws: `InputError` for empty or non-finite input or different example counts.
+  public func value(_ x: Matrix<Double>, _ y: Matrix<Double>,
+                    neighbours: Int = MeasureSettings.defaultNeighbours) throws -> Double? {
+    try value(LayerPair(try LayerRepresentation(of: x, needs: needs, neighbours: neighbours),
+                        try LayerRepresentation(of: y, needs: needs, neighbours: neighbours)))
+  }
+}
+
+/// Two layers' decompositions and the cross product of their singular bases,
+///
+///     M = U_Xᵀ U_Y   (m_X × m_Y, one GEMM),
+///
+/// from which every measure here follows: X̃ᵀỸ = V_X Σ_X M Σ_Y V_Yᵀ has the Frobenius and
+/// nuclear norms of Σ_X M Σ_Y, and the canonical correlations are the singular values of M's
+/// leading block.
+public struct LayerPair: Sendable {
+  /// The row layer and the column layer.
+  public let a: LayerRepresentation
+  public let b: LayerRepresentation
+  /// U_Xᵀ U_Y, when both layers have their spectrum (empty otherwise).
+  public let cross: Matrix<Double>
+
+  /// - Throws: `InputError` if the example counts differ.
+  public init(_ a: LayerRepresentation, _ b: LayerRepresentation) throws {
+    guard a.examples == b.examples else {
+      throw InputError("the layers have \(a.examples) and \(b.examples) examples; they must be the same examples")
+    }
+    self.a = a
+    self.b = b
+    if let x = a.spectrum, let y = b.spectrum {
+      cross = x.leftVectorsTransposed.multipliedByTransposed(y.leftVectorsTransposed)
+    } else {
+      cross = Matrix(zeros: 0, 0)
+    }
+  }
+
+  /// The row layer's spectrum (measures that read it declare `.spectrum` in `needs`).
+  public var x: LayerDecomposition {
+    guard let s = a.spectrum else { preconditionFailure("the measure did not declare .spectrum") }
+    return s
+  }
+
+  /// The column layer's spectrum.
+  public var y: LayerDecomposition {
+    guard let s = b.spectrum else { preconditionFailure("the measure did not declare .spectrum") }
+    return s
+  }
+
+  /// The leading `rows × columns` block of the cross product.
+  public func block(rows: Int, columns: Int) -> Matrix<Double> {
+    Matrix(rows: rows, columns: columns) { i, j in cross[i, j] }
+  }
+
+  /// Σ_X M Σ_Y, whose singular values are those of X̃ᵀỸ.
+  func scaledCross() -> Matrix<Double> {
+    Matrix(rows: cross.rows, columns: cross.columns) { i, j in
+      x.singularValues[i] * cross[i, j] * y.singularValues[j]
+    }
+  }
+
+  /// The canonical correlations of the leading `rx` and `ry` directions, descending, in [0, 1].
+  func canonicalCorrelations(rx: Int, ry: Int) throws -> [Double] {
+    guard rx > 0, ry > 0 else { return [] }
+    return try block(rows: rx, columns: ry).singularValues().map { min(max($0, 0), 1) }
+  }
+}
