@@ -100,7 +100,7 @@ public enum CKAEstimator: Sendable, Equatable, CustomStringConvertible {
       : try compute(a, b, kernel: kernel, statistics, Float.self, progress: progress)
   }
 
-  func compute<S: BLASScalar>(_ a: some RepresentationSource, _ b: some RepresentationSource,
+  func compute<S: BLASScalar>(_ a: any RepresentationSource, _ b: any RepresentationSource,
                               kernel: CKAKernel, _ statistics: CKAStatistics, _ type: S.Type,
                               progress: (Int, Int) -> Void) throws -> CKAResult {
     let n = a.examples
@@ -144,15 +144,15 @@ public enum CKAEstimator: Sendable, Equatable, CustomStringConvertible {
 }
 
 extension LinearCKA {
-  func similarities<S: BLASScalar>(_ x: [Matrix<S>], _ y: [Matrix<S>], _ a: some RepresentationSource,
-                                   _ b: some RepresentationSource) throws -> SimilarityMatrix {
+  func similarities<S: BLASScalar>(_ x: [Matrix<S>], _ y: [Matrix<S>], _ a: any RepresentationSource,
+                                   _ b: any RepresentationSource) throws -> SimilarityMatrix {
     try compute(x, y, a.layerNames, b.layerNames, a.name, b.name)
   }
 }
 
 extension KernelCKA {
-  func similarities<S: BLASScalar>(_ x: [Matrix<S>], _ y: [Matrix<S>], _ a: some RepresentationSource,
-                                   _ b: some RepresentationSource) throws -> SimilarityMatrix {
+  func similarities<S: BLASScalar>(_ x: [Matrix<S>], _ y: [Matrix<S>], _ a: any RepresentationSource,
+                                   _ b: any RepresentationSource) throws -> SimilarityMatrix {
     try oneBatch(x, y, a.layerNames, b.layerNames, a.name, b.name)
   }
 }
