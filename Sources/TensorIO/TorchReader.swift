@@ -64,7 +64,19 @@ enum TorchReader {
                         byteOffset: offset, storage: storage)
     }
 
-    func join(_ prefix: String, _ name: String) -> String { prefix.isEmpty ? name : prefix + "." + name }
+    // Every key is its whole path, so a long name memoized once and reused at each of a hundred
+    // levels costs a few bytes of pickle per level and its full length per leaf: budget the
+    // total length of the keys made against the pickle's size.
+    let keyBudget = 64 * pickle.count + (1 << 20)
+    var keyBytes = 0
+    func join(_ prefix: String, _ name: String) throws -> String {
+      let key = prefix.isEmpty ? name : prefix + "." + name
+      keyBytes += key.utf8.count
+      guard keyBytes <= keyBudget else {
+        throw ReadError(file: path, "pickle: key paths total more than \(keyBudget) bytes (long names repeated along deep paths) at '\(key.prefix(40))…'")
+      }
+      return key
+    }
 
     func walk(_ value: PickleValue, key: String, depth: Int) throws {
       guard depth <= maximumDepth else {
@@ -85,11 +97,11 @@ enum TorchReader {
           case .float(let x): name = String(x)
           default: throw ReadError(file: path, "pickle: a dictionary key at '\(key)' is a \(k.typeName)")
           }
-          try walk(v, key: join(key, name), depth: depth + 1)
+          try walk(v, key: try join(key, name), depth: depth + 1)
         }
       case .list(let list), .tuple(let list):
         guard visited.insert(ObjectIdentifier(list)).inserted else { return }
-        for (i, v) in list.items.enumerated() { try walk(v, key: join(key, String(i)), depth: depth + 1) }
+        for (i, v) in list.items.enumerated() { try walk(v, key: try join(key, String(i)), depth: depth + 1) }
       case .int(let n): metadata[key] = String(n)
       case .float(let x): metadata[key] = String(x)
       case .bool(let b): metadata[key] = b ? "True" : "False"

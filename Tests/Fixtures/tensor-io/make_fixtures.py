@@ -311,6 +311,41 @@ write("bad/view_past_storage.pt", buffer.getvalue())
 torch.save({"w": torch.ones(2)}, path("bad/legacy.pt"), _use_new_zipfile_serialization=False)
 write("bad/truncated_pickle.pt", torch_zip(pickle.dumps({"w": [1, 2, 3]}, protocol=2)[:-4]))
 
+# ---- fuzzing findings: inputs whose cost grew with a number in them, not with the file's size
+# (standard library only, so this section can be rerun on its own).
+# A zero-element .npy whose first axis is 6 × 10^17: `inspect --stats` walked its rows.
+header = "{'descr': '<f4', 'fortran_order': False, 'shape': (600003488427387903, 0), }"
+header += " " * (144 - 10 - 1 - len(header)) + "\n"
+write("bad/zero_rows.npy", b"\x93NUMPY\x01\x00" + struct.pack("<H", len(header)) + header.encode())
+# An .npz whose central directory names one deflated member 20 times: each name was inflated
+# into a buffer of its own (80 MiB here from 5 kB; a million names would be terabytes).
+member = "{'descr': '<f4', 'fortran_order': False, 'shape': (1048576,), }"
+member += " " * (63 - (10 + len(member)) % 64) + "\n"
+member = b"\x93NUMPY\x01\x00" + struct.pack("<H", len(member)) + member.encode() + b"\0" * (4 << 20)
+buffer = io.BytesIO()
+with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as z:
+    z.writestr("x0.npy", member)
+single = buffer.getvalue()
+central = single.index(b"PK\x01\x02")
+end = single.index(b"PK\x05\x06")
+entry = single[central:end]
+entries = b"".join(entry.replace(b"x0.npy", b"x%d.npy" % i if i < 10 else b"y%d.npy" % (i % 10))
+                   for i in range(20))
+record = bytearray(single[end:])
+record[8:12] = struct.pack("<HH", 20, 20)
+record[12:16] = struct.pack("<I", len(entries))
+write("bad/overlapping_members.npz", single[:central] + entries + bytes(record))
+# A pickle nesting 90 dictionaries under one memoized 1000-character key: 1.4 kB of pickle,
+# 4 MB of key paths ('aaa….aaa….aaa…'), and more per leaf at the bottom.
+nested = b"\x80\x02X" + struct.pack("<I", 1000) + b"a" * 1000 + b"q\x000"
+nested += b"(h\x00" * 90 + b"K\x01" + b"d" * 90 + b"."
+write("bad/long_key_paths.pt", torch_zip(nested))
+# A pickle that builds OrderedDict(pairs) 1000 times from one memoized list of 4000 pairs:
+# 15 kB of pickle, 4 M dictionary items.
+copies = b"\x80\x02ccollections\nOrderedDict\nq\x00KaKb\x86q\x01]q\x02(" + b"h\x01" * 4000 + b"e0"
+copies += b"h\x00h\x02\x85R0" * 1000 + b"N."
+write("bad/ordered_dict_copies.pt", torch_zip(copies))
+
 # Raw pickles of the torch fixtures: the seed corpus of the pickle fuzz target.
 for name in sorted(os.listdir(path("torch"))):
     with zipfile.ZipFile(path("torch", name)) as z:
