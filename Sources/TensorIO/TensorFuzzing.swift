@@ -13,6 +13,13 @@ public enum TensorFuzzing {
     /// The restricted unpickler and the torch object walk, on a raw pickle; every storage is a
     /// 4 KiB buffer of zeros.
     case pickle
+    /// The restricted unpickler alone on a raw pickle (no torch walk, no tensors): the opcode
+    /// loop, memo and container building.
+    case unpickler
+    /// The JSON parser of safetensors headers, then the shard-index reading of the same bytes
+    /// (`model.safetensors.index.json` with a `weight_map`); every parsed document is written
+    /// back and must parse again.
+    case json
   }
 
   /// Runs `target` on `bytes` (copied into a buffer of their own) and converts every tensor it
@@ -36,6 +43,13 @@ public enum TensorFuzzing {
       case .pickle:
         let zeros = TensorStorage(count: 4096) { $0.initializeMemory(as: UInt8.self, repeating: 0) }
         file = try TorchReader.read(pickle: storage.bytes, path: path, byteOrder: .little) { _ in zeros }
+      case .unpickler:
+        var unpickler = Unpickler(file: path, bytes: storage.bytes)
+        defer { unpickler.release() }
+        _ = try unpickler.load()
+        return 0
+      case .json:
+        return try json(storage.bytes)
       }
       var elements = 0
       for tensor in file.tensors where tensor.count <= 1 << 24 {
@@ -49,5 +63,18 @@ public enum TensorFuzzing {
     } catch {
       preconditionFailure("a reader threw \(type(of: error)), not a ReadError: \(error)")
     }
+  }
+
+  /// The `json` target: returns the number of shard names found.
+  static func json(_ bytes: UnsafeRawBufferPointer) throws -> Int {
+    if let value = try? JSONValue.parse(bytes) {
+      let text = value.serialized()
+      do {
+        _ = try JSONValue.parse(text)
+      } catch {
+        preconditionFailure("serialized JSON does not parse again (\(error)): \(text.prefix(200))")
+      }
+    }
+    return try SafetensorsIndex.shardNames(in: bytes, file: "fuzz-input").count
   }
 }
