@@ -31,6 +31,8 @@ struct BadFileTests {
     ("overlapping_members.npz", "is not a readable zip archive (members 'x0.npy' and 'x1.npy' overlap at bytes 0..<4202 and 0..<4202)"),
     ("long_key_paths.pt", "pickle: key paths total more than 1136448 bytes (long names repeated along deep paths) at 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa…'"),
     ("ordered_dict_copies.pt", "pickle: copies more than 1289280 items out of shared containers (a memoized list reused over and over?)"),
+    ("many_axes.pt", "pickle: its tensors have more than 161972 axes in all (one tensor listed under many keys?) at '80'"),
+    ("listed_view.pt", "pickle: its tensors address more than 1574976 bytes, 64 times what the file stores (one tensor listed under many keys?) at '1'"),
   ]
 
   @Test("each bad file throws ReadError with the expected one-line message", arguments: cases)

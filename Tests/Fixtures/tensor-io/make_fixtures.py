@@ -312,7 +312,7 @@ torch.save({"w": torch.ones(2)}, path("bad/legacy.pt"), _use_new_zipfile_seriali
 write("bad/truncated_pickle.pt", torch_zip(pickle.dumps({"w": [1, 2, 3]}, protocol=2)[:-4]))
 
 # ---- fuzzing findings: inputs whose cost grew with a number in them, not with the file's size
-# (standard library only, so this section can be rerun on its own).
+# (standard library only: struct, io, zipfile).
 # A zero-element .npy whose first axis is 6 × 10^17: `inspect --stats` walked its rows.
 header = "{'descr': '<f4', 'fortran_order': False, 'shape': (600003488427387903, 0), }"
 header += " " * (144 - 10 - 1 - len(header)) + "\n"
@@ -345,6 +345,20 @@ write("bad/long_key_paths.pt", torch_zip(nested))
 copies = b"\x80\x02ccollections\nOrderedDict\nq\x00KaKb\x86q\x01]q\x02(" + b"h\x01" * 4000 + b"e0"
 copies += b"h\x00h\x02\x85R0" * 1000 + b"N."
 write("bad/ordered_dict_copies.pt", torch_zip(copies))
+# One tensor memoized once and listed 2000 times (two bytes each): with 2000 axes of length 1 it
+# was 4 M axes to check; as a 1 MiB stride-0 view of a 4 kB storage, 2 GB to convert.
+def listed_tensor(shape, strides, storage_bytes, times=2000):
+    def ints(values):
+        return b"(" + b"".join(b"J" + struct.pack("<i", v) for v in values) + b"t"
+    pkl = b"\x80\x02ctorch._utils\n_rebuild_tensor_v2\n("
+    pkl += b"(X\x07\x00\x00\x00storagectorch\nFloatStorage\nX\x01\x00\x00\x000X\x03\x00\x00\x00cpu"
+    pkl += b"J" + struct.pack("<i", storage_bytes // 4) + b"tQ"
+    pkl += b"K\x00" + ints(shape) + ints(strides) + b"\x89NtRq\x010]q\x02(" + b"h\x01" * times + b"e."
+    return torch_zip(pkl, {"archive/data/0": b"\0" * storage_bytes})
+
+
+write("bad/many_axes.pt", listed_tensor([1] * 2000, [0] * 2000, 4))
+write("bad/listed_view.pt", listed_tensor([16384, 16], [0, 1], 4096))
 
 # Raw pickles of the torch fixtures: the seed corpus of the pickle fuzz target.
 for name in sorted(os.listdir(path("torch"))):
