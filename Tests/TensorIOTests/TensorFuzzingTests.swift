@@ -6,7 +6,7 @@ import Testing
 struct TensorFuzzingTests {
   /// Every file under the fixture folders the fuzz corpora are seeded from, bad files included.
   static let files: [String] = {
-    let folders = ["npy", "npz", "safetensors", "torch", "pickle", "bad"]
+    let folders = ["npy", "npz", "safetensors", "torch", "pickle", "json", "bad"]
     return folders.flatMap { folder in
       let names = (try? FileManager.default.contentsOfDirectory(atPath: fixtureFolder + folder)) ?? []
       return names.sorted().map { folder + "/" + $0 }

@@ -360,11 +360,30 @@ def listed_tensor(shape, strides, storage_bytes, times=2000):
 write("bad/many_axes.pt", listed_tensor([1] * 2000, [0] * 2000, 4))
 write("bad/listed_view.pt", listed_tensor([16384, 16], [0, 1], 4096))
 
-# Raw pickles of the torch fixtures: the seed corpus of the pickle fuzz target.
-for name in sorted(os.listdir(path("torch"))):
-    with zipfile.ZipFile(path("torch", name)) as z:
-        pkl = next(n for n in z.namelist() if n.endswith("/data.pkl"))
-        write(f"pickle/{name[:-3]}.pkl", z.read(pkl))
+# Raw pickles of the torch fixtures, good and bad: the seed corpus of the pickle and unpickler
+# fuzz targets.
+for folder, stem in (("torch", ""), ("bad", "bad-")):
+    for name in sorted(os.listdir(path(folder))):
+        if not name.endswith(".pt") or not zipfile.is_zipfile(path(folder, name)):
+            continue
+        with zipfile.ZipFile(path(folder, name)) as z:
+            pkl = next(n for n in z.namelist() if n.endswith("/data.pkl"))
+            write(f"pickle/{stem}{name[:-3]}.pkl", z.read(pkl))
+
+# The JSON headers of the safetensors fixtures and a shard index: the seed corpus of the json
+# fuzz target.
+os.makedirs(path("json"), exist_ok=True)
+for folder in ("safetensors", "bad"):
+    for name in sorted(os.listdir(path(folder))):
+        data = open(path(folder, name), "rb").read()
+        if not name.endswith(".safetensors") or len(data) < 8:
+            continue
+        length = struct.unpack("<Q", data[:8])[0]
+        write(f"json/{name[:-12]}.json", data[8:8 + length])
+write("json/model.safetensors.index.json", json.dumps({
+    "metadata": {"total_size": 48},
+    "weight_map": {"fc1.weight": "model-00001-of-00002.safetensors", "fc1.bias": "model-00001-of-00002.safetensors",
+                   "fc2.weight": "model-00002-of-00002.safetensors"}}, indent=2).encode())
 
 with open(path("expected.json"), "w") as f:
     json.dump({"files": files}, f, indent=1)
