@@ -35,7 +35,7 @@ let package = Package(
     .target(name: "CompareCLI", dependencies: ["Compare", "CompareBenchmarks"]),
     .executableTarget(name: "CompareTool", dependencies: ["CompareCLI"]),
     // Fuzz targets for the tensor readers; see the file for the libFuzzer build command.
-    .executableTarget(name: "FuzzTensorIO", dependencies: ["TensorIO"]),
+    .executableTarget(name: "FuzzTensorIO", dependencies: ["CompareCore", "TensorIO"]),
 
     // Example programs that call the library API directly: `swift run KernelExample`.
     .executableTarget(name: "KernelExample", dependencies: ["Compare"], path: "Examples/KernelExample"),

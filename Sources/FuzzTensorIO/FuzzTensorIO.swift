@@ -1,17 +1,13 @@
-// Fuzz targets for the tensor-file readers, one per reader (npy, zip, safetensors, pickle),
-// chosen by the environment variable FUZZ_TARGET.
+// Fuzz targets for the tensor-file readers, one per reader (npy, zip, safetensors, pickle,
+// unpickler, json), chosen by the environment variable FUZZ_TARGET.
 //
 // Built with libFuzzer (Linux toolchain):
 //   swift build -c release --product FuzzTensorIO --build-path .build-fuzz \
 //     -Xswiftc -sanitize=fuzzer,address -Xswiftc -DFUZZING
-//   FUZZ_TARGET=pickle .build-fuzz/release/FuzzTensorIO -max_total_time=60 Tests/Fixtures/tensor-io/pickle
+//   FUZZ_TARGET=pickle .build-fuzz/release/FuzzTensorIO -timeout=5 -max_total_time=60 /tmp/fuzz-pkl Tests/Fixtures/tensor-io/pickle
 // Built normally it is a small program that runs every reader on the files named on its command
 // line (to replay a crash input): swift run FuzzTensorIO crash-1234
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import CompareCore
 import TensorIO
 
 #if FUZZING

@@ -1,8 +1,4 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import CompareCore
 import CFileGuard
 
 /// Writes a file all at once or not at all: the bytes go to a temporary file in the same

@@ -1,8 +1,4 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import CompareCore
 import CFileGuard
 
 /// A whole file mapped read-only into memory. Pages are read only when touched, so opening a

@@ -1,41 +1,56 @@
 import CompareCore
 
-/// A Hugging Face shard index (`model.safetensors.index.json`): which `.safetensors` files
-/// hold a sharded model's tensors.
+/// The index of a sharded safetensors checkpoint (`model.safetensors.index.json`, as Hugging Face
+/// writes it): `{"metadata": {…}, "weight_map": {"tensor name": "model-00001-of-00002.safetensors", …}}`.
 public enum SafetensorsIndex {
-  /// The distinct `*.safetensors` file names among the index's string values (its
-  /// `weight_map`), in order of first appearance; names with a `/` are ignored.
+  /// The distinct shard file names in the index's `weight_map`, in order of first appearance.
   ///
-  /// - Throws: `ReadError` when the file cannot be read.
-  /// - Complexity: one pass over the file's bytes.
-  public static func shardNames(inIndex path: String) throws -> [String] {
-    let file = try MappedFile(path: path)
-    return shardNames(in: String(decoding: file.bytes, as: UTF8.self))
-  }
-
-  /// The tensor names of an index's `weight_map`, in the order the file lists them (the order
-  /// the model saved them, which is the model's own order for `save_pretrained`), or `[]`
-  /// when the file is not a JSON object with a `weight_map` object.
-  ///
-  /// - Throws: `ReadError` when the file cannot be read.
-  public static func tensorNames(inIndex path: String) throws -> [String] {
-    let file = try MappedFile(path: path)
-    guard let json = try? JSONValue.parse(file.bytes), case .object(let map)? = json["weight_map"] else { return [] }
-    return map.map(\.0)
-  }
-
-  /// The shard names in the text of an index (see `shardNames(inIndex:)`).
-  public static func shardNames(in text: String) -> [String] {
+  /// - Parameters:
+  ///   - bytes: The index file's bytes (JSON).
+  ///   - file: The index's path, for messages.
+  /// - Throws: `ReadError` if the bytes are not JSON, have no `weight_map` object, or map a
+  ///   tensor to something other than a `.safetensors` file name in the same folder.
+  /// - Complexity: O(n) in the index's size (names are deduplicated through a set).
+  public static func shardNames(in bytes: UnsafeRawBufferPointer, file: String) throws -> [String] {
     var names: [String] = []
-    var seen = Set<String>()
-    var rest = Substring(text)
-    while let open = rest.firstIndex(of: "\"") {
-      let after = rest[rest.index(after: open)...]
-      guard let close = after.firstIndex(of: "\"") else { break }
-      let word = String(after[..<close])
-      if word.hasSuffix(".safetensors"), !word.contains("/"), seen.insert(word).inserted { names.append(word) }
-      rest = after[after.index(after: close)...]
+    var seen: Set<String> = []
+    for (tensor, value) in try weightMap(in: bytes, file: file) {
+      guard case .string(let name) = value else {
+        throw ReadError(file: file, "shard index maps tensor '\(tensor.prefix(80))' to \(value.serialized().prefix(40)), not a file name")
+      }
+      guard name.hasSuffix(".safetensors"), !name.contains("/") else {
+        throw ReadError(file: file, "shard index maps tensor '\(tensor.prefix(80))' to '\(name.prefix(80))', not a .safetensors file in the same folder")
+      }
+      if seen.insert(name).inserted { names.append(name) }
     }
     return names
+  }
+
+  /// The shard names of the index file at `path` (see `shardNames(in:file:)`).
+  public static func shardNames(inIndex path: String) throws -> [String] {
+    let file = try MappedFile(path: path)
+    return try shardNames(in: file.bytes, file: path)
+  }
+
+  /// The tensor names of the index file's `weight_map`, in the order the file lists them: the
+  /// order the model saved them, which is the model's own order for `save_pretrained`.
+  /// - Throws: `ReadError` as `shardNames(in:file:)` for a file that is not such an index.
+  public static func tensorNames(inIndex path: String) throws -> [String] {
+    let file = try MappedFile(path: path)
+    return try weightMap(in: file.bytes, file: path).map(\.0)
+  }
+
+  /// The `weight_map` object's (tensor, value) pairs, in document order.
+  static func weightMap(in bytes: UnsafeRawBufferPointer, file: String) throws -> [(String, JSONValue)] {
+    let index: JSONValue
+    do {
+      index = try JSONValue.parse(bytes)
+    } catch let error as JSONValue.ParseError {
+      throw ReadError(file: file, "shard index is not valid JSON (\(error.problem) at byte \(error.offset))")
+    }
+    guard case .object(let map)? = index["weight_map"] else {
+      throw ReadError(file: file, "shard index has no \"weight_map\" object of tensor names to shard files")
+    }
+    return map
   }
 }

@@ -1,8 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import CHalf
 import CompareCore
 
@@ -142,13 +137,22 @@ extension Tensor {
       body(origin, shape.reduce(1, *), size)
       return
     }
+    // Axes of length 1 move nothing: drop them, so that a header listing thousands of them
+    // does not multiply the cost of every run.
+    let kept = shape.indices.filter { shape[$0] != 1 }
+    guard !kept.isEmpty else {
+      body(origin, 1, size)
+      return
+    }
+    let keptStrides = kept.map { strides[$0] }
+    shape = kept.map { shape[$0] }
     let inner = shape.count - 1
-    let runLength = shape[inner], runStride = strides[inner] * size
+    let runLength = shape[inner], runStride = keptStrides[inner] * size
     var index = [Int](repeating: 0, count: inner)
     let outer = shape[0..<inner].reduce(1, *)
     for _ in 0..<outer {
       var offset = 0
-      for d in 0..<inner { offset += index[d] * strides[d] * size }
+      for d in 0..<inner { offset += index[d] * keptStrides[d] * size }
       body(origin + offset, runLength, runStride)
       var d = inner - 1
       while d >= 0 {

@@ -24,7 +24,10 @@ public struct Tensor: Sendable {
   /// Where the bytes live.
   public let storage: TensorStorage
 
-  /// A tensor view. Validates that every addressed element lies inside `storage`.
+  /// A tensor view. Validates that every addressed element lies inside `storage`, and that the
+  /// shape is bounded by the stored bytes (at most 64 × their size + 1 MiB of converted
+  /// elements, zero-length axes counted as 1), so that no loop over rows or elements runs
+  /// longer than the file's size allows.
   public init(file: String, key: String, dtype: DType, shape: [Int], strides: [Int]? = nil,
               byteOrder: ByteOrder = .little, byteOffset: Int, storage: TensorStorage) throws {
     self.file = file
@@ -41,11 +44,26 @@ public struct Tensor: Sendable {
     guard let count = Tensor.checkedCount(shape) else {
       throw ReadError(file: file, "tensor '\(key)' shape \(shape) overflows")
     }
-    if count == 0 { return }
     // Overlapping views (stride 0, as `expand` makes) may address few bytes but many elements:
     // bound what a conversion would allocate by the bytes actually stored.
+    let limit = 64 * storage.bytes.count + (1 << 20)
+    if count == 0 {
+      // No elements, but the other axes still drive loops over rows (statistics, batches,
+      // examples): `(600003488427387903, 0)` is 144 bytes of .npy. Hold them to the bound a
+      // tensor with elements has, with the zero axes counted as 1.
+      var span = 1
+      for n in shape where n > 0 {
+        let (p, overflow) = span.multipliedReportingOverflow(by: n)
+        span = overflow ? Int.max : p
+      }
+      let (spanBytes, overflow) = span.multipliedReportingOverflow(by: dtype.size)
+      guard !overflow, spanBytes <= limit else {
+        throw ReadError(file: file, "tensor '\(key)' has no elements, but its shape \(shape) claims more rows and columns than \(storage.bytes.count) bytes could ever hold")
+      }
+      return
+    }
     let (elementBytes, tooMany) = count.multipliedReportingOverflow(by: dtype.size)
-    guard !tooMany, elementBytes <= 64 * storage.bytes.count + (1 << 20) else {
+    guard !tooMany, elementBytes <= limit else {
       throw ReadError(file: file, "tensor '\(key)' shape \(shape) with strides \(self.strides) repeats its stored bytes too often (a stride-0 view?); save it with .contiguous()")
     }
     // The lowest and highest element addressed, in elements from the start. Every step is

@@ -1,8 +1,4 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import CompareCore
 
 /// The container formats Compare reads.
 public enum TensorFormat: String, Sendable {

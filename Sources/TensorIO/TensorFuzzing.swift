@@ -1,9 +1,11 @@
+import CompareCore
+
 /// Entry points for the fuzz targets (`Sources/FuzzTensorIO`): each reader run on bytes held
 /// in memory. Not part of the everyday API; every input must end in a value or a `ReadError`,
 /// never a crash, a hang or unbounded memory.
-public enum TensorFuzzing {
+package enum TensorFuzzing {
   /// The reader a fuzz input goes to.
-  public enum Target: String, CaseIterable, Sendable {
+  package enum Target: String, CaseIterable, Sendable {
     /// `.npy` header and data.
     case npy
     /// Zip archives: `.npz` members, stored and deflated (and torch.save zips).
@@ -13,12 +15,19 @@ public enum TensorFuzzing {
     /// The restricted unpickler and the torch object walk, on a raw pickle; every storage is a
     /// 4 KiB buffer of zeros.
     case pickle
+    /// The restricted unpickler alone on a raw pickle (no torch walk, no tensors): the opcode
+    /// loop, memo and container building.
+    case unpickler
+    /// The JSON parser of safetensors headers, then the shard-index reading of the same bytes
+    /// (`model.safetensors.index.json` with a `weight_map`); every parsed document is written
+    /// back and must parse again.
+    case json
   }
 
   /// Runs `target` on `bytes` (copied into a buffer of their own) and converts every tensor it
   /// yields to `Double`, returning how many elements it read; a `ReadError` is a normal outcome.
   @discardableResult
-  public static func run(_ target: Target, _ bytes: UnsafeRawBufferPointer) -> Int {
+  package static func run(_ target: Target, _ bytes: UnsafeRawBufferPointer) -> Int {
     let storage = TensorStorage(count: bytes.count) { out in
       if let base = bytes.baseAddress { out.copyMemory(from: UnsafeRawBufferPointer(start: base, count: bytes.count)) }
     }
@@ -36,6 +45,13 @@ public enum TensorFuzzing {
       case .pickle:
         let zeros = TensorStorage(count: 4096) { $0.initializeMemory(as: UInt8.self, repeating: 0) }
         file = try TorchReader.read(pickle: storage.bytes, path: path, byteOrder: .little) { _ in zeros }
+      case .unpickler:
+        var unpickler = Unpickler(file: path, bytes: storage.bytes)
+        defer { unpickler.release() }
+        _ = try unpickler.load()
+        return 0
+      case .json:
+        return try json(storage.bytes)
       }
       var elements = 0
       for tensor in file.tensors where tensor.count <= 1 << 24 {
@@ -49,5 +65,18 @@ public enum TensorFuzzing {
     } catch {
       preconditionFailure("a reader threw \(type(of: error)), not a ReadError: \(error)")
     }
+  }
+
+  /// The `json` target: returns the number of shard names found.
+  static func json(_ bytes: UnsafeRawBufferPointer) throws -> Int {
+    if let value = try? JSONValue.parse(bytes) {
+      let text = value.serialized()
+      do {
+        _ = try JSONValue.parse(text)
+      } catch {
+        preconditionFailure("serialized JSON does not parse again (\(error)): \(text.prefix(200))")
+      }
+    }
+    return try SafetensorsIndex.shardNames(in: bytes, file: "fuzz-input").count
   }
 }

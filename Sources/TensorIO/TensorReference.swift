@@ -1,8 +1,4 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import CompareCore
 
 /// A tensor named on the command line: `FILE` or `FILE:KEY`.
 ///

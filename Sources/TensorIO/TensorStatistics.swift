@@ -21,7 +21,8 @@ public struct TensorStatistics: Sendable, Equatable {
   ///
   /// - Throws: `ReadError` only if the tensor's bytes cannot be converted (never for a tensor
   ///   that opened).
-  /// - Complexity: O(n), one pass over the data; memory O(chunk) (about 1 M elements).
+  /// - Complexity: O(n), one pass over the data; memory O(chunk) (about 1 M elements). O(1) for
+  ///   a tensor without elements, whatever its shape.
   public init(of tensor: Tensor) throws {
     var count = 0.0, mean = 0.0, m2 = 0.0
     var low = Double.infinity, high = -Double.infinity
@@ -46,7 +47,12 @@ public struct TensorStatistics: Sendable, Equatable {
       m2 += chunkM2 + delta * delta * count * nb / total
       count = total
     }
-    if let first = tensor.shape.first, tensor.shape.count > 1 || first > 1 << 20 {
+    // Walk rows only when there are elements: a zero-element tensor may claim a first axis of
+    // 10¹⁷ rows (`(600003488427387903, 0)` is a valid .npy shape), and the walk must stay
+    // bounded by the stored bytes, not by numbers in the header.
+    if tensor.count == 0 {
+      // Nothing to accumulate.
+    } else if let first = tensor.shape.first, tensor.shape.count > 1 || first > 1 << 20 {
       let perRow = Swift.max(1, tensor.count / Swift.max(first, 1))
       let step = Swift.max(1, (1 << 20) / perRow)
       var row = 0

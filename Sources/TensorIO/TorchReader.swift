@@ -51,20 +51,51 @@ enum TorchReader {
         throw ReadError(file: path, "tensor '\(key)' refers to storage '\(reference.key)', which is not in the archive")
       }
       storages[reference.key] = storage
+      storedBytes += storage.bytes.count
       return storage
     }
 
+    // A tensor memoized once may be listed under many keys (tied weights do it twice), for two
+    // bytes of pickle each; every listing costs its axes to check and its elements to convert.
+    // Budget both against what the file holds: axes 4 per pickle byte, plus 64 K, and bytes
+    // addressed 64 times the bytes stored, plus 1 MiB (the bound of one stride-0 view).
+    var storedBytes = pickle.count
+    var axes = 0
+    var addressed = 0
     func tensor(_ reference: TorchTensorReference, key: String) throws -> Tensor {
+      axes += reference.shape.count
+      let axisBudget = 4 * pickle.count + (1 << 16)
+      guard axes <= axisBudget else {
+        throw ReadError(file: path, "pickle: its tensors have more than \(axisBudget) axes in all (one tensor listed under many keys?) at '\(key.prefix(40))'")
+      }
       let storage = try storage(reference.storage, key: key)
       let size = reference.storage.dtype.size
       let (offset, overflow) = reference.storageOffset.multipliedReportingOverflow(by: size)
       guard !overflow else { throw ReadError(file: path, "tensor '\(key)' storage offset overflows") }
-      return try Tensor(file: path, key: key, dtype: reference.storage.dtype, shape: reference.shape,
-                        strides: reference.strides, byteOrder: size == 1 ? .little : byteOrder,
-                        byteOffset: offset, storage: storage)
+      let tensor = try Tensor(file: path, key: key, dtype: reference.storage.dtype, shape: reference.shape,
+                              strides: reference.strides, byteOrder: size == 1 ? .little : byteOrder,
+                              byteOffset: offset, storage: storage)
+      addressed += tensor.byteCount
+      let byteBudget = 64 * storedBytes + (1 << 20)
+      guard addressed <= byteBudget else {
+        throw ReadError(file: path, "pickle: its tensors address more than \(byteBudget) bytes, 64 times what the file stores (one tensor listed under many keys?) at '\(key.prefix(40))'")
+      }
+      return tensor
     }
 
-    func join(_ prefix: String, _ name: String) -> String { prefix.isEmpty ? name : prefix + "." + name }
+    // Every key is its whole path, so a long name memoized once and reused at each of a hundred
+    // levels costs a few bytes of pickle per level and its full length per leaf: budget the
+    // total length of the keys made against the pickle's size.
+    let keyBudget = 64 * pickle.count + (1 << 20)
+    var keyBytes = 0
+    func join(_ prefix: String, _ name: String) throws -> String {
+      let key = prefix.isEmpty ? name : prefix + "." + name
+      keyBytes += key.utf8.count
+      guard keyBytes <= keyBudget else {
+        throw ReadError(file: path, "pickle: key paths total more than \(keyBudget) bytes (long names repeated along deep paths) at '\(key.prefix(40))…'")
+      }
+      return key
+    }
 
     func walk(_ value: PickleValue, key: String, depth: Int) throws {
       guard depth <= maximumDepth else {
@@ -85,11 +116,11 @@ enum TorchReader {
           case .float(let x): name = String(x)
           default: throw ReadError(file: path, "pickle: a dictionary key at '\(key)' is a \(k.typeName)")
           }
-          try walk(v, key: join(key, name), depth: depth + 1)
+          try walk(v, key: try join(key, name), depth: depth + 1)
         }
       case .list(let list), .tuple(let list):
         guard visited.insert(ObjectIdentifier(list)).inserted else { return }
-        for (i, v) in list.items.enumerated() { try walk(v, key: join(key, String(i)), depth: depth + 1) }
+        for (i, v) in list.items.enumerated() { try walk(v, key: try join(key, String(i)), depth: depth + 1) }
       case .int(let n): metadata[key] = String(n)
       case .float(let x): metadata[key] = String(x)
       case .bool(let b): metadata[key] = b ? "True" : "False"

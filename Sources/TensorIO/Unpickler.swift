@@ -86,6 +86,11 @@ struct Unpickler {
 
   /// Nesting of containers is bounded by the input size; stack depth is bounded explicitly.
   static let maximumStack = 1 << 20
+  /// Items copied out of existing containers (an `OrderedDict` built from a list of pairs, a
+  /// tensor's size and stride tuples). A memoized list can be passed again for a few bytes, so
+  /// these copies are budgeted against the pickle's size: 16 per byte, plus 1 M.
+  var copied = 0
+  var copyBudget: Int { 16 * bytes.count + (1 << 20) }
 
   init(file: String, bytes: UnsafeRawBufferPointer) {
     self.file = file
@@ -406,6 +411,7 @@ struct Unpickler {
         guard arguments.count == 1, case .list(let pairs) = arguments[0] else {
           throw fail("OrderedDict with unexpected arguments")
         }
+        try spend(pairs.items.count)
         let dict = makeDict()
         for pair in pairs.items {
           guard case .tuple(let kv) = pair, kv.items.count == 2 else { throw fail("OrderedDict item is not a pair") }
@@ -437,13 +443,22 @@ struct Unpickler {
     }
   }
 
-  func integers(_ value: PickleValue, what: String) throws -> [Int] {
+  /// Counts `count` items copied out of an existing container against `copyBudget`.
+  mutating func spend(_ count: Int) throws {
+    copied += count
+    guard copied <= copyBudget else {
+      throw fail("copies more than \(copyBudget) items out of shared containers (a memoized list reused over and over?)")
+    }
+  }
+
+  mutating func integers(_ value: PickleValue, what: String) throws -> [Int] {
     let items: [PickleValue]
     switch value {
     case .tuple(let t): items = t.items
     case .list(let l): items = l.items
     default: throw fail("tensor \(what) is a \(value.typeName), not a tuple")
     }
+    try spend(items.count)
     return try items.map {
       guard case .int(let n) = $0 else { throw fail("tensor \(what) holds a \($0.typeName)") }
       return n

@@ -29,8 +29,8 @@ struct ZipArchive {
   let entries: [Entry]
 
   /// Reads the central directory of the zip bytes `storage.bytes`.
-  /// - Throws: `ReadError` when there is no end-of-central-directory record or a record
-  ///   points outside the file.
+  /// - Throws: `ReadError` when there is no end-of-central-directory record, a record
+  ///   points outside the file, or two members' bytes overlap.
   init(file: String, storage: TensorStorage) throws {
     self.file = file
     self.storage = storage
@@ -123,6 +123,21 @@ struct ZipArchive {
       entries.append(Entry(name: name, method: method, compressedSize: compressed,
                            uncompressedSize: uncompressed, crc32: crc, headerOffset: offset, flags: flags))
       p = next
+    }
+    // Members whose bytes overlap (many directory entries naming one deflated member) would
+    // each be inflated into a buffer of their own: memory growing with the entry count times
+    // the member's inflated size, not with the file. Zip writers never overlap members.
+    var spans: [(range: Range<Int>, name: String)] = []
+    for entry in entries {
+      let h = entry.headerOffset
+      guard h <= size - 30, u32(h) == 0x0403_4B50 else { continue }  // reported when read
+      let start = h + 30 + u16(h + 26) + u16(h + 28)
+      guard start <= size, entry.compressedSize <= size - start else { continue }
+      spans.append((h..<(start + entry.compressedSize), entry.name))
+    }
+    spans.sort { $0.range.lowerBound < $1.range.lowerBound }
+    for (a, b) in zip(spans, spans.dropFirst()) where b.range.lowerBound < a.range.upperBound {
+      throw fail("members '\(a.name.prefix(80))' and '\(b.name.prefix(80))' overlap at bytes \(a.range.lowerBound)..<\(a.range.upperBound) and \(b.range.lowerBound)..<\(b.range.upperBound)")
     }
     self.entries = entries
   }

@@ -26,6 +26,13 @@ struct BadFileTests {
     ("view_past_storage.pt", "tensor 'view_past_storage' is truncated (needs 240 bytes, found 24)"),
     ("legacy.pt", "is a legacy (non-zip) torch.save file; re-save it with a current PyTorch (torch.save uses zip since 1.6)"),
     ("truncated_pickle.pt", "pickle: ends early (no STOP)"),
+    // Fuzzing findings: each cost time or memory growing with a number in the file.
+    ("zero_rows.npy", "tensor 'zero_rows' has no elements, but its shape [600003488427387903, 0] claims more rows and columns than 144 bytes could ever hold"),
+    ("overlapping_members.npz", "is not a readable zip archive (members 'x0.npy' and 'x1.npy' overlap at bytes 0..<4202 and 0..<4202)"),
+    ("long_key_paths.pt", "pickle: key paths total more than 1136448 bytes (long names repeated along deep paths) at 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa…'"),
+    ("ordered_dict_copies.pt", "pickle: copies more than 1289280 items out of shared containers (a memoized list reused over and over?)"),
+    ("many_axes.pt", "pickle: its tensors have more than 161972 axes in all (one tensor listed under many keys?) at '80'"),
+    ("listed_view.pt", "pickle: its tensors address more than 1574976 bytes, 64 times what the file stores (one tensor listed under many keys?) at '1'"),
   ]
 
   @Test("each bad file throws ReadError with the expected one-line message", arguments: cases)

@@ -31,4 +31,32 @@ struct TensorTests {
     }
     #expect(throws: ReadError.self) { try make([Int.max - 10], [1], offset: 128, dtype: .uint8) }
   }
+
+  @Test("a zero-element tensor opens with axes the bytes could hold, and its statistics take no time")
+  func zeroElements() throws {
+    let empty = try make([1 << 18, 0], [0, 1])
+    let start = ContinuousClock.now
+    let statistics = try TensorStatistics(of: empty)
+    #expect(ContinuousClock.now - start < .seconds(1))
+    #expect(statistics.min == nil && statistics.mean == nil && statistics.nan == 0 && statistics.inf == 0)
+    #expect(try empty.head(3).isEmpty && empty.floats().isEmpty)
+    #expect(try make([0, 768], [768, 1]).count == 0)
+    // Negative control: the first axis of the fuzzer's 144-byte .npy.
+    #expect(throws: ReadError(file: "f", "tensor 't' has no elements, but its shape [600003488427387903, 0] claims more rows and columns than 64 bytes could ever hold")) {
+      try make([600_003_488_427_387_903, 0], [0, 1])
+    }
+    #expect(throws: ReadError.self) { try make([1 << 40, 0, 1 << 40], [0, 1, 1]) }
+  }
+
+  @Test("axes of length 1 change neither the values nor the cost of a strided read")
+  func unitAxes() throws {
+    // A transposed 2×3 view with 10,000 unit axes between its two real ones.
+    let ones = [Int](repeating: 1, count: 10_000)
+    let start = ContinuousClock.now
+    let wide = try make([2] + ones + [3], [1] + ones.map { _ in 7 } + [2])
+    #expect(try wide.floats() == [0, 2, 4, 1, 3, 5])
+    #expect(try wide.floats(rows: 1..<2) == [1, 3, 5])
+    #expect(try make(ones, ones).floats() == [0])
+    #expect(ContinuousClock.now - start < .seconds(2))
+  }
 }

@@ -311,11 +311,79 @@ write("bad/view_past_storage.pt", buffer.getvalue())
 torch.save({"w": torch.ones(2)}, path("bad/legacy.pt"), _use_new_zipfile_serialization=False)
 write("bad/truncated_pickle.pt", torch_zip(pickle.dumps({"w": [1, 2, 3]}, protocol=2)[:-4]))
 
-# Raw pickles of the torch fixtures: the seed corpus of the pickle fuzz target.
-for name in sorted(os.listdir(path("torch"))):
-    with zipfile.ZipFile(path("torch", name)) as z:
-        pkl = next(n for n in z.namelist() if n.endswith("/data.pkl"))
-        write(f"pickle/{name[:-3]}.pkl", z.read(pkl))
+# ---- fuzzing findings: inputs whose cost grew with a number in them, not with the file's size
+# (standard library only: struct, io, zipfile).
+# A zero-element .npy whose first axis is 6 × 10^17: `inspect --stats` walked its rows.
+header = "{'descr': '<f4', 'fortran_order': False, 'shape': (600003488427387903, 0), }"
+header += " " * (144 - 10 - 1 - len(header)) + "\n"
+write("bad/zero_rows.npy", b"\x93NUMPY\x01\x00" + struct.pack("<H", len(header)) + header.encode())
+# An .npz whose central directory names one deflated member 20 times: each name was inflated
+# into a buffer of its own (80 MiB here from 5 kB; a million names would be terabytes).
+member = "{'descr': '<f4', 'fortran_order': False, 'shape': (1048576,), }"
+member += " " * (63 - (10 + len(member)) % 64) + "\n"
+member = b"\x93NUMPY\x01\x00" + struct.pack("<H", len(member)) + member.encode() + b"\0" * (4 << 20)
+buffer = io.BytesIO()
+with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as z:
+    z.writestr("x0.npy", member)
+single = buffer.getvalue()
+central = single.index(b"PK\x01\x02")
+end = single.index(b"PK\x05\x06")
+entry = single[central:end]
+entries = b"".join(entry.replace(b"x0.npy", b"x%d.npy" % i if i < 10 else b"y%d.npy" % (i % 10))
+                   for i in range(20))
+record = bytearray(single[end:])
+record[8:12] = struct.pack("<HH", 20, 20)
+record[12:16] = struct.pack("<I", len(entries))
+write("bad/overlapping_members.npz", single[:central] + entries + bytes(record))
+# A pickle nesting 90 dictionaries under one memoized 1000-character key: 1.4 kB of pickle,
+# 4 MB of key paths ('aaa….aaa….aaa…'), and more per leaf at the bottom.
+nested = b"\x80\x02X" + struct.pack("<I", 1000) + b"a" * 1000 + b"q\x000"
+nested += b"(h\x00" * 90 + b"K\x01" + b"d" * 90 + b"."
+write("bad/long_key_paths.pt", torch_zip(nested))
+# A pickle that builds OrderedDict(pairs) 1000 times from one memoized list of 4000 pairs:
+# 15 kB of pickle, 4 M dictionary items.
+copies = b"\x80\x02ccollections\nOrderedDict\nq\x00KaKb\x86q\x01]q\x02(" + b"h\x01" * 4000 + b"e0"
+copies += b"h\x00h\x02\x85R0" * 1000 + b"N."
+write("bad/ordered_dict_copies.pt", torch_zip(copies))
+# One tensor memoized once and listed 2000 times (two bytes each): with 2000 axes of length 1 it
+# was 4 M axes to check; as a 1 MiB stride-0 view of a 4 kB storage, 2 GB to convert.
+def listed_tensor(shape, strides, storage_bytes, times=2000):
+    def ints(values):
+        return b"(" + b"".join(b"J" + struct.pack("<i", v) for v in values) + b"t"
+    pkl = b"\x80\x02ctorch._utils\n_rebuild_tensor_v2\n("
+    pkl += b"(X\x07\x00\x00\x00storagectorch\nFloatStorage\nX\x01\x00\x00\x000X\x03\x00\x00\x00cpu"
+    pkl += b"J" + struct.pack("<i", storage_bytes // 4) + b"tQ"
+    pkl += b"K\x00" + ints(shape) + ints(strides) + b"\x89NtRq\x010]q\x02(" + b"h\x01" * times + b"e."
+    return torch_zip(pkl, {"archive/data/0": b"\0" * storage_bytes})
+
+
+write("bad/many_axes.pt", listed_tensor([1] * 2000, [0] * 2000, 4))
+write("bad/listed_view.pt", listed_tensor([16384, 16], [0, 1], 4096))
+
+# Raw pickles of the torch fixtures, good and bad: the seed corpus of the pickle and unpickler
+# fuzz targets.
+for folder, stem in (("torch", ""), ("bad", "bad-")):
+    for name in sorted(os.listdir(path(folder))):
+        if not name.endswith(".pt") or not zipfile.is_zipfile(path(folder, name)):
+            continue
+        with zipfile.ZipFile(path(folder, name)) as z:
+            pkl = next(n for n in z.namelist() if n.endswith("/data.pkl"))
+            write(f"pickle/{stem}{name[:-3]}.pkl", z.read(pkl))
+
+# The JSON headers of the safetensors fixtures and a shard index: the seed corpus of the json
+# fuzz target.
+os.makedirs(path("json"), exist_ok=True)
+for folder in ("safetensors", "bad"):
+    for name in sorted(os.listdir(path(folder))):
+        data = open(path(folder, name), "rb").read()
+        if not name.endswith(".safetensors") or len(data) < 8:
+            continue
+        length = struct.unpack("<Q", data[:8])[0]
+        write(f"json/{name[:-12]}.json", data[8:8 + length])
+write("json/model.safetensors.index.json", json.dumps({
+    "metadata": {"total_size": 48},
+    "weight_map": {"fc1.weight": "model-00001-of-00002.safetensors", "fc1.bias": "model-00001-of-00002.safetensors",
+                   "fc2.weight": "model-00002-of-00002.safetensors"}}, indent=2).encode())
 
 with open(path("expected.json"), "w") as f:
     json.dump({"files": files}, f, indent=1)
