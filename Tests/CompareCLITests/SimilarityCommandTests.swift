@@ -8,7 +8,7 @@ import Testing
 struct SimilarityCommandTests {
   static let d = packageRoot + "Examples/data/"
   let mlp = d + "activations_mlp.safetensors", cnn = d + "activations_cnn.npz"
-  static let usage = "Usage: compare similarity [--measure <list>] [--examples <n>] [--layers-a <names>] [--layers-b <names>] [--name-a <name>] [--name-b <name>] [--cca-tolerance <t>] [--svcca-variance <f>] [--ridge <λ>] [--heatmap <prefix>] [--knn <k>] [--json] <a> <b>\n  See 'compare similarity --help' for more information.\n"
+  static let usage = "Usage: compare similarity [--measure <list>] [--layers-a <names>] [--layers-b <names>] [--examples <n>] [--paired-by-index] [--name-a <name>] [--name-b <name>] [--cca-tolerance <t>] [--svcca-variance <f>] [--ridge <λ>] [--heatmap <prefix>] [--knn <k>] [--json] <a> <b>\n  See 'compare similarity --help' for more information.\n"
 
   @Test("--json has the issue's keys, every measure with its direction, and cka equal to compare cka's full estimator")
   func json() throws {
@@ -68,7 +68,7 @@ struct SimilarityCommandTests {
     #expect(knn.err == "Error: --knn must be at least 2 for cknna, got 1\n" + Self.usage)
     let examples = runCompare(["similarity", mlp, cnn, "--examples", "451"])
     #expect(examples.status == 1)
-    #expect(examples.err == "Error: --examples 451: the activations have 450 examples (at least 2 are needed)\n")
+    #expect(examples.err == "Error: activations_mlp.safetensors has 450 examples; --examples 451 asks for more\n")
   }
 
   @Test("--heatmap draws one figure per measure next to the prefix")

@@ -6,10 +6,7 @@ enum CKACommand: Command {
   static let spec = CommandSpec(
     name: "cka",
     overview: "Layer-by-layer CKA between two models' activations.",
-    arguments: [
-      ArgumentSpec("a", help: "Activations of model A: .safetensors, .npz, .pt or a folder of .npy, one tensor per layer, [examples, ...] (FILE:KEY picks the tensors under KEY)."),
-      ArgumentSpec("b", help: "Activations of model B: the same examples in the same order."),
-    ],
+    arguments: ActivationOptions.arguments,
     options: [
       OptionSpec("--estimator", value: "estimator",
                  help: "minibatch: unbiased HSIC summed over batches; full: biased HSIC on all examples; debiased: unbiased HSIC on all examples.",
@@ -19,12 +16,7 @@ enum CKACommand: Command {
                  default: CKAKernel.linear),
       OptionSpec("--batch-size", value: "n", help: "Examples per minibatch, at least 4.", default: CKAEstimator.defaultBatchSize),
       OptionSpec("--keep-last", help: "Keep a trailing partial batch of at least 4 examples (it is dropped by default)."),
-      OptionSpec("--layers-a", value: "names", help: "Model A's layers to compare, comma-separated, in this order. (default: all, in natural order)"),
-      OptionSpec("--layers-b", value: "names", help: "Model B's layers to compare. (default: all, in natural order)"),
-      OptionSpec("--examples", value: "n", help: "Use only the first n examples of each. (default: all)"),
-      OptionSpec("--paired-by-index", help: "A and B hold different inputs paired by position (two datasets through one model, as torch_cka's two data loaders): their example counts may differ, and the first --examples of each (default: the smaller count) are compared."),
-      OptionSpec("--name-a", value: "name", help: "Model A's name in the output. (default: the file name of <a>)"),
-      OptionSpec("--name-b", value: "name", help: "Model B's name in the output. (default: the file name of <b>)"),
+    ] + ActivationOptions.selection + [
       OptionSpec("--save", value: "file", help: "Write the CKA matrix (rows: model A's layers) to a .npy file."),
       OptionSpec("--heatmap", value: "file", help: "Draw the matrix as a heatmap, .png or .svg (with --permutations, cells that are not significant greyed and hatched)."),
       OptionSpec("--show-se", help: "Show each cell's jackknife standard error over batches (± in the table; minibatch only)."),
@@ -77,11 +69,7 @@ enum CKACommand: Command {
       throw UsageError("--heatmap expects a .png or .svg file name, got '\(heatmap)'", command: spec.name)
     }
     for path in [save, heatmap].compactMap({ $0 }) { try AtomicFile.checkDestination(path) }
-    let (a, b) = try ActivationSet.pair(
-      arguments.argument("a")!, arguments.argument("b")!, layersA: list(arguments.string("--layers-a")),
-      layersB: list(arguments.string("--layers-b")), nameA: arguments.string("--name-a"),
-      nameB: arguments.string("--name-b"), examples: try arguments.int("--examples", in: 1...Int.max),
-      pairedByIndex: arguments.flag("--paired-by-index"))
+    let (a, b) = try ActivationOptions.pair(arguments)
     var meter = ProgressMeter(console: console, label: "CKA batches", total: 0)
     let result = try estimator.similarities(a, b, kernel: kernel, statistics: statistics) { done, total in
       meter.update(done, of: total)
@@ -124,8 +112,4 @@ enum CKACommand: Command {
     return statistics
   }
 
-  /// Comma-separated names, or `nil` when the option was not given.
-  static func list(_ text: String?) -> [String]? {
-    text.map { $0.split(separator: ",").map { String($0.trimmingSpaces) }.filter { !$0.isEmpty } }
-  }
 }

@@ -6,19 +6,12 @@ enum SimilarityCommand: Command {
   static let spec = CommandSpec(
     name: "similarity",
     overview: "Layer-by-layer representation similarity: CKA, CCA, SVCCA, PWCCA, Procrustes, regression, RSA, k-NN, dCor.",
-    arguments: [
-      ArgumentSpec("a", help: "Activations of model A: .safetensors, .npz, .pt or a folder of .npy, one tensor per layer, [examples, ...] (FILE:KEY picks the tensors under KEY)."),
-      ArgumentSpec("b", help: "Activations of model B: the same examples in the same order."),
-    ],
+    arguments: ActivationOptions.arguments,
     options: [
       OptionSpec("--measure", value: "list",
                  help: "Measures, comma-separated, or all: \(MeasureName.allCases.map(\.rawValue).joined(separator: ", ")).",
                  default: "all"),
-      OptionSpec("--examples", value: "n", help: "Compare the first N examples. (default: all)"),
-      OptionSpec("--layers-a", value: "names", help: "Model A's layers to compare, comma-separated, in this order. (default: all, in natural order)"),
-      OptionSpec("--layers-b", value: "names", help: "Model B's layers to compare. (default: all, in natural order)"),
-      OptionSpec("--name-a", value: "name", help: "Model A's name in the output. (default: the file name of <a>)"),
-      OptionSpec("--name-b", value: "name", help: "Model B's name in the output. (default: the file name of <b>)"),
+    ] + ActivationOptions.selection + [
       OptionSpec("--cca-tolerance", value: "t",
                  help: "Singular values below t × the largest do not count in the ranks of cca, pwcca and linreg.",
                  default: MeasureSettings.defaultTolerance),
@@ -61,26 +54,16 @@ enum SimilarityCommand: Command {
     if measures.contains(.cknna), settings.neighbours < 2 {
       throw UsageError("--knn must be at least 2 for cknna, got \(settings.neighbours)", command: spec.name)
     }
-    let examples: Int? = try arguments.int("--examples", in: 2...Int.max)
     let heatmap = arguments.string("--heatmap")
     if let heatmap {
       for name in measures {
         try AtomicFile.checkDestination(SimilarityFigures.path(prefix: heatmap, measure: name.rawValue))
       }
     }
-    let (a, b) = try ActivationSet.pair(
-      arguments.argument("a")!, arguments.argument("b")!,
-      layersA: names(arguments.string("--layers-a")),
-      layersB: names(arguments.string("--layers-b")),
-      nameA: arguments.string("--name-a"), nameB: arguments.string("--name-b"))
-    let report = try SimilarityReport(a, b, measures: measures, settings: settings, examples: examples)
+    let (a, b) = try ActivationOptions.pair(arguments)
+    let report = try SimilarityReport(a, b, measures: measures, settings: settings)
     for line in report.messages { console.warn(line) }
     if let heatmap { try SimilarityFigures.writeHeatmaps(report, prefix: heatmap) }
     console.write(arguments.flag("--json") ? report.json().serialized(pretty: true) + "\n" : report.text)
-  }
-
-  /// Comma-separated names, or `nil` when the option was not given.
-  static func names(_ text: String?) -> [String]? {
-    text.map { $0.split(separator: ",").map { String($0.trimmingSpaces) }.filter { !$0.isEmpty } }
   }
 }
