@@ -24,5 +24,10 @@ struct ESDPlanTests {
     #expect(parts.reduce(0, +) == plan.work)
     #expect(parts.allSatisfy { $0 < plan.work })
     #expect(plan.estimatedSeconds > 0)
+    // Counting alone times nothing; a model this small is never announced as a long run.
+    #expect(try model.esdPlan(measure: false).estimatedSeconds == 0)
+    #expect(try model.esdPlan(measure: false).work == plan.work)
+    #expect(model.esdLongRunPlan() == nil)
+    #expect(model.esdLongRunPlan(over: -1) == nil)  // below the work threshold: not even measured
   }
 }

@@ -50,11 +50,24 @@ public struct ESDPlan: Sendable {
 }
 
 extension ModelWeights {
-  /// The plan of `esd(options:layers:initial:shard:)` (see `ESDPlan`).
+  /// The plan of an analysis long enough to announce (estimated over `seconds`), or `nil`.
+  /// Under 3·10¹¹ units of work (about half a minute here) nothing is measured.
+  public func esdLongRunPlan(options: ESDOptions = ESDOptions(), layers patterns: [String] = [],
+                             excluding excluded: [String] = [], initial: ModelWeights? = nil,
+                             shard: ESDShard? = nil, over seconds: Double = 60) -> ESDPlan? {
+    guard let cheap = try? esdPlan(options: options, layers: patterns, excluding: excluded, initial: initial,
+                                   shard: shard, measure: false), cheap.work > 3e11,
+          let plan = try? esdPlan(options: options, layers: patterns, excluding: excluded, initial: initial,
+                                  shard: shard), plan.estimatedSeconds > seconds else { return nil }
+    return plan
+  }
+
+  /// The plan of `esd(options:layers:initial:shard:)` (see `ESDPlan`); with `measure` false
+  /// the counts only (no decomposition timed, the estimate 0).
   /// - Throws: as `esd` when no layer is left or the init model lacks one.
   public func esdPlan(options: ESDOptions = ESDOptions(), layers patterns: [String] = [],
                       excluding excluded: [String] = [], initial: ModelWeights? = nil,
-                      shard: ESDShard? = nil) throws -> ESDPlan {
+                      shard: ESDShard? = nil, measure: Bool = true) throws -> ESDPlan {
     var (layers, _) = try analysable(patterns, excluded, options)
     if let initial { layers = try paired(layers, with: initial) }
     if let shard { layers = shard.select(layers) }
@@ -66,13 +79,16 @@ extension ModelWeights {
     let stored = Dictionary(zip(keys, tensors).map { (ModelWeights.layerName($0.0), $0.1.byteCount) },
                             uniquingKeysWith: { a, _ in a })
     let bytes = layers.reduce(0) { $0 + (stored[$1.name] ?? $1.count * 4) }
-    var rng = SplitMix64(seed: 1)
-    let reference = Matrix<Double>.gaussian(rows: 512, columns: 2048, using: &rng)
-    let start = ContinuousClock.now
-    _ = try reference.elements.withUnsafeBufferPointer {
-      try options.solver.eigenvalues(of: $0, rows: 512, columns: 2048)
+    var seconds = 0.0
+    if measure {
+      var rng = SplitMix64(seed: 1)
+      let reference = Matrix<Double>.gaussian(rows: 512, columns: 2048, using: &rng)
+      let start = ContinuousClock.now
+      _ = try reference.elements.withUnsafeBufferPointer {
+        try options.solver.eigenvalues(of: $0, rows: 512, columns: 2048)
+      }
+      seconds = secondsSince(start)
     }
-    let seconds = secondsSince(start)
     return ESDPlan(layers: layers.count, work: work, bytesRead: bytes,
                    largestLayer: layers.map(\.count).max() ?? 0,
                    secondsPerUnit: seconds / (2048 * 512 * 512), threads: BLASThreads.count)

@@ -60,6 +60,16 @@ public struct KernelRunPlan: Sendable {
 }
 
 extension KernelRequest {
+  /// The plan of a run long enough to announce (estimated over `seconds`), or `nil`. Runs
+  /// under 3·10¹² flops (half a minute at this machine's best SGEMM) are not measured at all,
+  /// so short runs pay nothing for the estimate.
+  public func longRunPlan(_ inputs: KernelInputs, over seconds: Double = 60) -> KernelRunPlan? {
+    guard let kernel = try? CorrelationKernel(test: inputs.test, train: inputs.train, models: models, options: options),
+          kernel.plan(rows: rows.map { $0.clamped(to: 0..<inputs.test.examples) }).flops > 3e12,
+          let plan = try? plan(inputs), plan.estimatedSeconds > seconds else { return nil }
+    return plan
+  }
+
   /// The run's plan and estimated time, without computing it (see `KernelRunPlan`).
   /// - Throws: as `run`'s checks of the inputs.
   public func plan(_ inputs: KernelInputs) throws -> KernelRunPlan {

@@ -113,13 +113,13 @@ enum ESDCommand: Command {
     }
     if let saveESD { try AtomicFile.checkDestination(saveESD) }
     let initial = try initPath.map { try ModelWeights(path: $0) }
-    let plan = { try model.esdPlan(options: options, layers: patterns, excluding: excluded, initial: initial, shard: shard) }
     if arguments.flag("--plan") {
-      let plan = try plan()
+      let plan = try model.esdPlan(options: options, layers: patterns, excluding: excluded, initial: initial, shard: shard)
       emit(plan.json(), csv: plan.text, text: plan.text)
       return
     }
-    if let plan = try? plan(), plan.estimatedSeconds > 60 {
+    if let plan = model.esdLongRunPlan(options: options, layers: patterns, excluding: excluded, initial: initial,
+                                       shard: shard) {
       console.warn("note: about \(KernelRunPlan.duration(plan.estimatedSeconds)) of work (--plan shows the estimate)")
     }
     let meter = Mutex(ProgressMeter(console: console, label: "esd", total: 0))

@@ -64,7 +64,7 @@ enum KernelCommand: Command {
       console.write(arguments.flag("--json") ? plan.json().serialized(pretty: true) + "\n" : plan.text)
       return
     }
-    if let plan = try? request.plan(inputs), plan.estimatedSeconds > 60 {
+    if let plan = request.longRunPlan(inputs) {
       console.warn("note: about \(KernelRunPlan.duration(plan.estimatedSeconds)) of work (--plan shows the estimate)")
     }
     var meter = ProgressMeter(console: console, label: "kernel", total: 100)
