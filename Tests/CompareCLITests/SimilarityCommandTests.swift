@@ -8,7 +8,7 @@ import Testing
 struct SimilarityCommandTests {
   static let d = packageRoot + "Examples/data/"
   let mlp = d + "activations_mlp.safetensors", cnn = d + "activations_cnn.npz"
-  static let usage = "Usage: compare similarity [--measure <list>] [--layers-a <names>] [--layers-b <names>] [--examples <n>] [--paired-by-index] [--name-a <name>] [--name-b <name>] [--cca-tolerance <t>] [--svcca-variance <f>] [--ridge <λ>] [--heatmap <prefix>] [--knn <k>] [--json] <a> <b>\n  See 'compare similarity --help' for more information.\n"
+  static let usage = "Usage: compare similarity [--measure <list>] [--layers-a <names>] [--layers-b <names>] [--examples <n>] [--paired-by-index] [--pool <pool>] [--name-a <name>] [--name-b <name>] [--cca-tolerance <t>] [--svcca-variance <f>] [--ridge <λ>] [--heatmap <prefix>] [--knn <k>] [--json] <a> <b>\n  See 'compare similarity --help' for more information.\n"
 
   @Test("--json has the issue's keys, every measure with its direction, and cka equal to compare cka's full estimator")
   func json() throws {

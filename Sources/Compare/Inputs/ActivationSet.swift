@@ -20,14 +20,31 @@ public struct ActivationSet: RepresentationSource, Sendable {
   public let tensors: [Tensor]
   /// Examples of every layer (the first `examples` of the files, after `prefix`).
   public private(set) var examples: Int
-  /// Features per example of each layer (the product of the trailing axes).
+  /// Features per example of each layer, after pooling (flattened: the product of the
+  /// trailing axes).
   public let features: [Int]
+  /// How token and spatial axes are reduced as each layer is read.
+  public let pool: Pooling
+
+  /// How a layer's activations beyond the example axis become one feature vector, applied per
+  /// layer as it is read. `[n, tokens, d]`: mean or max over the tokens, or the first (`cls`) or
+  /// last token; `[n, C, H, W]`: mean or max over H×W per channel. 2-D layers are unchanged.
+  public enum Pooling: String, Sendable, CaseIterable {
+    /// Every trailing axis flattened into features (the default).
+    case flatten
+    case mean, max
+    /// The first token of `[n, tokens, d]`.
+    case cls
+    /// The last token of `[n, tokens, d]`.
+    case last
+  }
 
   /// Opens the activations at `path` and picks `layers` (all, in natural order, when `nil`).
   ///
   /// - Throws: `ReadError` naming the file when a listed layer is missing, the list is empty,
   ///   a layer is a scalar, has no examples or features, or the layers' example counts differ.
-  public init(path: String, layers: [String]? = nil, name: String? = nil) throws {
+  /// - Throws: also `ReadError` when `pool` is `cls`/`last` and a layer is not `[n, tokens, d]`.
+  public init(path: String, layers: [String]? = nil, name: String? = nil, pool: Pooling = .flatten) throws {
     let reference = TensorReference(path)
     let all = try reference.tensors()
     let tensors: [Tensor]
@@ -49,7 +66,7 @@ public struct ActivationSet: RepresentationSource, Sendable {
         throw ReadError(file: path, "layer '\(t.key)' is a scalar; activations have a shape [examples, ...]")
       }
       guard rows > 0 else { throw ReadError(file: path, "layer '\(t.key)' has no examples (shape \(t.shapeDescription))") }
-      let width = t.shape.dropFirst().reduce(1, *)
+      let width = try Self.pooledWidth(t, pool, path: path)
       guard width > 0 else { throw ReadError(file: path, "layer '\(t.key)' has no features (shape \(t.shapeDescription))") }
       if let examples, rows != examples {
         throw ReadError(file: path, "layer '\(t.key)' has \(rows) examples, layer '\(tensors[0].key)' has \(examples)")
@@ -62,6 +79,7 @@ public struct ActivationSet: RepresentationSource, Sendable {
     self.tensors = tensors
     self.examples = examples ?? 0
     self.features = features
+    self.pool = pool
   }
 
   /// The layer names (tensor keys), in order.
@@ -73,6 +91,10 @@ public struct ActivationSet: RepresentationSource, Sendable {
   /// whose storage is reused when the shapes already fit (every full batch after the first).
   public func read<S: BLASScalar>(rows: Range<Int>, into matrices: inout [Matrix<S>]) throws {
     if matrices.count != tensors.count { matrices = [] }
+    if pool != .flatten, tensors.contains(where: { $0.shape.count > 2 }) {
+      try readPooled(rows: rows, into: &matrices)
+      return
+    }
     for (index, (tensor, width)) in zip(tensors, features).enumerated() {
       if index == matrices.count {
         matrices.append(Matrix(rows: rows.count, columns: width,
@@ -85,6 +107,67 @@ public struct ActivationSet: RepresentationSource, Sendable {
           _ = try tensor.convert(rows: rows, into: $0)
         }
       }
+    }
+  }
+
+  /// Features per example of `t` after `pool`.
+  static func pooledWidth(_ t: Tensor, _ pool: Pooling, path: String) throws -> Int {
+    let trailing = Array(t.shape.dropFirst())
+    switch (pool, trailing.count) {
+    case (.flatten, _), (_, 0), (_, 1): return trailing.reduce(1, *)
+    case (.mean, 2), (.max, 2), (.cls, 2), (.last, 2): return trailing[1]
+    case (.mean, 3), (.max, 3): return trailing[0]
+    default:
+      throw ReadError(file: path, "layer '\(t.key)' has shape \(t.shapeDescription): --pool \(pool.rawValue) takes [n, tokens, d]\(pool == .mean || pool == .max ? " or [n, C, H, W]" : "")")
+    }
+  }
+
+  /// `read` with pooling: each example's trailing axes converted into one reused buffer and
+  /// reduced into its row, in float64 for the mean.
+  func readPooled<S: BLASScalar>(rows: Range<Int>, into matrices: inout [Matrix<S>]) throws {
+    var reused = matrices
+    matrices = []
+    for (index, (tensor, width)) in zip(tensors, features).enumerated() {
+      // Take the old matrix out of the array, so that writing it does not copy it.
+      var m = Matrix<S>(zeros: 0, 0)
+      if index < reused.count, reused[index].rows == rows.count, reused[index].columns == width {
+        swap(&m, &reused[index])
+      } else {
+        m = Matrix<S>(zeros: rows.count, width)
+      }
+      let trailing = Array(tensor.shape.dropFirst())
+      let perRow = trailing.reduce(1, *)
+      guard trailing.count >= 2, pool != .flatten else {
+        try m.elements.withUnsafeMutableBufferPointer { _ = try tensor.convert(rows: rows, into: $0) }
+        matrices.append(m)
+        continue
+      }
+      var buffer = [Double](repeating: 0, count: perRow)
+      // [tokens, d]: reduce over tokens for each of d; [C, H, W]: over H·W for each of C.
+      let (groups, span, stride) = trailing.count == 2 ? (trailing[1], trailing[0], trailing[1])
+                                                        : (trailing[0], trailing[1] * trailing[2], 1)
+      try m.elements.withUnsafeMutableBufferPointer { out in
+        try buffer.withUnsafeMutableBufferPointer { b in
+          for r in 0..<rows.count {
+            let row = rows.lowerBound + r
+            _ = try tensor.convert(rows: row..<(row + 1), into: b)
+            for g in 0..<groups {
+              // Element t of group g: [t, g] for tokens (stride d), [g, t] for channels.
+              func at(_ t: Int) -> Double { trailing.count == 2 ? b[t * stride + g] : b[g * span + t] }
+              var value: Double
+              switch pool {
+              case .mean: value = 0; for t in 0..<span { value += at(t) }; value /= Double(span)
+              case .max: value = -.infinity; for t in 0..<span { value = Swift.max(value, at(t)) }
+              case .cls: value = at(0)
+              case .last: value = at(span - 1)
+              case .flatten: value = 0
+              }
+              out[r * width + g] = S(value)
+            }
+          }
+        }
+      }
+      matrices.append(m)
     }
   }
 
@@ -113,6 +196,7 @@ extension ActivationSet {
   ///
   /// - Parameters:
   ///   - examples: Use only the first `examples` of each side.
+  ///   - pool: How token and spatial axes are reduced (see `Pooling`).
   ///   - pairedByIndex: The two sides hold different inputs (two datasets through one model, as
   ///     torch_cka's two data loaders), paired by position: their example counts may differ, and
   ///     the first `examples` (default: the smaller count) of each are compared.
@@ -120,9 +204,9 @@ extension ActivationSet {
   ///   are refused by `CKAEstimator.similarities`, naming these options.
   public static func pair(_ pathA: String, _ pathB: String, layersA: [String]? = nil, layersB: [String]? = nil,
                           nameA: String? = nil, nameB: String? = nil, examples: Int? = nil,
-                          pairedByIndex: Bool = false) throws -> (ActivationSet, ActivationSet) {
-    var a = try ActivationSet(path: pathA, layers: layersA, name: nameA)
-    var b = try ActivationSet(path: pathB, layers: layersB, name: nameB)
+                          pairedByIndex: Bool = false, pool: Pooling = .flatten) throws -> (ActivationSet, ActivationSet) {
+    var a = try ActivationSet(path: pathA, layers: layersA, name: nameA, pool: pool)
+    var b = try ActivationSet(path: pathB, layers: layersB, name: nameB, pool: pool)
     if b.name == a.name, nameB == nil, pathA != pathB { b.name = b.path }
     if let count = examples ?? (pairedByIndex ? Swift.min(a.examples, b.examples) : nil) {
       a = try a.prefix(count)

@@ -13,6 +13,8 @@ enum ActivationOptions {
     OptionSpec("--layers-b", value: "names", help: "Model B's layers to compare. (default: all, in natural order)"),
     OptionSpec("--examples", value: "n", help: "Use only the first n examples of each. (default: all)"),
     OptionSpec("--paired-by-index", help: "A and B hold different inputs paired by position (two datasets through one model, as torch_cka's two data loaders): their example counts may differ, and the first --examples of each (default: the smaller count) are compared."),
+    OptionSpec("--pool", value: "pool", help: "How [n, tokens, d] and [n, C, H, W] layers become feature vectors: flattened, mean or max over tokens (or H×W per channel), or the first (cls) or last token.",
+               default: ActivationSet.Pooling.flatten.rawValue, values: ActivationSet.Pooling.allCases.map(\.rawValue)),
     OptionSpec("--name-a", value: "name", help: "Model A's name in the output. (default: the file name of <a>)"),
     OptionSpec("--name-b", value: "name", help: "Model B's name in the output. (default: the file name of <b>)"),
   ]
@@ -23,7 +25,7 @@ enum ActivationOptions {
       arguments.argument("a")!, arguments.argument("b")!, layersA: list(arguments.string("--layers-a")),
       layersB: list(arguments.string("--layers-b")), nameA: arguments.string("--name-a"),
       nameB: arguments.string("--name-b"), examples: try arguments.int("--examples", in: 1...Int.max),
-      pairedByIndex: arguments.flag("--paired-by-index"))
+      pairedByIndex: arguments.flag("--paired-by-index"), pool: arguments.choice("--pool"))
   }
 
   /// Comma-separated names, or `nil` when the option was not given.
