@@ -8,7 +8,7 @@ import Testing
 struct CKACommandTests {
   static let fixtures = packageRoot + "Tests/Fixtures/cka/"
   let a = fixtures + "model_a", b = fixtures + "model_b"
-  static let usage = "Usage: compare cka [--estimator <estimator>] [--kernel <kernel>] [--batch-size <n>] [--keep-last] [--layers-a <names>] [--layers-b <names>] [--examples <n>] [--paired-by-index] [--pool <pool>] [--name-a <name>] [--name-b <name>] [--save <file>] [--heatmap <file>] [--show-se] [--ci] [--bootstrap <R>] [--confidence <level>] [--permutations <P>] [--fdr] [--seed <n>] [--json] <a> <b>\n  See 'compare cka --help' for more information.\n"
+  static let usage = "Usage: compare cka [--estimator <estimator>] [--kernel <kernel>] [--batch-size <n>] [--keep-last] [--layers-a <names>] [--layers-b <names>] [--examples <n>] [--paired-by-index] [--pool <pool>] [--name-a <name>] [--name-b <name>] [--save <file>] [--heatmap <file>] [--show-se] [--ci] [--bootstrap <R>] [--confidence <level>] [--permutations <P>] [--fdr] [--seed <n>] [--json] <a> <b> [<more> ...]\n  See 'compare cka --help' for more information.\n"
 
   @Test("prints the table, the batching and each layer's best match; notes the dropped examples")
   func table() {
@@ -217,6 +217,25 @@ struct CKACommandTests {
     let tooMany = runCompare(["cka", a, short, "--examples", "35"])
     #expect(tooMany.status == 1)
     #expect(tooMany.err == "Error: short has 30 examples; --examples 35 asks for more\n")
+  }
+
+  @Test("three models: every pair as two models print it, and a model × model summary")
+  func threeModels() throws {
+    let c = Self.fixtures + "model_b"
+    let three = runCompare(["cka", a, b, c, "--batch-size", "10", "--json"])
+    #expect(three.status == 0, "\(three.err)")
+    let object = try JSONSerialization.jsonObject(with: Data(three.out.utf8)) as! [String: Any]
+    #expect((object["models"] as! [String]).count == 3)
+    let pairs = object["pairs"] as! [[String: Any]]
+    #expect(pairs.count == 3)
+    let two = try JSONSerialization.jsonObject(with: Data(runCompare(["cka", a, b, "--batch-size", "10", "--json"]).out.utf8)) as! [String: Any]
+    #expect((pairs[0]["CKA"] as! [[Double]]) == (two["CKA"] as! [[Double]]))
+    let best = object["best_match"] as! [[Double]]
+    #expect(best[0][0] == 1 && best[1][2] > 0.999)   // B against a copy of B
+    let values = two["CKA"] as! [[Double]]
+    let expected = values.map { $0.max()! }.reduce(0, +) / Double(values.count)
+    #expect(abs(best[0][1] - expected) < 1e-12)
+    #expect(runCompare(["cka", a, b, c, "--save", "/tmp/x.npy"]).status == 64)
   }
 
   @Test("a NaN activation is a data error naming layer, model, example and feature")

@@ -28,6 +28,24 @@ enum ActivationOptions {
       pairedByIndex: arguments.flag("--paired-by-index"), pool: arguments.choice("--pool"))
   }
 
+  /// Every model named on the command line (`compare cka A B C ...`): A with `--layers-a` and
+  /// `--name-a`, the others with `--layers-b` (and B with `--name-b`); models with the same
+  /// file name are named by their path.
+  static func sets(_ arguments: ParsedArguments) throws -> [ActivationSet] {
+    let (a, b) = try pair(arguments)
+    let examples: Int? = try arguments.int("--examples", in: 1...Int.max)
+    var sets = [a, b]
+    for path in arguments.positionals.dropFirst(2) {
+      var set = try ActivationSet(path: path, layers: list(arguments.string("--layers-b")), pool: arguments.choice("--pool"))
+      if let count = examples ?? (arguments.flag("--paired-by-index") ? sets.map(\.examples).min() : nil) {
+        set = try set.prefix(Swift.min(count, set.examples))
+      }
+      if sets.contains(where: { $0.name == set.name }) { set.name = set.path }
+      sets.append(set)
+    }
+    return sets
+  }
+
   /// Comma-separated names, or `nil` when the option was not given.
   static func list(_ text: String?) -> [String]? {
     text.map { $0.split(separator: ",").map { String($0.trimmingSpaces) }.filter { !$0.isEmpty } }

@@ -6,7 +6,10 @@ enum CKACommand: Command {
   static let spec = CommandSpec(
     name: "cka",
     overview: "Layer-by-layer CKA between two models' activations.",
-    arguments: ActivationOptions.arguments,
+    arguments: ActivationOptions.arguments + [
+      ArgumentSpec("more", help: "More models (checkpoints of one network, or other networks): every pair is compared, with a model × model summary.",
+                   optional: true, repeated: true),
+    ],
     options: [
       OptionSpec("--estimator", value: "estimator",
                  help: "minibatch: unbiased HSIC summed over batches; full: biased HSIC on all examples; debiased: unbiased HSIC on all examples.",
@@ -69,6 +72,17 @@ enum CKACommand: Command {
       throw UsageError("--heatmap expects a .png or .svg file name, got '\(heatmap)'", command: spec.name)
     }
     for path in [save, heatmap].compactMap({ $0 }) { try AtomicFile.checkDestination(path) }
+    if arguments.positionals.count > 2 {
+      if save != nil { throw UsageError("--save writes one matrix: give two models", command: spec.name) }
+      var meter = ProgressMeter(console: console, label: "CKA pairs", total: 0)
+      let comparison = try CKAModelComparison(try ActivationOptions.sets(arguments), estimator: estimator, kernel: kernel,
+                                              statistics: statistics) { meter.update($0, of: $1) }
+      meter.finish()
+      for (_, _, result) in comparison.pairs { for line in result.messages { console.warn(line) } }
+      if let heatmap { try comparison.writeHeatmap(to: heatmap) }
+      console.write(arguments.flag("--json") ? comparison.json().serialized(pretty: true) + "\n" : comparison.text)
+      return
+    }
     let (a, b) = try ActivationOptions.pair(arguments)
     var meter = ProgressMeter(console: console, label: "CKA batches", total: 0)
     let result = try estimator.similarities(a, b, kernel: kernel, statistics: statistics) { done, total in
