@@ -87,8 +87,13 @@ public enum CKAEstimator: Sendable, Equatable, CustomStringConvertible {
   ///   full-batch estimators, which the linear kernel computes in feature space instead).
   public func similarities(_ a: some RepresentationSource, _ b: some RepresentationSource,
                            kernel: CKAKernel = .linear, statistics: CKAStatistics = CKAStatistics(),
+                           epochs: Int = 1,
                            progress: (Int, Int) -> Void = { _, _ in }) throws -> CKAResult {
     let statistics = try statistics.validated()
+    guard epochs >= 1 else { throw InputError("--epochs expects a positive number of passes, got \(epochs)") }
+    if epochs > 1, case .minibatch = self {} else if epochs > 1 {
+      throw InputError("several passes shuffle minibatches: --epochs needs the minibatch estimator, not \(self)")
+    }
     if case .minibatch = self {} else if statistics.bootstrap > 0 || statistics.permutations > 0 {
       throw InputError("confidence intervals and permutation p-values resample batches: they need the minibatch estimator, not \(self)")
     }
@@ -96,12 +101,12 @@ public enum CKAEstimator: Sendable, Equatable, CustomStringConvertible {
       throw InputError("\(a.name) has \(a.examples) examples and \(b.name) has \(b.examples): CKA needs the same examples in the same order (to compare two datasets, pair their first N examples by position with --examples N --paired-by-index)")
     }
     return a.isDouble && b.isDouble
-      ? try compute(a, b, kernel: kernel, statistics, Double.self, progress: progress)
-      : try compute(a, b, kernel: kernel, statistics, Float.self, progress: progress)
+      ? try compute(a, b, kernel: kernel, statistics, epochs, Double.self, progress: progress)
+      : try compute(a, b, kernel: kernel, statistics, epochs, Float.self, progress: progress)
   }
 
   func compute<S: BLASScalar>(_ a: any RepresentationSource, _ b: any RepresentationSource,
-                              kernel: CKAKernel, _ statistics: CKAStatistics, _ type: S.Type,
+                              kernel: CKAKernel, _ statistics: CKAStatistics, _ epochs: Int, _ type: S.Type,
                               progress: (Int, Int) -> Void) throws -> CKAResult {
     let n = a.examples
     var layersA: [Matrix<S>] = [], layersB: [Matrix<S>] = []
@@ -127,11 +132,28 @@ public enum CKAEstimator: Sendable, Equatable, CustomStringConvertible {
       var cka = try MinibatchCKA(layersA: a.layerNames, layersB: b.layerNames, modelA: a.name,
                                  modelB: b.name, kernel: kernel,
                                  permutations: statistics.permutations, seed: statistics.permutationSeed)
-      for (index, rows) in ranges.enumerated() {
-        try a.read(rows: rows, into: &layersA)
-        try b.read(rows: rows, into: &layersB)
-        try cka.add(layersA, layersB)
-        progress(index + 1, ranges.count)
+      if epochs == 1 {
+        for (index, rows) in ranges.enumerated() {
+          try a.read(rows: rows, into: &layersA)
+          try b.read(rows: rows, into: &layersB)
+          try cka.add(layersA, layersB)
+          progress(index + 1, ranges.count)
+        }
+      } else {
+        // The minibatch-CKA paper's protocol: E passes, each over a seeded shuffle of the
+        // examples, every batch of every pass summed (and resampled by the statistics).
+        var rng = SplitMix64(seed: statistics.seed &+ 2)
+        var order = Array(0..<n)
+        for epoch in 0..<epochs {
+          order.withUnsafeMutableBufferPointer { rng.shuffle($0) }
+          for (index, rows) in ranges.enumerated() {
+            let indices = Array(order[rows])
+            try a.read(examples: indices, into: &layersA)
+            try b.read(examples: indices, into: &layersB)
+            try cka.add(layersA, layersB)
+            progress(epoch * ranges.count + index + 1, epochs * ranges.count)
+          }
+        }
       }
       let matrix = try cka.result()
       let uncertainty = CKAUncertainty(similarities: matrix.values, terms: cka.terms,

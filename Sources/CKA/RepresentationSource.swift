@@ -15,6 +15,23 @@ public protocol RepresentationSource {
   /// Fills `matrices` with examples `rows` of every layer, each `rows.count × features`,
   /// reusing their storage when it is already the right size.
   func read<S: BLASScalar>(rows: Range<Int>, into matrices: inout [Matrix<S>]) throws
+  /// Fills `matrices` with the examples at `indices` (in that order) of every layer: the
+  /// batches of a shuffled pass (`CKAEstimator.similarities(..., epochs:)`).
+  func read<S: BLASScalar>(examples indices: [Int], into matrices: inout [Matrix<S>]) throws
+}
+
+extension RepresentationSource {
+  /// Reads one example at a time through `read(rows:into:)` and gathers them.
+  public func read<S: BLASScalar>(examples indices: [Int], into matrices: inout [Matrix<S>]) throws {
+    var one: [Matrix<S>] = []
+    var gathered: [[S]] = Array(repeating: [], count: layerNames.count)
+    var widths = [Int](repeating: 0, count: layerNames.count)
+    for i in indices {
+      try read(rows: i..<(i + 1), into: &one)
+      for (l, m) in one.enumerated() { gathered[l] += m.elements; widths[l] = m.columns }
+    }
+    matrices = gathered.indices.map { Matrix(rows: indices.count, columns: widths[$0], elements: gathered[$0]) }
+  }
 }
 
 /// Activations already in memory, one `examples × features` matrix per layer.

@@ -8,7 +8,7 @@ import Testing
 struct CKACommandTests {
   static let fixtures = packageRoot + "Tests/Fixtures/cka/"
   let a = fixtures + "model_a", b = fixtures + "model_b"
-  static let usage = "Usage: compare cka [--estimator <estimator>] [--kernel <kernel>] [--batch-size <n>] [--keep-last] [--layers-a <names>] [--layers-b <names>] [--examples <n>] [--paired-by-index] [--pool <pool>] [--name-a <name>] [--name-b <name>] [--save <file>] [--heatmap <file>] [--show-se] [--ci] [--bootstrap <R>] [--confidence <level>] [--permutations <P>] [--fdr] [--seed <n>] [--json] <a> <b> [<more> ...]\n  See 'compare cka --help' for more information.\n"
+  static let usage = "Usage: compare cka [--estimator <estimator>] [--kernel <kernel>] [--batch-size <n>] [--keep-last] [--epochs <E>] [--layers-a <names>] [--layers-b <names>] [--examples <n>] [--paired-by-index] [--pool <pool>] [--name-a <name>] [--name-b <name>] [--save <file>] [--heatmap <file>] [--show-se] [--ci] [--bootstrap <R>] [--confidence <level>] [--permutations <P>] [--fdr] [--seed <n>] [--json] <a> <b> [<more> ...]\n  See 'compare cka --help' for more information.\n"
 
   @Test("prints the table, the batching and each layer's best match; notes the dropped examples")
   func table() {

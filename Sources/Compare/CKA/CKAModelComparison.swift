@@ -24,7 +24,8 @@ public struct CKAModelComparison: Sendable {
   /// Compares every pair of `sets` with `estimator`.
   /// - Throws: `InputError` for fewer than two sets; the estimator's errors, naming the pair.
   public init(_ sets: [ActivationSet], estimator: CKAEstimator, kernel: CKAKernel = .linear,
-              statistics: CKAStatistics = CKAStatistics(), progress: (Int, Int) -> Void = { _, _ in }) throws {
+              statistics: CKAStatistics = CKAStatistics(), epochs: Int = 1,
+              progress: (Int, Int) -> Void = { _, _ in }) throws {
     guard sets.count >= 2 else { throw InputError("CKA compares at least two models, got \(sets.count)") }
     let m = sets.count
     models = sets.map(\.name)
@@ -34,7 +35,8 @@ public struct CKAModelComparison: Sendable {
     let total = m * (m - 1) / 2
     for i in 0..<m {
       for j in (i + 1)..<m {
-        let result = try estimator.similarities(sets[i], sets[j], kernel: kernel, statistics: statistics)
+        let result = try estimator.similarities(sets[i], sets[j], kernel: kernel, statistics: statistics,
+                                                epochs: epochs)
         let values = result.matrix.values
         best[i, j] = Self.meanBest(values, transposed: false)
         best[j, i] = Self.meanBest(values, transposed: true)

@@ -110,6 +110,32 @@ public struct ActivationSet: RepresentationSource, Sendable {
     }
   }
 
+  /// The examples at `indices`, in that order, converted row by row straight into `matrices`
+  /// (reused when their shapes fit).
+  public func read<S: BLASScalar>(examples indices: [Int], into matrices: inout [Matrix<S>]) throws {
+    if pool != .flatten, tensors.contains(where: { $0.shape.count > 2 }) {
+      // Pooling works per example already: gather pooled single rows.
+      var one: [Matrix<S>] = []
+      var gathered = features.map { [S](repeating: 0, count: indices.count * $0) }
+      for (k, i) in indices.enumerated() {
+        try readPooled(rows: i..<(i + 1), into: &one)
+        for l in one.indices { for c in 0..<features[l] { gathered[l][k * features[l] + c] = one[l].elements[c] } }
+      }
+      matrices = gathered.indices.map { Matrix(rows: indices.count, columns: features[$0], elements: gathered[$0]) }
+      return
+    }
+    if matrices.count != tensors.count || zip(matrices, features).contains(where: { $0.rows != indices.count || $0.columns != $1 }) {
+      matrices = features.map { Matrix<S>(zeros: indices.count, $0) }
+    }
+    for (l, (tensor, width)) in zip(tensors, features).enumerated() {
+      try matrices[l].elements.withUnsafeMutableBufferPointer { out in
+        for (k, i) in indices.enumerated() {
+          _ = try tensor.convert(rows: i..<(i + 1), into: UnsafeMutableBufferPointer(rebasing: out[(k * width)..<((k + 1) * width)]))
+        }
+      }
+    }
+  }
+
   /// Features per example of `t` after `pool`.
   static func pooledWidth(_ t: Tensor, _ pool: Pooling, path: String) throws -> Int {
     let trailing = Array(t.shape.dropFirst())

@@ -19,6 +19,7 @@ enum CKACommand: Command {
                  default: CKAKernel.linear),
       OptionSpec("--batch-size", value: "n", help: "Examples per minibatch, at least 4.", default: CKAEstimator.defaultBatchSize),
       OptionSpec("--keep-last", help: "Keep a trailing partial batch of at least 4 examples (it is dropped by default)."),
+      OptionSpec("--epochs", value: "E", help: "Passes over the examples, each in a seeded shuffled order (--seed), all batches summed: the minibatch-CKA paper's protocol (1: one pass in file order).", default: 1),
     ] + ActivationOptions.selection + [
       OptionSpec("--save", value: "file", help: "Write the CKA matrix (rows: model A's layers) to a .npy file."),
       OptionSpec("--heatmap", value: "file", help: "Draw the matrix as a heatmap, .png or .svg (with --permutations, cells that are not significant greyed and hatched)."),
@@ -76,7 +77,8 @@ enum CKACommand: Command {
       if save != nil { throw UsageError("--save writes one matrix: give two models", command: spec.name) }
       var meter = ProgressMeter(console: console, label: "CKA pairs", total: 0)
       let comparison = try CKAModelComparison(try ActivationOptions.sets(arguments), estimator: estimator, kernel: kernel,
-                                              statistics: statistics) { meter.update($0, of: $1) }
+                                              statistics: statistics,
+                                              epochs: try arguments.int("--epochs", in: 1...10_000)) { meter.update($0, of: $1) }
       meter.finish()
       for (_, _, result) in comparison.pairs { for line in result.messages { console.warn(line) } }
       if let heatmap { try comparison.writeHeatmap(to: heatmap) }
@@ -85,7 +87,8 @@ enum CKACommand: Command {
     }
     let (a, b) = try ActivationOptions.pair(arguments)
     var meter = ProgressMeter(console: console, label: "CKA batches", total: 0)
-    let result = try estimator.similarities(a, b, kernel: kernel, statistics: statistics) { done, total in
+    let result = try estimator.similarities(a, b, kernel: kernel, statistics: statistics,
+                                            epochs: try arguments.int("--epochs", in: 1...10_000)) { done, total in
       meter.update(done, of: total)
     }
     meter.finish()
