@@ -15,6 +15,8 @@ public enum CKAEstimator: Sendable, Equatable, CustomStringConvertible {
 
   /// Examples per minibatch unless told otherwise.
   public static let defaultBatchSize = 256
+  /// Examples per batch of the streamed full-batch linear estimators.
+  public static let streamingBatch = 2048
   /// The most memory the full-batch rbf estimator may use for its n×n Gram matrices.
   public static let rbfMemoryLimit = 8 * 1_073_741_824
   /// The estimators' names, as `--estimator` takes them.
@@ -118,13 +120,28 @@ public enum CKAEstimator: Sendable, Equatable, CustomStringConvertible {
           throw InputError("the full-batch rbf estimator on \(n) examples needs \(Format.fixed(bytes / 1_073_741_824, 1)) GiB of Gram matrices; use --estimator minibatch")
         }
       }
-      try a.read(rows: 0..<n, into: &layersA)
-      try b.read(rows: 0..<n, into: &layersB)
-      progress(1, 1)
       let debiased = self == .debiased
-      let matrix = kernel == .linear
-        ? try LinearCKA(debiased: debiased).similarities(layersA, layersB, a, b)
-        : try KernelCKA(kernel: kernel, debiased: debiased).similarities(layersA, layersB, a, b)
+      let matrix: SimilarityMatrix
+      if kernel == .linear {
+        // Exact over any n: one pass in batches, memory independent of n.
+        var streaming = StreamingLinearCKA(widthsA: try a.widths(), widthsB: try b.widths(), debiased: debiased)
+        var batchA: [Matrix<Double>] = [], batchB: [Matrix<Double>] = []
+        let names = a.layerNames.map { "layer '\($0)' of \(a.name)" } + b.layerNames.map { "layer '\($0)' of \(b.name)" }
+        let step = Self.streamingBatch
+        for start in stride(from: 0, to: n, by: step) {
+          let rows = start..<Swift.min(n, start + step)
+          try a.read(rows: rows, into: &batchA)
+          try b.read(rows: rows, into: &batchB)
+          try streaming.add(batchA, batchB, names: names)
+          progress(rows.upperBound, n)
+        }
+        matrix = try streaming.result(namesA: a.layerNames, namesB: b.layerNames, modelA: a.name, modelB: b.name)
+      } else {
+        try a.read(rows: 0..<n, into: &layersA)
+        try b.read(rows: 0..<n, into: &layersB)
+        progress(1, 1)
+        matrix = try KernelCKA(kernel: kernel, debiased: debiased).similarities(layersA, layersB, a, b)
+      }
       return CKAResult(matrix: matrix, estimator: self, kernel: kernel, batches: 1, examples: n,
                        available: n, notes: [], uncertainty: CKAUncertainty())
     case .minibatch(let batchSize, let keepLast):

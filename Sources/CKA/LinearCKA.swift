@@ -114,11 +114,19 @@ public struct LinearCKA: Sendable {
 
   /// The HSIC estimate from tr(KL) and, when debiased, the Gram diagonals.
   func estimate<S>(_ product: Double, _ x: Centred<S>, _ y: Centred<S>, _ n: Int) -> Double {
+    var dot = 0.0
+    if debiased { for k in 0..<n { dot += x.norms[k] * y.norms[k] } }
+    return Self.hsic(product: product, normDot: dot, traceX: x.trace, traceY: y.trace, examples: n, debiased: debiased)
+  }
+
+  /// HSIC from tr(K̃L̃) = ‖X̃ᵀỸ‖²_F (`product`) and, debiased, the centred Gram diagonals'
+  /// dot product Σᵢ‖x̃ᵢ‖²‖ỹᵢ‖² (`normDot`) and traces: biased tr(K̃L̃)/(n−1)²; debiased
+  /// [tr(K̃L̃) − n/(n−2)·normDot + tr(K̃)tr(L̃)/((n−1)(n−2))]/(n(n−3)).
+  static func hsic(product: Double, normDot: Double, traceX: Double, traceY: Double, examples n: Int,
+                   debiased: Bool) -> Double {
     let nd = Double(n)
     guard debiased else { return product / ((nd - 1) * (nd - 1)) }
-    var dot = 0.0
-    for k in 0..<n { dot += x.norms[k] * y.norms[k] }
-    let value = product - nd / (nd - 2) * dot + x.trace * y.trace / ((nd - 1) * (nd - 2))
+    let value = product - nd / (nd - 2) * normDot + traceX * traceY / ((nd - 1) * (nd - 2))
     return value / (nd * (nd - 3))
   }
 

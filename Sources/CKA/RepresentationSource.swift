@@ -21,6 +21,13 @@ public protocol RepresentationSource {
 }
 
 extension RepresentationSource {
+  /// Features per example of each layer, from reading one example.
+  func widths() throws -> [Int] {
+    var one: [Matrix<Double>] = []
+    try read(rows: 0..<Swift.min(1, examples), into: &one)
+    return one.map(\.columns)
+  }
+
   /// Reads one example at a time through `read(rows:into:)` and gathers them.
   public func read<S: BLASScalar>(examples indices: [Int], into matrices: inout [Matrix<S>]) throws {
     var one: [Matrix<S>] = []

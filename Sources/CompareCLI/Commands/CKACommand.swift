@@ -35,6 +35,10 @@ enum CKACommand: Command {
       OptionSpec("--seed", value: "n", help: "Seed of the bootstrap resamples and the shuffles.", default: CKAStatistics.defaultSeed),
     ],
     discussion: """
+      --estimator full and debiased with the linear kernel stream the examples in one pass and are
+      exact over any number of them: memory is 8·p·q bytes per layer pair of p and q features plus
+      8·p² per layer (128 MiB per pair of 4096-feature layers), whatever the number of examples.
+
       CKA is 1 for representations equal up to rotation and isotropic scaling, near 0 for unrelated
       ones; the unbiased estimators can fall slightly below 0. Each batch's activations are centred
       before the products and HSIC sums are kept in float64. A constant layer has no CKA: its row or

@@ -1,0 +1,152 @@
+import CompareCore
+
+/// Exact full-data linear CKA, biased or debiased, accumulated over batches of examples with
+/// memory independent of the number of examples n (Kornblith et al. 2019, in feature space).
+///
+/// Each layer is shifted by a provisional centre c (its first batch's column means), and the
+/// batches add up, in float64: the column sums Σx′, the Gram X′ᵀX′ of each layer, the cross
+/// products X′ᵀY′ of each pair, and, for the debiased estimator, the squared row norms aᵢ = ‖x′ᵢ‖²
+/// with Σa, Σa², Σaᵢx′ᵢ and, per pair, Σaᵢbᵢ, Σaᵢy′ᵢ, Σbᵢx′ᵢ. With δ = Σx′/n the true centring
+/// is recovered exactly at the end: X̃ᵀỸ = X′ᵀY′ − n·δx·δyᵀ, Σ‖x̃ᵢ‖² = Σa − n‖δx‖², and
+///
+///     Σᵢ ‖x̃ᵢ‖²‖ỹᵢ‖² = Σab − 2δy·Σay′ − 2δx·Σbx′ + 4δxᵀ(X′ᵀY′)δy + ‖δy‖²Σa + ‖δx‖²Σb − 3n‖δx‖²‖δy‖²
+///
+/// which are the terms `LinearCKA` computes from the whole data in memory.
+///
+/// - Complexity: per batch of b examples, O(b·p·q) per layer pair (one GEMM) and O(b·p²) per
+///   layer; memory p·q float64 per layer pair and p² per layer, whatever n.
+public struct StreamingLinearCKA: Sendable {
+  public let debiased: Bool
+  let widthsA: [Int], widthsB: [Int]
+  var centres: [[Double]] = []
+  public private(set) var examples = 0
+  var sums: [[Double]], grams: [[Double]], cross: [[Double]]
+  var normSums: [Double], normSquares: [Double], normWeighted: [[Double]]
+  var normProducts: [Double], weightedX: [[Double]], weightedY: [[Double]]
+
+  /// An empty accumulator for layers of these widths (features).
+  public init(widthsA: [Int], widthsB: [Int], debiased: Bool) {
+    self.debiased = debiased
+    self.widthsA = widthsA
+    self.widthsB = widthsB
+    let widths = widthsA + widthsB
+    sums = widths.map { [Double](repeating: 0, count: $0) }
+    grams = widths.map { [Double](repeating: 0, count: $0 * $0) }
+    normSums = [Double](repeating: 0, count: widths.count)
+    normSquares = normSums
+    normWeighted = sums
+    cross = widthsA.flatMap { p in widthsB.map { q in [Double](repeating: 0, count: p * q) } }
+    normProducts = [Double](repeating: 0, count: widthsA.count * widthsB.count)
+    weightedX = widthsA.flatMap { p in widthsB.map { _ in [Double](repeating: 0, count: p) } }
+    weightedY = widthsA.flatMap { _ in widthsB.map { q in [Double](repeating: 0, count: q) } }
+  }
+
+  /// The bytes the accumulator holds: p·q per pair and p² (plus vectors) per layer, in float64.
+  public static func memoryBytes(widthsA: [Int], widthsB: [Int]) -> Int {
+    let pairs = widthsA.reduce(0) { total, p in total + widthsB.reduce(0) { $0 + p * $1 + p + $1 } }
+    return 8 * (pairs + (widthsA + widthsB).reduce(0) { $0 + $1 * $1 + 2 * $1 })
+  }
+
+  /// Adds a batch: the same examples through every layer of both models. `names` describe the
+  /// layers (A's then B's) in messages, e.g. `layer 'fc1' of mlp`.
+  /// - Throws: `InputError` for a NaN/∞ activation (named by layer and example) or mismatched shapes.
+  public mutating func add(_ batchA: [Matrix<Double>], _ batchB: [Matrix<Double>], names: [String]) throws {
+    let layers = batchA + batchB
+    let b = layers.first?.rows ?? 0
+    guard layers.count == widthsA.count + widthsB.count,
+          zip(layers, widthsA + widthsB).allSatisfy({ $0.rows == b && $0.columns == $1 }) else {
+      throw InputError("a batch's layers do not match the accumulator's shapes")
+    }
+    for (l, x) in layers.enumerated() {
+      if let (row, column) = x.firstNonFinite() {
+        throw InputError("\(names[l]) has a non-finite activation (\(x[row, column])) at example \(examples + row), feature \(column)")
+      }
+    }
+    if centres.isEmpty {
+      centres = layers.map { x in (0..<x.columns).map { c in (0..<b).reduce(0.0) { $0 + x[$1, c] } / Double(max(b, 1)) } }
+    }
+    // Shifted layers and their squared row norms.
+    let shifted = layers.enumerated().map { l, x in
+      Matrix<Double>(rows: b, columns: x.columns) { i, c in x[i, c] - centres[l][c] }
+    }
+    let norms = shifted.map { x in (0..<b).map { i in x.row(i).reduce(0) { $0 + $1 * $1 } } }
+    for (l, x) in shifted.enumerated() {
+      let p = x.columns
+      for i in 0..<b { for c in 0..<p { sums[l][c] += x[i, c]; normWeighted[l][c] += norms[l][i] * x[i, c] } }
+      for i in 0..<b { normSums[l] += norms[l][i]; normSquares[l] += norms[l][i] * norms[l][i] }
+      Self.accumulateProduct(x, x, into: &grams[l])
+    }
+    let a = widthsA.count
+    for i in 0..<a {
+      for j in 0..<widthsB.count {
+        let e = i * widthsB.count + j, x = shifted[i], y = shifted[a + j]
+        Self.accumulateProduct(x, y, into: &cross[e])
+        for r in 0..<b {
+          normProducts[e] += norms[i][r] * norms[a + j][r]
+          for c in 0..<x.columns { weightedX[e][c] += norms[a + j][r] * x[r, c] }
+          for c in 0..<y.columns { weightedY[e][c] += norms[i][r] * y[r, c] }
+        }
+      }
+    }
+    examples += b
+  }
+
+  /// C += xᵀy, C row-major `x.columns × y.columns`: one GEMM with beta 1 into the accumulator.
+  static func accumulateProduct(_ x: Matrix<Double>, _ y: Matrix<Double>, into c: inout [Double]) {
+    guard x.rows > 0 else { return }
+    x.elements.withUnsafeBufferPointer { px in
+      y.elements.withUnsafeBufferPointer { py in
+        c.withUnsafeMutableBufferPointer { pc in
+          Double.gemm(transposeA: true, transposeB: false, m: Int32(x.columns), n: Int32(y.columns), k: Int32(x.rows),
+                      alpha: 1, a: px.baseAddress!, lda: Int32(x.columns), b: py.baseAddress!, ldb: Int32(y.columns),
+                      beta: 1, c: pc.baseAddress!, ldc: Int32(y.columns))
+        }
+      }
+    }
+  }
+
+  /// The CKA matrix of everything added.
+  /// - Throws: `InputError` for too few examples (2 biased, 4 debiased).
+  public func result(namesA: [String], namesB: [String], modelA: String, modelB: String) throws -> SimilarityMatrix {
+    let minimum = debiased ? 4 : 2
+    guard examples >= minimum else {
+      throw InputError("\(examples) examples are too few: the \(debiased ? "unbiased" : "biased") HSIC needs at least \(minimum)")
+    }
+    let n = Double(examples), a = widthsA.count
+    let deltas = sums.map { $0.map { $0 / n } }
+    let deltaSquares = deltas.map { $0.reduce(0) { $0 + $1 * $1 } }
+    let traces = (0..<deltas.count).map { normSums[$0] - n * deltaSquares[$0] }
+    func product(_ c: [Double], _ dx: [Double], _ dy: [Double]) -> Double {
+      var total = 0.0
+      for r in dx.indices { for s in dy.indices { let v = c[r * dy.count + s] - n * dx[r] * dy[s]; total += v * v } }
+      return total
+    }
+    func quadratic(_ c: [Double], _ dx: [Double], _ dy: [Double]) -> Double {
+      var total = 0.0
+      for r in dx.indices { for s in dy.indices { total += dx[r] * c[r * dy.count + s] * dy[s] } }
+      return total
+    }
+    func dot(_ u: [Double], _ v: [Double]) -> Double { zip(u, v).reduce(0) { $0 + $1.0 * $1.1 } }
+    func hsic(_ product: Double, _ normDot: Double, _ tx: Double, _ ty: Double) -> Double {
+      LinearCKA.hsic(product: product, normDot: normDot, traceX: tx, traceY: ty, examples: examples, debiased: debiased)
+    }
+    let selfHSIC = (0..<deltas.count).map { l -> Double in
+      let d = deltas[l], dd = deltaSquares[l]
+      let normDot = normSquares[l] - 4 * dot(d, normWeighted[l]) + 4 * quadratic(grams[l], d, d)
+        + 2 * dd * normSums[l] - 3 * n * dd * dd
+      return hsic(product(grams[l], d, d), normDot, traces[l], traces[l])
+    }
+    var hsicMatrix = Matrix<Double>(zeros: a, widthsB.count)
+    for i in 0..<a {
+      for j in 0..<widthsB.count {
+        let e = i * widthsB.count + j, dx = deltas[i], dy = deltas[a + j]
+        let normDot = normProducts[e] - 2 * dot(dy, weightedY[e]) - 2 * dot(dx, weightedX[e])
+          + 4 * quadratic(cross[e], dx, dy) + deltaSquares[a + j] * normSums[i] + deltaSquares[i] * normSums[a + j]
+          - 3 * n * deltaSquares[i] * deltaSquares[a + j]
+        hsicMatrix[i, j] = hsic(product(cross[e], dx, dy), normDot, traces[i], traces[a + j])
+      }
+    }
+    return try SimilarityMatrix(modelA: modelA, modelB: modelB, layersA: namesA, layersB: namesB, hsic: hsicMatrix,
+                                hsicA: Array(selfHSIC[0..<a]), hsicB: Array(selfHSIC[a...]))
+  }
+}
