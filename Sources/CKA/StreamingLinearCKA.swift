@@ -63,17 +63,35 @@ public struct StreamingLinearCKA: Sendable {
       }
     }
     if centres.isEmpty {
-      centres = layers.map { x in (0..<x.columns).map { c in (0..<b).reduce(0.0) { $0 + x[$1, c] } / Double(max(b, 1)) } }
+      centres = layers.map { x in
+        var sum = [Double](repeating: 0, count: x.columns)
+        Self.accumulateTransposedProduct(x, [Double](repeating: 1 / Double(max(b, 1)), count: b), into: &sum)
+        return sum
+      }
     }
     // Shifted layers and their squared row norms.
     let shifted = layers.enumerated().map { l, x in
-      Matrix<Double>(rows: b, columns: x.columns) { i, c in x[i, c] - centres[l][c] }
+      var y = x
+      let centre = centres[l], p = x.columns
+      y.elements.withUnsafeMutableBufferPointer { e in
+        for i in 0..<b { for c in 0..<p { e[i * p + c] -= centre[c] } }
+      }
+      return y
     }
-    let norms = shifted.map { x in (0..<b).map { i in x.row(i).reduce(0) { $0 + $1 * $1 } } }
+    let norms = shifted.map { x in
+      x.elements.withUnsafeBufferPointer { e in
+        (0..<b).map { i in
+          var total = 0.0
+          for c in 0..<x.columns { let v = e[i * x.columns + c]; total += v * v }
+          return total
+        }
+      }
+    }
+    let ones = [Double](repeating: 1, count: b)
     for (l, x) in shifted.enumerated() {
-      let p = x.columns
-      for i in 0..<b { for c in 0..<p { sums[l][c] += x[i, c]; normWeighted[l][c] += norms[l][i] * x[i, c] } }
+      Self.accumulateTransposedProduct(x, ones, into: &sums[l])
       for i in 0..<b { normSums[l] += norms[l][i]; normSquares[l] += norms[l][i] * norms[l][i] }
+      if debiased { Self.accumulateTransposedProduct(x, norms[l], into: &normWeighted[l]) }
       Self.accumulateProduct(x, x, into: &grams[l])
     }
     let a = widthsA.count
@@ -81,14 +99,26 @@ public struct StreamingLinearCKA: Sendable {
       for j in 0..<widthsB.count {
         let e = i * widthsB.count + j, x = shifted[i], y = shifted[a + j]
         Self.accumulateProduct(x, y, into: &cross[e])
-        for r in 0..<b {
-          normProducts[e] += norms[i][r] * norms[a + j][r]
-          for c in 0..<x.columns { weightedX[e][c] += norms[a + j][r] * x[r, c] }
-          for c in 0..<y.columns { weightedY[e][c] += norms[i][r] * y[r, c] }
-        }
+        guard debiased else { continue }
+        for r in 0..<b { normProducts[e] += norms[i][r] * norms[a + j][r] }
+        Self.accumulateTransposedProduct(x, norms[a + j], into: &weightedX[e])
+        Self.accumulateTransposedProduct(y, norms[i], into: &weightedY[e])
       }
     }
     examples += b
+  }
+
+  /// v += xᵀw (x row-major `b × p`, w of length b): one GEMV with beta 1.
+  static func accumulateTransposedProduct(_ x: Matrix<Double>, _ w: [Double], into v: inout [Double]) {
+    guard x.rows > 0, x.columns > 0 else { return }
+    x.elements.withUnsafeBufferPointer { px in
+      w.withUnsafeBufferPointer { pw in
+        v.withUnsafeMutableBufferPointer { pv in
+          Double.gemv(transpose: true, m: Int32(x.rows), n: Int32(x.columns), alpha: 1, a: px.baseAddress!,
+                      lda: Int32(x.columns), x: pw.baseAddress!, incx: 1, beta: 1, y: pv.baseAddress!, incy: 1)
+        }
+      }
+    }
   }
 
   /// C += xᵀy, C row-major `x.columns × y.columns`: one GEMM with beta 1 into the accumulator.
