@@ -8,6 +8,8 @@ enum ESDCommand: Command {
     overview: "WeightWatcher-style spectral (ESD) metrics of a model's weight matrices.",
     arguments: [
       ArgumentSpec("model", help: "Weights: .safetensors, a Hugging Face model folder, a torch.save'd state dict (.pt, .bin), .npz, .npy or a folder of .npy."),
+      ArgumentSpec("more", help: "More models (checkpoints of one network, a base model and its fine-tune): each column of each layer across the models, layers paired by name.",
+                   optional: true, repeated: true),
     ],
     options: [
       OptionSpec("--layers", value: "glob", help: "Analyse only layers whose name (or tensor key) matches; or a comma-separated list.", default: "all", repeatable: true),
@@ -104,6 +106,20 @@ enum ESDCommand: Command {
     func emit(_ document: @autoclosure () -> JSONValue, csv table: @autoclosure () -> String,
               text: @autoclosure () -> String) {
       console.write(json ? document().serialized(pretty: true) + "\n" : csv ? table() : text())
+    }
+    if arguments.positionals.count > 1 {
+      for option in ["--init", "--shard", "--output", "--save-esd", "--plan", "--csv"] where arguments.given(option) {
+        throw UsageError("\(option) takes one model; several models are compared side by side", command: spec.name)
+      }
+      if describe { throw UsageError("--describe takes one model", command: spec.name) }
+      let results = try arguments.positionals.map { path in
+        try ModelWeights(path: path).esd(options: options, layers: patterns, excluding: excluded)
+      }
+      for result in results { for warning in result.warnings { console.warn(warning) } }
+      let series = ESDSeries(results)
+      if let dir = arguments.string("--plot") { try series.writePlot(to: dir) }
+      console.write(json ? series.json().serialized(pretty: true) + "\n" : series.text())
+      return
     }
     let model = try ModelWeights(path: path)
     if describe {
