@@ -132,7 +132,7 @@ public enum CKAEstimator: Sendable, Equatable, CustomStringConvertible {
           let rows = start..<Swift.min(n, start + step)
           try a.read(rows: rows, into: &batchA)
           try b.read(rows: rows, into: &batchB)
-          try streaming.add(batchA, batchB, names: names)
+          try streaming.add(&batchA, &batchB, names: names)
           progress(rows.upperBound, n)
         }
         matrix = try streaming.result(namesA: a.layerNames, namesB: b.layerNames, modelA: a.name, modelB: b.name)

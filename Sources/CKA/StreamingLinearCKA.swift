@@ -50,34 +50,44 @@ public struct StreamingLinearCKA: Sendable {
   /// Adds a batch: the same examples through every layer of both models. `names` describe the
   /// layers (A's then B's) in messages, e.g. `layer 'fc1' of mlp`.
   /// - Throws: `InputError` for a NaN/∞ activation (named by layer and example) or mismatched shapes.
-  public mutating func add(_ batchA: [Matrix<Double>], _ batchB: [Matrix<Double>], names: [String]) throws {
-    let layers = batchA + batchB
-    let b = layers.first?.rows ?? 0
-    guard layers.count == widthsA.count + widthsB.count,
-          zip(layers, widthsA + widthsB).allSatisfy({ $0.rows == b && $0.columns == $1 }) else {
+  ///
+  /// The batch's matrices are shifted in place (by the provisional centres): the caller's
+  /// buffers, refilled for the next batch, are the only copy, so no batch is allocated twice.
+  public mutating func add(_ batchA: inout [Matrix<Double>], _ batchB: inout [Matrix<Double>], names: [String]) throws {
+    let b = batchA.first?.rows ?? batchB.first?.rows ?? 0
+    // Checked one layer at a time through the arrays themselves: a second reference to a
+    // layer's storage would make the shift below copy it.
+    guard batchA.count == widthsA.count, batchB.count == widthsB.count,
+          zip(batchA, widthsA).allSatisfy({ $0.rows == b && $0.columns == $1 }),
+          zip(batchB, widthsB).allSatisfy({ $0.rows == b && $0.columns == $1 }) else {
       throw InputError("a batch's layers do not match the accumulator's shapes")
     }
-    for (l, x) in layers.enumerated() {
-      if let (row, column) = x.firstNonFinite() {
-        throw InputError("\(names[l]) has a non-finite activation (\(x[row, column])) at example \(examples + row), feature \(column)")
+    let count = batchA.count + batchB.count
+    func layer(_ l: Int) -> Matrix<Double> { l < batchA.count ? batchA[l] : batchB[l - batchA.count] }
+    for l in 0..<count {
+      if let (row, column) = layer(l).firstNonFinite() {
+        throw InputError("\(names[l]) has a non-finite activation (\(layer(l)[row, column])) at example \(examples + row), feature \(column)")
       }
     }
     if centres.isEmpty {
-      centres = layers.map { x in
-        var sum = [Double](repeating: 0, count: x.columns)
-        Self.accumulateTransposedProduct(x, [Double](repeating: 1 / Double(max(b, 1)), count: b), into: &sum)
+      centres = (0..<count).map { l in
+        var sum = [Double](repeating: 0, count: layer(l).columns)
+        Self.accumulateTransposedProduct(layer(l), [Double](repeating: 1 / Double(max(b, 1)), count: b), into: &sum)
         return sum
       }
     }
-    // Shifted layers and their squared row norms.
-    let shifted = layers.enumerated().map { l, x in
-      var y = x
-      let centre = centres[l], p = x.columns
-      y.elements.withUnsafeMutableBufferPointer { e in
-        for i in 0..<b { for c in 0..<p { e[i * p + c] -= centre[c] } }
+    // Shift in place, then take the shifted layers (sharing the callers' storage).
+    for l in 0..<(batchA.count + batchB.count) {
+      let centre = centres[l]
+      func shift(_ x: inout Matrix<Double>) {
+        let p = x.columns
+        x.elements.withUnsafeMutableBufferPointer { e in
+          for i in 0..<b { for c in 0..<p { e[i * p + c] -= centre[c] } }
+        }
       }
-      return y
+      if l < batchA.count { shift(&batchA[l]) } else { shift(&batchB[l - batchA.count]) }
     }
+    let shifted = batchA + batchB
     let norms = shifted.map { x in
       x.elements.withUnsafeBufferPointer { e in
         (0..<b).map { i in

@@ -27,7 +27,8 @@ struct StreamingLinearCKATests {
     var streaming = StreamingLinearCKA(widthsA: a.map(\.columns), widthsB: b.map(\.columns), debiased: debiased)
     for start in stride(from: 0, to: 203, by: batch) {
       let rows = start..<min(203, start + batch)
-      try streaming.add(a.map { $0.rows(rows) }, b.map { $0.rows(rows) }, names: ["layer 0 of A", "layer 1 of A", "layer 0 of B", "layer 1 of B", "layer 2 of B"])
+      var batchA = a.map { $0.rows(rows) }, batchB = b.map { $0.rows(rows) }
+      try streaming.add(&batchA, &batchB, names: ["layer 0 of A", "layer 1 of A", "layer 0 of B", "layer 1 of B", "layer 2 of B"])
     }
     let result = try streaming.result(namesA: ["0", "1"], namesB: ["0", "1", "2"], modelA: "A", modelB: "B")
     for (x, y) in zip(result.values.elements, reference.values.elements) {
