@@ -217,27 +217,41 @@ extension ActivationSet {
     return copy
   }
 
-  /// Opens the two sides of a comparison. When neither name is given and both files have the
-  /// same name (two runs' `activations.npz`), B is named by its path so the output tells them apart.
-  ///
-  /// - Parameters:
-  ///   - examples: Use only the first `examples` of each side.
-  ///   - pool: How token and spatial axes are reduced (see `Pooling`).
-  ///   - pairedByIndex: The two sides hold different inputs (two datasets through one model, as
-  ///     torch_cka's two data loaders), paired by position: their example counts may differ, and
-  ///     the first `examples` (default: the smaller count) of each are compared.
-  /// - Throws: `InputError` when `examples` exceeds a side's count. Counts that still differ
-  ///   are refused by `CKAEstimator.similarities`, naming these options.
+  /// Opens the two sides of a comparison (see `group`).
   public static func pair(_ pathA: String, _ pathB: String, layersA: [String]? = nil, layersB: [String]? = nil,
                           nameA: String? = nil, nameB: String? = nil, examples: Int? = nil,
                           pairedByIndex: Bool = false, pool: Pooling = .flatten) throws -> (ActivationSet, ActivationSet) {
-    var a = try ActivationSet(path: pathA, layers: layersA, name: nameA, pool: pool)
-    var b = try ActivationSet(path: pathB, layers: layersB, name: nameB, pool: pool)
-    if b.name == a.name, nameB == nil, pathA != pathB { b.name = b.path }
-    if let count = examples ?? (pairedByIndex ? Swift.min(a.examples, b.examples) : nil) {
-      a = try a.prefix(count)
-      b = try b.prefix(count)
+    let sets = try group([pathA, pathB], layersA: layersA, layersB: layersB, nameA: nameA, nameB: nameB,
+                         examples: examples, pairedByIndex: pairedByIndex, pool: pool)
+    return (sets[0], sets[1])
+  }
+
+  /// Opens the models of a comparison: the first with `layersA` and `nameA`, the others with
+  /// `layersB` (and the second with `nameB`). A model whose name is not given and equals an
+  /// earlier one's (two runs' `activations.npz`) is named by its path, so the output tells them
+  /// apart.
+  ///
+  /// - Parameters:
+  ///   - examples: Use only the first `examples` of each.
+  ///   - pool: How token and spatial axes are reduced (see `Pooling`).
+  ///   - pairedByIndex: The models hold different inputs (two datasets through one model, as
+  ///     torch_cka's two data loaders), paired by position: their example counts may differ, and
+  ///     the first `examples` (default: the smallest count) of each are compared.
+  /// - Throws: `InputError` when `examples` exceeds a model's count. Counts that still differ
+  ///   are refused by `CKAEstimator.similarities`, naming these options.
+  public static func group(_ paths: [String], layersA: [String]? = nil, layersB: [String]? = nil,
+                           nameA: String? = nil, nameB: String? = nil, examples: Int? = nil,
+                           pairedByIndex: Bool = false, pool: Pooling = .flatten) throws -> [ActivationSet] {
+    var sets: [ActivationSet] = []
+    for (k, path) in paths.enumerated() {
+      let name = k == 0 ? nameA : k == 1 ? nameB : nil
+      var set = try ActivationSet(path: path, layers: k == 0 ? layersA : layersB, name: name, pool: pool)
+      if name == nil, sets.contains(where: { $0.name == set.name && $0.path != path }) { set.name = set.path }
+      sets.append(set)
     }
-    return (a, b)
+    if let count = examples ?? (pairedByIndex ? sets.map(\.examples).min() : nil) {
+      sets = try sets.map { try $0.prefix(count) }
+    }
+    return sets
   }
 }

@@ -19,31 +19,21 @@ enum ActivationOptions {
     OptionSpec("--name-b", value: "name", help: "Model B's name in the output. (default: the file name of <b>)"),
   ]
 
-  /// The two activation sets the options select (see `ActivationSet.pair`).
+  /// The two activation sets the options select.
   static func pair(_ arguments: ParsedArguments) throws -> (ActivationSet, ActivationSet) {
-    try ActivationSet.pair(
-      arguments.argument("a")!, arguments.argument("b")!, layersA: list(arguments.string("--layers-a")),
+    let sets = try self.sets(arguments)
+    return (sets[0], sets[1])
+  }
+
+  /// Every model named on the command line (`compare cka A B C ...`), as `ActivationSet.group`
+  /// opens them: A with `--layers-a` and `--name-a`, the others with `--layers-b` (B with
+  /// `--name-b`).
+  static func sets(_ arguments: ParsedArguments) throws -> [ActivationSet] {
+    try ActivationSet.group(
+      arguments.positionals, layersA: list(arguments.string("--layers-a")),
       layersB: list(arguments.string("--layers-b")), nameA: arguments.string("--name-a"),
       nameB: arguments.string("--name-b"), examples: try arguments.int("--examples", in: 1...Int.max),
       pairedByIndex: arguments.flag("--paired-by-index"), pool: arguments.choice("--pool"))
-  }
-
-  /// Every model named on the command line (`compare cka A B C ...`): A with `--layers-a` and
-  /// `--name-a`, the others with `--layers-b` (and B with `--name-b`); models with the same
-  /// file name are named by their path.
-  static func sets(_ arguments: ParsedArguments) throws -> [ActivationSet] {
-    let (a, b) = try pair(arguments)
-    let examples: Int? = try arguments.int("--examples", in: 1...Int.max)
-    var sets = [a, b]
-    for path in arguments.positionals.dropFirst(2) {
-      var set = try ActivationSet(path: path, layers: list(arguments.string("--layers-b")), pool: arguments.choice("--pool"))
-      if let count = examples ?? (arguments.flag("--paired-by-index") ? sets.map(\.examples).min() : nil) {
-        set = try set.prefix(Swift.min(count, set.examples))
-      }
-      if sets.contains(where: { $0.name == set.name }) { set.name = set.path }
-      sets.append(set)
-    }
-    return sets
   }
 
   /// Comma-separated names, or `nil` when the option was not given.
