@@ -67,13 +67,7 @@ public struct SelectedLogits: LogitsSource {
   public var classes: Int { base.classes }
   public var precision: LogitsPrecision { base.precision }
 
-  public func logits(models range: Range<Int>) throws -> [Float] {
-    let total = range.count * examples * classes
-    return try [Float](unsafeUninitializedCapacity: total) { buffer, initialized in
-      try logits(models: range, into: buffer)
-      initialized = total
-    }
-  }
+  public func logits(models range: Range<Int>) throws -> [Float] { try collectedLogits(models: range) }
 
   /// Reads consecutive runs of `base` in one call, the others one at a time.
   public func logits(models range: Range<Int>, into buffer: UnsafeMutableBufferPointer<Float>) throws {

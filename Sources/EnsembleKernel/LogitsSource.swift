@@ -60,6 +60,16 @@ public protocol LogitsSource: Sendable {
 }
 
 extension LogitsSource {
+  /// `logits(models:)` for a source that reads into buffers: one array filled by
+  /// `logits(models:into:)`.
+  func collectedLogits(models range: Range<Int>) throws -> [Float] {
+    let total = range.count * examples * classes
+    return try [Float](unsafeUninitializedCapacity: total) { buffer, initialized in
+      try logits(models: range, into: buffer)
+      initialized = total
+    }
+  }
+
   public var precision: LogitsPrecision { .float32 }
 
   public func logits(models range: Range<Int>, into buffer: UnsafeMutableBufferPointer<Float>) throws {
@@ -170,13 +180,7 @@ public struct ConcatenatedLogits: LogitsSource {
     return (shards.count - 1, model - offset)
   }
 
-  public func logits(models range: Range<Int>) throws -> [Float] {
-    let total = range.count * examples * classes
-    return try [Float](unsafeUninitializedCapacity: total) { buffer, initialized in
-      try logits(models: range, into: buffer)
-      initialized = total
-    }
-  }
+  public func logits(models range: Range<Int>) throws -> [Float] { try collectedLogits(models: range) }
 
   /// Each shard writes its models straight into its part of `buffer`.
   public func logits(models range: Range<Int>, into buffer: UnsafeMutableBufferPointer<Float>) throws {
