@@ -6,10 +6,17 @@ import TensorIO
 /// and its time estimated from one decomposition timed now with the same solver, without
 /// analysing the model.
 ///
-/// Work is counted as Σ rf·N·M² over the layers, once for W and once per random draw (5 draws
-/// when M·rf < 100, as the reference pools them); the estimate scales the time of a 512 × 2048
-/// reference decomposition by each layer's share, which is pessimistic for very large layers
-/// (LAPACK runs faster on them) and optimistic for tiny ones.
+/// Work is counted as Σ rf·N·M² over the layers (M the smaller side), once for W and once per
+/// random draw (5 draws when M·rf < 100, as the reference pools them). The time is a two-term
+/// model of the eigenvalue route, Gram product plus symmetric eigensolver:
+///
+///     seconds ≈ Σ draws · rf · (a · N·M² + b · M³)
+///
+/// with a and b measured now from two reference decompositions with the run's solver and
+/// precision (4m × m and 2m × m, m the largest layer's M rounded down to a power of two within
+/// 256...2048, each the faster of two after a warm-up, so a busy
+/// machine inflates it less). Large layers run LAPACK at a somewhat higher rate than the
+/// references, so the estimate errs on the long side there.
 public struct ESDPlan: Sendable {
   /// Layers analysed.
   public var layers: Int
@@ -19,22 +26,27 @@ public struct ESDPlan: Sendable {
   public var bytesRead: Int
   /// The largest layer's elements: memory peaks at a few float64 copies of it.
   public var largestLayer: Int
-  /// Seconds per unit of work, measured now.
+  /// Seconds per unit of Gram work N·M² (a), measured now.
   public var secondsPerUnit: Double
+  /// Seconds per unit of eigensolver work M³ (b), measured now.
+  public var secondsPerEigenUnit: Double = 0
+  /// Σ draws · rf · M³ over the layers: the eigensolver's share of the work.
+  public var eigenWork: Double = 0
   /// BLAS threads the estimate assumes (this process's).
   public var threads: Int
 
   /// A few float64 copies of the largest layer (elements, slices, the shuffled copy, the Gram).
   public var memoryBytes: Int { 4 * 8 * largestLayer }
   /// The estimated time.
-  public var estimatedSeconds: Double { work * secondsPerUnit }
+  public var estimatedSeconds: Double { work * secondsPerUnit + eigenWork * secondsPerEigenUnit }
 
   /// `compare esd --plan --json`.
   public func json() -> JSONValue {
     .object([
       ("layers", .int(layers)), ("work", .double(work)), ("bytes_read", .int(bytesRead)),
       ("memory_bytes", .int(memoryBytes)), ("largest_layer_elements", .int(largestLayer)),
-      ("seconds_per_unit", .double(secondsPerUnit)), ("threads", .int(threads)),
+      ("seconds_per_unit", .double(secondsPerUnit)), ("eigen_work", .double(eigenWork)),
+      ("seconds_per_eigen_unit", .double(secondsPerEigenUnit)), ("threads", .int(threads)),
       ("estimated_seconds", .double(estimatedSeconds)),
     ])
   }
@@ -45,7 +57,7 @@ public struct ESDPlan: Sendable {
       + "  work:    \(Format.general(work, 3)) units of rf·N·M² (W and its random draws)\n"
       + "  reads:   \(TensorListing.byteText(bytesRead)) of weights, one layer at a time\n"
       + "  memory:  about \(TensorListing.byteText(memoryBytes)) at the largest layer (\(largestLayer) elements, a few float64 copies)\n"
-      + "  time:    about \(KernelRunPlan.duration(estimatedSeconds)) (a 512 × 2048 decomposition timed now, \(threads) BLAS thread\(threads == 1 ? "" : "s"))\n"
+      + "  time:    about \(KernelRunPlan.duration(estimatedSeconds)) (Gram and eigensolver rates timed now, \(threads) BLAS thread\(threads == 1 ? "" : "s"))\n"
   }
 }
 
@@ -71,26 +83,57 @@ extension ModelWeights {
     var (layers, _) = try analysable(patterns, excluded, options)
     if let initial { layers = try paired(layers, with: initial) }
     if let shard { layers = shard.select(layers) }
-    let work = layers.reduce(0.0) { total, layer in
+    var work = 0.0, eigenWork = 0.0
+    for layer in layers {
       let rowRf = options.pool ? layer.rf : 1
       let draws = options.randomize ? Swift.max(options.randRepeats, layer.m * rowRf < 100 ? 5 : 1) : 0
-      return total + ESDShard.cost(of: layer) * Double(1 + draws)
+      let m = Double(Swift.min(layer.n, layer.m))
+      work += ESDShard.cost(of: layer) * Double(1 + draws)
+      eigenWork += Double(layer.rf) * m * m * m * Double(1 + draws)
     }
     let stored = Dictionary(zip(keys, tensors).map { (ModelWeights.layerName($0.0), $0.1.byteCount) },
                             uniquingKeysWith: { a, _ in a })
     let bytes = layers.reduce(0) { $0 + (stored[$1.name] ?? $1.count * 4) }
-    var seconds = 0.0
+    var plan = ESDPlan(layers: layers.count, work: work, bytesRead: bytes,
+                       largestLayer: layers.map(\.count).max() ?? 0, secondsPerUnit: 0,
+                       threads: BLASThreads.count)
+    plan.eigenWork = eigenWork
     if measure {
-      var rng = SplitMix64(seed: 1)
-      let reference = Matrix<Double>.gaussian(rows: 512, columns: 2048, using: &rng)
+      // t(n × m) = a·n·m² + b·m³ at two shapes sharing m gives a and b (both well
+      // conditioned, so the automatic solver takes its Gram route on each).
+      let m = Self.referenceSide(largest: layers.map { Swift.min($0.n, $0.m) }.max() ?? 0)
+      let tall = try Self.fastestDecomposition(rows: 4 * m, columns: m, solver: options.solver)
+      let short = try Self.fastestDecomposition(rows: 2 * m, columns: m, solver: options.solver)
+      let cube = Double(m) * Double(m) * Double(m)
+      let a = Swift.max((tall - short) / (2 * cube), 0.1 * tall / (5 * cube))
+      plan.secondsPerUnit = a
+      plan.secondsPerEigenUnit = Swift.max((short - 2 * a * cube) / cube, 0)
+    }
+    return plan
+  }
+
+  /// The references' smaller side: the largest layer's M rounded down to a power of two, within
+  /// 256...2048, so big models are timed near their own size (LAPACK's rate grows with it)
+  /// and small ones quickly.
+  static func referenceSide(largest: Int) -> Int {
+    var m = 256
+    while m < 2048 && 2 * m <= largest { m *= 2 }
+    return m
+  }
+
+  /// The faster of two timed eigenvalue computations of a Gaussian rows × columns matrix,
+  /// after one untimed warm-up.
+  static func fastestDecomposition(rows: Int, columns: Int, solver: EigenvalueSolver) throws -> Double {
+    var rng = SplitMix64(seed: 1)
+    let reference = Matrix<Double>.gaussian(rows: rows, columns: columns, using: &rng)
+    var best = Double.infinity
+    for round in 0..<3 {
       let start = ContinuousClock.now
       _ = try reference.elements.withUnsafeBufferPointer {
-        try options.solver.eigenvalues(of: $0, rows: 512, columns: 2048)
+        try solver.eigenvalues(of: $0, rows: rows, columns: columns)
       }
-      seconds = secondsSince(start)
+      if round > 0 { best = Swift.min(best, secondsSince(start)) }
     }
-    return ESDPlan(layers: layers.count, work: work, bytesRead: bytes,
-                   largestLayer: layers.map(\.count).max() ?? 0,
-                   secondsPerUnit: seconds / (2048 * 512 * 512), threads: BLASThreads.count)
+    return best
   }
 }
