@@ -43,6 +43,15 @@ where Self.RawSignificand: FixedWidthInteger {
     _ a: UnsafeMutablePointer<Self>, rows: Int32, columns: Int32,
     values: UnsafeMutablePointer<Self>) -> Int32
 
+  /// Thin singular value decomposition of a column-major rows×columns matrix A = U Σ Vᵀ,
+  /// k = min(rows, columns): `values` (k, descending), `left` U (column-major rows×k) and
+  /// `rightTransposed` Vᵀ (column-major k×columns); `a` is destroyed. The routine is
+  /// `LAPACKE_?gesdd` with jobz 'S'.
+  static func gesdd(
+    _ a: UnsafeMutablePointer<Self>, rows: Int32, columns: Int32,
+    values: UnsafeMutablePointer<Self>, left: UnsafeMutablePointer<Self>,
+    rightTransposed: UnsafeMutablePointer<Self>) -> Int32
+
   /// Eigenvalues of a symmetric n×n matrix (upper triangle of the row-major buffer read),
   /// ascending; `a` is destroyed. The routine is `LAPACKE_?syevd` with jobz 'N'.
   static func syevd(

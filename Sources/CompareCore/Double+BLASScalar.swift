@@ -66,6 +66,17 @@ extension Double: BLASScalar {
       nil, 1, nil, 1)
   }
 
+  /// Thin SVD of a column-major matrix, values descending. The routine is `LAPACKE_dgesdd`.
+  public static func gesdd(
+    _ a: UnsafeMutablePointer<Double>, rows: Int32, columns: Int32,
+    values: UnsafeMutablePointer<Double>, left: UnsafeMutablePointer<Double>,
+    rightTransposed: UnsafeMutablePointer<Double>
+  ) -> Int32 {
+    LAPACKE_dgesdd(
+      LAPACK_COL_MAJOR, CChar(UInt8(ascii: "S")), rows, columns, a, max(rows, 1), values,
+      left, max(rows, 1), rightTransposed, max(min(rows, columns), 1))
+  }
+
   /// Eigenvalues of a symmetric matrix, ascending. The routine is `LAPACKE_dsyevd`.
   public static func syevd(
     _ a: UnsafeMutablePointer<Double>, size: Int32, values: UnsafeMutablePointer<Double>

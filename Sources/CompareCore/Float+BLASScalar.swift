@@ -66,6 +66,17 @@ extension Float: BLASScalar {
       nil, 1, nil, 1)
   }
 
+  /// Thin SVD of a column-major matrix, values descending. The routine is `LAPACKE_sgesdd`.
+  public static func gesdd(
+    _ a: UnsafeMutablePointer<Float>, rows: Int32, columns: Int32,
+    values: UnsafeMutablePointer<Float>, left: UnsafeMutablePointer<Float>,
+    rightTransposed: UnsafeMutablePointer<Float>
+  ) -> Int32 {
+    LAPACKE_sgesdd(
+      LAPACK_COL_MAJOR, CChar(UInt8(ascii: "S")), rows, columns, a, max(rows, 1), values,
+      left, max(rows, 1), rightTransposed, max(min(rows, columns), 1))
+  }
+
   /// Eigenvalues of a symmetric matrix, ascending. The routine is `LAPACKE_ssyevd`.
   public static func syevd(
     _ a: UnsafeMutablePointer<Float>, size: Int32, values: UnsafeMutablePointer<Float>

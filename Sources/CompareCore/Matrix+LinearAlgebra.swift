@@ -161,6 +161,41 @@ extension Matrix {
     return values
   }
 
+  /// The thin singular value decomposition A = U Σ Vᵀ of this m×n matrix, k = min(m, n).
+  ///
+  /// One `gesdd` (divide and conquer, with vectors) on the row-major buffer read as the
+  /// column-major Aᵀ = V Σ Uᵀ: LAPACK's left vectors are A's right ones and the reverse, so
+  /// no transposing copy is made. Singular values are accurate to about ε·σ₁ absolutely.
+  ///
+  /// - Throws: `LinearAlgebraError` if `gesdd` does not converge; `InputError` if a dimension
+  ///   does not fit 32 bits.
+  /// - Complexity: O(m·n·k).
+  public func singularValueDecomposition() throws -> SingularValueDecomposition<Scalar> {
+    let k = Swift.min(rows, columns)
+    guard k > 0 else {
+      return SingularValueDecomposition(values: [], left: Matrix(zeros: rows, 0),
+                                        rightTransposed: Matrix(zeros: 0, columns))
+    }
+    let m = try blasDimension(columns, "columns"), n = try blasDimension(rows, "rows")
+    var a = elements
+    var values = [Scalar](repeating: 0, count: k)
+    var v = [Scalar](repeating: 0, count: columns * k)  // column-major n×k: row-major Vᵀ (k×n)
+    var u = [Scalar](repeating: 0, count: k * rows)  // column-major k×m: row-major U (m×k)
+    let info = a.withUnsafeMutableBufferPointer { pa in
+      values.withUnsafeMutableBufferPointer { pv in
+        v.withUnsafeMutableBufferPointer { pl in
+          u.withUnsafeMutableBufferPointer { pr in
+            Scalar.gesdd(pa.baseAddress!, rows: m, columns: n, values: pv.baseAddress!,
+                         left: pl.baseAddress!, rightTransposed: pr.baseAddress!)
+          }
+        }
+      }
+    }
+    guard info == 0 else { throw LinearAlgebraError(routine: "gesdd", info: info) }
+    return SingularValueDecomposition(values: values, left: Matrix(rows: rows, columns: k, elements: u),
+                                      rightTransposed: Matrix(rows: k, columns: columns, elements: v))
+  }
+
   /// Eigenvalues, ascending, of this symmetric matrix (its upper triangle is read).
   /// Values-only `syevd`.
   ///
@@ -182,4 +217,14 @@ extension Matrix {
     guard info == 0 else { throw LinearAlgebraError(routine: "syevd", info: info) }
     return values
   }
+}
+
+/// A thin singular value decomposition A = U Σ Vᵀ (see `Matrix.singularValueDecomposition()`).
+public struct SingularValueDecomposition<Scalar: BLASScalar>: Sendable {
+  /// Singular values, descending (k = min(m, n) of them).
+  public let values: [Scalar]
+  /// U, `m × k`: column i is the left singular vector of `values[i]`.
+  public let left: Matrix<Scalar>
+  /// Vᵀ, `k × n`: row i is the right singular vector of `values[i]`.
+  public let rightTransposed: Matrix<Scalar>
 }

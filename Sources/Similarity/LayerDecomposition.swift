@@ -7,12 +7,12 @@ import CompareCore
 ///
 /// Centring is done first, in float64, so that a large mean does not cancel the variance (the
 /// same care as CKA). A LAPACK QR (`geqrf`/`orgqr`) first reduces X̃ to a square matrix with the
-/// same singular values: R of X̃ = QR when n ≥ p (then U = Q·W), X̃Q' of X̃ᵀ = Q'R' when n < p;
-/// the one-sided Jacobi SVD then runs on that min(n, p)-square matrix. `projections` = UᵀX̃ = ΣVᵀ (one GEMM) holds the inner products of each singular
-/// direction with each centred feature (projection-weighted CCA's weights).
+/// same singular values: QᵀX̃ of X̃ = QR when n ≥ p (then U = Q·W), X̃Q' of X̃ᵀ = Q'R' when
+/// n < p; LAPACK's divide-and-conquer SVD (`gesdd` with vectors) then runs on that
+/// min(n, p)-square matrix. `projections` = UᵀX̃ = ΣVᵀ (one GEMM) holds the inner products of
+/// each singular direction with each centred feature (projection-weighted CCA's weights).
 ///
-/// - Complexity: O(n·p·m) for the QR and products, plus O(m³) per Jacobi sweep (m = min(n, p)):
-///   fine to a few hundred features, slow beyond about 2000 (LAPACK's vectors would be faster).
+/// - Complexity: O(n·p·m) for the QR and products, plus O(m³) for the SVD (m = min(n, p)).
 public struct LayerDecomposition: Sendable {
   /// Examples (rows).
   public let examples: Int
@@ -30,7 +30,7 @@ public struct LayerDecomposition: Sendable {
   /// Centres the columns of `x` (`examples × features`) and decomposes it.
   ///
   /// - Throws: `InputError` if `x` is empty or holds a NaN or ∞; `LinearAlgebraError` if the
-  ///   QR fails.
+  ///   QR or the SVD fails.
   public init(of x: Matrix<Double>) throws {
     guard !x.isEmpty else { throw InputError("a layer has no examples or no features (\(x.shapeDescription))") }
     if let bad = x.firstNonFinite() {
@@ -46,23 +46,18 @@ public struct LayerDecomposition: Sendable {
       singularValues = [Double](repeating: 0, count: m)
       leftVectorsTransposed = Matrix(zeros: m, n)
     } else if n >= p {
-      // X̃ = QR (LAPACK), then Jacobi on the p×p R = W Σ Vᵀ: U = QW. The QR makes the Jacobi
-      // sweeps O(p³) instead of O(n·p²).
+      // X̃ = QR (LAPACK), then the SVD of the p×p R = QᵀX̃ = W Σ Vᵀ: U = QW, Uᵀ = WᵀQᵀ.
       let qt = try Self.orthonormalTransposed(columnMajor: c.transposed().elements, rows: n, columns: p)
-      let r = qt.multiplied(by: c)
-      let svd = JacobiSVD(columnMajor: r.transposed().elements, rows: p, columns: p)
+      let svd = try qt.multiplied(by: c).singularValueDecomposition()
       singularValues = svd.values
-      // Column-major p×p W is the row-major Wᵀ, and Uᵀ = WᵀQᵀ.
-      leftVectorsTransposed = Matrix(rows: p, columns: p, elements: svd.left).multiplied(by: qt)
+      leftVectorsTransposed = svd.left.transposedMultiplied(by: qt)
     } else {
       // A row-major n×p buffer is the column-major p×n X̃ᵀ = Q'R': X̃ = (X̃Q')Q'ᵀ, and the n×n
       // X̃Q' has X̃'s U and Σ.
       let qt = try Self.orthonormalTransposed(columnMajor: c.elements, rows: p, columns: n)
-      let b = c.multipliedByTransposed(qt)
-      let svd = JacobiSVD(columnMajor: b.transposed().elements, rows: n, columns: n)
+      let svd = try c.multipliedByTransposed(qt).singularValueDecomposition()
       singularValues = svd.values
-      // Column-major n×n U is the row-major Uᵀ.
-      leftVectorsTransposed = Matrix(rows: n, columns: n, elements: svd.left)
+      leftVectorsTransposed = svd.left.transposed()
     }
     let ut = leftVectorsTransposed
     projections = ut.multiplied(by: c)

@@ -35,16 +35,13 @@ public struct PWCCASimilarity: SimilarityMeasure {
     guard rx > 0, ry > 0 else { return nil }
     let onX = pair.x.features <= pair.y.features
     let block = pair.block(rows: rx, columns: ry)
-    // The canonical weights of Z's basis: right singular vectors of Mᵀ (Z = X) or of M (Z = Y),
-    // from a Jacobi SVD of that matrix's column-major buffer.
-    let svd = onX
-      ? JacobiSVD(columnMajor: block.elements, rows: ry, columns: rx)
-      : JacobiSVD(columnMajor: block.transposed().elements, rows: rx, columns: ry)
+    // The canonical weights of Z's basis: M = U Σ Vᵀ pairs X's (U) and Y's (V) directions.
+    let svd = try block.singularValueDecomposition()
     let r = onX ? rx : ry, k = min(rx, ry)
     let rho = svd.values.prefix(k).map { min(max($0, 0), 1) }
     let z = onX ? pair.x : pair.y
     // Row i of Aᵀ(UᵀZ̃): the inner products of variate i with Z's centred columns.
-    let a = Matrix(rows: r, columns: k) { i, j in svd.right[j * r + i] }
+    let a = onX ? svd.left : svd.rightTransposed.transposed()
     let inner = a.transposedMultiplied(by: z.projections.rows(0..<r))
     var weights = (0..<k).map { i in inner.row(i).reduce(0) { $0 + abs($1) } }
     let total = weights.reduce(0, +)

@@ -124,3 +124,38 @@ struct LinearAlgebraErrorTests {
       == "fc1: gesdd did not converge (info 3)")
   }
 }
+
+@Suite("Singular value decomposition")
+struct SingularValueDecompositionTests {
+  @Test("U Σ Vᵀ rebuilds tall, wide and square matrices; U and V are orthonormal; Σ is the values-only SVD's",
+        arguments: [(30, 7), (7, 30), (12, 12), (1, 5)])
+  func rebuilds(shape: (Int, Int)) throws {
+    var rng = SplitMix64(seed: UInt64(shape.0 * 100 + shape.1))
+    let a = Matrix<Double>.gaussian(rows: shape.0, columns: shape.1, using: &rng)
+    let svd = try a.singularValueDecomposition()
+    let k = min(shape.0, shape.1)
+    #expect(svd.values.count == k && svd.left.rows == shape.0 && svd.left.columns == k)
+    #expect(svd.rightTransposed.rows == k && svd.rightTransposed.columns == shape.1)
+    let scaled = Matrix<Double>(rows: shape.0, columns: k) { i, j in svd.left[i, j] * svd.values[j] }
+    let rebuilt = scaled.multiplied(by: svd.rightTransposed)
+    #expect(zip(rebuilt.elements, a.elements).allSatisfy { abs($0 - $1) < 1e-12 })
+    let utu = svd.left.transposedMultiplied(by: svd.left)
+    let vtv = svd.rightTransposed.multipliedByTransposed(svd.rightTransposed)
+    for i in 0..<k {
+      for j in 0..<k {
+        #expect(abs(utu[i, j] - (i == j ? 1 : 0)) < 1e-12 && abs(vtv[i, j] - (i == j ? 1 : 0)) < 1e-12)
+      }
+    }
+    let values = try a.singularValues()
+    #expect(zip(values, svd.values).allSatisfy { abs($0 - $1) < 1e-12 })
+    #expect(zip(svd.values, svd.values.dropFirst()).allSatisfy { $0 >= $1 })
+    // Negative control: swapping U's first two columns no longer rebuilds A.
+    if k >= 2 {
+      let swapped = Matrix<Double>(rows: shape.0, columns: k) { i, j in
+        svd.left[i, j == 0 ? 1 : j == 1 ? 0 : j] * svd.values[j]
+      }
+      let wrong = swapped.multiplied(by: svd.rightTransposed)
+      #expect(zip(wrong.elements, a.elements).contains { abs($0 - $1) > 1e-3 })
+    }
+  }
+}
