@@ -61,3 +61,39 @@ struct GoldenTests {
     #expect(result.warnings.count == (wide ? 3 : 0), "\(result.warnings)")
   }
 }
+
+/// Every measure against the field's own packages on the same layers (reference.json, made once
+/// by Tests/Fixtures/similarity/reference_packages.py: google/svcca, platonic-rep, netrep,
+/// rsatoolbox, dcor, scikit-learn; versions in the file). platonic-rep's mutual k-NN returns a
+/// float32 mean, hence 1e-6 there. The `_verbatim` entries record where the packages, called as
+/// published, differ on purpose from Compare (see the README) and are not compared.
+@Suite("Similarity against the reference packages")
+struct ReferencePackageTests {
+  @Test("every measure equals the reference packages' value (1e-9 relative; mknn 1e-6)")
+  func referencePackages() throws {
+    let data = try Data(contentsOf: URL(fileURLWithPath: GoldenTests.folder + "/reference.json"))
+    let reference = try JSONSerialization.jsonObject(with: data) as! [String: Any]
+    let golden = try GoldenTests.goldens()
+    let (namesA, a) = GoldenTests.layers(golden, "a"), (namesB, b) = GoldenTests.layers(golden, "b")
+    let settings = MeasureSettings(neighbours: golden["knn"] as! Int)
+    let result = try RepresentationComparison(measures: MeasureName.allCases.map { $0.measure(settings) })
+      .compare(layersA: a, namesA: namesA, layersB: b, namesB: namesB, settings: settings)
+    let measures = reference["measures"] as! [String: [[Any]]]
+    var compared = 0
+    for table in result.tables {
+      let expected = try #require(measures[table.name], "\(table.name) missing from reference.json")
+      let tolerance = table.name == "mknn" ? 1e-6 : 1e-9
+      for i in a.indices { for j in b.indices {
+        guard let value = expected[i][j] as? Double else { continue }  // null: the package cannot
+        let ours = try #require(table.values[i][j])
+        #expect(abs(ours - value) <= tolerance * max(abs(value), 1e-3), "\(table.name)[\(i)][\(j)]: \(ours) vs \(value)")
+        compared += 1
+      } }
+    }
+    #expect(compared >= 12 * a.count * b.count - 2)
+    // The control: pwcca.py as published is not the definition, and the test can tell.
+    let verbatim = try #require(measures["pwcca_google_verbatim"]?[0][0] as? Double)
+    let ours = try #require(result.tables.first { $0.name == "pwcca" }?.values[0][0])
+    #expect(abs(ours - verbatim) > 1e-3)
+  }
+}
