@@ -4,7 +4,7 @@ import CompareBenchmarks
 /// `compare bench MODULE`: times a module on a synthetic workload and prints the ratio to this
 /// machine's BLAS/LAPACK lower bound measured in the same run. Run it with `-c release`.
 enum BenchCommand: Command {
-  static let modules = ["core", "io", "kernel", "cka", "esd"]
+  static let modules = ["core", "io", "kernel", "cka", "esd", "similarity"]
 
   static let spec = CommandSpec(
     name: "bench",
@@ -34,6 +34,7 @@ enum BenchCommand: Command {
     case "io": result = try IOBenchmark.run(log: log, json: json, quick: quick)
     case "kernel": result = try KernelBenchmark.run(log: log, json: json, quick: quick)
     case "cka": result = try CKABenchmark.run(log: log, json: json, quick: quick)
+    case "similarity": result = try SimilarityBenchmark.run(log: log, json: json, quick: quick)
     default: result = try ESDBenchmark.run(log: log, json: json, quick: quick)
     }
     if json { console.print(result.serialized(pretty: true)) }
