@@ -20,14 +20,18 @@ import CompareCore
 public struct LikelihoodRatioTest: Sendable, Equatable {
   /// The distributions the power law is compared with.
   public enum Alternative: String, Sendable, CaseIterable {
+    /// λ e^(−λ(x−xmin)): a light tail.
     case exponential
+    /// The lognormal truncated to x ≥ xmin: a tail that bends down on log-log axes.
     case lognormal
+    /// x^(−α) e^(−λx): a power law cut off exponentially at large x.
     case truncatedPowerLaw = "truncated_power_law"
 
     /// powerlaw treats a pair as nested when one name contains the other.
     public var isNested: Bool { self == .truncatedPowerLaw }
   }
 
+  /// What the power law was compared with.
   public let alternative: Alternative
   /// `pl_vs_<alternative>_R`: the normalised log-likelihood ratio ℛ/√(n s²).
   public let ratio: Double

@@ -71,8 +71,8 @@ struct PowerLawPackageTests {
 
   /// powerlaw fits the alternatives with scipy's `fmin` at its default absolute tolerance 1e-4
   /// (even the exponential, which has a closed form), so its R carries that error: ≤ 3e-4 against
-  /// the exact optimum on these sets, 1.8e-3 and 6.2e-3 where the exponential's λ is 0.039 and
-  /// 0.0016 (a step of 1e-4 is then 0.3 % and 6 % of λ). On the edge of a parameter space
+  /// the exact optimum on these sets, 8.7e-4 for a truncated power law with λ = 1.2e-4, 1.8e-3 and
+  /// 6.2e-3 where the exponential's λ is 0.039 and 0.0016 (a step of 1e-4 is then 0.3 % and 6 %). On the edge of a parameter space
   /// (see `FitTestGoldenTests.onEdge`) only the verdict is compared.
   @Test("R and p match powerlaw 1.5 within its optimiser's tolerance",
         arguments: FitTestFixtures.layers + FitTestFixtures.samples)
