@@ -40,10 +40,10 @@ enum ESDCommand: Command {
       OptionSpec("-o", "--output", value: "file", help: "Also write the --json document to this file, atomically (a killed job leaves none)."),
       OptionSpec("--plan", help: "Print the eigenvalue work, bytes read, memory and the estimated time at this machine's measured LAPACK speed, without analysing."),
       OptionSpec("--save-esd", value: "file", help: "Write each row's eigenvalues (ascending, float64) under its name, and the shuffled ones under NAME/rand, to an .npz or .safetensors file."),
-      OptionSpec("--alpha-ci", value: "r", help: "Percentile interval of alpha (alpha_ci_low, alpha_ci_high) from r bootstrap resamples of the eigenvalues, each refitted with its own xmin; 0: none.",
+      OptionSpec("--alpha-ci", value: "r", help: "Percentile interval of alpha (alpha_ci_low, alpha_ci_high) from r bootstrap resamples of the eigenvalues, each refitted with its own xmin, seeded by --seed; 0: none.",
                  default: ESDOptions().alphaResamples),
       OptionSpec("--confidence", value: "level", help: "Coverage of the --alpha-ci interval, in (0, 1).", default: ESDOptions().confidence),
-      OptionSpec("--pl-test", value: "r", help: "Goodness of the power-law fit (pl_p_value, Clauset-Shalizi-Newman KS bootstrap of r synthetic samples) and likelihood ratio tests against the exponential, lognormal and truncated power law (pl_vs_*_R, pl_vs_*_p); 0: none.",
+      OptionSpec("--pl-test", value: "r", help: "Goodness of the power-law fit (pl_p_value, Clauset-Shalizi-Newman KS bootstrap of r synthetic samples) seeded by --seed, and likelihood ratio tests against the exponential, lognormal and truncated power law on the same tail (pl_vs_*_R, pl_vs_*_p); 0: none.",
                  default: ESDOptions().powerLawTestSamples),
     ],
     discussion: """
