@@ -1,5 +1,4 @@
 import CompareCore
-import Dispatch
 
 /// A percentile bootstrap interval for the power-law exponent `alpha`: `alpha_ci_low`,
 /// `alpha_ci_high`.
@@ -58,17 +57,5 @@ public struct AlphaConfidenceInterval: Sendable, Equatable {
     let position = q * Double(sorted.count - 1)
     let below = Int(position.rounded(.down)), above = min(below + 1, sorted.count - 1)
     return sorted[below] + (position - Double(below)) * (sorted[above] - sorted[below])
-  }
-}
-
-extension PowerLawFit {
-  /// `body(0..<count)` over the cores, results in index order.
-  static func parallelMap<T: Sendable>(_ count: Int, _ body: @Sendable (Int) -> T) -> [T] {
-    var results = [T?](repeating: nil, count: count)
-    results.withUnsafeMutableBufferPointer { buffer in
-      nonisolated(unsafe) let out = buffer
-      DispatchQueue.concurrentPerform(iterations: count) { out[$0] = body($0) }
-    }
-    return results.map { $0! }
   }
 }

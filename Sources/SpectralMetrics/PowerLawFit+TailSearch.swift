@@ -1,4 +1,5 @@
 import CompareCore
+import Dispatch
 
 extension PowerLawFit {
   /// The xmin search of `init(eigenvalues:)` on values already filtered (> 1e-5) and sorted,
@@ -47,5 +48,16 @@ extension PowerLawFit {
       throw InputError("power-law fit found no valid tail (\(n) eigenvalues, all nearly equal)")
     }
     return (best, bestAlpha, bestD)
+  }
+
+  /// `body(0..<count)` over the cores, results in index order (the resamples of the bootstrap
+  /// and of the goodness-of-fit test; each draws from its own seed, so threads do not matter).
+  static func parallelMap<T: Sendable>(_ count: Int, _ body: @Sendable (Int) -> T) -> [T] {
+    var results = [T?](repeating: nil, count: count)
+    results.withUnsafeMutableBufferPointer { buffer in
+      nonisolated(unsafe) let out = buffer
+      DispatchQueue.concurrentPerform(iterations: count) { out[$0] = body($0) }
+    }
+    return results.map { $0! }
   }
 }
