@@ -58,7 +58,8 @@ struct ESDFitTestCommandTests {
         arguments: [(["--alpha-ci", "-1"], "Error: --alpha-ci expects an integer in 0...1000000, got '-1'"),
                     (["--pl-test", "x"], "Error: --pl-test expects an integer in 0...1000000, got 'x'"),
                     (["--confidence", "1"], "Error: --confidence expects a number strictly between 0 and 1, got '1'"),
-                    (["--confidence", "x"], "Error: --confidence expects a number in 0.0...1.0, got 'x'")])
+                    (["--confidence", "x"], "Error: --confidence expects a number in 0.0...1.0, got 'x'"),
+                    (["--confidence", "0.9"], "Error: --confidence is the coverage of the --alpha-ci interval: give --alpha-ci <r> too")])
   func badValues(words: [String], message: String) {
     let result = runCompare(["esd", Self.heavy] + words)
     #expect(result.status == 64)

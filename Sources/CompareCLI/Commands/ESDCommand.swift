@@ -89,6 +89,9 @@ enum ESDCommand: Command {
       throw UsageError("--confidence expects a number strictly between 0 and 1, got '\(arguments.string("--confidence")!)'",
                        command: spec.name)
     }
+    if arguments.given("--confidence") && options.alphaResamples == 0 {
+      throw UsageError("--confidence is the coverage of the --alpha-ci interval: give --alpha-ci <r> too", command: spec.name)
+    }
     let initPath = arguments.string("--init")
     if options.delta && initPath == nil {
       throw UsageError("--delta needs --init <model0>", command: spec.name)
