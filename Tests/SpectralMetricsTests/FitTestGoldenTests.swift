@@ -62,6 +62,31 @@ struct FitTestGoldenTests {
   }
 }
 
+@Suite("Bootstrap interval and goodness-of-fit p-value against numpy with the same draws")
+struct BootstrapGoldenTests {
+  /// The golden script draws from the same SplitMix64 streams and refits with its own xmin
+  /// search, so the resamples are the same values; the fits agree to rounding (its sums are
+  /// numpy's pairwise ones), hence 1e-9 for the interval and equality for the p-value (a
+  /// synthetic D equal to the observed one to 1e-9 would be needed to move it).
+  @Test("alpha_ci_low, alpha_ci_high and pl_p_value match", arguments: ["heavy", "wide", "gaussian", "small"])
+  func columns(name: String) throws {
+    let golden = (FitTestFixtures.golden["bootstrap"]![name] as! [String: Any])
+    var options = ESDOptions()
+    options.randomize = false
+    options.mpFit = false
+    options.seed = 7
+    options.alphaResamples = 50
+    options.confidence = 0.9
+    options.powerLawTestSamples = 50
+    let row = try ESDAnalyzer(options: options).analyze(ESDFixtures.layer(name))[0]
+    let interval = try #require(row.alphaInterval), test = try #require(row.goodnessOfFit)
+    #expect(interval.alphas.count == golden["resamples"] as! Int && test.distances.count == golden["synthetic"] as! Int)
+    #expect(close(interval.low, golden["alpha_ci_low"] as! Double, relative: 1e-9), "\(interval.low)")
+    #expect(close(interval.high, golden["alpha_ci_high"] as! Double, relative: 1e-9), "\(interval.high)")
+    #expect(test.pValue == golden["pl_p_value"] as! Double)
+  }
+}
+
 @Suite("Likelihood ratio tests against the powerlaw package 1.5 itself")
 struct PowerLawPackageTests {
   nonisolated(unsafe) static let reference: [String: Any] = {

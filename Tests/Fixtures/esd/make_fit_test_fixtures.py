@@ -18,6 +18,13 @@ Eigenvalue sets: the ESD fixtures heavy, gaussian, lowrank, wide and conv (eigen
 conv pooled and halved), and three samples written here as 1-D .npy: pl_sample (a power law,
 alpha 2.5, above a uniform body), exp_sample (exponential) and lognormal_sample.
 
+Also, under "bootstrap", the --alpha-ci and --pl-test columns of four weight fixtures, drawn
+with Compare's SplitMix64 streams (seed 7, each row's seed = seed ^ fnv1a(name) ^ fnv1a("alpha_ci")
+or ^ fnv1a("pl_test"), resample r from that ^ fnv1a(str(r))) and refitted with make_fixtures.py's
+own xmin search: the alpha interval (50 resamples, confidence 0.9; np.quantile) and pl_p_value
+(50 synthetic sets: each value from the fitted power law xmin (1-u)^(-1/(alpha-1)) with
+probability k/n, else a uniform draw among the values below xmin).
+
 Run from the repository root:  python Tests/Fixtures/esd/make_fit_test_fixtures.py
 Writes *_sample.npy and golden_fit_tests.json next to this script.
 """
@@ -31,7 +38,7 @@ from scipy import integrate, optimize, special, stats
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from make_fixtures import eigenvalues, powerlaw_fit, slices  # noqa: E402
+from make_fixtures import MASK, SplitMix64, eigenvalues, fnv1a, powerlaw_fit, slices  # noqa: E402
 
 LAYERS = ["heavy", "gaussian", "lowrank", "wide", "conv"]
 
@@ -175,8 +182,61 @@ def tests(evals):
     return out
 
 
+BOOTSTRAP_LAYERS = ["heavy", "wide", "gaussian", "small"]
+BOOTSTRAP_SEED = 7
+RESAMPLES = 50
+CONFIDENCE = 0.9
+
+
+def uniform(rng):
+    return (rng.next() >> 11) * 2.0 ** -53
+
+
+def bootstrap(evals, name):
+    x = np.sort(evals[evals > 1e-5])
+    n = len(x)
+    fit = powerlaw_fit(evals)
+    row_seed = BOOTSTRAP_SEED ^ fnv1a(name)
+    alphas = []
+    seed = row_seed ^ fnv1a("alpha_ci")
+    for r in range(RESAMPLES):
+        rng = SplitMix64((seed ^ fnv1a(str(r))) & MASK)
+        sample = np.array([x[rng.next_index(n)] for _ in range(n)])
+        f = powerlaw_fit(sample)
+        if f is not None:
+            alphas.append(f["alpha"])
+    alphas = np.sort(alphas)
+    seed = row_seed ^ fnv1a("pl_test")
+    body = int(np.searchsorted(x, fit["xmin"], side="left"))
+    fraction = (n - body) / n
+    exponent = -1 / (fit["alpha"] - 1)
+    distances = []
+    for r in range(RESAMPLES):
+        rng = SplitMix64((seed ^ fnv1a(str(r))) & MASK)
+        sample = []
+        for _ in range(n):
+            if body == 0 or uniform(rng) < fraction:
+                sample.append(fit["xmin"] * (1 - uniform(rng)) ** exponent)
+            else:
+                sample.append(x[rng.next_index(body)])
+        f = powerlaw_fit(np.array(sample))
+        if f is not None:
+            distances.append(f["D"])
+    return dict(alpha=float(fit["alpha"]), D=float(fit["D"]),
+                alpha_ci_low=float(np.quantile(alphas, (1 - CONFIDENCE) / 2)),
+                alpha_ci_high=float(np.quantile(alphas, (1 + CONFIDENCE) / 2)),
+                pl_p_value=float(np.mean(np.array(distances) >= fit["D"])), resamples=len(alphas),
+                synthetic=len(distances))
+
+
 def main():
     golden = {}
+    golden["bootstrap"] = {}
+    for name in BOOTSTRAP_LAYERS:
+        w = np.load(os.path.join(HERE, name + ".npy"))
+        scale = 0.5 if w.ndim == 4 else 1.0
+        golden["bootstrap"][name] = bootstrap(eigenvalues(slices(w), scale), name)
+        print(name, golden["bootstrap"][name])
     for name in LAYERS:
         w = np.load(os.path.join(HERE, name + ".npy"))
         scale = 0.5 if w.ndim == 4 else 1.0
@@ -187,6 +247,8 @@ def main():
     with open(os.path.join(HERE, "golden_fit_tests.json"), "w") as f:
         json.dump(golden, f, indent=1, sort_keys=True)
     for name, g in golden.items():
+        if name == "bootstrap":
+            continue
         print(name, g["tail"], {k: round(v, 6) for k, v in g.items() if k.startswith("pl_vs")})
 
 
