@@ -36,6 +36,14 @@ public struct ESDOptions: Sendable {
   public var tolerance = 1e-6
   /// How 3-D weights are read: stacked experts or conv1d kernels (see `ThreeDimensionalRule`).
   public var threeDimensional = ThreeDimensionalRule.auto
+  /// Bootstrap resamples behind `alpha_ci_low`, `alpha_ci_high` (0: no interval; see
+  /// `AlphaConfidenceInterval`).
+  public var alphaResamples = 0
+  /// Coverage of the alpha interval, in (0, 1).
+  public var confidence = 0.95
+  /// Synthetic samples of the goodness-of-fit test `pl_p_value` (see `PowerLawGoodnessOfFit`);
+  /// also turns on the likelihood ratio tests `pl_vs_*` (see `LikelihoodRatioTest`). 0: off.
+  public var powerLawTestSamples = 0
 
   public init() {}
 }
@@ -288,6 +296,7 @@ public struct ESDAnalyzer: Sendable {
     do { report.powerLaw = try PowerLawFit(eigenvalues: spectrum.eigenvalues) } catch {
       problems.append("\(error)")
     }
+    if let fit = report.powerLaw { problems += testFit(&report, fit, spectrum.eigenvalues) }
     if options.mpFit {
       do { report.marchenkoPastur = try MarchenkoPasturFit(eigenvalues: spectrum.eigenvalues, n: report.n, m: report.m) } catch {
         problems.append("\(error)")
@@ -311,6 +320,32 @@ public struct ESDAnalyzer: Sendable {
       report.status = .failed
       report.reason = problems.joined(separator: "; ")
     }
+  }
+}
+
+extension ESDAnalyzer {
+  /// The fit's interval and tests (`--alpha-ci`, `--pl-test`), seeded by the row's label mixed
+  /// into `seed`: the same row gets the same draws whatever else is analysed, in any order.
+  /// - Returns: The problems met, for the row's `reason`.
+  func testFit(_ report: inout LayerReport, _ fit: PowerLawFit, _ eigenvalues: [Double]) -> [String] {
+    var problems: [String] = []
+    let rowSeed = layerSeed(options.seed, name: report.label)
+    if options.alphaResamples > 0 {
+      do {
+        report.alphaInterval = try AlphaConfidenceInterval(
+          eigenvalues: eigenvalues, fit: fit, resamples: options.alphaResamples,
+          confidence: options.confidence, seed: layerSeed(rowSeed, name: "alpha_ci"))
+      } catch { problems.append("\(error)") }
+    }
+    if options.powerLawTestSamples > 0 {
+      do {
+        report.goodnessOfFit = try PowerLawGoodnessOfFit(
+          eigenvalues: eigenvalues, fit: fit, samples: options.powerLawTestSamples,
+          seed: layerSeed(rowSeed, name: "pl_test"))
+        report.likelihoodRatioTests = try LikelihoodRatioTest.powerLaw(eigenvalues: eigenvalues, xmin: fit.xmin)
+      } catch { problems.append("\(error)") }
+    }
+    return problems
   }
 }
 

@@ -22,6 +22,10 @@ public struct ESDColumn: Sendable {
     case initDistance
     /// Failed or skipped rows (the reason).
     case reason
+    /// Rows with a bootstrap interval for alpha (`--alpha-ci`).
+    case alphaInterval
+    /// Rows with the power-law goodness-of-fit and likelihood ratio tests (`--pl-test`).
+    case powerLawTest
 
     func applies(to r: LayerReport) -> Bool {
       switch self {
@@ -33,6 +37,8 @@ public struct ESDColumn: Sendable {
       case .randomMarchenkoPastur: r.randomMarchenkoPastur != nil
       case .initDistance: r.initDistance != nil
       case .reason: !r.reason.isEmpty
+      case .alphaInterval: r.alphaInterval != nil
+      case .powerLawTest: r.goodnessOfFit != nil
       }
     }
   }
@@ -110,6 +116,17 @@ public struct ESDColumn: Sendable {
     ESDColumn("cosine_distance_from_init", .initDistance) { double($0.initDistance?.cosineDistance) },
     ESDColumn("cka_from_init", .initDistance) { double($0.initDistance?.cka) },
     ESDColumn("ww_cka_from_init", .initDistance) { double($0.initDistance?.uncentredCKA) },
+    ESDColumn("alpha_ci_low", .alphaInterval) { double($0.alphaInterval?.low) },
+    ESDColumn("alpha_ci_high", .alphaInterval) { double($0.alphaInterval?.high) },
+    ESDColumn("pl_p_value", .powerLawTest) { double($0.goodnessOfFit?.pValue) },
+  ] + LikelihoodRatioTest.Alternative.allCases.flatMap { alternative in [
+    ESDColumn("pl_vs_\(alternative.rawValue)_R", .powerLawTest) { r in
+      double(r.likelihoodRatioTests.first { $0.alternative == alternative }?.ratio)
+    },
+    ESDColumn("pl_vs_\(alternative.rawValue)_p", .powerLawTest) { r in
+      double(r.likelihoodRatioTests.first { $0.alternative == alternative }?.pValue)
+    },
+  ] } + [
     ESDColumn("status") { .string($0.status.rawValue) },
     ESDColumn("reason", .reason) { .string($0.reason) },
   ]

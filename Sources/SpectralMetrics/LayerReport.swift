@@ -50,6 +50,12 @@ public struct LayerReport: Sendable {
   public var rankLoss: Int?
   /// `weak_rank_loss`: eigenvalues below `ESDOptions.tolerance`.
   public var weakRankLoss: Int?
+  /// `alpha_ci_low`, `alpha_ci_high` (`ESDOptions.alphaResamples`).
+  public var alphaInterval: AlphaConfidenceInterval?
+  /// `pl_p_value` (`ESDOptions.powerLawTestSamples`).
+  public var goodnessOfFit: PowerLawGoodnessOfFit?
+  /// `pl_vs_<alternative>_R`, `_p`, one per alternative (`ESDOptions.powerLawTestSamples`).
+  public var likelihoodRatioTests: [LikelihoodRatioTest] = []
 
   public init(name: String, kind: WeightLayer.Kind, sliceIndex: Int? = nil, n: Int, m: Int, rf: Int) {
     self.name = name

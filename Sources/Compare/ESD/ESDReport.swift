@@ -35,6 +35,7 @@ public struct ESDReport: Sendable {
     if chosen == nil, rows.contains(where: { $0.contains { $0.0 == "distance_from_init" } }) {
       columns.insert(contentsOf: ["relative_distance_from_init", "cka_from_init"], at: columns.count - 1)
     }
+    if chosen == nil { columns = Self.withFitTestColumns(columns, rows: rows) }
     let cells = rows.map { row -> [String] in
       columns.map { column in
         if column == "name", case .int(let slice) = Self.value(row, "slice_id"), case .string(let name) = Self.value(row, "name") {
@@ -45,6 +46,22 @@ public struct ESDReport: Sendable {
       }
     }
     return Format.table(header: columns, rows: cells, rightAligned: Set(1..<(columns.count - 1)))
+  }
+
+  /// `alpha_ci_low`, `alpha_ci_high` after `alpha` (`--alpha-ci`), and `pl_p_value` with the
+  /// likelihood ratios R before `warning` (`--pl-test`; their p-values are in the JSON and CSV),
+  /// when some row has them.
+  static func withFitTestColumns(_ base: [String], rows: [[(String, JSONValue)]]) -> [String] {
+    func present(_ column: String) -> Bool { rows.contains { $0.contains { $0.0 == column } } }
+    var columns = base
+    if present("alpha_ci_low"), let i = columns.firstIndex(of: "alpha") {
+      columns.insert(contentsOf: ["alpha_ci_low", "alpha_ci_high"], at: i + 1)
+    }
+    if present("pl_p_value"), let i = columns.firstIndex(of: "warning") {
+      columns.insert(contentsOf: ["pl_p_value", "pl_vs_exponential_R", "pl_vs_lognormal_R",
+                                  "pl_vs_truncated_power_law_R"], at: i)
+    }
+    return columns
   }
 
   /// A table cell: 3 decimals, or 3 significant digits for very large or small values.

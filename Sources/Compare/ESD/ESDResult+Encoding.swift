@@ -30,6 +30,7 @@ extension ESDResult {
       conventions.append("stacked experts (experts, out, in): a row of all experts pooled (not in the summary), then one per expert")
     }
     conventions.append(order.description)
+    conventions += fitTestConventions
     return conventions.joined(separator: "; ")
   }
 
@@ -46,7 +47,29 @@ extension ESDResult {
       ("precision", .string(options.solver.precision.rawValue)),
       ("method", .string(options.solver.method.rawValue)),
       ("layer_order", .string(order.rawValue)),
-    ])
+    ] + fitTestConventionsJSON)
+  }
+
+  /// What `--alpha-ci` and `--pl-test` did, for the conventions line (nothing when off).
+  var fitTestConventions: [String] {
+    var lines: [String] = []
+    if options.alphaResamples > 0 {
+      lines.append("alpha_ci: \(Format.general(options.confidence * 100, 4)) % percentile bootstrap of \(options.alphaResamples) resamples, each refitted with its own xmin, seed \(options.seed)")
+    }
+    if options.powerLawTestSamples > 0 {
+      lines.append("pl_p_value: Clauset–Shalizi–Newman KS bootstrap of \(options.powerLawTestSamples) synthetic samples, seed \(options.seed); pl_vs_*: powerlaw 1.5's normalised log-likelihood ratio on x ≥ xmin (R > 0 favours the power law)")
+    }
+    return lines
+  }
+
+  /// The same as `conventions` keys (none when both are off).
+  var fitTestConventionsJSON: [(String, JSONValue)] {
+    var keys: [(String, JSONValue)] = []
+    if options.alphaResamples > 0 {
+      keys += [("alpha_ci_resamples", .int(options.alphaResamples)), ("confidence", .double(options.confidence))]
+    }
+    if options.powerLawTestSamples > 0 { keys.append(("pl_test_samples", .int(options.powerLawTestSamples))) }
+    return keys
   }
 
   /// A table cell (see `ESDReport.cell`).

@@ -40,6 +40,11 @@ enum ESDCommand: Command {
       OptionSpec("-o", "--output", value: "file", help: "Also write the --json document to this file, atomically (a killed job leaves none)."),
       OptionSpec("--plan", help: "Print the eigenvalue work, bytes read, memory and the estimated time at this machine's measured LAPACK speed, without analysing."),
       OptionSpec("--save-esd", value: "file", help: "Write each row's eigenvalues (ascending, float64) under its name, and the shuffled ones under NAME/rand, to an .npz or .safetensors file."),
+      OptionSpec("--alpha-ci", value: "r", help: "Percentile interval of alpha (alpha_ci_low, alpha_ci_high) from r bootstrap resamples of the eigenvalues, each refitted with its own xmin, seeded by --seed; 0: none.",
+                 default: ESDOptions().alphaResamples),
+      OptionSpec("--confidence", value: "level", help: "Coverage of the --alpha-ci interval, in (0, 1).", default: ESDOptions().confidence),
+      OptionSpec("--pl-test", value: "r", help: "Goodness of the power-law fit (pl_p_value, Clauset-Shalizi-Newman KS bootstrap of r synthetic samples) seeded by --seed, and likelihood ratio tests against the exponential, lognormal and truncated power law on the same tail (pl_vs_*_R, pl_vs_*_p); 0: none.",
+                 default: ESDOptions().powerLawTestSamples),
     ],
     discussion: """
       Columns keep the reference tool's names (alpha, alpha_weighted, entropy, rand_distance,
@@ -77,6 +82,16 @@ enum ESDCommand: Command {
     options.mpFit = !arguments.flag("--no-mp-fit")
     options.delta = arguments.flag("--delta")
     options.solver = EigenvalueSolver(method: arguments.choice("--method"), precision: arguments.choice("--precision"))
+    options.alphaResamples = try arguments.int("--alpha-ci", in: 0...1_000_000)
+    options.powerLawTestSamples = try arguments.int("--pl-test", in: 0...1_000_000)
+    options.confidence = try arguments.double("--confidence", in: 0...1)
+    guard options.confidence > 0, options.confidence < 1 else {
+      throw UsageError("--confidence expects a number strictly between 0 and 1, got '\(arguments.string("--confidence")!)'",
+                       command: spec.name)
+    }
+    if arguments.given("--confidence") && options.alphaResamples == 0 {
+      throw UsageError("--confidence is the coverage of the --alpha-ci interval: give --alpha-ci <r> too", command: spec.name)
+    }
     let initPath = arguments.string("--init")
     if options.delta && initPath == nil {
       throw UsageError("--delta needs --init <model0>", command: spec.name)
