@@ -58,4 +58,29 @@ struct CKAFiguresTests {
     #expect(CKAFigures.raster(result) == CKAFigures.heatmap(result.matrix).raster())
     #expect(CKAFigures.svg(result) == CKAFigures.heatmap(result.matrix).svg())
   }
+
+  @Test("several models: the grid holds the summary and every pair's panel, each pair's insignificant cells greyed")
+  func severalModelsGrid() throws {
+    let sets = try ActivationSet.group([Self.fixtures + "model_a", Self.fixtures + "model_b", Self.fixtures + "model_b"])
+    func comparison(_ permutations: Int) throws -> CKAModelComparison {
+      try CKAModelComparison(sets, estimator: .minibatch(batchSize: 8), statistics: CKAStatistics(permutations: permutations))
+    }
+    let tested = try comparison(99), plain = try comparison(0)
+    // The pair (A, B) is the two-model result above, whose block2 column is not significant.
+    let pair = try #require(tested.pairs.first { $0.i == 0 && $0.j == 1 })
+    #expect(CKAFigures.insignificantCells(pair.result).count == 3)
+    let panel = CKAFigures.raster(pair.result)
+    let summary = tested.summaryHeatmap.raster(cellSize: 48)
+    let grid = tested.heatmapGrid.raster()
+    #expect(grid.width >= 2 * panel.width && grid.height >= summary.height + 2 * panel.height)
+    // The hatching's grey (150) marks the greyed cells: in the tested grid, not in the plain one.
+    func hatched(_ image: RGBImage) -> Int {
+      stride(from: 0, to: image.pixels.count, by: 3).filter {
+        image.pixels[$0] == 150 && image.pixels[$0 + 1] == 150 && image.pixels[$0 + 2] == 150
+      }.count
+    }
+    #expect(hatched(grid) >= hatched(panel) && hatched(panel) > 20)
+    #expect(hatched(plain.heatmapGrid.raster()) < hatched(panel) / 4)
+    #expect(tested.heatmapGrid.svg().hasSuffix("</svg>\n") || tested.heatmapGrid.svg().contains("<svg"))
+  }
 }

@@ -99,16 +99,34 @@ public struct CKAModelComparison: Sendable {
     return out
   }
 
-  /// The best-match summary as a heatmap (models × models), PNG or SVG by extension.
-  public func writeHeatmap(to path: String) throws {
-    let figure = Heatmap(values: (0..<bestMatch.rows).map { bestMatch.row($0) }, rowLabels: models, columnLabels: models,
-                         title: "CKA: mean best match of the row model's layers", xLabel: "model",
-                         yLabel: "model", range: min(0, bestMatch.elements.filter(\.isFinite).min() ?? 0)...1,
-                         annotate: true)
-    switch FigureFormat(path: path) {
-    case .svg: try AtomicFile.write(figure.svg(), to: path)
-    case .png: try AtomicFile.write(figure.png(), to: path)
-    case nil: throw InputError("\(path): a heatmap is written as .png or .svg")
+  /// The best-match summary as a heatmap (models × models).
+  public var summaryHeatmap: Heatmap {
+    Heatmap(values: (0..<bestMatch.rows).map { bestMatch.row($0) }, rowLabels: models, columnLabels: models,
+            title: "CKA: mean best match of the row model's layers", xLabel: "model",
+            yLabel: "model", range: min(0, bestMatch.elements.filter(\.isFinite).min() ?? 0)...1,
+            annotate: true)
+  }
+
+  /// `compare cka A B C ... --heatmap`: a grid of the summary heatmap, then one row per model
+  /// of its pairs' layer heatmaps (`CKAFigures.raster`: with a permutation test, the cells that
+  /// are not significant greyed and hatched, as each panel's axis label says).
+  public var heatmapGrid: ImageGrid {
+    var grid = ImageGrid(title: "CKA between \(models.count) models")
+    grid.addRow([(summaryHeatmap.raster(cellSize: 48), "mean best match of the row model's layers")], label: "summary")
+    for i in models.indices {
+      let row = pairs.filter { $0.i == i }
+      guard !row.isEmpty else { continue }
+      grid.addRow(row.map { (CKAFigures.raster($0.result), "\(models[$0.i]) vs \(models[$0.j])") }, label: models[i])
     }
+    return grid
+  }
+
+  /// Writes `heatmapGrid`, PNG or SVG by extension, atomically.
+  /// - Throws: `InputError` for another extension; the write's `ReadError`.
+  public func writeHeatmap(to path: String) throws {
+    guard let format = FigureFormat(path: path) else {
+      throw InputError("\(path): a heatmap is written as .png or .svg")
+    }
+    try AtomicFile.write(heatmapGrid.encoded(as: format), to: path)
   }
 }
