@@ -43,4 +43,14 @@ struct ESDSeriesTests {
     #expect(bad.status == 64)
     #expect(bad.err.hasPrefix("Error: --init takes one model; several models are compared side by side\n"))
   }
+
+  @Test("with --alpha-ci and --pl-test the table adds the interval and the p-value across models; without, not")
+  func fitConfidenceTables() {
+    let (a, b) = (Self.d + "weights_mlp.safetensors", Self.d + "weights_mlp_init.safetensors")
+    let tested = runCompare(["esd", a, b, "--alpha-ci", "20", "--pl-test", "10"])
+    #expect(tested.status == 0, "\(tested.err)")
+    for column in ["alpha_ci_low", "alpha_ci_high", "pl_p_value"] { #expect(tested.out.contains("\n\(column)\n")) }
+    let plain = runCompare(["esd", a, b])
+    #expect(plain.status == 0 && !plain.out.contains("alpha_ci_low") && plain.out.contains("\nalpha\n"))
+  }
 }

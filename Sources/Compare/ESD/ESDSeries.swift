@@ -68,9 +68,19 @@ public struct ESDSeries: Sendable {
     ])
   }
 
-  /// One table per column of `columns` (layers × models), then the largest changes and the
-  /// missing layers.
-  public func text(columns: [String] = ["alpha", "num_spikes", "entropy", "rand_distance"]) -> String {
+  /// The tables `text()` prints: alpha, num_spikes, entropy and rand_distance, then the fit
+  /// confidence columns (`alpha_ci_low`, `alpha_ci_high`, `pl_p_value`) when the run has them.
+  public var defaultColumns: [String] {
+    ["alpha", "num_spikes", "entropy", "rand_distance"]
+      + ["alpha_ci_low", "alpha_ci_high", "pl_p_value"].filter { column in
+        layers.contains { layer in values(column, layer: layer).contains { $0 != .null } }
+      }
+  }
+
+  /// One table per column of `columns` (default `defaultColumns`; layers × models), then the
+  /// largest changes and the missing layers.
+  public func text(columns: [String]? = nil) -> String {
+    let columns = columns ?? defaultColumns
     let short = models.map(FileSystem.baseName)
     var out = "ESD of \(models.count) models, layers paired by name\n"
     for column in columns {
