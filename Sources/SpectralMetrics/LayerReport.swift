@@ -50,6 +50,8 @@ public struct LayerReport: Sendable {
   public var rankLoss: Int?
   /// `weak_rank_loss`: eigenvalues below `ESDOptions.tolerance`.
   public var weakRankLoss: Int?
+  /// The number of eigenvalues when it is not M·rf: min(r, M) for a LoRA update of rank r.
+  public var evalCount: Int?
 
   public init(name: String, kind: WeightLayer.Kind, sliceIndex: Int? = nil, n: Int, m: Int, rf: Int) {
     self.name = name

@@ -20,6 +20,8 @@ public struct ESDResult: Sendable {
   /// For one part of a sharded run: the part, every layer of the whole run in table order, and
   /// how many of `skipped` were left out before analysis (and so are in every part).
   public var shard: (part: ESDShard, layers: [String], skippedTensors: Int)?
+  /// For a LoRA adapter (`LoRAAdapter.esd`): how ΔW was scaled; `nil` for a model.
+  public var loraScale: LoRAScale? = nil
 
   /// The eigenvalues of a row, ascending, by its label (`layer`, `layer[slice]` for a conv
   /// slice, `layer.expert.E`): weightwatcher's `ESD.get`-style access; `nil` when there is no
