@@ -242,12 +242,10 @@ public struct LoRAAdapter: Sendable {
       guard let w = baseLayers[name] else {
         throw InputError("\(base.path): has no layer '\(name)' adapted by \(file)")
       }
-      let transposed: Bool
-      if w.shape.count == 2, w.shape == module.shape, !(fanInFanOut || module.isEmbedding) || w.shape[0] != w.shape[1] {
-        transposed = false
-      } else if w.shape.count == 2, w.shape == module.shape.reversed() {
-        transposed = true
-      } else {
+      // A Linear stores W as out × in, like B·A; GPT-2's Conv1D (fan_in_fan_out) and an
+      // embedding table store the transpose.
+      let transposed = fanInFanOut || module.isEmbedding
+      guard w.shape == (transposed ? module.shape.reversed() : module.shape) else {
         throw InputError("\(base.path): layer '\(name)' is \(ModelWeights.shapeText(w.shape)) but B·A of \(file) is \(ModelWeights.shapeText(module.shape))")
       }
       var plain = WeightLayer(name: name + ".base", kind: w.kind, shape: w.shape, load: w.load)

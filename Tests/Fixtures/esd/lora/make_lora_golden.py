@@ -83,7 +83,7 @@ def full_row(per_slice, draws, N, M):
     norm, lmax = ev.sum(), ev.max()
     rank = int(np.sum(sv > sv.max() * N * depth.EPS64))
     p = ev / norm + EPS
-    r.update(N=N, M=M, Q=N / M, rf=1, num_evals=len(ev), lambda_max=lmax, norm=norm,
+    r.update(N=N, M=M, Q=N / M, rf=1, num_evals=len(ev), lambda_max=lmax, spectral_norm=lmax, norm=norm,
              log_norm=np.log10(norm), log_spectral_norm=np.log10(lmax), stable_rank=norm / lmax,
              matrix_rank=rank, entropy=-np.sum(p * np.log(p)) / np.log(rank + EPS))
     r.update(depth.rank_columns(per_slice, N))
