@@ -92,9 +92,19 @@ struct LoRAAdapterTests {
 
   @Test("adapter_model.bin gives the same rows as adapter_model.safetensors")
   func binary() throws {
-    let a = try LoRAAdapter(path: loraFixtures + "mlp").esd().report
-    let b = try LoRAAdapter(path: loraFixtures + "mlp-bin").esd().report
-    #expect(a.json().serialized() == b.json().serialized())
+    let a = try LoRAAdapter(path: loraFixtures + "mlp").esd().reports
+    let b = try LoRAAdapter(path: loraFixtures + "mlp-bin").esd().reports
+    #expect(a.map(\.name) == b.map(\.name))
+    // Equal to rounding: the eigensolver's last bits follow the BLAS thread count of the moment.
+    for (x, y) in zip(a, b) {
+      for ((column, u), (_, v)) in zip(x.columns, y.columns) {
+        if case .double(let p) = u, case .double(let q) = v {
+          #expect(abs(p - q) <= 1e-12 * max(abs(p), 1e-3), "\(x.name).\(column)")
+        } else {
+          #expect(u == v, "\(x.name).\(column)")
+        }
+      }
+    }
   }
 
   /// weightwatcher 0.7.7's `analyze(peft=True)` table: (module, column) → value.

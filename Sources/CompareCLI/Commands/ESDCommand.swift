@@ -131,12 +131,12 @@ enum ESDCommand: Command {
     let adapter = try LoRAAdapter.isAdapter(at: path) ? LoRAAdapter(path: path) : nil
     let loraScale: LoRAScale = arguments.flag("--lora-scale") ? .config : .none
     if adapter == nil {
-      for option in ["--lora-scale", "--base"] where arguments.given(option) {
+      for option in ["--lora-scale", "--base"] where arguments.flag(option) || arguments.given(option) {
         throw UsageError("\(option) needs a LoRA adapter folder (with adapter_config.json), got '\(path)'", command: spec.name)
       }
     }
     if let adapter {
-      for option in ["--init", "--delta", "--shard", "--plan"] where arguments.given(option) {
+      for option in ["--init", "--delta", "--shard", "--plan"] where arguments.flag(option) || arguments.given(option) {
         throw UsageError("\(option) does not apply to a LoRA adapter", command: spec.name)
       }
       let base = try arguments.string("--base").map { try ModelWeights(path: $0) }
