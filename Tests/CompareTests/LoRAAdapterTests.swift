@@ -90,6 +90,19 @@ struct LoRAAdapterTests {
     }
   }
 
+  @Test("ModelWeights(path:) of an adapter folder analyses it as LoRAAdapter does")
+  func throughModelWeights() throws {
+    var options = ESDOptions()
+    options.randomize = false
+    for folder in ["mlp", "mlp-bin"] {
+      let viaModel = try ModelWeights(path: loraFixtures + folder).esd(options: options)
+      let direct = try LoRAAdapter(path: loraFixtures + folder).esd(options: options)
+      #expect(viaModel.reports.map(\.name) == ["fc1", "fc2", "fc3", "fc4"] && viaModel.reports.allSatisfy { $0.kind == .lora })
+      #expect(zip(viaModel.reports, direct.reports).allSatisfy { abs($0.spectrum!.lambdaMax - $1.spectrum!.lambdaMax) <= 1e-13 * $1.spectrum!.lambdaMax })
+      #expect(try ModelWeights(path: loraFixtures + folder).describe().rows.map(\.kind) == [.lora, .lora, .lora, .lora])
+    }
+  }
+
   @Test("adapter_model.bin gives the same rows as adapter_model.safetensors")
   func binary() throws {
     let a = try LoRAAdapter(path: loraFixtures + "mlp").esd().reports
