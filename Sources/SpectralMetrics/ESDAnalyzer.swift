@@ -273,9 +273,13 @@ public struct ESDAnalyzer: Sendable {
       if shuffles > 0 {
         var work = [product.product().elements]
         var rng = SplitMix64(seed: layerSeed(options.seed, name: layer.name))
+        // Only each draw's top k eigenvalues are kept, which the Gram route gets to ~n·ε·λmax
+        // whatever the conditioning: no SVD fallback for the (often ill-conditioned) smallest.
+        var drawSolver = options.solver
+        if drawSolver.method == .automatic { drawSolver.method = .gram }
         for _ in 0..<shuffles {
           let all = try randomizedEigenvalues(&work, method: options.randMethod, shape: layer.sliceShape,
-                                              scale: scale, using: &rng, solver: options.solver)
+                                              scale: scale, using: &rng, solver: drawSolver)
           draws.append(Array(all.suffix(k)))
         }
       }
