@@ -186,6 +186,39 @@ struct LoRAAdapterTests {
     #expect(real[1].value("lambda_max") != real[2].value("lambda_max"))
   }
 
+  @Test("a base stored in × out (fan_in_fan_out, an embedding's lora_embedding_A/B) is merged with ΔWᵀ",
+        arguments: [false, true])
+  func transposedBase(embedding: Bool) throws {
+    let fc4 = try LoRAAdapter(path: loraFixtures + "mlp").modules[3]
+    let (a, b) = (try fc4.a.doubles().map(Float.init), try fc4.b.doubles().map(Float.init))
+    let name = embedding ? "embed" : "fc4"
+    let (markerA, markerB) = embedding ? ("lora_embedding_A", "lora_embedding_B") : ("lora_A.weight", "lora_B.weight")
+    let folder = try Self.writeAdapter("t\(embedding)", config: #"{"r": 8, "lora_alpha": 16, "fan_in_fan_out": \#(!embedding)}"#, factors: [
+      ("base_model.model.\(name).\(markerA)", [8, 64], a), ("base_model.model.\(name).\(markerB)", [10, 8], b),
+    ])
+    defer { try? FileManager.default.removeItem(atPath: folder) }
+    // The MLP's fc4 (10 × 64) stored transposed, 64 × 10, under the module's name.
+    let w = try ModelWeights(path: examples + "weights_mlp.safetensors").tensors.first { $0.key == "fc4.weight" }!.doubles()
+    let wt = (0..<640).map { k in Float(w[(k % 10) * 64 + k / 10]) }
+    let basePath = Self.temporary("base\(embedding).safetensors")
+    try SafetensorsWriter.write([.init(key: name + ".weight", shape: [64, 10], values: wt)], to: basePath)
+    defer { try? FileManager.default.removeItem(atPath: basePath) }
+    var options = ESDOptions()
+    options.randomize = false
+    let rows = try LoRAAdapter(path: folder).esd(options: options, scale: .config, base: ModelWeights(path: basePath)).reports
+    let expected = (Self.golden["with_base_scaled"] as! [String: Any])["fc4.merged"] as! [String: Any]
+    #expect(rows.map(\.name) == [name, name + ".base", name + ".merged"])
+    let lambdaMax = try #require(rows[2].spectrum?.lambdaMax)
+    #expect(abs(lambdaMax - (expected["lambda_max"] as! Double)) <= 1e-12 * lambdaMax)
+    #expect(abs(rows[2].powerLaw!.alpha - (expected["alpha"] as! Double)) <= 1e-9)
+    // Negative control: adding ΔW untransposed is refused, the shapes differ.
+    let plain = try Self.writeAdapter("p\(embedding)", config: #"{"r": 8, "lora_alpha": 16}"#, factors: [
+      ("base_model.model.\(name).lora_A.weight", [8, 64], a), ("base_model.model.\(name).lora_B.weight", [10, 8], b),
+    ])
+    defer { try? FileManager.default.removeItem(atPath: plain) }
+    #expect(throws: InputError.self) { try LoRAAdapter(path: plain).esd(options: options, base: ModelWeights(path: basePath)) }
+  }
+
   @Test("names: base_model.model. and an adapter-name segment (.default) are stripped; nested modules keep their path")
   func names() throws {
     let folder = try Self.writeAdapter("names", config: #"{"r": 2, "lora_alpha": 4, "target_modules": ["query"]}"#, factors: [
