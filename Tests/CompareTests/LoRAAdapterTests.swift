@@ -219,6 +219,28 @@ struct LoRAAdapterTests {
     #expect(throws: InputError.self) { try LoRAAdapter(path: plain).esd(options: options, base: ModelWeights(path: basePath)) }
   }
 
+  @Test("a base whose keys all start with model. (a prefix ModelWeights removes) still pairs by the full key")
+  func nestedBase() throws {
+    let fc4 = try LoRAAdapter(path: loraFixtures + "mlp").modules[3]
+    let folder = try Self.writeAdapter("nested", config: #"{"r": 8, "lora_alpha": 16}"#, factors: [
+      ("base_model.model.model.fc4.lora_A.weight", [8, 64], try fc4.a.doubles().map(Float.init)),
+      ("base_model.model.model.fc4.lora_B.weight", [10, 8], try fc4.b.doubles().map(Float.init)),
+    ])
+    defer { try? FileManager.default.removeItem(atPath: folder) }
+    let w = try ModelWeights(path: examples + "weights_mlp.safetensors").tensors.first { $0.key == "fc4.weight" }!.doubles()
+    let basePath = Self.temporary("nested.safetensors")
+    try SafetensorsWriter.write([.init(key: "model.fc4.weight", shape: [10, 64], values: w.map(Float.init))], to: basePath)
+    defer { try? FileManager.default.removeItem(atPath: basePath) }
+    let base = try ModelWeights(path: basePath)
+    #expect(base.layers.map(\.name) == ["fc4"])
+    var options = ESDOptions()
+    options.randomize = false
+    let rows = try LoRAAdapter(path: folder).esd(options: options, scale: .config, base: base).reports
+    #expect(rows.map(\.name) == ["model.fc4", "model.fc4.base", "model.fc4.merged"])
+    let expected = (Self.golden["with_base_scaled"] as! [String: Any])["fc4.merged"] as! [String: Any]
+    #expect(abs(rows[2].spectrum!.lambdaMax - (expected["lambda_max"] as! Double)) <= 1e-12 * rows[2].spectrum!.lambdaMax)
+  }
+
   @Test("names: base_model.model. and an adapter-name segment (.default) are stripped; nested modules keep their path")
   func names() throws {
     let folder = try Self.writeAdapter("names", config: #"{"r": 2, "lora_alpha": 4, "target_modules": ["query"]}"#, factors: [

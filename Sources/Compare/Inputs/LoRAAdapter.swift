@@ -217,7 +217,7 @@ public struct LoRAAdapter: Sendable {
       }
       return (patterns.isEmpty || any(patterns)) && !any(excluded)
     }
-    let baseLayers = base.map { Dictionary($0.layers.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a }) }
+    let baseLayers = base.map(Self.layersByName)
     var layers: [WeightLayer] = []
     for (index, module) in modules.enumerated() where chosen(module) {
       let factor = scale == .config ? module.scale : 1
@@ -273,6 +273,20 @@ public struct LoRAAdapter: Sendable {
       throw InputError("\(path): no adapted module matches \((patterns + excluded.map { "excluding " + $0 }).joined(separator: ", ")) (modules: \(TensorFile.list(modules.map(\.name))))")
     }
     return layers
+  }
+
+  /// A base model's layers by name, and by their full tensor key without `.weight` when
+  /// `ModelWeights` removed a nesting prefix (`model.`) that the adapter's names keep.
+  static func layersByName(_ model: ModelWeights) -> [String: WeightLayer] {
+    let original = Dictionary(zip(model.keys, model.tensors.map(\.key)), uniquingKeysWith: { a, _ in a })
+    var byName: [String: WeightLayer] = [:]
+    for layer in model.layers {
+      if byName[layer.name] == nil { byName[layer.name] = layer }
+      if let key = layer.key, let full = original[key], byName[ModelWeights.layerName(full)] == nil {
+        byName[ModelWeights.layerName(full)] = layer
+      }
+    }
+    return byName
   }
 
   /// The ESD table of the adapter: weightwatcher 0.7.7's `analyze(peft=True)` rows (the top
