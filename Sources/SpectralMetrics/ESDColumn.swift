@@ -67,7 +67,7 @@ public struct ESDColumn: Sendable {
     ESDColumn("M") { .int($0.m) },
     ESDColumn("Q") { .double(Double($0.n) / Double(max($0.m, 1))) },
     ESDColumn("rf") { .int($0.rf) },
-    ESDColumn("num_evals") { .int($0.spectrum?.count ?? $0.m * $0.rf) },
+    ESDColumn("num_evals") { .int($0.spectrum?.count ?? $0.evalCount ?? $0.m * $0.rf) },
     ESDColumn("sv_max") { double($0.svMax) },
     ESDColumn("sv_min") { double($0.svMin) },
     ESDColumn("rank_loss") { int($0.rankLoss) },

@@ -56,6 +56,8 @@ public struct LayerReport: Sendable {
   public var goodnessOfFit: PowerLawGoodnessOfFit?
   /// `pl_vs_<alternative>_R`, `_p`, one per alternative (`ESDOptions.powerLawTestSamples`).
   public var likelihoodRatioTests: [LikelihoodRatioTest] = []
+  /// The number of eigenvalues when it is not M·rf: min(r, M) for a LoRA update of rank r.
+  public var evalCount: Int?
 
   public init(name: String, kind: WeightLayer.Kind, sliceIndex: Int? = nil, n: Int, m: Int, rf: Int) {
     self.name = name

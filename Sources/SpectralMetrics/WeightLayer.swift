@@ -18,6 +18,11 @@ public struct WeightLayer: Sendable {
     case expert
     /// The summary row of a stacked expert tensor: the pooled ESD of all its experts.
     case experts
+    /// A LoRA update ΔW = scale·B·A (`shape` is ΔW's, `out × in`; `loadFactors` reads B and
+    /// A): its min(r, M) non-zero eigenvalues, as weightwatcher's `analyze(peft=True)`.
+    case lora
+    /// A base weight plus its LoRA update, W + ΔW (a plain 2-D matrix).
+    case loraMerged = "lora_merged"
   }
 
   /// The tensor's key without a trailing `.weight`.
@@ -39,6 +44,11 @@ public struct WeightLayer: Sendable {
   public var id: Int?
   /// `longname`: the tensor's key (`nil`: the name).
   public var key: String?
+  /// For a `.lora` layer: r, the factors' inner dimension (min(r, M) eigenvalues are reported).
+  public var rank: Int?
+  /// For a `.lora` layer: reads B and A (and the scale); `load` gives the product ΔW itself,
+  /// needed only for the shuffled counterpart.
+  public var loadFactors: (@Sendable () throws -> LowRankProduct)?
 
   public init(name: String, kind: Kind, shape: [Int], load: @escaping @Sendable () throws -> [Double],
               loadInit: (@Sendable () throws -> [Double])? = nil) {

@@ -29,6 +29,15 @@ extension ESDResult {
     if reports.contains(where: { $0.kind == .experts }) {
       conventions.append("stacked experts (experts, out, in): a row of all experts pooled (not in the summary), then one per expert")
     }
+    if let loraScale {
+      conventions.append(loraScale == .config
+        ? "LoRA rows: ΔW = (lora_alpha/r)·B·A, its top min(r, M) eigenvalues"
+        : "LoRA rows: ΔW = B·A without lora_alpha/r (weightwatcher's peft=True), its top min(r, M) eigenvalues")
+      if reports.contains(where: { $0.kind == .loraMerged }) {
+        conventions.append(loraScale == .config ? "NAME.merged = W + ΔW, the fine-tuned weight"
+          : "NAME.merged = W + B·A, not the fine-tuned weight without --lora-scale")
+      }
+    }
     conventions.append(order.description)
     conventions += fitTestConventions
     return conventions.joined(separator: "; ")
@@ -47,7 +56,7 @@ extension ESDResult {
       ("precision", .string(options.solver.precision.rawValue)),
       ("method", .string(options.solver.method.rawValue)),
       ("layer_order", .string(order.rawValue)),
-    ] + fitTestConventionsJSON)
+    ] + fitTestConventionsJSON + (loraScale.map { [("lora_scale", JSONValue.string($0.rawValue))] } ?? []))
   }
 
   /// What `--alpha-ci` and `--pl-test` did, for the conventions line (nothing when off).

@@ -20,6 +20,8 @@ public struct ESDResult: Sendable {
   /// For one part of a sharded run: the part, every layer of the whole run in table order, and
   /// how many of `skipped` were left out before analysis (and so are in every part).
   public var shard: (part: ESDShard, layers: [String], skippedTensors: Int)?
+  /// For a LoRA adapter (`LoRAAdapter.esd`): how ΔW was scaled; `nil` for a model.
+  public var loraScale: LoRAScale? = nil
 
   /// The eigenvalues of a row, ascending, by its label (`layer`, `layer[slice]` for a conv
   /// slice, `layer.expert.E`): weightwatcher's `ESD.get`-style access; `nil` when there is no
@@ -70,6 +72,11 @@ extension ModelWeights {
   public func esd(options: ESDOptions = ESDOptions(), layers patterns: [String] = [],
                   excluding excluded: [String] = [], initial: ModelWeights? = nil, shard: ESDShard? = nil,
                   progress: @escaping @Sendable (Int, Int, String) -> Void = { _, _, _ in }) throws -> ESDResult {
+    if LoRAAdapter.isAdapter(at: path) {
+      // A PEFT adapter folder: its B·A rows (unscaled, as weightwatcher's peft=True).
+      guard initial == nil, shard == nil else { throw InputError("\(path): an adapter takes no init model or shard") }
+      return try LoRAAdapter(path: path).esd(options: options, layers: patterns, excluding: excluded, progress: progress)
+    }
     if options.delta, initial == nil { throw InputError("\(path): --delta needs the init model") }
     var (layers, skipped) = try analysable(patterns, excluded, options)
     if let initial { layers = try paired(layers, with: initial) }
@@ -96,6 +103,9 @@ extension ModelWeights {
   /// - Complexity: O(number of tensors); reads nothing past the headers opened by `init(path:)`.
   public func describe(options: ESDOptions = ESDOptions(), layers patterns: [String] = [],
                        excluding excluded: [String] = []) throws -> ESDDescription {
+    if LoRAAdapter.isAdapter(at: path) {
+      return try LoRAAdapter(path: path).describe(options: options, layers: patterns, excluding: excluded)
+    }
     let (layers, selected) = try analysable(patterns, excluded, options)
     var skipped = selected
     let rows: [[LayerReport]]

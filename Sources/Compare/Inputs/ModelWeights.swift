@@ -228,6 +228,10 @@ public struct ModelWeights: Sendable {
     let base = path.hasSuffix("/") ? path : path + "/"
     func sorted(_ names: [String]) -> [String] { names.sorted { NaturalOrder.precedes($0, $1) }.map { base + $0 } }
     if names.contains("model.safetensors") { return [base + "model.safetensors"] }
+    // A PEFT adapter's factors (`esd` and `describe` analyse them as `LoRAAdapter` does).
+    if names.contains(LoRAAdapter.configName), let weights = LoRAAdapter.weightNames.first(where: names.contains) {
+      return [base + weights]
+    }
     if let index = names.first(where: { $0.hasSuffix(".safetensors.index.json") }) {
       let listed = try SafetensorsIndex.shardNames(inIndex: base + index)
       guard !listed.isEmpty else {

@@ -45,6 +45,8 @@ enum ESDCommand: Command {
       OptionSpec("--confidence", value: "level", help: "Coverage of the --alpha-ci interval, in (0, 1).", default: ESDOptions().confidence),
       OptionSpec("--pl-test", value: "r", help: "Goodness of the power-law fit (pl_p_value, Clauset-Shalizi-Newman KS bootstrap of r synthetic samples) seeded by --seed, and likelihood ratio tests against the exponential, lognormal and truncated power law on the same tail (pl_vs_*_R, pl_vs_*_p); 0: none.",
                  default: ESDOptions().powerLawTestSamples),
+      OptionSpec("--lora-scale", help: "For a LoRA adapter: ΔW = (lora_alpha/r)·B·A from adapter_config.json (default: B·A, as weightwatcher)."),
+      OptionSpec("--base", value: "model", help: "For a LoRA adapter: the base model; adds W (NAME.base) and W + ΔW (NAME.merged) beside each ΔW row."),
     ],
     discussion: """
       Columns keep the reference tool's names (alpha, alpha_weighted, entropy, rand_distance,
@@ -56,7 +58,8 @@ enum ESDCommand: Command {
       (a, b, c) is stacked experts (experts, out, in), one row per expert NAME.expert.E after a
       summary row of all experts pooled, when its key contains "expert" or a <= 256 and
       b, c >= 16; else a conv1d kernel (out, in, k) with k slices when c <= 16; else it is
-      skipped (--3d).
+      skipped (--3d). A PEFT LoRA adapter folder (adapter_config.json) gives one row per adapted
+      module, layer_type lora: the ESD of ΔW = B·A (its min(r, M) non-zero eigenvalues).
       """,
     examples: [
       "compare esd model.safetensors",
@@ -64,6 +67,7 @@ enum ESDCommand: Command {
       "compare esd ./bert-base-uncased --layers 'encoder.layer.*.output.dense' --json",
       "compare esd model.safetensors --describe --exclude '*embed*'",
       "compare esd model.safetensors --save-esd esd.npz",
+      "compare esd my-lora-adapter --base base-model --lora-scale",
     ])
 
   static func run(_ arguments: ParsedArguments, console: Console) throws {
@@ -123,18 +127,62 @@ enum ESDCommand: Command {
       console.write(json ? document().serialized(pretty: true) + "\n" : csv ? table() : text())
     }
     if arguments.positionals.count > 1 {
-      for option in ["--init", "--shard", "--output", "--save-esd", "--plan", "--csv"] where arguments.given(option) {
+      for option in ["--init", "--shard", "--output", "--save-esd", "--plan", "--csv", "--base"] where arguments.given(option) {
         throw UsageError("\(option) takes one model; several models are compared side by side", command: spec.name)
       }
       if describe { throw UsageError("--describe takes one model", command: spec.name) }
       let results = try arguments.positionals.map { path in
-        try ModelWeights(path: path).esd(options: options, layers: patterns, excluding: excluded)
+        try LoRAAdapter.isAdapter(at: path)
+          ? LoRAAdapter(path: path).esd(options: options, scale: arguments.flag("--lora-scale") ? .config : .none,
+                                        layers: patterns, excluding: excluded)
+          : ModelWeights(path: path).esd(options: options, layers: patterns, excluding: excluded)
       }
       for result in results { for warning in result.warnings { console.warn(warning) } }
       let series = ESDSeries(results)
       if let dir = arguments.string("--plot") { try series.writePlot(to: dir) }
       console.write(json ? series.json().serialized(pretty: true) + "\n" : series.text())
       return
+    }
+    let adapter = try LoRAAdapter.isAdapter(at: path) ? LoRAAdapter(path: path) : nil
+    let loraScale: LoRAScale = arguments.flag("--lora-scale") ? .config : .none
+    if adapter == nil {
+      for option in ["--lora-scale", "--base"] where arguments.flag(option) || arguments.given(option) {
+        throw UsageError("\(option) needs a LoRA adapter folder (with adapter_config.json), got '\(path)'", command: spec.name)
+      }
+    }
+    if let adapter {
+      for option in ["--init", "--delta", "--shard", "--plan"] where arguments.flag(option) || arguments.given(option) {
+        throw UsageError("\(option) does not apply to a LoRA adapter", command: spec.name)
+      }
+      let base = try arguments.string("--base").map { try ModelWeights(path: $0) }
+      if describe {
+        let description = try adapter.describe(options: options, base: base, layers: patterns, excluding: excluded)
+        emit(description.json(), csv: description.csv(), text: description.text)
+        return
+      }
+      if let saveESD { try AtomicFile.checkDestination(saveESD) }
+      let meter = Mutex(ProgressMeter(console: console, label: "esd", total: 0))
+      defer { meter.withLock { $0.finish() } }
+      let result = try adapter.esd(options: options, scale: loraScale, base: base, layers: patterns,
+                                   excluding: excluded) { done, total, name in
+        meter.withLock { $0.update(done, of: total, detail: name) }
+      }
+      meter.withLock { $0.finish() }
+      if base != nil && loraScale == .none {
+        console.warn("note: without --lora-scale, NAME.merged is W + B·A, not the fine-tuned weight W + (lora_alpha/r)·B·A")
+      }
+      try finish(result)
+      return
+    }
+    /// Warnings, --output, --plot, --save-esd, then the table.
+    func finish(_ result: ESDResult) throws {
+      for warning in result.warnings { console.warn(warning) }
+      if let output { try AtomicFile.write(result.json().serialized(pretty: true) + "\n", to: output) }
+      if let dir = arguments.string("--plot") {
+        try ESDFigures.write(result.reports, to: dir, title: FileSystem.baseName(path))
+      }
+      if let saveESD { try result.spectra.write(to: saveESD) }
+      emit(result.json(), csv: result.csv(), text: result.text)
     }
     let model = try ModelWeights(path: path)
     if describe {
@@ -160,12 +208,6 @@ enum ESDCommand: Command {
       meter.withLock { $0.update(done, of: total, detail: name) }
     }
     meter.withLock { $0.finish() }
-    for warning in result.warnings { console.warn(warning) }
-    if let output { try AtomicFile.write(result.json().serialized(pretty: true) + "\n", to: output) }
-    if let dir = arguments.string("--plot") {
-      try ESDFigures.write(result.reports, to: dir, title: FileSystem.baseName(path))
-    }
-    if let saveESD { try result.spectra.write(to: saveESD) }
-    emit(result.json(), csv: result.csv(), text: result.text)
+    try finish(result)
   }
 }
