@@ -81,8 +81,8 @@ public struct ESDAnalyzer: Sendable {
     let large = layers.indices.filter { layers[$0].count > limit }
     let small = layers.indices.filter { layers[$0].count > options.parallelLimit && layers[$0].count <= limit }
       + layers.indices.filter { layers[$0].count <= options.parallelLimit }
-    let run: @Sendable (Int) -> Void = { index in
-      let result = Result { try self.analyze(layers[index], id: layers[index].id ?? index + 1) }
+    let run: @Sendable (Int, ESDScratch?) -> Void = { index, scratch in
+      let result = Result { try self.analyze(layers[index], id: layers[index].id ?? index + 1, scratch: scratch) }
       results.withLock { $0[index] = result }
       let count = done.withLock { $0 += 1; return $0 }
       progress(count, layers[index].name)
@@ -90,10 +90,12 @@ public struct ESDAnalyzer: Sendable {
     if !small.isEmpty {
       let threads = BLASThreads.count
       BLASThreads.set(1)
-      DispatchQueue.concurrentPerform(iterations: small.count) { run(small[$0]) }
+      DispatchQueue.concurrentPerform(iterations: small.count) { run(small[$0], nil) }
       BLASThreads.set(threads)
     }
-    for index in large { run(index) }
+    // The large layers, one at a time, share one set of work buffers (see `ESDScratch`).
+    let scratch = ESDScratch()
+    for index in large { run(index, scratch) }
     return try layers.indices.map { index in
       try results.withLock { $0[index]! }.get()
     }
@@ -164,13 +166,21 @@ public struct ESDAnalyzer: Sendable {
     return rows
   }
 
-  func analyze(_ layer: WeightLayer, id: Int) throws -> [LayerReport] {
+  func analyze(_ layer: WeightLayer, id: Int, scratch: ESDScratch? = nil) throws -> [LayerReport] {
     var rows = try describe(layer, id: id)
     if rows.allSatisfy({ $0.status == .skipped }) { return rows }
     if layer.kind == .expert { return try analyzeExperts(layer, rows: rows) }
     if layer.kind == .lora { return try analyzeLowRank(layer, rows: rows) }
     let rf = layer.rf, n = layer.n
-    var elements = try layer.load()
+    // Into the reused buffer when the layer is read whole and not changed in place (no init).
+    let reuse = scratch != nil && layer.loadInto != nil && layer.loadInit == nil
+    var elements: [Double]
+    if reuse, let scratch, let loadInto = layer.loadInto {
+      try loadInto(&scratch.elements)
+      elements = scratch.elements
+    } else {
+      elements = try layer.load()
+    }
     try check(elements, layer: layer, what: "weight")
     var initial: [Double]?
     if let loadInit = layer.loadInit {
@@ -204,7 +214,7 @@ public struct ESDAnalyzer: Sendable {
       let seed = rows.count > 1 ? layerSeed(seedBase, name: "\(g)") : seedBase
       do {
         let spectra = try self.spectra(of: group, shape: layer.sliceShape, n: n, scale: scale, seed: seed,
-                                       shuffles: shuffleCount(m: rows[g].m, rf: rows[g].rf))
+                                       shuffles: shuffleCount(m: rows[g].m, rf: rows[g].rf), scratch: scratch)
         fill(&rows[g], spectra)
       } catch {
         rows[g].status = .failed
@@ -316,14 +326,25 @@ public struct ESDAnalyzer: Sendable {
   /// The eigenvalues of a group of slices and of `shuffles` random counterparts: the
   /// decompositions, everything expensive about a row.
   func spectra(of slices: [[Double]], shape: (rows: Int, columns: Int), n: Int, scale: Double,
-               seed: UInt64, shuffles: Int) throws -> LayerSpectra {
-    let perSlice = try Spectrum.sliceEigenvalues(of: slices, shape: shape, scale: scale, solver: options.solver)
+               seed: UInt64, shuffles: Int, scratch: ESDScratch? = nil) throws -> LayerSpectra {
+    let perSlice = try Spectrum.sliceEigenvalues(of: slices, shape: shape, scale: scale, solver: options.solver,
+                                                 scratch: scratch)
     var rng = SplitMix64(seed: seed)
-    var work = slices
     var draws: [[Double]] = []
-    for _ in 0..<shuffles {
-      draws.append(try randomizedEigenvalues(&work, method: options.randMethod, shape: shape, scale: scale,
-                                             using: &rng, solver: options.solver))
+    guard shuffles > 0 else { return LayerSpectra(slices: perSlice, n: n, shuffles: draws) }
+    if let scratch {
+      // The shuffled copy in the scratch's own arrays: no fresh W-sized buffer per layer.
+      scratch.copyToShuffled(slices)
+      for _ in 0..<shuffles {
+        draws.append(try randomizedEigenvalues(&scratch.shuffled, method: options.randMethod, shape: shape,
+                                               scale: scale, using: &rng, solver: options.solver, scratch: scratch))
+      }
+    } else {
+      var work = slices
+      for _ in 0..<shuffles {
+        draws.append(try randomizedEigenvalues(&work, method: options.randMethod, shape: shape, scale: scale,
+                                               using: &rng, solver: options.solver))
+      }
     }
     return LayerSpectra(slices: perSlice, n: n, shuffles: draws)
   }

@@ -49,28 +49,48 @@ public struct EigenvalueSolver: Sendable, Equatable {
   ///   does not fit 32 bits.
   /// - Complexity: O(r·c·min(r, c)).
   public func eigenvalues(of elements: UnsafeBufferPointer<Double>, rows: Int, columns: Int) throws -> [Double] {
+    try eigenvalues(of: elements, rows: rows, columns: columns, scratch: nil)
+  }
+
+  /// `eigenvalues(of:rows:columns:)` with its float32 copy and Gram matrix in `scratch`'s
+  /// buffers, when given (reused across layers; see `ESDScratch`).
+  package func eigenvalues(of elements: UnsafeBufferPointer<Double>, rows: Int, columns: Int,
+                           scratch: ESDScratch?) throws -> [Double] {
     switch precision {
     case .float64:
-      return try Self.eigenvalues(Double.self, elements, rows: rows, columns: columns, method: method)
+      return try Self.eigenvalues(Double.self, elements, rows: rows, columns: columns, method: method, scratch: scratch)
     case .float32:
-      let narrowed = [Float](unsafeUninitializedCapacity: elements.count) { buffer, count in
-        for i in 0..<elements.count { buffer[i] = Float(elements[i]) }
-        count = elements.count
+      guard let scratch else {
+        let narrowed = [Float](unsafeUninitializedCapacity: elements.count) { buffer, count in
+          for i in 0..<elements.count { buffer[i] = Float(elements[i]) }
+          count = elements.count
+        }
+        return try narrowed.withUnsafeBufferPointer {
+          try Self.eigenvalues(Float.self, $0, rows: rows, columns: columns, method: method, scratch: nil)
+        }
       }
+      ESDScratch.resize(&scratch.narrowed, to: elements.count)
+      scratch.narrowed.withUnsafeMutableBufferPointer { out in
+        for i in 0..<elements.count { out[i] = Float(elements[i]) }
+      }
+      // The narrowed copy is read while the Gram is written: both live in the scratch, in
+      // different buffers, and the Gram's access below is the only mutation.
+      let narrowed = scratch.narrowed
       return try narrowed.withUnsafeBufferPointer {
-        try Self.eigenvalues(Float.self, $0, rows: rows, columns: columns, method: method)
+        try Self.eigenvalues(Float.self, $0, rows: rows, columns: columns, method: method, scratch: scratch)
       }
     }
   }
 
   static func eigenvalues<S: BLASScalar>(
-    _ type: S.Type, _ a: UnsafeBufferPointer<S>, rows: Int, columns: Int, method: Method
+    _ type: S.Type, _ a: UnsafeBufferPointer<S>, rows: Int, columns: Int, method: Method,
+    scratch: ESDScratch? = nil
   ) throws -> [Double] {
     precondition(a.count == rows * columns)
     let m = Swift.min(rows, columns)
     if m == 0 { return [] }
     if method != .svd {
-      let values = try gramEigenvalues(a, rows: rows, columns: columns).map { Double($0) }
+      let values = try gramEigenvalues(a, rows: rows, columns: columns, scratch: scratch).map { Double($0) }
       let top = values.last ?? 0, bottom = values[0]
       // float32 is asked for speed: no fallback. An all-zero matrix is exact either way.
       if method == .gram || S.self == Float.self || (top > 0 && bottom >= gramConditionLimit * top)
@@ -82,19 +102,29 @@ public struct EigenvalueSolver: Sendable, Equatable {
   }
 
   /// Eigenvalues of the Gram matrix on the smaller side: `syrk` then `syevd`, ascending.
-  static func gramEigenvalues<S: BLASScalar>(_ a: UnsafeBufferPointer<S>, rows: Int, columns: Int) throws -> [S] {
+  /// The Gram matrix lives in `scratch.gram` when given (reused), else in a fresh buffer.
+  static func gramEigenvalues<S: BLASScalar>(_ a: UnsafeBufferPointer<S>, rows: Int, columns: Int,
+                                             scratch: ESDScratch? = nil) throws -> [S] {
     let n = Swift.min(rows, columns), k = Swift.max(rows, columns)
     let n32 = try blasDimension(n, "size"), k32 = try blasDimension(k, "size")
     let ld = try blasDimension(columns, "columns")
-    var gram = [S](repeating: 0, count: n * n)
     var values = [S](repeating: 0, count: n)
-    let info = gram.withUnsafeMutableBufferPointer { g in
+    func decompose(_ g: UnsafeMutablePointer<S>) -> Int32 {
       // Row-major W (rows × columns): WᵀW when columns ≤ rows, else WWᵀ.
       S.syrk(transpose: columns <= rows, n: n32, k: k32, alpha: 1, a: a.baseAddress!, lda: ld,
-             beta: 0, c: g.baseAddress!, ldc: n32)
-      return values.withUnsafeMutableBufferPointer { v in
-        S.syevd(g.baseAddress!, size: n32, values: v.baseAddress!)
+             beta: 0, c: g, ldc: n32)
+      return values.withUnsafeMutableBufferPointer { v in S.syevd(g, size: n32, values: v.baseAddress!) }
+    }
+    let info: Int32
+    if let scratch {
+      // n² scalars of S fit in n² doubles.
+      ESDScratch.resize(&scratch.gram, to: Swift.max(scratch.gram.count, n * n))
+      info = scratch.gram.withUnsafeMutableBytes { raw in
+        decompose(raw.baseAddress!.assumingMemoryBound(to: S.self))
       }
+    } else {
+      var gram = [S](repeating: 0, count: n * n)
+      info = gram.withUnsafeMutableBufferPointer { decompose($0.baseAddress!) }
     }
     guard info == 0 else { throw LinearAlgebraError(routine: "syevd", info: info) }
     return values

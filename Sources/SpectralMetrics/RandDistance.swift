@@ -67,10 +67,11 @@ public func randDistance<S: BLASScalar>(of w: Matrix<S>, seed: UInt64, method: R
 /// `rand_distance` through either.
 package func randomizedEigenvalues(_ slices: inout [[Double]], method: RandomizationMethod,
                                    shape: (rows: Int, columns: Int), scale: Double,
-                                   using rng: inout SplitMix64, solver: EigenvalueSolver) throws -> [Double] {
+                                   using rng: inout SplitMix64, solver: EigenvalueSolver,
+                                   scratch: ESDScratch? = nil) throws -> [Double] {
   switch method {
   case .shuffle:
-    for s in slices.indices { shuffleElements(&slices[s], using: &rng) }
+    for s in slices.indices { shuffleElements(&slices[s], using: &rng, scratch: scratch) }
   case .gaussian:
     var sum = 0.0, count = 0
     for slice in slices { sum += slice.reduce(0, +); count += slice.count }
@@ -84,7 +85,7 @@ package func randomizedEigenvalues(_ slices: inout [[Double]], method: Randomiza
       }
     }
   }
-  return try Spectrum.pooledEigenvalues(of: slices, shape: shape, scale: scale, solver: solver)
+  return try Spectrum.pooledEigenvalues(of: slices, shape: shape, scale: scale, solver: solver, scratch: scratch)
 }
 
 /// A 64-bit FNV-1a hash of a layer name, mixed into the seed so each layer draws its own
@@ -105,13 +106,25 @@ package func layerSeed(_ seed: UInt64, name: String) -> UInt64 {
 /// 256 buckets chosen by the top byte of a draw (a stable scatter), each bucket is then
 /// Fisher–Yates-shuffled, and the buckets are concatenated. Fisher–Yates on tens of millions of
 /// elements spends its time on cache misses (~4 s for 45 M doubles); this takes a fraction.
-package func shuffleElements(_ values: inout [Double], using rng: inout SplitMix64) {
+///
+/// With `scratch`, the bucket labels and the scattered copy live in its reused buffers (the
+/// shuffled values are swapped into `values`), so a large layer's shuffle allocates nothing.
+package func shuffleElements(_ values: inout [Double], using rng: inout SplitMix64, scratch: ESDScratch? = nil) {
   let n = values.count
   guard n > 1 << 16 else {
     values.withUnsafeMutableBufferPointer { rng.shuffle($0) }
     return
   }
-  var buckets = [UInt8](repeating: 0, count: n)
+  var buckets: [UInt8] = [], output: [Double] = []
+  if let scratch {
+    swap(&buckets, &scratch.shuffleBuckets)
+    swap(&output, &scratch.shuffleOutput)
+    ESDScratch.resize(&buckets, to: n)
+    ESDScratch.resize(&output, to: n)
+  } else {
+    buckets = [UInt8](repeating: 0, count: n)
+    output = [Double](repeating: 0, count: n)
+  }
   var counts = [Int](repeating: 0, count: 257)
   buckets.withUnsafeMutableBufferPointer { b in
     counts.withUnsafeMutableBufferPointer { c in
@@ -123,7 +136,6 @@ package func shuffleElements(_ values: inout [Double], using rng: inout SplitMix
       for k in 1...256 { c[k] += c[k - 1] }
     }
   }
-  var output = [Double](repeating: 0, count: n)
   var offsets = Array(counts[0..<256])
   values.withUnsafeBufferPointer { src in
     buckets.withUnsafeBufferPointer { b in
@@ -144,5 +156,10 @@ package func shuffleElements(_ values: inout [Double], using rng: inout SplitMix
       rng.shuffle(part)
     }
   }
-  values = output
+  swap(&values, &output)
+  if let scratch {
+    // The old values' storage and the labels go back to the scratch for the next shuffle.
+    swap(&output, &scratch.shuffleOutput)
+    swap(&buckets, &scratch.shuffleBuckets)
+  }
 }

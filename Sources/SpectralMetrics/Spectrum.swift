@@ -65,16 +65,19 @@ public struct Spectrum: Sendable, Equatable {
   /// sorted ascending: the one path by which `Spectrum`, `randDistance` and `ESDAnalyzer`
   /// compute an ESD.
   package static func pooledEigenvalues(of slices: [[Double]], shape: (rows: Int, columns: Int),
-                                        scale: Double, solver: EigenvalueSolver) throws -> [Double] {
-    try sliceEigenvalues(of: slices, shape: shape, scale: scale, solver: solver).flatMap { $0 }.sorted()
+                                        scale: Double, solver: EigenvalueSolver,
+                                        scratch: ESDScratch? = nil) throws -> [Double] {
+    try sliceEigenvalues(of: slices, shape: shape, scale: scale, solver: solver, scratch: scratch)
+      .flatMap { $0 }.sorted()
   }
 
   /// Each slice's eigenvalues times `scale`, ascending (what `pooledEigenvalues` pools).
   package static func sliceEigenvalues(of slices: [[Double]], shape: (rows: Int, columns: Int),
-                                       scale: Double, solver: EigenvalueSolver) throws -> [[Double]] {
+                                       scale: Double, solver: EigenvalueSolver,
+                                       scratch: ESDScratch? = nil) throws -> [[Double]] {
     try slices.map { slice in
       let ev = try slice.withUnsafeBufferPointer {
-        try solver.eigenvalues(of: $0, rows: shape.rows, columns: shape.columns)
+        try solver.eigenvalues(of: $0, rows: shape.rows, columns: shape.columns, scratch: scratch)
       }
       return ev.map { $0 * scale }
     }

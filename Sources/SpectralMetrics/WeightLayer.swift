@@ -39,6 +39,10 @@ public struct WeightLayer: Sendable {
   public var loadRows: (@Sendable (Range<Int>) throws -> [Double])?
   /// The same for the init layer.
   public var loadInitRows: (@Sendable (Range<Int>) throws -> [Double])?
+  /// Writes the elements into the given array, resized to hold them (its storage reused when
+  /// large enough): how large layers are read into `ESDScratch`'s buffer instead of a fresh one.
+  /// `nil`: `load` is used.
+  public var loadInto: (@Sendable (inout [Double]) throws -> Void)?
   /// `layer_id`: the layer's 1-based position in its model's list of weights; `nil`: its
   /// position in the list being analysed.
   public var id: Int?

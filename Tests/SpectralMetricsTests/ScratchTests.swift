@@ -1,0 +1,62 @@
+import CompareCore
+import Testing
+@testable import SpectralMetrics
+
+/// Large layers share one `ESDScratch`: the same rows as without it, bit for bit, and its
+/// buffers are reused, not reallocated, once they have grown to the largest layer.
+@Suite("ESD work buffers reused across large layers")
+struct ScratchTests {
+  static func layer(_ name: String, rows: Int, columns: Int, seed: UInt64) -> WeightLayer {
+    var rng = SplitMix64(seed: seed)
+    let w = (0..<(rows * columns)).map { _ in rng.nextGaussian() * (1 + 3 * Double(seed % 2)) }
+    var layer = WeightLayer(name: name, kind: .dense, shape: [rows, columns], load: { w })
+    layer.loadInto = { buffer in
+      ESDScratch.resize(&buffer, to: w.count)
+      buffer.withUnsafeMutableBufferPointer { out in w.withUnsafeBufferPointer { out.baseAddress!.update(from: $0.baseAddress!, count: w.count) } }
+    }
+    return layer
+  }
+
+  @Test("with and without the scratch the rows are identical (float64 and float32), over layers of several sizes",
+        arguments: [EigenvalueSolver.Precision.float64, .float32])
+  func identical(precision: EigenvalueSolver.Precision) throws {
+    var options = ESDOptions()
+    options.solver = EigenvalueSolver(precision: precision)
+    options.randRepeats = 2
+    let analyzer = ESDAnalyzer(options: options)
+    // More than 2¹⁶ elements: the bucketed shuffle, whose buffers the scratch keeps.
+    let layers = [Self.layer("big", rows: 400, columns: 300, seed: 1), Self.layer("small", rows: 300, columns: 250, seed: 2),
+                  Self.layer("wide", rows: 280, columns: 420, seed: 3)]
+    let scratch = ESDScratch()
+    for layer in layers {
+      let plain = try analyzer.analyze(layer, id: 1)
+      let reused = try analyzer.analyze(layer, id: 1, scratch: scratch)
+      #expect(plain[0].spectrum?.eigenvalues == reused[0].spectrum?.eigenvalues)
+      #expect(plain[0].randDistances == reused[0].randDistances && plain[0].randDistances.count == 2)
+      #expect(plain[0].randomEigenvalues == reused[0].randomEigenvalues)
+      #expect(plain[0].powerLaw == reused[0].powerLaw)
+    }
+    // Control: another seed changes the shuffled columns, so the comparison above can fail.
+    var other = options
+    other.seed = 1
+    let changed = try ESDAnalyzer(options: other).analyze(layers[0], id: 1, scratch: scratch)
+    #expect(changed[0].randDistances != (try analyzer.analyze(layers[0], id: 1))[0].randDistances)
+  }
+
+  @Test("the buffers keep their storage once grown: a smaller layer after a larger one allocates none")
+  func reused() throws {
+    let analyzer = ESDAnalyzer()
+    let scratch = ESDScratch()
+    _ = try analyzer.analyze(Self.layer("big", rows: 400, columns: 300, seed: 1), id: 1, scratch: scratch)
+    func addresses() -> [UnsafeRawPointer?] {
+      [scratch.elements.withUnsafeBytes { $0.baseAddress }, scratch.shuffled[0].withUnsafeBytes { $0.baseAddress },
+       scratch.shuffleOutput.withUnsafeBytes { $0.baseAddress }, scratch.shuffleBuckets.withUnsafeBytes { $0.baseAddress },
+       scratch.gram.withUnsafeBytes { $0.baseAddress }]
+    }
+    let before = addresses()
+    _ = try analyzer.analyze(Self.layer("smaller", rows: 350, columns: 280, seed: 2), id: 1, scratch: scratch)
+    // The shuffle swaps its output with the shuffled copy, so the two trade storage.
+    #expect(Set(addresses()) == Set(before) && Set(before).count == before.count)
+    #expect(scratch.elements.count == 350 * 280)
+  }
+}
