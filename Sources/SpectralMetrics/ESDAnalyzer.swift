@@ -36,8 +36,28 @@ public struct ESDOptions: Sendable {
   public var tolerance = 1e-6
   /// How 3-D weights are read: stacked experts or conv1d kernels (see `ThreeDimensionalRule`).
   public var threeDimensional = ThreeDimensionalRule.auto
+  /// The distribution fitted to the tail (`fit=`): PL, TPL (adds `Lambda`) or E_TPL.
+  public var fit = PowerLawFitKind.powerLaw
+  /// How the tail's outlying largest eigenvalues are handled (`fix_fingers=`); none by default.
+  public var fixFingers: FingerFix?
+  /// Upper end of the xmin search with `xmin_peak` or `E_TPL` (default 1.5 × the ESD's peak).
+  public var xminMax: Double?
+  /// The detX constraint (`detX_num`, `detX_val`, `detX_val_unrescaled`).
+  public var detX = false
 
   public init() {}
+
+  /// Throws `InputError` for a combination the reference tool refuses too (E_TPL is TPL with
+  /// `xmin_peak`, so it cannot clip) or that Compare does not implement (TPL with `clip_xmax`),
+  /// or an `xminMax` that is not positive.
+  public func validate() throws {
+    if fit.isTruncated && fixFingers == .clipXmax {
+      throw InputError("fit \(fit.rawValue) cannot be combined with fix_fingers clip_xmax (clip_xmax fits a power law)")
+    }
+    if let xminMax, !(xminMax > 0 && xminMax.isFinite) {
+      throw InputError("xmin_max must be a positive number, got \(xminMax)")
+    }
+  }
 }
 
 /// Computes the ESD table of a model's layers (see `LayerReport` for the columns).
@@ -152,6 +172,7 @@ public struct ESDAnalyzer: Sendable {
   }
 
   func analyze(_ layer: WeightLayer, id: Int) throws -> [LayerReport] {
+    try options.validate()
     var rows = try describe(layer, id: id)
     if rows.allSatisfy({ $0.status == .skipped }) { return rows }
     if layer.kind == .expert { return try analyzeExperts(layer, rows: rows) }
@@ -272,6 +293,33 @@ public struct ESDAnalyzer: Sendable {
     return LayerSpectra(slices: perSlice, n: n, shuffles: draws)
   }
 
+  /// The tail fit the options ask for: PL, PL with fingers fixed, TPL or E_TPL.
+  func fitTail(_ report: inout LayerReport, _ eigenvalues: [Double], problems: inout [String]) {
+    report.tailFit = options.fit
+    report.fingerFix = options.fit == .extendedTruncatedPowerLaw ? .xminPeak : options.fixFingers
+    do {
+      let range = report.fingerFix == .xminPeak
+        ? FingerFix.xminRange(of: eigenvalues, xminMax: options.xminMax) : nil
+      if report.fingerFix == .xminPeak && range == nil {
+        throw InputError("no eigenvalue above 1e-5 to place the ESD's peak")
+      }
+      switch (options.fit.isTruncated, report.fingerFix) {
+      case (true, _):
+        report.truncatedPowerLaw = try TruncatedPowerLawFit(eigenvalues: eigenvalues, xminRange: range)
+      case (false, .clipXmax):
+        let clipped = try ClippedPowerLawFit(eigenvalues: eigenvalues)
+        report.clipped = clipped
+        report.powerLaw = clipped.fit
+      case (false, .xminPeak):
+        report.powerLaw = try PowerLawFit(eigenvalues: eigenvalues, xminRange: range!)
+      case (false, nil):
+        report.powerLaw = try PowerLawFit(eigenvalues: eigenvalues)
+      }
+    } catch {
+      problems.append("\(error)")
+    }
+  }
+
   /// Computes every column of one row from its eigenvalues and shuffles.
   func fill(_ report: inout LayerReport, _ spectra: LayerSpectra) {
     let spectrum = Spectrum(eigenvalues: spectra.eigenvalues, n: report.n, m: report.m, rf: report.rf)
@@ -285,9 +333,8 @@ public struct ESDAnalyzer: Sendable {
       return
     }
     var problems: [String] = []
-    do { report.powerLaw = try PowerLawFit(eigenvalues: spectrum.eigenvalues) } catch {
-      problems.append("\(error)")
-    }
+    fitTail(&report, spectrum.eigenvalues, problems: &problems)
+    if options.detX { report.detX = DetX(eigenvalues: spectrum.eigenvalues) }
     if options.mpFit {
       do { report.marchenkoPastur = try MarchenkoPasturFit(eigenvalues: spectrum.eigenvalues, n: report.n, m: report.m) } catch {
         problems.append("\(error)")

@@ -39,7 +39,11 @@ public enum ESDFigures {
       let k = Int((log10(v) - a) / (b - a) * Double(bins))
       if k >= 0 && k < bins { counts[k] += 1 }
     }
-    let heights = (0..<bins).map { counts[$0] / (Double(positive.count) * (edges[$0 + 1] - edges[$0])) }
+    let total = Double(positive.count)
+    let heights = (0..<bins).map { (k: Int) -> Double in
+      let width: Double = edges[k + 1] - edges[k]
+      return counts[k] / (total * width)
+    }
     return (edges, heights)
   }
 
