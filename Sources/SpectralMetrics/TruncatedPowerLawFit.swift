@@ -46,7 +46,8 @@ public struct TruncatedPowerLawFit: Sendable, Equatable {
     let tails = TailCandidates(eigenvalues: eigenvalues, range: xminRange)
     let count = tails.candidates.count
     guard count > 0 else {
-      throw InputError("truncated power-law fit needs at least 2 distinct eigenvalues above 1e-5\(xminRange == nil ? "" : " in the xmin range"), found \(tails.candidates.count + (tails.values.isEmpty ? 0 : 1))")
+      let range = xminRange.map { " in the xmin range [\(Format.general($0.lowerBound, 4)), \(Format.general($0.upperBound, 4))]" } ?? ""
+      throw InputError("truncated power-law fit: fewer than 2 distinct eigenvalues above 1e-5\(range)")
     }
     var alphas = [Double](repeating: .nan, count: count)
     var lambdas = [Double](repeating: .nan, count: count)

@@ -105,7 +105,7 @@ public enum ESDFigures {
     for (name, reports) in models {
       var xs: [Double] = [], ys: [Double] = []
       for (i, r) in reports.enumerated() {
-        if let fit = r.powerLaw { xs.append(Double(i + 1)); ys.append(fit.alpha) }
+        if let alpha = r.alpha { xs.append(Double(i + 1)); ys.append(alpha) }
       }
       plot.addLine(x: xs, y: ys, label: models.count > 1 ? "alpha, \(name)" : "alpha", markers: true)
     }
