@@ -48,10 +48,9 @@ public struct ESDOptions: Sendable {
   public init() {}
 
   /// Throws `InputError` for a combination the reference tool refuses too (E_TPL is TPL with
-  /// `xmin_peak`, so it cannot clip) or that Compare does not implement (TPL with `clip_xmax`),
-  /// or an `xminMax` that is not positive.
+  /// `xmin_peak`, so it cannot clip), or an `xminMax` that is not positive.
   public func validate() throws {
-    if fit.isTruncated && fixFingers == .clipXmax {
+    if fit == .extendedTruncatedPowerLaw && fixFingers == .clipXmax {
       throw InputError("fit \(fit.rawValue) cannot be combined with fix_fingers clip_xmax (clip_xmax fits a power law)")
     }
     if let xminMax, !(xminMax > 0 && xminMax.isFinite) {
@@ -304,6 +303,19 @@ public struct ESDAnalyzer: Sendable {
         throw InputError("no eigenvalue above 1e-5 to place the ESD's peak")
       }
       switch (options.fit.isTruncated, report.fingerFix) {
+      case (true, .clipXmax):
+        // The reference (pl_package='powerlaw'): the clipped power-law search with the
+        // package's fitter, then the TPL above its xmin; D and sigma stay the power law's.
+        let clipped = try ClippedPowerLawFit(eigenvalues: eigenvalues) {
+          try PowerLawFit(eigenvalues: $0, xminRange: -Double.infinity...Double.infinity)
+        }
+        let kept = Array(eigenvalues.filter { $0 > PowerLawFit.threshold }.sorted().dropLast(clipped.clippedCount))
+        let tpl = try TruncatedPowerLawFit(eigenvalues: kept, xmin: clipped.fit.xmin)
+        report.clipped = clipped
+        report.powerLaw = clipped.fit
+        report.truncatedPowerLaw = TruncatedPowerLawFit(alpha: tpl.alpha, lambda: tpl.lambda, xmin: tpl.xmin,
+                                                        xmax: tpl.xmax, d: clipped.fit.d,
+                                                        tailCount: clipped.fit.tailCount)
       case (true, _):
         report.truncatedPowerLaw = try TruncatedPowerLawFit(eigenvalues: eigenvalues, xminRange: range)
       case (false, .clipXmax):

@@ -8,7 +8,8 @@ public enum FingerFix: String, CaseIterable, Sendable {
   /// `xminMax` (default 1.5·p), p = where the 100-bin histogram of log10 λ peaks.
   case xminPeak = "xmin_peak"
   /// `clip_xmax`: the largest eigenvalues are clipped until alpha drops (`ClippedPowerLawFit`);
-  /// adds `num_fingers` and `raw_alpha`.
+  /// adds `num_fingers` and `raw_alpha`. With `fit` TPL, the truncated power law is then fitted
+  /// above the clipped power law's xmin, to the clipped eigenvalues.
   case clipXmax = "clip_xmax"
 
   /// The peak p of the ESD: the left edge of the fullest of 100 equal bins of log10 λ over the
@@ -63,16 +64,27 @@ public struct ClippedPowerLawFit: Sendable, Equatable {
   public let rawAlpha: Double
   /// `num_fingers`: the reference's count of clipped eigenvalues (0 when none kept).
   public let fingerCount: Int
+  /// How many of the largest eigenvalues the kept fit leaves out (fingerCount + 1, or 0).
+  public let clippedCount: Int
 
   /// - Throws: `InputError` when the unclipped fit fails (see `PowerLawFit`). A clipped sample
   ///   too small to fit ends the search (the reference raises and fails the layer).
   public init(eigenvalues: [Double], maxFingers: Int = 10, threshold: Double = 1, minAlpha: Double = 2) throws {
+    try self.init(eigenvalues: eigenvalues, maxFingers: maxFingers, threshold: threshold, minAlpha: minAlpha) {
+      try PowerLawFit(eigenvalues: $0)
+    }
+  }
+
+  /// The same search with another power-law fitter (the `powerlaw` package's, which the
+  /// reference uses with `fit='TPL'`).
+  init(eigenvalues: [Double], maxFingers: Int = 10, threshold: Double = 1, minAlpha: Double = 2,
+       fitter: ([Double]) throws -> PowerLawFit) throws {
     let sorted = eigenvalues.filter { $0 > PowerLawFit.threshold }.sorted()
-    let raw = try PowerLawFit(eigenvalues: sorted)
+    let raw = try fitter(sorted)
     var kept = raw, fingers = 0
     var clip = 2
     while clip < maxFingers && clip < sorted.count {
-      guard let fit = try? PowerLawFit(eigenvalues: Array(sorted.dropLast(clip))) else { break }
+      guard let fit = try? fitter(Array(sorted.dropLast(clip))) else { break }
       if fit.alpha + threshold < raw.alpha {
         kept = fit
         fingers = clip - 1
@@ -86,5 +98,6 @@ public struct ClippedPowerLawFit: Sendable, Equatable {
     fit = kept
     rawAlpha = raw.alpha
     fingerCount = fingers
+    clippedCount = fingers > 0 ? fingers + 1 : 0
   }
 }

@@ -85,6 +85,32 @@ public struct TruncatedPowerLawFit: Sendable, Equatable {
     tailCount = eigenvalues.reduce(0) { $0 + ($1 >= x ? 1 : 0) }
   }
 
+  init(alpha: Double, lambda: Double, xmin: Double, xmax: Double, d: Double, tailCount: Int) {
+    self.alpha = alpha
+    self.lambda = lambda
+    self.xmin = xmin
+    self.xmax = xmax
+    self.d = d
+    self.tailCount = tailCount
+  }
+
+  /// The truncated power law of the tail above a given xmin (the `powerlaw` package's
+  /// `Fit.truncated_power_law` once xmin is chosen), fitted as above; `D` is its KS distance.
+  /// - Throws: `InputError` when xmin is not one of the eigenvalues above 1e-5 or the fit has
+  ///   alpha ≤ 1 or Lambda ≤ 0.
+  public init(eigenvalues: [Double], xmin: Double) throws {
+    let tails = TailCandidates(eigenvalues: eigenvalues)
+    guard let u = tails.values.firstIndex(of: xmin), u < tails.values.count - 1 else {
+      throw InputError("truncated power-law fit: xmin \(xmin) is not below the largest eigenvalue of the sample")
+    }
+    let fit = Self.fit(tails, candidate: u)
+    guard fit.alpha > 1, fit.lambda > 0, fit.d.isFinite else {
+      throw InputError("truncated power-law fit found no tail with alpha > 1 and Lambda > 0")
+    }
+    self.init(alpha: fit.alpha, lambda: fit.lambda, xmin: xmin, xmax: tails.data.last!, d: fit.d,
+              tailCount: eigenvalues.reduce(0) { $0 + ($1 >= xmin ? 1 : 0) })
+  }
+
   /// The maximum-likelihood (alpha, Lambda) of the tail from distinct value `u`, and its D.
   static func fit(_ tails: TailCandidates, candidate u: Int) -> (alpha: Double, lambda: Double, d: Double) {
     let data = tails.data

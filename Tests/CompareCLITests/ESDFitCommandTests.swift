@@ -20,6 +20,7 @@ struct ESDFitCommandTests {
         arguments: [
           (["--fit", "TPL"], ["Lambda"]), (["--fit", "E_TPL"], ["Lambda"]),
           (["--fix-fingers", "clip_xmax"], ["num_fingers", "raw_alpha"]),
+          (["--fit", "TPL", "--fix-fingers", "clip_xmax"], ["Lambda", "num_fingers", "raw_alpha"]),
           (["--fix-fingers", "xmin_peak"], [String]()), (["--detx"], ["detX_num", "detX_val"]),
         ])
   func columns(option: [String], added: [String]) throws {
@@ -75,6 +76,7 @@ struct ESDFitCommandTests {
   static let runs: [(String, [String])] = [
     ("TPL", ["--fit", "TPL"]), ("E_TPL", ["--fit", "E_TPL"]), ("xmin_peak", ["--fix-fingers", "xmin_peak"]),
     ("clip_xmax", ["--fix-fingers", "clip_xmax"]), ("detX", ["--detx"]),
+    ("TPL_clip_xmax", ["--fit", "TPL", "--fix-fingers", "clip_xmax"]),
   ]
 
   @Test("the bundled models match weightwatcher 0.7.7 itself (every layer with the same ESD)",

@@ -35,13 +35,16 @@ enum TailFitFixtures {
     case "E_TPL": o.fit = .extendedTruncatedPowerLaw
     case "xmin_peak": o.fixFingers = .xminPeak
     case "clip_xmax": o.fixFingers = .clipXmax
+    case "TPL_clip_xmax":
+      o.fit = .truncatedPowerLaw
+      o.fixFingers = .clipXmax
     case "detX": o.detX = true
     default: preconditionFailure(run)
     }
     return o
   }
 
-  static let runs = ["TPL", "E_TPL", "xmin_peak", "clip_xmax", "detX"]
+  static let runs = ["TPL", "E_TPL", "xmin_peak", "clip_xmax", "TPL_clip_xmax", "detX"]
   static let cases: [(String, String)] = GoldenTests.fixtures.flatMap { f in runs.map { (f, $0) } }
 }
 
@@ -98,6 +101,10 @@ struct TailFitTests {
     }
     #expect(report.status == .success, "\(name) \(run): \(report.reason)")
     check(report, against: expected, label: "\(name) \(run) (weightwatcher)")
+    if run == "TPL_clip_xmax" {
+      // The reference's D and sigma are then the clipped power law's, its xmax None.
+      #expect(report.value("sigma") != .null && report.value("Lambda") != .null)
+    }
     if run == "TPL" || run == "E_TPL" {
       // The reference's sigma is NaN and its xmax None for the TPL; Compare: null and λmax.
       #expect(report.value("sigma") == .null)
@@ -133,7 +140,7 @@ struct TailFitTests {
     #expect(clip.contains("num_fingers") && clip.contains("raw_alpha"))
   }
 
-  @Test("E_TPL or TPL with clip_xmax is refused")
+  @Test("E_TPL with clip_xmax is refused, as by the reference")
   func refusedCombination() throws {
     var o = ESDOptions()
     o.fit = .extendedTruncatedPowerLaw

@@ -17,6 +17,9 @@ fit_clipped_powerlaw / detX_constraint) and powerlaw 1.5 (Fit.find_xmin, Truncat
   clip_xmax: the default power-law fit (make_fixtures.powerlaw_fit) of the eigenvalues without
        the 2, 3, ..., 9 largest until alpha + 1 < raw alpha (num_fingers = clipped - 1) or
        alpha <= 2.
+  TPL with clip_xmax: the same clipping with the powerlaw package's power-law fit (candidates
+       every distinct value, no small-sample variant), then the TPL above the kept xmin on the
+       clipped eigenvalues; D and sigma are the kept power law's.
   detX: eigenvalues rescaled to mean 1; the least k with prod(k largest) < 1.
 
 Run from the repository root:  python Tests/Fixtures/esd/make_fit_fixtures.py
@@ -137,6 +140,23 @@ def clip_fit(ev):
                 num_fingers=fingers, raw_alpha=raw["alpha"])
 
 
+def tpl_clip_fit(ev):
+    nz = np.sort(ev[ev > THRESH])
+    raw = pl_range_fit(nz, -math.inf, math.inf)
+    best, fingers = raw, 0
+    for idx in range(2, 10):
+        fit = pl_range_fit(nz[:-idx], -math.inf, math.inf)
+        if fit["alpha"] + 1.0 < raw["alpha"]:
+            best, fingers = fit, idx - 1
+            break
+        if fit["alpha"] <= 2.0:
+            break
+    kept = nz[:len(nz) - (fingers + 1 if fingers else 0)]
+    a, lam, _, ok = tpl_candidate(kept, best["xmin"])
+    return dict(alpha=a, Lambda=lam, xmin=best["xmin"], D=best["D"], sigma=best["sigma"],
+                num_pl_spikes=int(np.sum(ev >= best["xmin"])), num_fingers=fingers, raw_alpha=raw["alpha"])
+
+
 def detx(ev):
     ev = np.sort(ev)
     n = len(ev)
@@ -153,7 +173,8 @@ def main():
     for name in FIXTURES:
         ev = layer_evals(name)
         lo, hi, p = peak_range(ev)
-        row = {"peak": p, "TPL": tpl_fit(ev), "clip_xmax": clip_fit(ev), "detX": detx(ev)}
+        row = {"peak": p, "TPL": tpl_fit(ev), "clip_xmax": clip_fit(ev), "detX": detx(ev),
+               "TPL_clip_xmax": tpl_clip_fit(ev)}
         for key, fit in [("xmin_peak", pl_range_fit), ("E_TPL", tpl_fit)]:
             try:
                 row[key] = fit(ev, lo, hi)

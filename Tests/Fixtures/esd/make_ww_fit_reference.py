@@ -9,7 +9,8 @@ weights_cnn.pt). Run once, in a virtualenv outside the repository:
 Writes ww_fits_reference.json next to this script: per run (the analyze() keywords) and per
 layer, the columns weightwatcher reports ("runs" for the fixtures, "examples" per model file). fit='TPL'/'E_TPL' and fix_fingers='xmin_peak' need
 pl_package='powerlaw' (with weightwatcher's own fitter TPL is refused and xmin_peak ignored);
-clip_xmax runs with weightwatcher's default fitter. randomize and mp_fit are off (not
+clip_xmax runs with weightwatcher's default fitter, and with fit='TPL' (then with the powerlaw
+package's power-law fitter, as weightwatcher requires for the TPL). randomize and mp_fit are off (not
 compared here).
 """
 import json
@@ -35,6 +36,7 @@ RUNS = {
     "E_TPL": dict(fit="E_TPL", pl_package="powerlaw"),
     "xmin_peak": dict(fix_fingers="xmin_peak", pl_package="powerlaw"),
     "clip_xmax": dict(fix_fingers="clip_xmax"),
+    "TPL_clip_xmax": dict(fit="TPL", fix_fingers="clip_xmax", pl_package="powerlaw"),
     "detX": dict(detX=True),
 }
 
