@@ -77,6 +77,7 @@ struct ESDFitCommandTests {
     ("TPL", ["--fit", "TPL"]), ("E_TPL", ["--fit", "E_TPL"]), ("xmin_peak", ["--fix-fingers", "xmin_peak"]),
     ("clip_xmax", ["--fix-fingers", "clip_xmax"]), ("detX", ["--detx"]),
     ("TPL_clip_xmax", ["--fit", "TPL", "--fix-fingers", "clip_xmax"]),
+    ("xmin_peak_xmin_max_3", ["--fix-fingers", "xmin_peak", "--xmin-max", "3"]),
   ]
 
   @Test("the bundled models match weightwatcher 0.7.7 itself (every layer with the same ESD)",

@@ -34,6 +34,9 @@ enum TailFitFixtures {
     case "TPL": o.fit = .truncatedPowerLaw
     case "E_TPL": o.fit = .extendedTruncatedPowerLaw
     case "xmin_peak": o.fixFingers = .xminPeak
+    case "xmin_peak_xmin_max_3":
+      o.fixFingers = .xminPeak
+      o.xminMax = 3
     case "clip_xmax": o.fixFingers = .clipXmax
     case "TPL_clip_xmax":
       o.fit = .truncatedPowerLaw
@@ -44,7 +47,7 @@ enum TailFitFixtures {
     return o
   }
 
-  static let runs = ["TPL", "E_TPL", "xmin_peak", "clip_xmax", "TPL_clip_xmax", "detX"]
+  static let runs = ["TPL", "E_TPL", "xmin_peak", "xmin_peak_xmin_max_3", "clip_xmax", "TPL_clip_xmax", "detX"]
   static let cases: [(String, String)] = GoldenTests.fixtures.flatMap { f in runs.map { (f, $0) } }
 }
 

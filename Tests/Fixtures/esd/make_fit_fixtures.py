@@ -12,7 +12,8 @@ fit_clipped_powerlaw / detX_constraint) and powerlaw 1.5 (Fit.find_xmin, Truncat
        values, F = 1 - Gamma(1-a, L x)/Gamma(1-a, L xmin), A the renormalised empirical CDF;
        the first least D among fits with a > 1, L > 0.
   xmin_peak: p = 10**(left edge of the fullest of 100 bins of log10 eigenvalues); candidates
-       within [log10(0.95 p), 1.5 p] (weightwatcher's range, log10 included), minus the last.
+       within [log10(0.95 p), 1.5 p] (weightwatcher's range, log10 included), minus the last;
+       with xmin_max = 3 the upper end is 3 (the range is [min, max] of the two ends).
   E_TPL = TPL over the xmin_peak candidates.
   clip_xmax: the default power-law fit (make_fixtures.powerlaw_fit) of the eigenvalues without
        the 2, 3, ..., 9 largest until alpha + 1 < raw alpha (num_fingers = clipped - 1) or
@@ -175,9 +176,11 @@ def main():
         lo, hi, p = peak_range(ev)
         row = {"peak": p, "TPL": tpl_fit(ev), "clip_xmax": clip_fit(ev), "detX": detx(ev),
                "TPL_clip_xmax": tpl_clip_fit(ev)}
-        for key, fit in [("xmin_peak", pl_range_fit), ("E_TPL", tpl_fit)]:
+        lo3, hi3, _ = peak_range(ev, 3.0)
+        for key, fit, a, b in [("xmin_peak", pl_range_fit, lo, hi), ("E_TPL", tpl_fit, lo, hi),
+                               ("xmin_peak_xmin_max_3", pl_range_fit, lo3, hi3)]:
             try:
-                row[key] = fit(ev, lo, hi)
+                row[key] = fit(ev, a, b)
             except (ValueError, IndexError):
                 row[key] = None  # fewer than 2 distinct eigenvalues in the peak's range: a failed fit
         golden["layers"][name] = row

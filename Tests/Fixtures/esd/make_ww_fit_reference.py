@@ -35,6 +35,7 @@ RUNS = {
     "TPL": dict(fit="TPL", pl_package="powerlaw"),
     "E_TPL": dict(fit="E_TPL", pl_package="powerlaw"),
     "xmin_peak": dict(fix_fingers="xmin_peak", pl_package="powerlaw"),
+    "xmin_peak_xmin_max_3": dict(fix_fingers="xmin_peak", xmin_max=3.0, pl_package="powerlaw"),
     "clip_xmax": dict(fix_fingers="clip_xmax"),
     "TPL_clip_xmax": dict(fit="TPL", fix_fingers="clip_xmax", pl_package="powerlaw"),
     "detX": dict(detX=True),
