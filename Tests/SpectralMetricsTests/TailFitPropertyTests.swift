@@ -44,6 +44,18 @@ struct TailFitPropertyTests {
     #expect(pure.lambda < tpl.lambda / 10)
   }
 
+  @Test("clip_xmax leaves a clean power law alone and clips a spectrum whose top pulls alpha up")
+  func clipping() throws {
+    let pure = try ClippedPowerLawFit(eigenvalues: Self.powerLawSample(alpha: 3, n: 300, seed: 1))
+    #expect(pure.fingerCount == 0 && pure.clippedCount == 0 && pure.fit.alpha == pure.rawAlpha)
+    // A Marchenko–Pastur bulk: its sharp edge gives a steep raw fit, which clipping relaxes.
+    let spectrum = try Spectrum(of: ESDFixtures.matrix("gaussian"))
+    let clipped = try ClippedPowerLawFit(eigenvalues: spectrum.eigenvalues)
+    #expect(clipped.fingerCount > 0 && clipped.clippedCount == clipped.fingerCount + 1)
+    #expect(clipped.fit.alpha + 1 < clipped.rawAlpha)
+    #expect(clipped.fit.tailCount > 0)
+  }
+
   @Test("fits are deterministic and never NaN: same input, same numbers; degenerate input throws")
   func deterministicAndRobust() throws {
     let x = Self.truncatedSample(alpha: 2, lambda: 0.1, n: 150, seed: 9)
