@@ -67,8 +67,14 @@ public struct ClippedPowerLawFit: Sendable, Equatable {
   /// How many of the largest eigenvalues the kept fit leaves out (fingerCount + 1, or 0).
   public let clippedCount: Int
 
+  /// - Parameters:
+  ///   - eigenvalues: The ESD, any order (those ≤ 1e-5 are left out of the fits).
+  ///   - maxFingers: Clip at most maxFingers − 1 eigenvalues (the reference's `max_fingers`, 10).
+  ///   - threshold: How far alpha must drop (the reference's `finger_thresh`, 1).
+  ///   - minAlpha: Stop when a clipped alpha is at or below this (2).
   /// - Throws: `InputError` when the unclipped fit fails (see `PowerLawFit`). A clipped sample
   ///   too small to fit ends the search (the reference raises and fails the layer).
+  /// - Complexity: up to maxFingers − 1 power-law fits.
   public init(eigenvalues: [Double], maxFingers: Int = 10, threshold: Double = 1, minAlpha: Double = 2) throws {
     try self.init(eigenvalues: eigenvalues, maxFingers: maxFingers, threshold: threshold, minAlpha: minAlpha) {
       try PowerLawFit(eigenvalues: $0)

@@ -15,7 +15,7 @@ extension PowerLawFit {
   public init(eigenvalues: [Double], xminRange: ClosedRange<Double>) throws {
     let tails = TailCandidates(eigenvalues: eigenvalues, range: xminRange)
     guard !tails.candidates.isEmpty else {
-      throw InputError("power-law fit: fewer than 2 distinct eigenvalues above 1e-5 in the xmin range [\(Format.general(xminRange.lowerBound, 4)), \(Format.general(xminRange.upperBound, 4))]")
+      throw InputError("power-law fit: fewer than 2 distinct eigenvalues above 1e-5\(TailCandidates.describe(xminRange))")
     }
     let fits = tails.candidates.map { u -> (alpha: Double, d: Double, k: Int) in
       let i0 = tails.firstIndex[u], xmin = tails.data[i0]

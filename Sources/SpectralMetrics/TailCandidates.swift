@@ -1,3 +1,4 @@
+import CompareCore
 import Foundation
 
 /// The data and candidate xmins of a fit in the manner of the `powerlaw` package (Alstott et
@@ -55,6 +56,11 @@ struct TailCandidates {
     }
     let d = max(plus, -minus)
     return d.isNaN ? .infinity : d
+  }
+
+  /// " in the xmin range [a, b]" for error messages.
+  static func describe(_ range: ClosedRange<Double>) -> String {
+    " in the xmin range [\(Format.general(range.lowerBound, 4)), \(Format.general(range.upperBound, 4))]"
   }
 
   /// The first candidate minimising `ds` among those `valid` (all of them when none or all

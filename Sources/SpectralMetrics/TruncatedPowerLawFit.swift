@@ -46,7 +46,7 @@ public struct TruncatedPowerLawFit: Sendable, Equatable {
     let tails = TailCandidates(eigenvalues: eigenvalues, range: xminRange)
     let count = tails.candidates.count
     guard count > 0 else {
-      let range = xminRange.map { " in the xmin range [\(Format.general($0.lowerBound, 4)), \(Format.general($0.upperBound, 4))]" } ?? ""
+      let range = xminRange.map(TailCandidates.describe) ?? ""
       throw InputError("truncated power-law fit: fewer than 2 distinct eigenvalues above 1e-5\(range)")
     }
     var alphas = [Double](repeating: .nan, count: count)
@@ -67,7 +67,11 @@ public struct TruncatedPowerLawFit: Sendable, Equatable {
               c += chunks
             }
           }
-          if chunks == 1 { body(0) } else { DispatchQueue.concurrentPerform(iterations: chunks, execute: body) }
+          if chunks == 1 {
+            body(0)
+          } else {
+            DispatchQueue.concurrentPerform(iterations: chunks, execute: body)
+          }
         }
       }
     }
@@ -101,7 +105,7 @@ public struct TruncatedPowerLawFit: Sendable, Equatable {
   public init(eigenvalues: [Double], xmin: Double) throws {
     let tails = TailCandidates(eigenvalues: eigenvalues)
     guard let u = tails.values.firstIndex(of: xmin), u < tails.values.count - 1 else {
-      throw InputError("truncated power-law fit: xmin \(xmin) is not below the largest eigenvalue of the sample")
+      throw InputError("truncated power-law fit: xmin \(xmin) is not below the sample's largest eigenvalue")
     }
     let fit = Self.fit(tails, candidate: u)
     guard fit.alpha > 1, fit.lambda > 0, fit.d.isFinite else {
