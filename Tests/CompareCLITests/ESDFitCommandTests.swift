@@ -65,6 +65,16 @@ struct ESDFitCommandTests {
     #expect(row["alpha"] is NSNull && row["Lambda"] is NSNull && row["alpha_weighted"] is NSNull)
   }
 
+  @Test("--plot draws the truncated fit: the figures are written")
+  func plotTruncated() throws {
+    let dir = NSTemporaryDirectory() + "esd-tpl-plot-test-\(getpid())"
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    let result = runCompare(["esd", Self.fixtures + "heavy.npy", "--fit", "TPL", "--plot", dir, "--no-randomize"])
+    #expect(result.status == 0, "\(result.err)")
+    let files = try FileManager.default.contentsOfDirectory(atPath: dir).sorted()
+    #expect(files.contains("esd_heavy.png") && files.contains("esd_alpha_by_layer.svg"))
+  }
+
   /// The reference's rows of one example model and run.
   static func reference(_ file: String, _ run: String) -> [String: [String: Any]] {
     let data = FileManager.default.contents(atPath: fixtures + "ww_fits_reference.json")!
