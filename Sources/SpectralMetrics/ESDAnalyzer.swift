@@ -42,7 +42,8 @@ public struct ESDOptions: Sendable {
   public var fixFingers: FingerFix?
   /// Upper end of the xmin search with `xmin_peak` or `E_TPL` (default 1.5 × the ESD's peak).
   public var xminMax: Double?
-  /// The detX constraint (`detX_num`, `detX_val`, `detX_val_unrescaled`).
+  /// The detX constraint (`detX_num`, `detX_val`, `detX_val_unrescaled`, `num_ERG_spikes`,
+  /// `ERG_gap`).
   public var detX = false
 
   public init() {}

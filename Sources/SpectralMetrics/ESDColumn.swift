@@ -120,6 +120,10 @@ public struct ESDColumn: Sendable {
     ESDColumn("detX_num", .detX) { int($0.detX?.count) },
     ESDColumn("detX_val", .detX) { double($0.detX?.value) },
     ESDColumn("detX_val_unrescaled", .detX) { double($0.detX?.rescaledValue) },
+    ESDColumn("num_ERG_spikes", .detX) { int($0.detX?.count) },
+    ESDColumn("ERG_gap", .detX) { r in
+      int(r.detX.flatMap { d in (r.truncatedPowerLaw?.tailCount ?? r.powerLaw?.tailCount).map { d.count - $0 } })
+    },
     ESDColumn("distance_from_init", .initDistance) { double($0.initDistance?.distance) },
     ESDColumn("relative_distance_from_init", .initDistance) { double($0.initDistance?.relativeDistance) },
     ESDColumn("cosine_distance_from_init", .initDistance) { double($0.initDistance?.cosineDistance) },

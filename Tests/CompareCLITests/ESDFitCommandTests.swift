@@ -30,9 +30,11 @@ struct ESDFitCommandTests {
     let header = table.out.split(separator: "\n")[0].split(separator: " ").map(String.init)
     for column in added { #expect(header.contains(column), "\(option): \(column) not in \(header)") }
     let row = try rows([path] + option)[0]
-    let all = ["Lambda", "num_fingers", "raw_alpha", "detX_num", "detX_val", "detX_val_unrescaled"]
+    let all = ["Lambda", "num_fingers", "raw_alpha", "detX_num", "detX_val", "detX_val_unrescaled",
+               "num_ERG_spikes", "ERG_gap"]
+    let detX = ["detX_val_unrescaled", "num_ERG_spikes", "ERG_gap"]
     for column in all {
-      let expected = added.contains(column) || (column == "detX_val_unrescaled" && added.contains("detX_num"))
+      let expected = added.contains(column) || (detX.contains(column) && added.contains("detX_num"))
       #expect((row[column] != nil) == expected, "\(option): \(column)")
     }
     #expect(row["status"] as! String == "success")
@@ -111,7 +113,7 @@ struct ESDFitCommandTests {
           let mine = row[column] as? Double ?? .nan
           #expect(abs(mine - value) <= 1e-9 * abs(value), "\(file) \(run) \(name).\(column): \(mine) vs \(value)")
         }
-        for column in ["num_pl_spikes", "num_fingers", "detX_num"] {
+        for column in ["num_pl_spikes", "num_fingers", "detX_num", "num_ERG_spikes", "ERG_gap"] {
           guard let value = expected[column] as? Int else { continue }
           #expect(row[column] as? Int == value, "\(file) \(run) \(name).\(column)")
         }

@@ -59,7 +59,7 @@ struct TailFitTests {
     "alpha": 1e-9, "Lambda": 1e-8, "xmin": 1e-12, "D": 1e-9, "sigma": 1e-9, "raw_alpha": 1e-9,
     "detX_val": 1e-12, "detX_val_unrescaled": 1e-12, "alpha_weighted": 1e-9, "log_alpha_norm": 1e-9,
   ]
-  static let counts = ["num_pl_spikes", "num_fingers", "detX_num"]
+  static let counts = ["num_pl_spikes", "num_fingers", "detX_num", "num_ERG_spikes", "ERG_gap"]
 
   func check(_ report: LayerReport, against expected: [String: Any], label: String, exactD: Bool = false) {
     for (column, base) in Self.tolerances {

@@ -35,7 +35,7 @@ enum ESDCommand: Command {
       OptionSpec("--fix-fingers", value: "how", help: "Outlying largest eigenvalues (weightwatcher's fix_fingers=): xmin searched near the ESD's peak, or clipped until alpha drops (adds num_fingers, raw_alpha).",
                  values: FingerFix.allCases.map(\.rawValue)),
       OptionSpec("--xmin-max", value: "x", help: "Upper end of the xmin search of xmin_peak and E_TPL.", default: "1.5 x the ESD's peak"),
-      OptionSpec("--detx", help: "Add the detX constraint: detX_num, detX_val, detX_val_unrescaled."),
+      OptionSpec("--detx", help: "Add the detX constraint: detX_num, detX_val, detX_val_unrescaled, num_ERG_spikes, ERG_gap."),
       OptionSpec("--precision", value: "p", help: "Arithmetic of the eigenvalues.", default: EigenvalueSolver().precision.rawValue,
                  values: EigenvalueSolver.Precision.allCases.map(\.rawValue)),
       OptionSpec("--method", value: "m", help: "Eigenvalues from a Gram matrix (SVD fallback), always the SVD, or always the Gram.",

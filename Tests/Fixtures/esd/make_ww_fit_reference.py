@@ -29,7 +29,8 @@ import weightwatcher as ww  # noqa: E402
 HERE = os.path.dirname(os.path.abspath(__file__))
 FIXTURES = ["gaussian", "heavy", "lowrank", "conv", "small", "small_tail", "wide"]
 COLUMNS = ["alpha", "Lambda", "xmin", "xmax", "D", "sigma", "num_pl_spikes", "num_fingers", "raw_alpha",
-           "detX_num", "detX_val", "detX_val_unrescaled", "alpha_weighted", "log_alpha_norm", "status",
+           "detX_num", "detX_val", "detX_val_unrescaled", "num_ERG_spikes", "ERG_gap", "alpha_weighted",
+           "log_alpha_norm", "status",
            "N", "M", "num_evals"]
 RUNS = {
     "TPL": dict(fit="TPL", pl_package="powerlaw"),
