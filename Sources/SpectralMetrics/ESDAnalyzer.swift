@@ -44,8 +44,28 @@ public struct ESDOptions: Sendable {
   /// Synthetic samples of the goodness-of-fit test `pl_p_value` (see `PowerLawGoodnessOfFit`);
   /// also turns on the likelihood ratio tests `pl_vs_*` (see `LikelihoodRatioTest`). 0: off.
   public var powerLawTestSamples = 0
+  /// The distribution fitted to the tail (`fit=`): PL, TPL (adds `Lambda`) or E_TPL.
+  public var fit = PowerLawFitKind.powerLaw
+  /// How the tail's outlying largest eigenvalues are handled (`fix_fingers=`); none by default.
+  public var fixFingers: FingerFix?
+  /// Upper end of the xmin search with `xmin_peak` or `E_TPL` (default 1.5 × the ESD's peak).
+  public var xminMax: Double?
+  /// The detX constraint (`detX_num`, `detX_val`, `detX_val_unrescaled`, `num_ERG_spikes`,
+  /// `ERG_gap`).
+  public var detX = false
 
   public init() {}
+
+  /// Throws `InputError` for a combination the reference tool refuses too (E_TPL is TPL with
+  /// `xmin_peak`, so it cannot clip), or an `xminMax` that is not positive.
+  public func validate() throws {
+    if fit == .extendedTruncatedPowerLaw && fixFingers == .clipXmax {
+      throw InputError("fit \(fit.rawValue) cannot be combined with fix_fingers clip_xmax (clip_xmax fits a power law)")
+    }
+    if let xminMax, !(xminMax > 0 && xminMax.isFinite) {
+      throw InputError("xmin_max must be a positive number, got \(xminMax)")
+    }
+  }
 }
 
 /// Computes the ESD table of a model's layers (see `LayerReport` for the columns).
@@ -167,6 +187,7 @@ public struct ESDAnalyzer: Sendable {
   }
 
   func analyze(_ layer: WeightLayer, id: Int, scratch: ESDScratch? = nil) throws -> [LayerReport] {
+    try options.validate()
     var rows = try describe(layer, id: id)
     if rows.allSatisfy({ $0.status == .skipped }) { return rows }
     if layer.kind == .expert { return try analyzeExperts(layer, rows: rows) }
@@ -349,6 +370,46 @@ public struct ESDAnalyzer: Sendable {
     return LayerSpectra(slices: perSlice, n: n, shuffles: draws)
   }
 
+  /// The tail fit the options ask for: PL, PL with fingers fixed, TPL or E_TPL.
+  func fitTail(_ report: inout LayerReport, _ eigenvalues: [Double], problems: inout [String]) {
+    report.tailFit = options.fit
+    report.fingerFix = options.fit == .extendedTruncatedPowerLaw ? .xminPeak : options.fixFingers
+    do {
+      let range = report.fingerFix == .xminPeak
+        ? FingerFix.xminRange(of: eigenvalues, xminMax: options.xminMax) : nil
+      if report.fingerFix == .xminPeak && range == nil {
+        throw InputError("no eigenvalue above 1e-5 to place the ESD's peak")
+      }
+      switch (options.fit.isTruncated, report.fingerFix) {
+      case (true, .clipXmax):
+        // The reference (pl_package='powerlaw'): the clipped power-law search with the
+        // package's fitter, then the TPL above its xmin; D and sigma stay the power law's.
+        let clipped = try ClippedPowerLawFit(eigenvalues: eigenvalues) {
+          try PowerLawFit(eigenvalues: $0, xminRange: -Double.infinity...Double.infinity)
+        }
+        let kept = Array(eigenvalues.filter { $0 > PowerLawFit.threshold }.sorted().dropLast(clipped.clippedCount))
+        let tpl = try TruncatedPowerLawFit(eigenvalues: kept, xmin: clipped.fit.xmin)
+        report.clipped = clipped
+        report.powerLaw = clipped.fit
+        report.truncatedPowerLaw = TruncatedPowerLawFit(alpha: tpl.alpha, lambda: tpl.lambda, xmin: tpl.xmin,
+                                                        xmax: tpl.xmax, d: clipped.fit.d,
+                                                        tailCount: clipped.fit.tailCount)
+      case (true, _):
+        report.truncatedPowerLaw = try TruncatedPowerLawFit(eigenvalues: eigenvalues, xminRange: range)
+      case (false, .clipXmax):
+        let clipped = try ClippedPowerLawFit(eigenvalues: eigenvalues)
+        report.clipped = clipped
+        report.powerLaw = clipped.fit
+      case (false, .xminPeak):
+        report.powerLaw = try PowerLawFit(eigenvalues: eigenvalues, xminRange: range!)
+      case (false, nil):
+        report.powerLaw = try PowerLawFit(eigenvalues: eigenvalues)
+      }
+    } catch {
+      problems.append("\(error)")
+    }
+  }
+
   /// Computes every column of one row from its eigenvalues and shuffles.
   func fill(_ report: inout LayerReport, _ spectra: LayerSpectra) {
     let spectrum = Spectrum(eigenvalues: spectra.eigenvalues, n: report.n, m: report.m, rf: report.rf)
@@ -362,10 +423,14 @@ public struct ESDAnalyzer: Sendable {
       return
     }
     var problems: [String] = []
-    do { report.powerLaw = try PowerLawFit(eigenvalues: spectrum.eigenvalues) } catch {
-      problems.append("\(error)")
+    fitTail(&report, spectrum.eigenvalues, problems: &problems)
+    if options.alphaResamples > 0 || options.powerLawTestSamples > 0 {
+      // The interval and the tests are of the power-law fit, also under --fit TPL/E_TPL.
+      if let fit = report.powerLaw ?? (try? PowerLawFit(eigenvalues: spectrum.eigenvalues)) {
+        problems += testFit(&report, fit, spectrum.eigenvalues)
+      }
     }
-    if let fit = report.powerLaw { problems += testFit(&report, fit, spectrum.eigenvalues) }
+    if options.detX { report.detX = DetX(eigenvalues: spectrum.eigenvalues) }
     if options.mpFit {
       do { report.marchenkoPastur = try MarchenkoPasturFit(eigenvalues: spectrum.eigenvalues, n: report.n, m: report.m) } catch {
         problems.append("\(error)")

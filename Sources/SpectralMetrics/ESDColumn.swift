@@ -20,6 +20,12 @@ public struct ESDColumn: Sendable {
     case randomMarchenkoPastur
     /// Rows compared with an init model.
     case initDistance
+    /// Rows fitted with a truncated power law (`fit` TPL or E_TPL).
+    case truncatedPowerLaw
+    /// Rows whose fingers were clipped (`fix_fingers` clip_xmax).
+    case clippedFingers
+    /// Rows with the detX constraint.
+    case detX
     /// Failed or skipped rows (the reason).
     case reason
     /// Rows with a bootstrap interval for alpha (`--alpha-ci`).
@@ -36,6 +42,9 @@ public struct ESDColumn: Sendable {
       case .marchenkoPastur: r.marchenkoPastur != nil
       case .randomMarchenkoPastur: r.randomMarchenkoPastur != nil
       case .initDistance: r.initDistance != nil
+      case .truncatedPowerLaw: r.tailFit?.isTruncated == true
+      case .clippedFingers: r.fingerFix == .clipXmax && r.tailFit != nil
+      case .detX: r.detX != nil
       case .reason: !r.reason.isEmpty
       case .alphaInterval: r.alphaInterval != nil
       case .powerLawTest: r.goodnessOfFit != nil
@@ -80,15 +89,18 @@ public struct ESDColumn: Sendable {
     ESDColumn("stable_rank") { double(defined($0)?.stableRank) },
     ESDColumn("matrix_rank") { int($0.spectrum?.matrixRank) },
     ESDColumn("entropy") { double(defined($0)?.entropy) },
-    ESDColumn("alpha") { double($0.powerLaw?.alpha) },
-    ESDColumn("xmin") { double($0.powerLaw?.xmin) },
-    ESDColumn("xmax") { double($0.powerLaw?.xmax) },
-    ESDColumn("D") { double($0.powerLaw?.d) },
+    ESDColumn("alpha") { double($0.alpha) },
+    ESDColumn("xmin") { double($0.truncatedPowerLaw?.xmin ?? $0.powerLaw?.xmin) },
+    ESDColumn("xmax") { double($0.truncatedPowerLaw?.xmax ?? $0.powerLaw?.xmax) },
+    ESDColumn("D") { double($0.truncatedPowerLaw?.d ?? $0.powerLaw?.d) },
     ESDColumn("sigma") { double($0.powerLaw?.sigma) },
-    ESDColumn("num_pl_spikes") { int($0.powerLaw?.tailCount) },
+    ESDColumn("num_pl_spikes") { int($0.truncatedPowerLaw?.tailCount ?? $0.powerLaw?.tailCount) },
+    ESDColumn("Lambda", .truncatedPowerLaw) { double($0.truncatedPowerLaw?.lambda) },
+    ESDColumn("num_fingers", .clippedFingers) { int($0.clipped?.fingerCount) },
+    ESDColumn("raw_alpha", .clippedFingers) { double($0.clipped?.rawAlpha) },
     ESDColumn("alpha_weighted") { double($0.alphaWeighted) },
     ESDColumn("log_alpha_norm") { double($0.logAlphaNorm) },
-    ESDColumn("warning") { .string($0.powerLaw?.warning ?? "") },
+    ESDColumn("warning") { .string($0.warning) },
     ESDColumn("rand_distance", .randomized) { double($0.randDistance) },
     ESDColumn("rand_distance_std", .randomized) { double($0.randDistanceDeviation) },
     ESDColumn("max_rand_eval", .randomized) { double($0.randomEigenvalues?.last) },
@@ -111,6 +123,13 @@ public struct ESDColumn: Sendable {
     ESDColumn("rand_W_scale", .randomMarchenkoPastur) { double($0.randomMarchenkoPastur?.wScale) },
     ESDColumn("rand_bulk_max", .randomMarchenkoPastur) { double($0.randomMarchenkoPastur?.bulkMax) },
     ESDColumn("rand_bulk_min", .randomMarchenkoPastur) { double($0.randomMarchenkoPastur?.bulkMin) },
+    ESDColumn("detX_num", .detX) { int($0.detX?.count) },
+    ESDColumn("detX_val", .detX) { double($0.detX?.value) },
+    ESDColumn("detX_val_unrescaled", .detX) { double($0.detX?.rescaledValue) },
+    ESDColumn("num_ERG_spikes", .detX) { int($0.detX?.count) },
+    ESDColumn("ERG_gap", .detX) { r in
+      int(r.detX.flatMap { d in (r.truncatedPowerLaw?.tailCount ?? r.powerLaw?.tailCount).map { d.count - $0 } })
+    },
     ESDColumn("distance_from_init", .initDistance) { double($0.initDistance?.distance) },
     ESDColumn("relative_distance_from_init", .initDistance) { double($0.initDistance?.relativeDistance) },
     ESDColumn("cosine_distance_from_init", .initDistance) { double($0.initDistance?.cosineDistance) },

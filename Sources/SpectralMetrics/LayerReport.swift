@@ -32,7 +32,18 @@ public struct LayerReport: Sendable {
 
   /// The ESD, when computed.
   public var spectrum: Spectrum?
+  /// The power-law fit (`fit` PL), after the finger fix if any.
   public var powerLaw: PowerLawFit?
+  /// The truncated power-law fit (`fit` TPL or E_TPL).
+  public var truncatedPowerLaw: TruncatedPowerLawFit?
+  /// `clip_xmax`'s search (`num_fingers`, `raw_alpha`); its kept fit is `powerLaw`.
+  public var clipped: ClippedPowerLawFit?
+  /// The detX constraint, when asked for.
+  public var detX: DetX?
+  /// The tail fit asked for (set on analysed rows: a failed fit keeps its columns, as `null`).
+  public var tailFit: PowerLawFitKind?
+  /// The finger fix asked for (E_TPL implies `xmin_peak`).
+  public var fingerFix: FingerFix?
   public var marchenkoPastur: MarchenkoPasturFit?
   /// The shuffled ESDs' fit (`rand_*`, `num_traps`).
   public var randomMarchenkoPastur: MarchenkoPasturFit?
@@ -89,16 +100,25 @@ public struct LayerReport: Sendable {
     return (ss / Double(randDistances.count - 1)).squareRoot()
   }
 
+  /// `alpha`: the tail exponent of the fit asked for (PL or TPL).
+  public var alpha: Double? { truncatedPowerLaw?.alpha ?? powerLaw?.alpha }
+
   /// `alpha_weighted` = alpha · log10 λmax.
   public var alphaWeighted: Double? {
-    guard let fit = powerLaw, let s = spectrum else { return nil }
-    return fit.alpha * s.logSpectralNorm
+    guard let alpha, let s = spectrum else { return nil }
+    return alpha * s.logSpectralNorm
   }
 
   /// `log_alpha_norm` = log10 Σ λ^alpha.
   public var logAlphaNorm: Double? {
-    guard let fit = powerLaw, let s = spectrum else { return nil }
-    return s.logAlphaNorm(alpha: fit.alpha)
+    guard let alpha, let s = spectrum else { return nil }
+    return s.logAlphaNorm(alpha: alpha)
+  }
+
+  /// `warning`: "over-trained" when alpha < 2, "under-trained" when alpha > 6, else "".
+  public var warning: String {
+    guard let alpha else { return "" }
+    return alpha < 2 ? "over-trained" : alpha > 6 ? "under-trained" : ""
   }
 
   /// This row's columns, in the order of the JSON and CSV outputs (see `ESDColumn.all`).

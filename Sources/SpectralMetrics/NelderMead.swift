@@ -1,109 +1,100 @@
-/// A deterministic Nelder–Mead minimiser (the simplex method scipy's `fmin` and the `powerlaw`
-/// package use), with tight tolerances and restarts from the best point: the restarts re-expand
-/// a simplex that collapsed early, so the result is the optimum to ~1e-10 in the parameters
-/// rather than `fmin`'s default 1e-4.
-struct NelderMead {
-  /// Stop when the simplex's values differ by less than this, relative to 1 + |f|.
-  var valueTolerance = 1e-15
-  /// … and its vertices by less than this in every coordinate.
-  var pointTolerance = 1e-11
-  var maxIterations = 5_000
-  var restarts = 4
+/// SciPy's `optimize.fmin` (Nelder–Mead, non-adaptive), step for step, so that a fit the
+/// reference tool makes with it lands on the same point.
+///
+/// The initial simplex is x0 and x0 with one coordinate × 1.05 (0.00025 when it is 0);
+/// reflection 1, expansion 2, contraction ½, shrink ½; the vertices are re-sorted by value
+/// (stably, NaN last) after every step; it stops when every vertex is within `xatol` of the
+/// best in every coordinate and every value within `fatol` of the best, or after 200·n
+/// evaluations or iterations (SciPy's defaults: xatol = fatol = 1e-4).
+/// Deterministic: the same objective gives the same point on every machine.
+package struct NelderMead {
+  package var xatol = 1e-4
+  package var fatol = 1e-4
 
-  /// The minimiser of `f` from `start`, first simplex steps `steps` (one per coordinate).
-  /// A non-finite value counts as +∞ (outside the domain).
-  func minimize(_ f: ([Double]) -> Double, from start: [Double], steps: [Double]) -> (point: [Double], value: Double) {
-    func value(_ x: [Double]) -> Double { let v = f(x); return v.isFinite ? v : .infinity }
-    var best = (point: start, value: value(start))
-    var scale = 1.0
-    for _ in 0...restarts {
-      let result = run(value, from: best.point, steps: steps.map { $0 * scale })
-      let improved = result.value < best.value - valueTolerance * (1 + abs(best.value))
-      if result.value <= best.value { best = result }
-      if !improved { break }
-      scale *= 0.1
-    }
-    return best
-  }
+  package init() {}
 
-  private func run(_ f: ([Double]) -> Double, from start: [Double], steps: [Double]) -> (point: [Double], value: Double) {
-    let d = start.count
-    var points = [start]
-    for i in 0..<d {
-      var p = start
-      p[i] += steps[i]
-      points.append(p)
+  /// The best vertex and its value.
+  package func minimize(_ f: ([Double]) -> Double, from x0: [Double]) -> (x: [Double], value: Double) {
+    let n = x0.count
+    let maxEvaluations = 200 * n, maxIterations = 200 * n
+    var sim: [[Double]] = [x0]
+    for k in 0..<n {
+      var y = x0
+      y[k] = y[k] != 0 ? 1.05 * y[k] : 0.00025
+      sim.append(y)
     }
-    var values = points.map(f)
-    for _ in 0..<maxIterations {
-      // Stable sort by value: ties keep their order, so the run is deterministic.
-      let order = values.indices.sorted { values[$0] < values[$1] || (values[$0] == values[$1] && $0 < $1) }
-      points = order.map { points[$0] }
-      values = order.map { values[$0] }
-      let spreadF = values.map { abs($0 - values[0]) }.max()!
-      var spreadX = 0.0
-      for p in points.dropFirst() { for i in 0..<d { spreadX = max(spreadX, abs(p[i] - points[0][i])) } }
-      if spreadF <= valueTolerance * (1 + abs(values[0])) && spreadX <= pointTolerance { break }
-      var centroid = [Double](repeating: 0, count: d)
-      for p in points.dropLast() { for i in 0..<d { centroid[i] += p[i] / Double(d) } }
-      let worst = points[d]
-      func along(_ t: Double) -> [Double] { (0..<d).map { centroid[$0] + t * (worst[$0] - centroid[$0]) } }
-      let reflected = along(-1), fr = f(reflected)
-      if fr < values[0] {
-        let expanded = along(-2), fe = f(expanded)
-        if fe < fr { points[d] = expanded; values[d] = fe } else { points[d] = reflected; values[d] = fr }
-      } else if fr < values[d - 1] {
-        points[d] = reflected; values[d] = fr
-      } else {
-        let outside = fr < values[d]
-        let contracted = along(outside ? -0.5 : 0.5), fc = f(contracted)
-        if fc < (outside ? fr : values[d]) {
-          points[d] = contracted; values[d] = fc
+    var calls = 0
+    /// The objective, or nil once the budget is spent (SciPy's `_MaxFuncCallError`).
+    func evaluate(_ x: [Double]) -> Double? {
+      guard calls < maxEvaluations else { return nil }
+      calls += 1
+      return f(x)
+    }
+    var fsim = [Double](repeating: .infinity, count: n + 1)
+    for k in 0...n {
+      guard let v = evaluate(sim[k]) else { break }
+      fsim[k] = v
+    }
+    Self.sort(&sim, &fsim)
+    var iterations = 1
+    iteration: while calls < maxEvaluations && iterations < maxIterations {
+      var spread = 0.0, gap = 0.0
+      for j in 1...n {
+        for i in 0..<n { spread = max(spread, abs(sim[j][i] - sim[0][i])) }
+        gap = max(gap, abs(fsim[0] - fsim[j]))
+      }
+      if spread <= xatol && gap <= fatol { break }
+      var xbar = sim[0]
+      for j in 1..<n { for i in 0..<n { xbar[i] += sim[j][i] } }
+      for i in 0..<n { xbar[i] /= Double(n) }
+      let worst = sim[n]
+      let xr = (0..<n).map { 2 * xbar[$0] - worst[$0] }
+      step: do {
+        guard let fxr = evaluate(xr) else { break step }
+        if fxr < fsim[0] {
+          let xe = (0..<n).map { 3 * xbar[$0] - 2 * worst[$0] }
+          guard let fxe = evaluate(xe) else { break step }
+          if fxe < fxr { sim[n] = xe; fsim[n] = fxe } else { sim[n] = xr; fsim[n] = fxr }
+        } else if fxr < fsim[n - 1] {
+          sim[n] = xr
+          fsim[n] = fxr
         } else {
-          for k in 1...d {
-            points[k] = (0..<d).map { points[0][$0] + 0.5 * (points[k][$0] - points[0][$0]) }
-            values[k] = f(points[k])
+          var shrink = false
+          if fxr < fsim[n] {
+            let xc = (0..<n).map { 1.5 * xbar[$0] - 0.5 * worst[$0] }
+            guard let fxc = evaluate(xc) else { break step }
+            if fxc <= fxr { sim[n] = xc; fsim[n] = fxc } else { shrink = true }
+          } else {
+            let xcc = (0..<n).map { 0.5 * xbar[$0] + 0.5 * worst[$0] }
+            guard let fxcc = evaluate(xcc) else { break step }
+            if fxcc < fsim[n] { sim[n] = xcc; fsim[n] = fxcc } else { shrink = true }
+          }
+          if shrink {
+            for j in 1...n {
+              sim[j] = (0..<n).map { sim[0][$0] + 0.5 * (sim[j][$0] - sim[0][$0]) }
+              guard let v = evaluate(sim[j]) else { break step }
+              fsim[j] = v
+            }
           }
         }
+        iterations += 1
       }
+      Self.sort(&sim, &fsim)
+      if calls >= maxEvaluations { break iteration }
     }
-    let i = values.indices.min { values[$0] < values[$1] }!
-    return (points[i], values[i])
+    return (sim[0], fsim.min() ?? fsim[0])
   }
 
-  /// Newton polish of a simplex result: the gradient's zero is located to ~1e-12 where the
-  /// value, flat at a minimum, only locates it to ~1e-8. The Hessian is central differences of
-  /// the analytic `gradient`. A step is taken only while the Hessian is positive definite, the
-  /// step is below 1 and it shrinks the gradient without raising the value; otherwise (an optimum on the
-  /// edge of the domain, a flat ridge) the point is returned as it is.
-  static func newton(_ f: ([Double]) -> Double, gradient: ([Double]) -> [Double], from start: [Double]) -> [Double] {
-    precondition(start.count == 2)
-    var x = start, fx = f(x)
-    for _ in 0..<30 {
-      let g = gradient(x)
-      var h = [[0.0, 0.0], [0.0, 0.0]]
-      for j in 0..<2 {
-        let delta = 1e-5 * max(1, abs(x[j]))
-        var up = x, down = x
-        up[j] += delta
-        down[j] -= delta
-        let gu = gradient(up), gd = gradient(down)
-        for i in 0..<2 { h[i][j] = (gu[i] - gd[i]) / (2 * delta) }
+  /// Stable sort by value, NaN last (numpy's `argsort` on a few elements).
+  static func sort(_ sim: inout [[Double]], _ fsim: inout [Double]) {
+    func less(_ a: Double, _ b: Double) -> Bool { b.isNaN ? !a.isNaN : a < b }
+    for i in 1..<fsim.count {
+      var j = i
+      while j > 0 && less(fsim[j], fsim[j - 1]) {
+        fsim.swapAt(j, j - 1)
+        sim.swapAt(j, j - 1)
+        j -= 1
       }
-      let h01 = (h[0][1] + h[1][0]) / 2
-      let det = h[0][0] * h[1][1] - h01 * h01
-      guard det > 0, h[0][0] > 0, g.allSatisfy(\.isFinite) else { break }
-      let step = [-(h[1][1] * g[0] - h01 * g[1]) / det, -(h[0][0] * g[1] - h01 * g[0]) / det]
-      guard step.allSatisfy({ $0.isFinite && abs($0) < 1 }) else { break }
-      let next = [x[0] + step[0], x[1] + step[1]], fn = f(next), gn = gradient(next)
-      // At a flat minimum the value is rounding noise: judge a step by the gradient, and by the
-      // value only against leaving the minimum's basin.
-      guard fn.isFinite, fn <= fx + 1e-10 * (1 + abs(fx)),
-            gn[0] * gn[0] + gn[1] * gn[1] < g[0] * g[0] + g[1] * g[1] else { break }
-      x = next
-      fx = fn
-      if max(abs(step[0]) / (1 + abs(x[0])), abs(step[1]) / (1 + abs(x[1]))) < 1e-14 { break }
     }
-    return x
   }
 }

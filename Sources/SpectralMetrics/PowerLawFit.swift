@@ -37,7 +37,16 @@ public struct PowerLawFit: Sendable, Equatable {
   /// `sigma`: the standard error of alpha, (alpha−1)/√k.
   public let sigma: Double
   /// `num_pl_spikes`: eigenvalues ≥ xmin (the tail size).
-  public let tailCount: Int
+  public internal(set) var tailCount: Int
+
+  init(alpha: Double, xmin: Double, xmax: Double, d: Double, sigma: Double, tailCount: Int) {
+    self.alpha = alpha
+    self.xmin = xmin
+    self.xmax = xmax
+    self.d = d
+    self.sigma = sigma
+    self.tailCount = tailCount
+  }
 
   /// Fits the tail of `eigenvalues` (any order).
   /// - Throws: `InputError` when fewer than 2 eigenvalues exceed 1e-5 or no candidate tail

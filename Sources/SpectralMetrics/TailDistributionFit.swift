@@ -15,7 +15,7 @@ import CompareCore
 /// here and in powerlaw, Nelder–Mead from powerlaw's starting point ((mean, std) of ln x;
 /// (the power-law α, 1/mean x)), here over (μ, ln σ) and (ln(α−1), ln(λ·xmin)) so that the
 /// constraints σ > 0, α > 1, λ > 0 hold by construction, with tolerances ~1e-11 and restarts,
-/// then Newton steps on the analytic gradient (`NelderMead.newton`): R depends on the
+/// then Newton steps on the analytic gradient (`PolishedNelderMead.newton`): R depends on the
 /// parameters to first order, and the flat likelihood locates them only to ~1e-8 by its value.
 /// Against scipy's optimum of the same likelihoods, R agrees to ~1e-7 relative; powerlaw's own
 /// `fmin` (absolute tolerance 1e-4) is further off, by up to 6e-3 on our fixtures.
@@ -82,8 +82,8 @@ struct TailDistributionFit {
               -squares / (n * sigma * sigma) + 1 - z0 * dLogErfc]
     }
     let start = [mean, log(max(std, 1e-3))]
-    let simplex = NelderMead().minimize(objective, from: start, steps: [0.1 * max(std, 0.1), 0.1]).point
-    let best = NelderMead.newton(objective, gradient: gradient, from: simplex)
+    let simplex = PolishedNelderMead().minimize(objective, from: start, steps: [0.1 * max(std, 0.1), 0.1]).point
+    let best = PolishedNelderMead.newton(objective, gradient: gradient, from: simplex)
     let mu = best[0], sigma = exp(best[1])
     let c = halfLog2OverPi - log(sigma) - TailSpecialFunctions.logErfc((lxmin - mu) / (2.0.squareRoot() * sigma))
     let ll = logX.map { -$0 - ($0 - mu) * ($0 - mu) / (2 * sigma * sigma) + c }
@@ -111,8 +111,8 @@ struct TailDistributionFit {
       return [(alpha - 1) * (tail.sumLogT / n + dAlpha),
               lambda * tail.sumT / n + (alpha - 1) - exp(-lambda - lnE(alpha))]
     }
-    let simplex = NelderMead().minimize(objective, from: [log(alpha0 - 1), log(lambda0)], steps: [0.1, 0.5]).point
-    let best = NelderMead.newton(objective, gradient: gradient, from: simplex)
+    let simplex = PolishedNelderMead().minimize(objective, from: [log(alpha0 - 1), log(lambda0)], steps: [0.1, 0.5]).point
+    let best = PolishedNelderMead.newton(objective, gradient: gradient, from: simplex)
     let alpha = 1 + exp(best[0]), scaled = exp(best[1])
     let c = -log(tail.xmin) - TailSpecialFunctions.logExponentialIntegral(order: alpha, scaled)
     let ll = zip(tail.logT, tail.t).map { c - alpha * $0 - scaled * $1 }

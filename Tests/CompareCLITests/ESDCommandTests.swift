@@ -105,10 +105,12 @@ struct ESDCommandTests {
   func help() {
     let result = runCompare(["esd", "--help"])
     #expect(result.status == 0)
-    #expect(result.out.contains("USAGE: compare esd [--layers <glob> ...] [--exclude <glob> ...] [--describe] [--3d <rule>] [--min-evals <n>] [--seed <n>] [--rand-repeats <r>] [--tolerance <t>] [--rand-method <method>] [--init <model0>] [--delta] [--normalize] [--no-pool] [--no-conv-norm] [--no-randomize] [--no-mp-fit] [--precision <p>] [--method <m>] [--csv] [--plot <dir>] [--shard <I/N>] [-o <file>] [--plan] [--save-esd <file>] [--alpha-ci <r>] [--confidence <level>] [--pl-test <r>] [--lora-scale] [--base <model>] [--json] <model> [<more> ...]"))
+    #expect(result.out.contains("USAGE: compare esd [--layers <glob> ...] [--exclude <glob> ...] [--describe] [--3d <rule>] [--min-evals <n>] [--seed <n>] [--rand-repeats <r>] [--tolerance <t>] [--rand-method <method>] [--init <model0>] [--delta] [--normalize] [--no-pool] [--no-conv-norm] [--no-randomize] [--no-mp-fit] [--fit <kind>] [--fix-fingers <how>] [--xmin-max <x>] [--detx] [--precision <p>] [--method <m>] [--csv] [--plot <dir>] [--shard <I/N>] [-o <file>] [--plan] [--save-esd <file>] [--alpha-ci <r>] [--confidence <level>] [--pl-test <r>] [--lora-scale] [--base <model>] [--json] <model> [<more> ...]"))
     #expect(result.out.contains("(values: auto, experts, conv; default: auto)"))
     #expect(result.out.contains("--tolerance <t>         weak_rank_loss counts eigenvalues below this. (default: 1e-06)"))
     #expect(result.out.contains("--min-evals <n>         Skip (and list) layers with fewer eigenvalues. (default: 8)"))
+    #expect(result.out.contains("(values: PL, TPL,\n                          E_TPL; default: PL)"))
+    #expect(result.out.contains("raw_alpha). (values: xmin_peak, clip_xmax)"))
   }
 }
 

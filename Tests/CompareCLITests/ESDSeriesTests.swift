@@ -23,11 +23,13 @@ struct ESDSeriesTests {
     for (row, reference) in zip(layers, singleRows) {
       let values = row["values"] as! [String: [Any]]
       let alpha = values["alpha"] as! [Double]
-      #expect(alpha.count == 2 && alpha[0] == alpha[1])
+      // Equal up to the eigensolver's last bits, which follow the process-wide BLAS thread
+      // count that other tests running in parallel set.
+      #expect(alpha.count == 2 && abs(alpha[0] - alpha[1]) <= 1e-12 * abs(alpha[0]))
       #expect(abs(alpha[0] - (reference["alpha"] as! Double)) <= 1e-12 * abs(alpha[0]))
     }
     let changes = (both["largest_changes"] as! [String: [[String: Any]]])["alpha"]!
-    #expect(changes.allSatisfy { ($0["change"] as! Double) == 0 })
+    #expect(changes.allSatisfy { abs($0["change"] as! Double) <= 1e-12 })
   }
 
   @Test("training moves alpha: the largest changes are named; a layer missing in one model is listed")

@@ -39,20 +39,38 @@ public enum ESDFigures {
       let k = Int((log10(v) - a) / (b - a) * Double(bins))
       if k >= 0 && k < bins { counts[k] += 1 }
     }
-    let heights = (0..<bins).map { counts[$0] / (Double(positive.count) * (edges[$0 + 1] - edges[$0])) }
+    let total = Double(positive.count)
+    let heights = (0..<bins).map { (k: Int) -> Double in
+      let width: Double = edges[k + 1] - edges[k]
+      return counts[k] / (total * width)
+    }
     return (edges, heights)
   }
 
   public static func esdPlot(_ report: LayerReport, _ spectrum: Spectrum) -> Plot {
     var caption = report.name
-    if let fit = report.powerLaw {
+    if let fit = report.truncatedPowerLaw {
+      caption += ": TPL alpha \(Format.fixed(fit.alpha, 2)), Lambda \(Format.general(fit.lambda, 3)), xmin \(Format.general(fit.xmin, 3))"
+    } else if let fit = report.powerLaw {
       caption += ": alpha \(Format.fixed(fit.alpha, 2)), D \(Format.fixed(fit.d, 3)), xmin \(Format.general(fit.xmin, 3))"
     }
     var plot = Plot(title: caption, xLabel: "eigenvalue of W^T W", yLabel: "density",
                     xScale: .log10, yScale: .log10)
     let (edges, heights) = logHistogram(spectrum.eigenvalues.filter { $0 > PowerLawFit.threshold })
     plot.addBars(edges: edges, heights: heights.map { $0 > 0 ? $0 : .nan }, label: "ESD")
-    if let fit = report.powerLaw {
+    if let fit = report.truncatedPowerLaw {
+      // C λ^(−alpha) e^(−Lambda·λ), C = Lambda^(1−alpha)/Γ(1−alpha, Lambda·xmin), scaled by the
+      // tail's share of the eigenvalues.
+      let share = Double(fit.tailCount) / Double(spectrum.eigenvalues.filter { $0 > PowerLawFit.threshold }.count)
+      let c = pow(fit.lambda, 1 - fit.alpha) / upperIncompleteGamma(1 - fit.alpha, fit.lambda * fit.xmin)
+      let xs = (0...40).map { fit.xmin * pow(fit.xmax / fit.xmin, Double($0) / 40) }
+      let ys = xs.map { (x: Double) -> Double in
+        let density: Double = c * pow(x, -fit.alpha) * exp(-fit.lambda * x)
+        return share * density
+      }
+      plot.addLine(x: xs, y: ys, label: "truncated power law, alpha \(Format.fixed(fit.alpha, 2))", dashed: true)
+      plot.addVerticalLine(at: fit.xmin, label: "xmin")
+    } else if let fit = report.powerLaw {
       // The fitted density, scaled by the tail's share of the eigenvalues.
       let share = Double(fit.tailCount) / Double(spectrum.eigenvalues.filter { $0 > PowerLawFit.threshold }.count)
       let xs = (0...40).map { fit.xmin * pow(fit.xmax / fit.xmin, Double($0) / 40) }
@@ -101,7 +119,7 @@ public enum ESDFigures {
     for (name, reports) in models {
       var xs: [Double] = [], ys: [Double] = []
       for (i, r) in reports.enumerated() {
-        if let fit = r.powerLaw { xs.append(Double(i + 1)); ys.append(fit.alpha) }
+        if let alpha = r.alpha { xs.append(Double(i + 1)); ys.append(alpha) }
       }
       plot.addLine(x: xs, y: ys, label: models.count > 1 ? "alpha, \(name)" : "alpha", markers: true)
     }

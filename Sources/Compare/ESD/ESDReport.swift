@@ -28,12 +28,22 @@ public struct ESDReport: Sendable {
   /// Means over the successful rows, and the counts, as `get_summary()`.
   public var summary: ESDSummary { ESDSummary(rows: rows, skippedTensors: skipped.count) }
 
-  /// The text table: `tableColumns` (plus the init distances when a row has them), or the given
-  /// columns. A conv slice is named `layer[slice]`; a failed row's warning says so.
+  /// Columns the text table adds after `alpha` when some row has the first of them (the
+  /// options `--fit TPL|E_TPL`, `--fix-fingers clip_xmax`, `--detx`).
+  static let optionalTableColumns = [["Lambda"], ["num_fingers", "raw_alpha"], ["detX_num", "detX_val"]]
+
+  /// The text table: `tableColumns` (plus the init distances, `Lambda`, `num_fingers`,
+  /// `raw_alpha`, `detX_num` and `detX_val` when a row has them), or the given columns. A conv
+  /// slice is named `layer[slice]`; a failed row's warning says so.
   public func table(columns chosen: [String]? = nil) -> String {
     var columns = chosen ?? Self.tableColumns
-    if chosen == nil, rows.contains(where: { $0.contains { $0.0 == "distance_from_init" } }) {
+    func present(_ column: String) -> Bool { rows.contains { $0.contains { $0.0 == column } } }
+    if chosen == nil, present("distance_from_init") {
       columns.insert(contentsOf: ["relative_distance_from_init", "cka_from_init"], at: columns.count - 1)
+    }
+    if chosen == nil, let at = columns.firstIndex(of: "alpha") {
+      let extra = Self.optionalTableColumns.filter { present($0[0]) }.flatMap { $0 }
+      columns.insert(contentsOf: extra, at: at + 1)
     }
     if chosen == nil { columns = Self.withFitTestColumns(columns, rows: rows) }
     let cells = rows.map { row -> [String] in

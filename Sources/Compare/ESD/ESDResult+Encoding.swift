@@ -23,6 +23,12 @@ extension ESDResult {
       conventions.append("rand_distance against \(counterpart), seed \(options.seed)\(options.randRepeats > 1 ? ", mean of \(options.randRepeats) draws" : "")")
     }
     if options.delta { conventions.append("ESD of W − W0") }
+    if options.fit != .powerLaw || options.fixFingers != nil {
+      var fit = "tail fit \(options.fit.rawValue)"
+      if let fix = options.fixFingers { fit += ", fix_fingers \(fix.rawValue)" }
+      if let xminMax = options.xminMax { fit += ", xmin_max \(Format.general(xminMax, 6))" }
+      conventions.append(fit)
+    }
     if reports.contains(where: { $0.kind == .conv1d }) {
       conventions.append("conv1d (out, in, k): k slices\(options.pool ? " pooled" : "")\(options.convNorm ? ", eigenvalues × \(options.pool ? "1/2" : "k/2")" : "")")
     }
@@ -45,7 +51,17 @@ extension ESDResult {
 
   /// The `conventions` object of `--json`.
   var conventionsJSON: JSONValue {
-    .object([
+    // The tail-fit options appear only when set, so the default document keeps its keys.
+    var tailFit: [(String, JSONValue)] = []
+    if options.fit != .powerLaw || options.fixFingers != nil || options.detX {
+      tailFit = [
+        ("fit", .string(options.fit.rawValue)),
+        ("fix_fingers", options.fixFingers.map { .string($0.rawValue) } ?? .null),
+        ("xmin_max", options.xminMax.map { .double($0) } ?? .null),
+        ("detX", .bool(options.detX)),
+      ]
+    }
+    return .object([
       ("esd", .string(options.normalize ? "eigenvalues of W^T W / N" : "eigenvalues of W^T W (no 1/N)")),
       ("conv2d_norm", .bool(options.convNorm)), ("pool", .bool(options.pool)),
       ("delta", .bool(options.delta)), ("seed", .int(Int(options.seed))),
@@ -56,7 +72,7 @@ extension ESDResult {
       ("precision", .string(options.solver.precision.rawValue)),
       ("method", .string(options.solver.method.rawValue)),
       ("layer_order", .string(order.rawValue)),
-    ] + fitTestConventionsJSON + (loraScale.map { [("lora_scale", JSONValue.string($0.rawValue))] } ?? []))
+    ] + tailFit + fitTestConventionsJSON + (loraScale.map { [("lora_scale", JSONValue.string($0.rawValue))] } ?? []))
   }
 
   /// What `--alpha-ci` and `--pl-test` did, for the conventions line (nothing when off).

@@ -30,6 +30,12 @@ enum ESDCommand: Command {
       OptionSpec("--no-conv-norm", help: "Do not scale conv eigenvalues by 1/2."),
       OptionSpec("--no-randomize", help: "Skip the shuffled ESD (rand_distance and the rand_* columns)."),
       OptionSpec("--no-mp-fit", help: "Skip the Marchenko–Pastur fits."),
+      OptionSpec("--fit", value: "kind", help: "Tail distribution (weightwatcher's fit=): power law, truncated power law (adds Lambda), or TPL with xmin near the ESD's peak.",
+                 default: ESDOptions().fit.rawValue, values: PowerLawFitKind.allCases.map(\.rawValue)),
+      OptionSpec("--fix-fingers", value: "how", help: "Outlying largest eigenvalues (weightwatcher's fix_fingers=): xmin searched near the ESD's peak, or clipped until alpha drops (adds num_fingers, raw_alpha).",
+                 values: FingerFix.allCases.map(\.rawValue)),
+      OptionSpec("--xmin-max", value: "x", help: "Upper end of the xmin search of xmin_peak and E_TPL.", default: "1.5 x the ESD's peak"),
+      OptionSpec("--detx", help: "Add the detX constraint: detX_num, detX_val, detX_val_unrescaled, num_ERG_spikes, ERG_gap."),
       OptionSpec("--precision", value: "p", help: "Arithmetic of the eigenvalues.", default: EigenvalueSolver().precision.rawValue,
                  values: EigenvalueSolver.Precision.allCases.map(\.rawValue)),
       OptionSpec("--method", value: "m", help: "Eigenvalues from a Gram matrix (SVD fallback), always the SVD, or always the Gram.",
@@ -95,6 +101,18 @@ enum ESDCommand: Command {
     }
     if arguments.given("--confidence") && options.alphaResamples == 0 {
       throw UsageError("--confidence is the coverage of the --alpha-ci interval: give --alpha-ci <r> too", command: spec.name)
+    }
+    options.fit = arguments.choice("--fit")
+    options.fixFingers = arguments.given("--fix-fingers") ? arguments.choice("--fix-fingers") as FingerFix : nil
+    options.detX = arguments.flag("--detx")
+    if arguments.given("--xmin-max") {
+      guard options.fixFingers == .xminPeak || options.fit == .extendedTruncatedPowerLaw else {
+        throw UsageError("--xmin-max applies to --fix-fingers xmin_peak or --fit E_TPL", command: spec.name)
+      }
+      options.xminMax = try arguments.double("--xmin-max", in: Double.leastNonzeroMagnitude...Double.greatestFiniteMagnitude)
+    }
+    do { try options.validate() } catch let error as InputError {
+      throw UsageError(error.message, command: spec.name)
     }
     let initPath = arguments.string("--init")
     if options.delta && initPath == nil {
