@@ -78,6 +78,9 @@ extension ESDResult {
   /// What `--alpha-ci` and `--pl-test` did, for the conventions line (nothing when off).
   var fitTestConventions: [String] {
     var lines: [String] = []
+    if options.fit != .powerLaw && (options.alphaResamples > 0 || options.powerLawTestSamples > 0) {
+      lines.append("alpha_ci and pl_* are of the power-law fit (PL) of the same eigenvalues, not of the \(options.fit.rawValue) fit in alpha")
+    }
     if options.alphaResamples > 0 {
       lines.append("alpha_ci: \(Format.general(options.confidence * 100, 4)) % percentile bootstrap of \(options.alphaResamples) resamples, each refitted with its own xmin, seed \(options.seed)")
     }
