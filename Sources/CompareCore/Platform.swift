@@ -63,3 +63,12 @@ public func writeAll(_ text: String, to fd: Int32) {
 /// Writes `line` and a newline to standard error, unbuffered (Swift 6 forbids touching the C
 /// `stderr` stream from concurrent code): for warnings and errors of programs using Compare.
 public func printToStandardError(_ line: String) { writeAll(line + "\n", to: 2) }
+
+/// What this machine has.
+public enum Machine {
+  /// Physical memory in bytes (`sysconf`), or 0 when unknown.
+  public static var physicalMemoryBytes: Int {
+    let pages = sysconf(Int32(_SC_PHYS_PAGES)), size = sysconf(Int32(_SC_PAGESIZE))
+    return pages > 0 && size > 0 ? pages * size : 0
+  }
+}

@@ -59,4 +59,35 @@ struct ScratchTests {
     #expect(Set(addresses()) == Set(before) && Set(before).count == before.count)
     #expect(scratch.elements.count == 350 * 280)
   }
+
+  @Test("large layers run as many at once as BLAS threads, layers and half the memory allow")
+  func workers() {
+    let gib = 1 << 30
+    #expect(ESDAnalyzer.largeLayerWorkers(threads: 1, layers: [10, 10, 10], memory: 64 * gib) == 1)
+    #expect(ESDAnalyzer.largeLayerWorkers(threads: 2, layers: [10], memory: 64 * gib) == 1)
+    #expect(ESDAnalyzer.largeLayerWorkers(threads: 2, layers: [10, 10, 10], memory: 64 * gib) == 2)
+    #expect(ESDAnalyzer.largeLayerWorkers(threads: 8, layers: [10, 10, 10], memory: 64 * gib) == 3)
+    // A 7B model's 131 M-element embedding on 24 GiB: two fit (4.2 GB each), on 12 GiB one.
+    #expect(ESDAnalyzer.largeLayerWorkers(threads: 2, layers: [131_072_000, 16_777_216], memory: 24 * gib) == 2)
+    #expect(ESDAnalyzer.largeLayerWorkers(threads: 2, layers: [131_072_000, 16_777_216], memory: 12 * gib) == 1)
+  }
+
+  @Test("large layers analysed two at a time give each layer's own rows")
+  func parallelLarge() throws {
+    guard BLASThreads.count > 1 else { return }  // one BLAS thread: the large layers run one by one
+    var options = ESDOptions()
+    options.parallelLimit = 1000  // every layer here counts as large
+    let analyzer = ESDAnalyzer(options: options)
+    let layers = [Self.layer("a", rows: 120, columns: 90, seed: 1), Self.layer("b", rows: 100, columns: 80, seed: 2),
+                  Self.layer("c", rows: 90, columns: 130, seed: 3)]
+    #expect(ESDAnalyzer.largeLayerWorkers(threads: BLASThreads.count, layers: layers.map(\.count)) >= 2)
+    let together = try analyzer.analyze(layers)
+    for (k, layer) in layers.enumerated() {
+      let alone = try analyzer.analyze(layer, id: k + 1)
+      let x = try #require(together[k][0].spectrum?.eigenvalues), y = try #require(alone[0].spectrum?.eigenvalues)
+      #expect(zip(x, y).allSatisfy { abs($0 - $1) <= 1e-10 * max(abs($1), 1e-6 * y.last!) })
+      #expect(abs(together[k][0].randDistance! - alone[0].randDistance!) < 1e-9)
+      #expect(together[k][0].name == layer.name)
+    }
+  }
 }

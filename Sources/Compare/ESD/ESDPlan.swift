@@ -35,10 +35,13 @@ public struct ESDPlan: Sendable {
   /// BLAS threads the estimate assumes (this process's).
   public var threads: Int
 
-  /// A few float64 copies of the largest layer (elements, slices, the shuffled copy, the Gram).
-  public var memoryBytes: Int { 4 * 8 * largestLayer }
-  /// The estimated time.
-  public var estimatedSeconds: Double { work * secondsPerUnit + eigenWork * secondsPerEigenUnit }
+  /// Large layers analysed at once (`ESDAnalyzer.largeLayerWorkers`), one BLAS thread each.
+  public var workers = 1
+  /// A few float64 copies of the largest layer (elements, the shuffled copy, the float32 copy,
+  /// the Gram) per large layer in flight.
+  public var memoryBytes: Int { workers * 4 * 8 * largestLayer }
+  /// The estimated time: the work at the rates timed, shared by the workers.
+  public var estimatedSeconds: Double { (work * secondsPerUnit + eigenWork * secondsPerEigenUnit) / Double(workers) }
 
   /// `compare esd --plan --json`.
   public func json() -> JSONValue {
@@ -47,6 +50,7 @@ public struct ESDPlan: Sendable {
       ("memory_bytes", .int(memoryBytes)), ("largest_layer_elements", .int(largestLayer)),
       ("seconds_per_unit", .double(secondsPerUnit)), ("eigen_work", .double(eigenWork)),
       ("seconds_per_eigen_unit", .double(secondsPerEigenUnit)), ("threads", .int(threads)),
+      ("workers", .int(workers)),
       ("estimated_seconds", .double(estimatedSeconds)),
     ])
   }
@@ -56,8 +60,8 @@ public struct ESDPlan: Sendable {
     "Plan: compare esd, \(layers) layer\(layers == 1 ? "" : "s")\n"
       + "  work:    \(Format.general(work, 3)) units of rf·N·M² (W and its random draws)\n"
       + "  reads:   \(TensorListing.byteText(bytesRead)) of weights, one layer at a time\n"
-      + "  memory:  about \(TensorListing.byteText(memoryBytes)) at the largest layer (\(largestLayer) elements, a few float64 copies)\n"
-      + "  time:    about \(KernelRunPlan.duration(estimatedSeconds)) (Gram and eigensolver rates timed now, \(threads) BLAS thread\(threads == 1 ? "" : "s"))\n"
+      + "  memory:  about \(TensorListing.byteText(memoryBytes)) at the largest layer (\(largestLayer) elements, a few float64 copies\(workers > 1 ? ", \(workers) layers at once" : ""))\n"
+      + "  time:    about \(KernelRunPlan.duration(estimatedSeconds)) (Gram and eigensolver rates timed now, \(workers > 1 ? "\(workers) layers at once, 1 BLAS thread each" : "\(threads) BLAS thread\(threads == 1 ? "" : "s")"))\n"
   }
 }
 
@@ -98,7 +102,13 @@ extension ModelWeights {
                        largestLayer: layers.map(\.count).max() ?? 0, secondsPerUnit: 0,
                        threads: BLASThreads.count)
     plan.eigenWork = eigenWork
+    plan.workers = ESDAnalyzer.largeLayerWorkers(
+      threads: BLASThreads.count, layers: layers.map(\.count).filter { $0 > options.parallelLimit })
     if measure {
+      // Timed as the run computes: with several workers, one BLAS thread each.
+      let threads = BLASThreads.count
+      if plan.workers > 1 { BLASThreads.set(1) }
+      defer { BLASThreads.set(threads) }
       // t(n × m) = a·n·m² + b·m³ at two shapes sharing m gives a and b (both well
       // conditioned, so the automatic solver takes its Gram route on each).
       let m = Self.referenceSide(largest: layers.map { Swift.min($0.n, $0.m) }.max() ?? 0)
