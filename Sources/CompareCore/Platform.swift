@@ -71,4 +71,7 @@ public enum Machine {
     let pages = sysconf(Int32(_SC_PHYS_PAGES)), size = sysconf(Int32(_SC_PAGESIZE))
     return pages > 0 && size > 0 ? pages * size : 0
   }
+
+  /// Online processors (`sysconf`), at least 1.
+  public static var cores: Int { Swift.max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN))) }
 }

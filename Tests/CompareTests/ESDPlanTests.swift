@@ -30,4 +30,17 @@ struct ESDPlanTests {
     #expect(model.esdLongRunPlan() == nil)
     #expect(model.esdLongRunPlan(over: -1) == nil)  // below the work threshold: not even measured
   }
+
+  @Test("the optional fits add their time: none by default, more with --alpha-ci and --pl-test, more with more resamples")
+  func fitTime() throws {
+    let model = try ModelWeights(path: examples + "weights_mlp.safetensors")
+    #expect(try model.esdPlan().fitSeconds == 0)
+    var options = ESDOptions()
+    options.alphaResamples = 50
+    let some = try model.esdPlan(options: options).fitSeconds
+    options.alphaResamples = 2000
+    options.powerLawTestSamples = 2000
+    let more = try model.esdPlan(options: options).fitSeconds
+    #expect(some > 0 && more > 10 * some)
+  }
 }

@@ -37,11 +37,17 @@ public struct ESDPlan: Sendable {
 
   /// Large layers analysed at once (`ESDAnalyzer.largeLayerWorkers`), one BLAS thread each.
   public var workers = 1
+  /// Seconds of tail fitting beyond the default power-law fit: `--fit TPL`/`E_TPL`,
+  /// `--alpha-ci` and `--pl-test` (their fits timed now on a synthetic heavy-tailed spectrum,
+  /// scaled by each row's eigenvalues squared, shared by the cores).
+  public var fitSeconds = 0.0
   /// A few float64 copies of the largest layer (elements, the shuffled copy, the float32 copy,
   /// the Gram) per large layer in flight.
   public var memoryBytes: Int { workers * 4 * 8 * largestLayer }
   /// The estimated time: the work at the rates timed, shared by the workers.
-  public var estimatedSeconds: Double { (work * secondsPerUnit + eigenWork * secondsPerEigenUnit) / Double(workers) }
+  public var estimatedSeconds: Double {
+    (work * secondsPerUnit + eigenWork * secondsPerEigenUnit) / Double(workers) + fitSeconds
+  }
 
   /// `compare esd --plan --json`.
   public func json() -> JSONValue {
@@ -50,7 +56,7 @@ public struct ESDPlan: Sendable {
       ("memory_bytes", .int(memoryBytes)), ("largest_layer_elements", .int(largestLayer)),
       ("seconds_per_unit", .double(secondsPerUnit)), ("eigen_work", .double(eigenWork)),
       ("seconds_per_eigen_unit", .double(secondsPerEigenUnit)), ("threads", .int(threads)),
-      ("workers", .int(workers)),
+      ("workers", .int(workers)), ("fit_seconds", .double(fitSeconds)),
       ("estimated_seconds", .double(estimatedSeconds)),
     ])
   }
@@ -118,8 +124,46 @@ extension ModelWeights {
       let a = Swift.max((tall - short) / (2 * cube), 0.1 * tall / (5 * cube))
       plan.secondsPerUnit = a
       plan.secondsPerEigenUnit = Swift.max((short - 2 * a * cube) / cube, 0)
+      plan.fitSeconds = try Self.fitSeconds(options: options, rows: layers.map { layer in
+        options.pool ? layer.rf * Swift.min(layer.n, layer.m) : Swift.min(layer.n, layer.m)
+      })
     }
     return plan
+  }
+
+  /// The time of the optional fits over rows of `rows` eigenvalues each: one of each fit the
+  /// options ask for timed on a synthetic spectrum (Pareto tail over a uniform bulk) of up to
+  /// 1024 eigenvalues, scaled by (eigenvalues / 1024)² per row (their KS searches are
+  /// quadratic at worst) and divided by the cores (resamples and candidates run in parallel).
+  static func fitSeconds(options: ESDOptions, rows: [Int]) throws -> Double {
+    let extra = options.fit != .powerLaw || options.alphaResamples > 0 || options.powerLawTestSamples > 0
+    guard extra, let largest = rows.max(), largest >= 8 else { return 0 }
+    let size = Swift.min(largest, 1024)
+    var rng = SplitMix64(seed: 3)
+    let spectrum = (0..<size).map { i in
+      i % 4 == 0 ? Swift.min(pow(Swift.max(rng.nextUniform(), 1e-9), -1 / 1.5), 1e4) : 0.5 + rng.nextUniform()
+    }
+    let probes = 4
+    var perRow = 0.0
+    let start = ContinuousClock.now
+    let fit = try PowerLawFit(eigenvalues: spectrum)
+    if options.fit != .powerLaw { _ = try? TruncatedPowerLawFit(eigenvalues: spectrum) }
+    perRow += secondsSince(start)
+    if options.alphaResamples > 0 {
+      let t = ContinuousClock.now
+      _ = try? AlphaConfidenceInterval(eigenvalues: spectrum, fit: fit, resamples: probes, confidence: 0.9, seed: 1)
+      perRow += secondsSince(t) / Double(probes) * Double(options.alphaResamples)
+    }
+    if options.powerLawTestSamples > 0 {
+      let t = ContinuousClock.now
+      _ = try? PowerLawGoodnessOfFit(eigenvalues: spectrum, fit: fit, samples: probes, seed: 1)
+      perRow += secondsSince(t) / Double(probes) * Double(options.powerLawTestSamples)
+    }
+    let scale = rows.reduce(0.0) { total, count in
+      let ratio = Double(count) / Double(size)
+      return total + ratio * ratio
+    }
+    return perRow * scale / Double(Swift.max(1, Machine.cores))
   }
 
   /// The references' smaller side: the largest layer's M rounded down to a power of two, within
