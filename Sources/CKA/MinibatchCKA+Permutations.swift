@@ -86,7 +86,7 @@ extension MinibatchCKA {
         shuffles.shuffle(order)
       }
     }
-    stacked.withUnsafeBufferPointer { stack in
+    grams.stacked.withUnsafeBufferPointer { stack in
       work.fullB.withUnsafeMutableBufferPointer { full in
         for l in 0..<b {
           GramKernel.unpack(stack.baseAddress! + (a + l) * packed, size: n, into: full.baseAddress! + l * n * n)

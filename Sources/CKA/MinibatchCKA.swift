@@ -66,13 +66,9 @@ public struct MinibatchCKA: Sendable {
   /// Work space of the permutations, kept between batches: B's Ũ unpacked, the shuffles, the
   /// gathered permuted rows and their products.
   var permutationScratch = PermutationScratch()
-  /// The stacked centred kernel matrices of the current batch, (a+b) × n², kept between batches
-  /// so that its pages are touched once.
-  var stacked: [Double] = []
-  /// Work space of `add` (centred activations, a Gram matrix, a full kernel matrix), kept
-  /// between batches: a fresh multi-MB buffer per batch costs more in page faults than the
-  /// arithmetic. Held as `Double` and rebound to `Float` for float32 batches.
-  var scratch: [Double] = []
+  /// The stacked centred kernel matrices of the current batch and the work space that forms
+  /// them, kept between batches (`GramStack`).
+  var grams = GramStack()
 
   /// An empty accumulator for these layers.
   ///
@@ -160,6 +156,56 @@ public struct MinibatchCKA: Sendable {
     guard n >= minimumBatchSize else {
       throw InputError("a batch of \(n) examples is too small: the \(debiased ? "unbiased" : "biased") HSIC needs at least \(minimumBatchSize)")
     }
+    let count = layers.count
+    let products = try grams.products(layers, names: names, n: n, kernel: kernel, debiased: debiased,
+                                      firstExample: examples)
+    accumulate(products: products, count: count, n: n, offsetA: 0, offsetB: layersA.count)
+  }
+
+  /// Adds one batch's HSIC terms from the products ⟨Ũᵢ, Ũⱼ⟩ of a stack of layers (`GramStack`)
+  /// in which A's layers start at `offsetA` and B's at `offsetB`: how `MinibatchCKAGroup` feeds
+  /// every pair of several models from one stack per batch.
+  mutating func accumulate(products: [Double], count: Int, n: Int, offsetA: Int, offsetB: Int) {
+    let scale = debiased ? 1 / (Double(n) * Double(n - 3)) : 1 / (Double(n - 1) * Double(n - 1))
+    let a = layersA.count, b = layersB.count
+    let batchCross = (0..<(a * b)).map { products[(offsetA + $0 / b) * count + offsetB + $0 % b] * scale }
+    let batchA = (0..<a).map { products[(offsetA + $0) * count + offsetA + $0] * scale }
+    let batchB = (0..<b).map { products[(offsetB + $0) * count + offsetB + $0] * scale }
+    for e in 0..<(a * b) { cross[e] += batchCross[e] }
+    for i in 0..<a { selfA[i] += batchA[i] }
+    for j in 0..<b { selfB[j] += batchB[j] }
+    terms.append(cross: batchCross, selfA: batchA, selfB: batchB)
+    if permutations > 0 { addPermutedCross(size: n, scale: scale) }
+    batches += 1
+    examples += n
+  }
+
+  /// The error for a layer whose Gram diagonal is not finite: the first NaN/∞ activation, or
+  /// an overflow of the squares when every activation is finite.
+  static func nonFinite<S: BLASScalar>(_ x: Matrix<S>, layer: String, model: String,
+                                       firstExample: Int) -> InputError {
+    if let (row, column) = x.firstNonFinite() {
+      return InputError("layer '\(layer)' of \(model) has a non-finite activation (\(x[row, column])) at example \(firstExample + row), feature \(column)")
+    }
+    return InputError("layer '\(layer)' of \(model) has activations too large for \(S.self) products (the squared norms overflow) near example \(firstExample)")
+  }
+}
+
+/// The U-centred (or centred) kernel matrices of one batch of several layers, packed and stacked,
+/// and all their pairwise Frobenius products from one `syrk`: the per-batch work of
+/// `MinibatchCKA`, with its buffers kept between batches (a fresh multi-MB buffer per batch costs
+/// more in page faults than the arithmetic).
+struct GramStack: Sendable {
+  /// The stacked packed triangles, layers × n(n+1)/2, of the last batch.
+  var stacked: [Double] = []
+  /// Per-worker centring, Gram and kernel space (as Double, rebound to Float for float32).
+  var scratch: [Double] = []
+
+  /// The products ⟨Ũᵢ, Ũⱼ⟩ (row-major count × count) of the layers' kernel matrices.
+  /// - Throws: `InputError` for a NaN/∞ activation (named by layer, model and example).
+  mutating func products<S: BLASScalar>(_ layers: [(Matrix<S>, String)], names: [String], n: Int,
+                                        kernel: CKAKernel, debiased: Bool,
+                                        firstExample: Int) throws -> [Double] {
     let packed = GramKernel.packedCount(n)
     let size = try blasDimension(packed, "examples² of a batch")
     let count = layers.count
@@ -167,7 +213,6 @@ public struct MinibatchCKA: Sendable {
     let widest = layers.map { $0.0.columns }.max() ?? 0
     // Scratch layout, in units of S: centred n·widest, then the Gram n·n, then (as Double)
     // the full kernel n·n when needed.
-    let debiased = self.debiased, kernel = self.kernel
     let fastPath = debiased && kernel == .linear
     let scalarsPerDouble = MemoryLayout<Double>.stride / MemoryLayout<S>.stride
     let centredDoubles = (n * widest + n * n + scalarsPerDouble - 1) / scalarsPerDouble
@@ -178,7 +223,6 @@ public struct MinibatchCKA: Sendable {
     let threads = BLASThreads.count
     let workers = Swift.max(1, Swift.min(threads, count))
     if scratch.count < workers * needed { scratch = [Double](repeating: 0, count: workers * needed) }
-    let firstExample = examples
     let failures = Mutex<[Int: any Error]>([:])
     try stacked.withUnsafeMutableBufferPointer { stack in
       try scratch.withUnsafeMutableBufferPointer { work in
@@ -210,28 +254,7 @@ public struct MinibatchCKA: Sendable {
                     lda: size, beta: 0, c: pp.baseAddress!, ldc: Int32(count))
       }
     }
-    let scale = debiased ? 1 / (Double(n) * Double(n - 3)) : 1 / (Double(n - 1) * Double(n - 1))
-    let a = layersA.count, b = layersB.count
-    let batchCross = (0..<(a * b)).map { products[($0 / b) * count + a + $0 % b] * scale }
-    let batchA = (0..<a).map { products[$0 * count + $0] * scale }
-    let batchB = (0..<b).map { products[(a + $0) * count + a + $0] * scale }
-    for e in 0..<(a * b) { cross[e] += batchCross[e] }
-    for i in 0..<a { selfA[i] += batchA[i] }
-    for j in 0..<b { selfB[j] += batchB[j] }
-    terms.append(cross: batchCross, selfA: batchA, selfB: batchB)
-    if permutations > 0 { addPermutedCross(size: n, scale: scale) }
-    batches += 1
-    examples += n
-  }
-
-  /// The error for a layer whose Gram diagonal is not finite: the first NaN/∞ activation, or
-  /// an overflow of the squares when every activation is finite.
-  static func nonFinite<S: BLASScalar>(_ x: Matrix<S>, layer: String, model: String,
-                                       firstExample: Int) -> InputError {
-    if let (row, column) = x.firstNonFinite() {
-      return InputError("layer '\(layer)' of \(model) has a non-finite activation (\(x[row, column])) at example \(firstExample + row), feature \(column)")
-    }
-    return InputError("layer '\(layer)' of \(model) has activations too large for \(S.self) products (the squared norms overflow) near example \(firstExample)")
+    return products
   }
 }
 

@@ -4,11 +4,14 @@ import Figures
 import TensorIO
 
 /// CKA between every pair of several models (checkpoints of one network, or several networks),
-/// each pair computed by `CKAEstimator.similarities`, with a model × model summary: for row
+/// computed by `CKAEstimator.pairwiseSimilarities` (one pass over all models with the minibatch
+/// estimator), with a model × model summary: for row
 /// model i and column model j, the mean over i's layers of their best match in j; and, when
 /// both have as many layers, the mean of the diagonal (layer k against layer k).
 ///
-/// - Complexity: one estimator pass per pair, M(M − 1)/2 for M models.
+/// - Complexity: with the minibatch estimator and no permutation test, one pass over the M
+///   models' files, M·L kernel matrices per batch for L layers each; otherwise one estimator
+///   pass per pair, M(M − 1)/2.
 public struct CKAModelComparison: Sendable {
   /// The models' names, in the order given.
   public var models: [String]
@@ -32,21 +35,16 @@ public struct CKAModelComparison: Sendable {
     var pairs: [(i: Int, j: Int, result: CKAResult)] = []
     var best = Matrix<Double>(zeros: m, m), diagonal = Matrix<Double>(zeros: m, m)
     for i in 0..<m { best[i, i] = 1; diagonal[i, i] = 1 }
-    let total = m * (m - 1) / 2
-    for i in 0..<m {
-      for j in (i + 1)..<m {
-        let result = try estimator.similarities(sets[i], sets[j], kernel: kernel, statistics: statistics,
-                                                epochs: epochs)
-        let values = result.matrix.values
-        best[i, j] = Self.meanBest(values, transposed: false)
-        best[j, i] = Self.meanBest(values, transposed: true)
-        let same = values.rows == values.columns
-        let diag = same ? (0..<values.rows).map { values[$0, $0] } : []
-        diagonal[i, j] = same && diag.allSatisfy(\.isFinite) ? diag.reduce(0, +) / Double(diag.count) : .nan
-        diagonal[j, i] = diagonal[i, j]
-        pairs.append((i, j, result))
-        progress(pairs.count, total)
-      }
+    for (i, j, result) in try estimator.pairwiseSimilarities(sets, kernel: kernel, statistics: statistics,
+                                                             epochs: epochs, progress: progress) {
+      let values = result.matrix.values
+      best[i, j] = Self.meanBest(values, transposed: false)
+      best[j, i] = Self.meanBest(values, transposed: true)
+      let same = values.rows == values.columns
+      let diag = same ? (0..<values.rows).map { values[$0, $0] } : []
+      diagonal[i, j] = same && diag.allSatisfy(\.isFinite) ? diag.reduce(0, +) / Double(diag.count) : .nan
+      diagonal[j, i] = diagonal[i, j]
+      pairs.append((i, j, result))
     }
     self.pairs = pairs
     bestMatch = best
