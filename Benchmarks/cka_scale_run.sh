@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Exact full-data linear CKA over many examples: writes two activation files of N × P float32
+# (make_activations.py, different noise over a shared code), runs `compare cka A B --estimator
+# full` and `--estimator debiased`, and records wall, user and system time and peak anonymous and
+# file-backed memory (sampled from /proc every half second). Memory is 8·(p² + q² + p·q) bytes
+# of accumulators plus one batch, whatever N.
+# Usage: Benchmarks/cka_scale_run.sh DIR [N=1000000] [P=4096]
+set -euo pipefail
+DIR=${1:?usage: cka_scale_run.sh DIR [N] [P]}
+N=${2:-1000000}
+P=${3:-4096}
+cd "$(dirname "$0")/.."
+swift build -c release --product compare >/dev/null
+C=$PWD/.build/release/compare
+mkdir -p "$DIR"
+for s in 1 2; do
+  [ -f "$DIR/act-$N-$P-$s.safetensors" ] || python3 Benchmarks/make_activations.py "$DIR/act-$N-$P-$s.safetensors" --examples "$N" --features "$P" --seed "$s"
+done
+for estimator in full debiased; do
+  /usr/bin/time -f "%e %U %S %M" -o "$DIR/time.txt" "$C" cka "$DIR/act-$N-$P-1.safetensors" "$DIR/act-$N-$P-2.safetensors" \
+    --estimator "$estimator" --json > "$DIR/cka-$estimator.json" &
+  pid=$!
+  anon=0; file=0
+  while kill -0 "$pid" 2>/dev/null; do
+    child=$(pgrep -P "$pid" compare || true)
+    if [ -n "$child" ] && [ -r "/proc/$child/status" ]; then
+      a=$(awk '/RssAnon/ {print $2}' "/proc/$child/status" 2>/dev/null || echo 0)
+      f=$(awk '/RssFile/ {print $2}' "/proc/$child/status" 2>/dev/null || echo 0)
+      [ "${a:-0}" -gt "$anon" ] && anon=$a
+      [ "${f:-0}" -gt "$file" ] && file=$f
+    fi
+    sleep 0.5
+  done
+  wait "$pid"
+  read -r wall user sys rss < "$DIR/time.txt"
+  cka=$(python3 -c "import json; print(json.load(open('$DIR/cka-$estimator.json'))['CKA'][0][0])")
+  echo "$estimator, $N × $P: CKA $cka; wall $wall s, user $user s, system $sys s; peak anonymous $((anon / 1024)) MiB, file-backed $((file / 1024)) MiB"
+done
