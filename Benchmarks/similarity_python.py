@@ -9,7 +9,8 @@ pair: none of them shares per-layer work across pairs).
 A and B: .safetensors or .npz activation files (one [examples, features...] tensor per layer,
 flattened). The packages and sources are those of Tests/Fixtures/similarity/reference_packages.py
 (google/svcca, platonic-rep, netrep checkouts; rsatoolbox, dcor, scikit-learn, torch installed).
-Prints one line per measure: its total seconds over all pairs, and the pairs.
+Prints one line per measure: its total seconds over all pairs (with --pairs K, the time of the
+first K pairs scaled to all of them, and said so).
 """
 import argparse
 import json
@@ -51,6 +52,9 @@ def main():
     parser.add_argument("--netrep", required=True)
     parser.add_argument("--threads", type=int, default=0)
     parser.add_argument("--knn", type=int, default=10)
+    parser.add_argument("--pairs", type=int, default=0,
+                        help="time only the first K layer pairs and scale to all (the packages share no work "
+                             "across pairs, so the time per pair is the same for every pair of equal shapes)")
     args = parser.parse_args()
     if args.threads:
         for v in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
@@ -111,14 +115,17 @@ def main():
     ]
     print(f"Python packages: {len(a)} x {len(b)} layers, {n} examples"
           f"{f' ({args.examples_quadratic} for rsa and dcor)' if args.examples_quadratic else ''}, threads {args.threads or 'default'}")
+    pairs = [(x, y) for _, x in a for _, y in b]
+    timed = pairs[: args.pairs] if args.pairs else pairs
     for name, package, f, quadratic in measures:
         m = args.examples_quadratic if quadratic and args.examples_quadratic else n
         start = time.perf_counter()
         try:
-            for _, x in a:
-                for _, y in b:
-                    f(x[:m], y[:m])
-            seconds = f"{time.perf_counter() - start:.2f} s"
+            for x, y in timed:
+                f(x[:m], y[:m])
+            elapsed = time.perf_counter() - start
+            seconds = (f"{elapsed * len(pairs) / len(timed):.2f} s" + (
+                f" ({elapsed / len(timed):.2f} s per pair × {len(pairs)} pairs)" if len(timed) < len(pairs) else ""))
         except Exception as error:  # a package failing on these layers is a result too
             seconds = f"failed: {type(error).__name__}: {str(error).splitlines()[0][:60]}"
         print(f"{name:11s} {package:26s} {m:6d} examples  {seconds}", flush=True)
