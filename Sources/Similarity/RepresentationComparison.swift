@@ -1,4 +1,6 @@
 import CompareCore
+import Dispatch
+import Synchronization
 
 /// Several similarity measures between every layer of one model and every layer of another,
 /// each layer decomposed once and each pair's cross product made once for all the measures.
@@ -43,12 +45,33 @@ public struct RepresentationComparison: Sendable {
     let linear = measures.contains { $0.fitsLinearMaps }
     let needs = measures.reduce(LayerNeeds()) { $0.union($1.needs) }
     try Self.checkMemory(needs: needs, examples: (layersA + layersB).first?.rows ?? 0,
-                         layers: layersA.count + layersB.count, budget: settings.memoryBudget)
-    func represent(_ layers: [Matrix<Double>], _ names: [String], _ model: String) throws -> [LayerRepresentation] {
-      try zip(layers, names).map { layer, name in
+                         layers: layersA.count + layersB.count, budget: settings.memoryBudget,
+                         working: Swift.min(BLASThreads.count, layersA.count + layersB.count))
+    // Every layer's decomposition at once over the cores, one BLAS thread each: they are
+    // independent, and OpenBLAS's threads spin between mid-sized calls when cores are shared.
+    let all = layersA + layersB
+    let made = Mutex<[Int: Swift.Result<LayerRepresentation, any Error>]>([:])
+    let neighbours = settings.neighbours
+    let workers = Swift.min(BLASThreads.count, all.count)
+    if workers > 1 {
+      let threads = BLASThreads.count
+      BLASThreads.set(1)
+      DispatchQueue.concurrentPerform(iterations: all.count) { index in
+        let r = Swift.Result { try LayerRepresentation(of: all[index], needs: needs, neighbours: neighbours) }
+        made.withLock { $0[index] = r }
+      }
+      BLASThreads.set(threads)
+    } else {
+      for index in all.indices {
+        let r = Swift.Result { try LayerRepresentation(of: all[index], needs: needs, neighbours: neighbours) }
+        made.withLock { $0[index] = r }
+      }
+    }
+    func represent(_ offset: Int, _ names: [String], _ model: String) throws -> [LayerRepresentation] {
+      try names.enumerated().map { position, name in
         let r: LayerRepresentation
         do {
-          r = try LayerRepresentation(of: layer, needs: needs, neighbours: settings.neighbours)
+          r = try made.withLock { $0[offset + position]! }.get()
         } catch let error as InputError {
           throw InputError("layer '\(name)' of \(model): \(error.message)")
         }
@@ -60,7 +83,7 @@ public struct RepresentationComparison: Sendable {
         return r
       }
     }
-    let a = try represent(layersA, namesA, modelA), b = try represent(layersB, namesB, modelB)
+    let a = try represent(0, namesA, modelA), b = try represent(layersA.count, namesB, modelB)
     var values = [[[Double?]]](repeating: [[Double?]](repeating: [Double?](repeating: nil, count: b.count),
                                                        count: a.count), count: measures.count)
     for i in a.indices {
@@ -88,15 +111,16 @@ public struct RepresentationComparison: Sendable {
                          layers: layers, budget: settings.memoryBudget)
   }
 
-  static func checkMemory(needs: LayerNeeds, examples n: Int, layers: Int, budget: Int) throws {
+  /// `working`: layers decomposed at once, each with one n×n working matrix beside its own.
+  static func checkMemory(needs: LayerNeeds, examples n: Int, layers: Int, budget: Int, working: Int = 1) throws {
     var perLayer = 0.0
     let n2 = Double(n) * Double(n)
     if needs.contains(.dissimilarities) { perLayer += n2 / 2 * 8 }
     if needs.contains(.distances) { perLayer += n2 * 8 }
-    let total = perLayer * Double(layers) + (perLayer > 0 ? n2 * 8 : 0)
+    let total = perLayer * Double(layers) + (perLayer > 0 ? Double(Swift.max(working, 1)) * n2 * 8 : 0)
     guard total <= Double(budget) else {
       let gib = { (b: Double) in Format.fixed(b / Double(1 << 30), 1) + " GiB" }
-      let room = Int((Double(budget) / (Double(layers + 2) * 8 * 1.5)).squareRoot())
+      let room = Int((Double(budget) / (Double(layers + 1 + Swift.max(working, 1)) * 8 * 1.5)).squareRoot())
       throw InputError("rsa and dcor keep n² values per layer: \(n) examples × \(layers) layers need \(gib(total)), more than the \(gib(Double(budget))) budget; compare fewer examples (--examples \(room) fits)")
     }
   }
