@@ -5,6 +5,9 @@ import CompareCore
 /// on files (`--measure NAME`), against the LAPACK/BLAS call that dominates it, timed in the
 /// same run:
 ///
+/// Like the command, the bound runs the layers over the cores: each layer's call is timed with
+/// one BLAS thread, and the sum divided by the workers (the BLAS threads, at most the layers).
+///
 /// - the linear measures (cka, cca, svcca, pwcca, procrustes, linreg): each layer's
 ///   decomposition, a QR of the n×p centred layer (`geqrf`/`orgqr`) and the SVD of the p×p
 ///   factor (`gesdd`), once per layer;
@@ -71,10 +74,15 @@ public enum SimilarityBenchmark {
         grams[n << 32 | p] = t
         return t
       }
-      let decomposition = try c.features.reduce(0.0) { $0 + (try decomposition(c.examples, $1)) }
+      // The command decomposes the layers at once over the cores, one BLAS thread each: so is
+      // the bound, the layers' single-thread times shared by the workers.
+      let threads = BLASThreads.count, workers = Double(max(1, min(threads, c.features.count)))
+      BLASThreads.set(1)
+      defer { BLASThreads.set(threads) }
+      let decomposition = try c.features.reduce(0.0) { $0 + (try decomposition(c.examples, $1)) } / workers
       let quadraticN = c.quadraticExamples ?? c.examples
-      let gram = c.features.reduce(0.0) { $0 + gramTime(quadraticN, $1) }
-      let gramAll = c.features.reduce(0.0) { $0 + gramTime(c.examples, $1) }
+      let gram = c.features.reduce(0.0) { $0 + gramTime(quadraticN, $1) } / workers
+      let gramAll = c.features.reduce(0.0) { $0 + gramTime(c.examples, $1) } / workers
       var rows: [[String]] = [], items: [JSONValue] = []
       for (name, bound) in measures {
         log.progress("similarity \(c.label): compare similarity --measure \(name)")
