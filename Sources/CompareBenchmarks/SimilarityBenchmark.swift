@@ -77,12 +77,15 @@ public enum SimilarityBenchmark {
       // The command decomposes the layers at once over the cores, one BLAS thread each: so is
       // the bound, the layers' single-thread times shared by the workers.
       let threads = BLASThreads.count, workers = Double(max(1, min(threads, c.features.count)))
-      BLASThreads.set(1)
-      defer { BLASThreads.set(threads) }
-      let decomposition = try c.features.reduce(0.0) { $0 + (try decomposition(c.examples, $1)) } / workers
       let quadraticN = c.quadraticExamples ?? c.examples
-      let gram = c.features.reduce(0.0) { $0 + gramTime(quadraticN, $1) } / workers
-      let gramAll = c.features.reduce(0.0) { $0 + gramTime(c.examples, $1) } / workers
+      BLASThreads.set(1)
+      let bounds = Result {
+        (try c.features.reduce(0.0) { $0 + (try decomposition(c.examples, $1)) } / workers,
+         c.features.reduce(0.0) { $0 + gramTime(quadraticN, $1) } / workers,
+         c.features.reduce(0.0) { $0 + gramTime(c.examples, $1) } / workers)
+      }
+      BLASThreads.set(threads)  // the commands run at the benchmark's thread count
+      let (decomposition, gram, gramAll) = try bounds.get()
       var rows: [[String]] = [], items: [JSONValue] = []
       for (name, bound) in measures {
         log.progress("similarity \(c.label): compare similarity --measure \(name)")
