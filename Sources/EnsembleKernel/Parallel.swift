@@ -12,7 +12,7 @@ struct SharedPointer<T>: @unchecked Sendable {
 /// Splits `0..<count` into contiguous ranges and runs `body` on them on all cores.
 enum Parallel {
   /// Online processors.
-  static var cores: Int { max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))) }
+  static var cores: Int { Machine.cores }
 
   /// Runs `body` over consecutive ranges covering `0..<count`, at least `grain` long, on all
   /// cores (serially when there is little work).

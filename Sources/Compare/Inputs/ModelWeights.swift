@@ -177,15 +177,7 @@ public struct ModelWeights: Sendable {
       var layer = WeightLayer(name: name, kind: kind, shape: tensor.shape, load: { try tensor.doubles() })
       layer.loadRows = { try tensor.doubles(rows: $0) }
       layer.loadInto = { buffer in
-        if buffer.count != tensor.count {
-          if buffer.capacity >= tensor.count {
-            buffer.removeAll(keepingCapacity: true)
-            buffer.append(contentsOf: repeatElement(0, count: tensor.count))
-          } else {
-            buffer = try tensor.doubles()
-            return
-          }
-        }
+        ESDScratch.resize(&buffer, to: tensor.count)
         _ = try buffer.withUnsafeMutableBufferPointer { try tensor.convert(into: $0) }
       }
       layer.id = position
