@@ -12,6 +12,7 @@ P=${3:-4096}
 DTYPE=${4:-f32}
 ESTIMATORS=${5:-full debiased}
 cd "$(dirname "$0")/.."
+. Benchmarks/sampled_run.sh
 swift build -c release --product compare >/dev/null
 C=$PWD/.build/release/compare
 mkdir -p "$DIR"
@@ -19,21 +20,8 @@ for s in 1 2; do
   [ -f "$DIR/act-$N-$P-$DTYPE-$s.safetensors" ] || python3 Benchmarks/make_activations.py "$DIR/act-$N-$P-$DTYPE-$s.safetensors" --examples "$N" --features "$P" --seed "$s" --dtype "$DTYPE"
 done
 for estimator in $ESTIMATORS; do
-  /usr/bin/time -f "%e %U %S %M" -o "$DIR/time.txt" "$C" cka "$DIR/act-$N-$P-$DTYPE-1.safetensors" "$DIR/act-$N-$P-$DTYPE-2.safetensors" \
-    --estimator "$estimator" --json > "$DIR/cka-$estimator.json" &
-  pid=$!
-  anon=0; file=0
-  while kill -0 "$pid" 2>/dev/null; do
-    child=$(pgrep -P "$pid" compare || true)
-    if [ -n "$child" ] && [ -r "/proc/$child/status" ]; then
-      a=$(awk '/RssAnon/ {print $2}' "/proc/$child/status" 2>/dev/null || echo 0)
-      f=$(awk '/RssFile/ {print $2}' "/proc/$child/status" 2>/dev/null || echo 0)
-      [ "${a:-0}" -gt "$anon" ] && anon=$a
-      [ "${f:-0}" -gt "$file" ] && file=$f
-    fi
-    sleep 0.5
-  done
-  wait "$pid"
+  sampled_run "$DIR/time.txt" "$C" cka "$DIR/act-$N-$P-$DTYPE-1.safetensors" "$DIR/act-$N-$P-$DTYPE-2.safetensors" \
+    --estimator "$estimator" --json > "$DIR/cka-$estimator.json"
   read -r wall user sys rss < "$DIR/time.txt"
   cka=$(python3 -c "import json; print(json.load(open('$DIR/cka-$estimator.json'))['CKA'][0][0])")
   echo "$estimator, $N × $P $DTYPE: CKA $cka; wall $wall s, user $user s, system $sys s; peak anonymous $((anon / 1024)) MiB, file-backed $((file / 1024)) MiB"

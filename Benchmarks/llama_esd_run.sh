@@ -10,6 +10,7 @@ DIR=${1:?usage: llama_esd_run.sh DIR [float32|float64] [options...]}
 PRECISION=${2:-float32}
 shift $(( $# >= 2 ? 2 : 1 ))
 cd "$(dirname "$0")/.."
+. Benchmarks/sampled_run.sh
 swift build -c release --product compare >/dev/null
 C=$PWD/.build/release/compare
 [ -f "$DIR/model.safetensors.index.json" ] || python3 Benchmarks/make_llama_folder.py "$DIR"
@@ -17,21 +18,7 @@ OUT="$DIR.esd-$PRECISION"
 mkdir -p "$OUT"
 "$C" esd "$DIR" --precision "$PRECISION" "$@" --plan
 "$C" esd "$DIR" --precision "$PRECISION" "$@" --plan --json > "$OUT/plan.json"
-/usr/bin/time -f "%e %U %S %M" -o "$OUT/time.txt" "$C" esd "$DIR" --precision "$PRECISION" "$@" \
-  --json -o "$OUT/result.json" > /dev/null &
-pid=$!
-anon=0; file=0
-while kill -0 "$pid" 2>/dev/null; do
-  child=$(pgrep -P "$pid" compare || true)
-  if [ -n "$child" ] && [ -r "/proc/$child/status" ]; then
-    a=$(awk '/RssAnon/ {print $2}' "/proc/$child/status" 2>/dev/null || echo 0)
-    f=$(awk '/RssFile/ {print $2}' "/proc/$child/status" 2>/dev/null || echo 0)
-    [ "${a:-0}" -gt "$anon" ] && anon=$a
-    [ "${f:-0}" -gt "$file" ] && file=$f
-  fi
-  sleep 0.5
-done
-wait "$pid"
+sampled_run "$OUT/time.txt" "$C" esd "$DIR" --precision "$PRECISION" "$@" --json -o "$OUT/result.json" > /dev/null
 read -r wall user sys rss < "$OUT/time.txt"
 read -r estimate largest < <(python3 -c "import json; p = json.load(open('$OUT/plan.json')); print(f\"{p['estimated_seconds']:.0f} {p['largest_layer_elements']}\")")
 echo "precision $PRECISION: wall $wall s, user $user s, system $sys s; peak RSS $((rss / 1024)) MiB (anonymous $((anon / 1024)) MiB, file-backed $((file / 1024)) MiB); largest layer $largest elements ($((largest * 8 / 1048576)) MiB as float64)"

@@ -10,6 +10,7 @@ DIR=${1:?usage: zoo_scale_run.sh DIR [FILES] [RUNS]}
 FILES=${2:-40}
 RUNS=${3:-500}
 cd "$(dirname "$0")/.."
+. Benchmarks/sampled_run.sh
 swift build -c release --product compare >/dev/null
 C=$PWD/.build/release/compare
 python3 Benchmarks/make_zoo_logs.py "$DIR" --files "$FILES" --runs "$RUNS"
@@ -17,22 +18,8 @@ ARGS=()
 for f in $(ls "$DIR"/log-*.pt | head -n "$FILES"); do ARGS+=(--test "$f:logits" --train "$f:logits_train"); done
 ARGS+=(--test-labels "$DIR/labels_test.npy" --train-labels "$DIR/labels_train.npy")
 "$C" kernel "${ARGS[@]}" --plan --json > "$DIR/plan.json"
-start=$(date +%s.%N)
-/usr/bin/time -f "%e %U %S %M" -o "$DIR/time.txt" "$C" kernel "${ARGS[@]}" --neighbors 5 \
-  --save-neighbors "$DIR/neighbors.npz" --json > "$DIR/result.json" &
-pid=$!
-anon=0; file=0
-while kill -0 "$pid" 2>/dev/null; do
-  child=$(pgrep -P "$pid" compare || true)
-  if [ -n "$child" ] && [ -r "/proc/$child/status" ]; then
-    a=$(awk '/RssAnon/ {print $2}' "/proc/$child/status" 2>/dev/null || echo 0)
-    f=$(awk '/RssFile/ {print $2}' "/proc/$child/status" 2>/dev/null || echo 0)
-    [ "${a:-0}" -gt "$anon" ] && anon=$a
-    [ "${f:-0}" -gt "$file" ] && file=$f
-  fi
-  sleep 0.5
-done
-wait "$pid"
+sampled_run "$DIR/time.txt" "$C" kernel "${ARGS[@]}" --neighbors 5 \
+  --save-neighbors "$DIR/neighbors.npz" --json > "$DIR/result.json"
 read -r wall user sys rss < "$DIR/time.txt"
 read -r bound rate < <(python3 -c "import json; p = json.load(open('$DIR/plan.json')); print(f\"{p['flops'] / (p['gemm_gflops'] * 1e9):.1f} {p['gemm_gflops']:.1f}\")")
 echo "runs: $((FILES * RUNS)); wall $wall s, user $user s, system $sys s; peak RSS $((rss / 1024)) MiB (anonymous $((anon / 1024)) MiB, file-backed $((file / 1024)) MiB)"
