@@ -50,30 +50,17 @@ extension CKAEstimator {
     }
   }
 
-  /// Reads every batch of every model into reused matrices and feeds the group: in order, or
-  /// over E seeded shuffles of the examples as `similarities(..., epochs:)` draws them.
+  /// Reads every batch of every model into reused matrices and feeds the group, in the order
+  /// `similarities(..., epochs:)` reads them.
   private func pass<S: BLASScalar>(_ sources: [any RepresentationSource], _ group: inout MinibatchCKAGroup,
                                    _ ranges: [Range<Int>], _ epochs: Int, _ statistics: CKAStatistics,
                                    _ type: S.Type, _ progress: (Int, Int) -> Void) throws {
     var batch = [[Matrix<S>]](repeating: [], count: sources.count)
-    if epochs == 1 {
-      for (index, rows) in ranges.enumerated() {
-        for m in sources.indices { try sources[m].read(rows: rows, into: &batch[m]) }
-        try group.accumulate(batch)
-        progress(index + 1, ranges.count)
-      }
-      return
-    }
-    var rng = SplitMix64(seed: statistics.seed &+ 2)
-    var order = Array(0..<sources[0].examples)
-    for epoch in 0..<epochs {
-      order.withUnsafeMutableBufferPointer { rng.shuffle($0) }
-      for (index, rows) in ranges.enumerated() {
-        let indices = Array(order[rows])
-        for m in sources.indices { try sources[m].read(examples: indices, into: &batch[m]) }
-        try group.accumulate(batch)
-        progress(epoch * ranges.count + index + 1, epochs * ranges.count)
-      }
+    try MinibatchRows.forEach(examples: sources[0].examples, ranges: ranges, epochs: epochs,
+                              seed: statistics.seed &+ 2) { rows, done, total in
+      for m in sources.indices { try sources[m].read(rows, into: &batch[m]) }
+      try group.accumulate(batch)
+      progress(done, total)
     }
   }
 }

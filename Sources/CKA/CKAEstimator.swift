@@ -149,28 +149,12 @@ public enum CKAEstimator: Sendable, Equatable, CustomStringConvertible {
       var cka = try MinibatchCKA(layersA: a.layerNames, layersB: b.layerNames, modelA: a.name,
                                  modelB: b.name, kernel: kernel,
                                  permutations: statistics.permutations, seed: statistics.permutationSeed)
-      if epochs == 1 {
-        for (index, rows) in ranges.enumerated() {
-          try a.read(rows: rows, into: &layersA)
-          try b.read(rows: rows, into: &layersB)
-          try cka.add(layersA, layersB)
-          progress(index + 1, ranges.count)
-        }
-      } else {
-        // The minibatch-CKA paper's protocol: E passes, each over a seeded shuffle of the
-        // examples, every batch of every pass summed (and resampled by the statistics).
-        var rng = SplitMix64(seed: statistics.seed &+ 2)
-        var order = Array(0..<n)
-        for epoch in 0..<epochs {
-          order.withUnsafeMutableBufferPointer { rng.shuffle($0) }
-          for (index, rows) in ranges.enumerated() {
-            let indices = Array(order[rows])
-            try a.read(examples: indices, into: &layersA)
-            try b.read(examples: indices, into: &layersB)
-            try cka.add(layersA, layersB)
-            progress(epoch * ranges.count + index + 1, epochs * ranges.count)
-          }
-        }
+      try MinibatchRows.forEach(examples: n, ranges: ranges, epochs: epochs, seed: statistics.seed &+ 2) {
+        batch, done, total in
+        try a.read(batch, into: &layersA)
+        try b.read(batch, into: &layersB)
+        try cka.add(layersA, layersB)
+        progress(done, total)
       }
       let matrix = try cka.result()
       let uncertainty = CKAUncertainty(similarities: matrix.values, terms: cka.terms,
