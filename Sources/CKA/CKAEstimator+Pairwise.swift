@@ -50,17 +50,23 @@ extension CKAEstimator {
     }
   }
 
-  /// Reads every batch of every model into reused matrices and feeds the group, in the order
-  /// `similarities(..., epochs:)` reads them.
+  /// Reads every batch of every model (in place where the sources can, else into reused
+  /// matrices) and feeds the group, in the order `similarities(..., epochs:)` reads them.
   private func pass<S: BLASScalar>(_ sources: [any RepresentationSource], _ group: inout MinibatchCKAGroup,
                                    _ ranges: [Range<Int>], _ epochs: Int, _ statistics: CKAStatistics,
                                    _ type: S.Type, _ progress: (Int, Int) -> Void) throws {
-    var batch = [[Matrix<S>]](repeating: [], count: sources.count)
-    try MinibatchRows.forEach(examples: sources[0].examples, ranges: ranges, epochs: epochs,
-                              seed: statistics.seed &+ 2) { rows, done, total in
-      for m in sources.indices { try sources[m].read(rows, into: &batch[m]) }
-      try group.accumulate(batch)
-      progress(done, total)
+    var buffers = [[Matrix<S>]](repeating: [], count: sources.count)
+    try buffers.withUnsafeMutableBufferPointer { slots in
+      try MinibatchRows.forEach(examples: sources[0].examples, ranges: ranges, epochs: epochs,
+                                seed: statistics.seed &+ 2) { rows, done, total in
+        // Each model's batch stays valid while the next model's is read: nested calls.
+        func nest(_ m: Int, _ read: [[UnsafeBufferPointer<S>]]) throws {
+          if m == sources.count { return try group.accumulate(rows: rows.count, read) }
+          try sources[m].withBatch(rows, buffers: &slots[m]) { try nest(m + 1, read + [$0]) }
+        }
+        try nest(0, [])
+        progress(done, total)
+      }
     }
   }
 }

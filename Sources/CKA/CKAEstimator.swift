@@ -151,9 +151,9 @@ public enum CKAEstimator: Sendable, Equatable, CustomStringConvertible {
                                  permutations: statistics.permutations, seed: statistics.permutationSeed)
       try MinibatchRows.forEach(examples: n, ranges: ranges, epochs: epochs, seed: statistics.seed &+ 2) {
         batch, done, total in
-        try a.read(batch, into: &layersA)
-        try b.read(batch, into: &layersB)
-        try cka.add(layersA, layersB)
+        try a.withBatch(batch, buffers: &layersA) { rowsA in
+          try b.withBatch(batch, buffers: &layersB) { rowsB in try cka.add(rows: batch.count, rowsA, rowsB) }
+        }
         progress(done, total)
       }
       let matrix = try cka.result()

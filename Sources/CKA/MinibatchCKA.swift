@@ -153,13 +153,32 @@ public struct MinibatchCKA: Sendable {
     for (index, (x, model)) in layers.enumerated() where x.rows != n {
       throw InputError("layer '\(names[index])' of \(model) has \(x.rows) examples in this batch, layer '\(layersA[0])' of \(modelA) has \(n)")
     }
+    try withElementBuffers(batchA + batchB) { buffers in
+      try add(rows: n, Array(buffers[..<batchA.count]), Array(buffers[batchA.count...]))
+    }
+  }
+
+  /// Adds one batch of n examples given as row-major `n × features` buffers per layer, in
+  /// `layersA` and `layersB` order: where `CKAEstimator` hands over batches read straight from
+  /// the mapped files (`RepresentationSource.withRows`).
+  mutating func add<S: BLASScalar>(rows n: Int, _ batchA: [UnsafeBufferPointer<S>],
+                                   _ batchB: [UnsafeBufferPointer<S>]) throws {
+    guard batchA.count == layersA.count, batchB.count == layersB.count else {
+      throw InputError("the batch has \(batchA.count) × \(batchB.count) layers, expected \(layersA.count) × \(layersB.count)")
+    }
     guard n >= minimumBatchSize else {
       throw InputError("a batch of \(n) examples is too small: the \(debiased ? "unbiased" : "biased") HSIC needs at least \(minimumBatchSize)")
     }
-    let count = layers.count
-    let products = try grams.products(layers, names: names, n: n, kernel: kernel, debiased: debiased,
-                                      firstExample: examples)
-    accumulate(products: products, count: count, n: n, offsetA: 0, offsetB: layersA.count)
+    let names = layersA + layersB
+    let models = Array(repeating: modelA, count: layersA.count) + Array(repeating: modelB, count: layersB.count)
+    let layers = try (batchA + batchB).enumerated().map { index, buffer in
+      guard buffer.count % n == 0 else {
+        throw InputError("layer '\(names[index])' of \(models[index]) has \(buffer.count) values for a batch of \(n) examples")
+      }
+      return LayerRows(elements: buffer, columns: buffer.count / n, name: names[index], model: models[index])
+    }
+    let products = try grams.products(layers, n: n, kernel: kernel, debiased: debiased, firstExample: examples)
+    accumulate(products: products, count: layers.count, n: n, offsetA: 0, offsetB: layersA.count)
   }
 
   /// Adds one batch's HSIC terms from the products ⟨Ũᵢ, Ũⱼ⟩ of a stack of layers (`GramStack`)
@@ -182,13 +201,37 @@ public struct MinibatchCKA: Sendable {
 
   /// The error for a layer whose Gram diagonal is not finite: the first NaN/∞ activation, or
   /// an overflow of the squares when every activation is finite.
-  static func nonFinite<S: BLASScalar>(_ x: Matrix<S>, layer: String, model: String,
-                                       firstExample: Int) -> InputError {
-    if let (row, column) = x.firstNonFinite() {
-      return InputError("layer '\(layer)' of \(model) has a non-finite activation (\(x[row, column])) at example \(firstExample + row), feature \(column)")
+  static func nonFinite<S: BLASScalar>(_ x: LayerRows<S>, firstExample: Int) -> InputError {
+    if let index = x.elements.firstIndex(where: { !$0.isFinite }) {
+      let (row, column) = (index / Swift.max(x.columns, 1), index % Swift.max(x.columns, 1))
+      return InputError("layer '\(x.name)' of \(x.model) has a non-finite activation (\(x.elements[index])) at example \(firstExample + row), feature \(column)")
     }
-    return InputError("layer '\(layer)' of \(model) has activations too large for \(S.self) products (the squared norms overflow) near example \(firstExample)")
+    return InputError("layer '\(x.name)' of \(x.model) has activations too large for \(S.self) products (the squared norms overflow) near example \(firstExample)")
   }
+}
+
+/// Calls `body` with the element buffers of `matrices`, all valid at once.
+package func withElementBuffers<S: BLASScalar, R>(_ matrices: [Matrix<S>],
+                                                  _ body: ([UnsafeBufferPointer<S>]) throws -> R) throws -> R {
+  var buffers: [UnsafeBufferPointer<S>] = []
+  buffers.reserveCapacity(matrices.count)
+  func nest(_ index: Int) throws -> R {
+    if index == matrices.count { return try body(buffers) }
+    return try matrices[index].elements.withUnsafeBufferPointer { buffer in
+      buffers.append(buffer)
+      return try nest(index + 1)
+    }
+  }
+  return try nest(0)
+}
+
+/// One layer's activations for one batch, n × `columns` row-major, wherever they are stored (a
+/// matrix, or a mapped input file), with the names its errors give.
+struct LayerRows<S: BLASScalar>: @unchecked Sendable {
+  let elements: UnsafeBufferPointer<S>
+  let columns: Int
+  let name: String
+  let model: String
 }
 
 /// The U-centred (or centred) kernel matrices of one batch of several layers, packed and stacked,
@@ -203,14 +246,13 @@ struct GramStack: Sendable {
 
   /// The products ⟨Ũᵢ, Ũⱼ⟩ (row-major count × count) of the layers' kernel matrices.
   /// - Throws: `InputError` for a NaN/∞ activation (named by layer, model and example).
-  mutating func products<S: BLASScalar>(_ layers: [(Matrix<S>, String)], names: [String], n: Int,
-                                        kernel: CKAKernel, debiased: Bool,
-                                        firstExample: Int) throws -> [Double] {
+  mutating func products<S: BLASScalar>(_ layers: [LayerRows<S>], n: Int, kernel: CKAKernel,
+                                        debiased: Bool, firstExample: Int) throws -> [Double] {
     let packed = GramKernel.packedCount(n)
     let size = try blasDimension(packed, "examples² of a batch")
     let count = layers.count
     if stacked.count != count * packed { stacked = [Double](repeating: 0, count: count * packed) }
-    let widest = layers.map { $0.0.columns }.max() ?? 0
+    let widest = layers.map(\.columns).max() ?? 0
     // Scratch layout, in units of S: centred n·widest, then the Gram n·n, then (as Double)
     // the full kernel n·n when needed.
     let fastPath = debiased && kernel == .linear
@@ -227,7 +269,7 @@ struct GramStack: Sendable {
     try stacked.withUnsafeMutableBufferPointer { stack in
       try scratch.withUnsafeMutableBufferPointer { work in
         let job = LayerGrams<S>(
-          layers: layers, names: names, n: n, widest: widest, packed: packed, kernel: kernel,
+          layers: layers, n: n, widest: widest, packed: packed, kernel: kernel,
           debiased: debiased, fastPath: fastPath, centredDoubles: centredDoubles, needed: needed,
           firstExample: firstExample, stack: SendableAddress(stack.baseAddress!),
           work: SendableAddress(work.baseAddress!))
@@ -268,8 +310,7 @@ struct SendableAddress<T>: @unchecked Sendable {
 /// One batch's work per layer: centre, form the Gram matrix, kernel and centre it, and pack its
 /// upper triangle into the layer's row of the stack.
 struct LayerGrams<S: BLASScalar>: Sendable {
-  let layers: [(Matrix<S>, String)]
-  let names: [String]
+  let layers: [LayerRows<S>]
   let n: Int, widest: Int, packed: Int
   let kernel: CKAKernel
   let debiased: Bool, fastPath: Bool
@@ -280,29 +321,25 @@ struct LayerGrams<S: BLASScalar>: Sendable {
 
   /// Layer `index` with worker `worker`'s scratch region.
   func run(_ index: Int, worker: Int) throws {
-    let (x, model) = layers[index]
+    let x = layers[index]
     let out = stack.base + index * packed
     let region = work.base + worker * needed
     let pf = region + centredDoubles
     try UnsafeMutableBufferPointer(start: region, count: centredDoubles).withMemoryRebound(to: S.self) { scalars in
       let pc = scalars.baseAddress!, pg = scalars.baseAddress! + n * widest
-      let constant = x.columns == 0 || x.elements.withUnsafeBufferPointer { px in
-        GramKernel.isConstant(px.baseAddress!, rows: n, columns: x.columns)
-      }
-      if constant, x.columns > 0, let bad = x.row(0).firstIndex(where: { !$0.isFinite }) {
-        throw InputError("layer '\(names[index])' of \(model) has a non-finite activation (\(x[0, bad])) at example \(firstExample), feature \(bad)")
+      let constant = x.columns == 0 || GramKernel.isConstant(x.elements.baseAddress!, rows: n, columns: x.columns)
+      if constant, x.columns > 0, let bad = x.elements[..<x.columns].firstIndex(where: { !$0.isFinite }) {
+        throw InputError("layer '\(x.name)' of \(x.model) has a non-finite activation (\(x.elements[bad])) at example \(firstExample), feature \(bad)")
       }
       if constant {
         // Exactly zero, as the centred kernel of identical rows is in exact arithmetic.
         out.update(repeating: 0, count: packed)
         return
       }
-      x.elements.withUnsafeBufferPointer { px in
-        GramKernel.centreColumns(px.baseAddress!, rows: n, columns: x.columns, into: pc)
-      }
+      GramKernel.centreColumns(x.elements.baseAddress!, rows: n, columns: x.columns, into: pc)
       GramKernel.upperGram(pc, rows: n, columns: x.columns, into: pg)
       guard GramKernel.diagonalIsFinite(pg, size: n) else {
-        throw MinibatchCKA.nonFinite(x, layer: names[index], model: model, firstExample: firstExample)
+        throw MinibatchCKA.nonFinite(x, firstExample: firstExample)
       }
       if fastPath {
         GramKernel.packUCentred(pg, size: n, into: out)

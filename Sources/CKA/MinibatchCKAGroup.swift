@@ -46,24 +46,48 @@ public struct MinibatchCKAGroup: Sendable {
     guard batch.count == models.count else {
       throw InputError("the batch has \(batch.count) models, expected \(models.count)")
     }
-    var layers: [(Matrix<S>, String)] = [], names: [String] = [], offsets: [Int] = []
+    let n = batch.first?.first?.rows ?? 0
     for (m, matrices) in batch.enumerated() {
       guard matrices.count == models[m].layers.count else {
         throw InputError("the batch has \(matrices.count) layers of \(models[m].name), expected \(models[m].layers.count)")
       }
-      offsets.append(layers.count)
-      layers += matrices.map { ($0, models[m].name) }
-      names += models[m].layers
+      for (l, x) in matrices.enumerated() where x.rows != n {
+        throw InputError("layer '\(models[m].layers[l])' of \(models[m].name) has \(x.rows) examples in this batch, expected \(n)")
+      }
     }
-    let n = layers.first?.0.rows ?? 0
-    for (index, (x, model)) in layers.enumerated() where x.rows != n {
-      throw InputError("layer '\(names[index])' of \(model) has \(x.rows) examples in this batch, expected \(n)")
+    try withElementBuffers(batch.flatMap { $0 }) { buffers in
+      var rest = buffers[...]
+      let perModel = batch.map { matrices in
+        defer { rest = rest.dropFirst(matrices.count) }
+        return Array(rest.prefix(matrices.count))
+      }
+      try accumulate(rows: n, perModel)
+    }
+  }
+
+  /// Adds one batch of n examples given as row-major `n × features` buffers, per model and
+  /// layer: batches read straight from the mapped files (`RepresentationSource.withRows`).
+  mutating func accumulate<S: BLASScalar>(rows n: Int, _ batch: [[UnsafeBufferPointer<S>]]) throws {
+    guard batch.count == models.count else {
+      throw InputError("the batch has \(batch.count) models, expected \(models.count)")
     }
     guard n >= 4 else {
       throw InputError("a batch of \(n) examples is too small: the unbiased HSIC needs at least 4")
     }
-    let products = try grams.products(layers, names: names, n: n, kernel: kernel, debiased: true,
-                                      firstExample: examples)
+    var layers: [LayerRows<S>] = [], offsets: [Int] = []
+    for (m, buffers) in batch.enumerated() {
+      guard buffers.count == models[m].layers.count else {
+        throw InputError("the batch has \(buffers.count) layers of \(models[m].name), expected \(models[m].layers.count)")
+      }
+      offsets.append(layers.count)
+      for (l, buffer) in buffers.enumerated() {
+        guard buffer.count % n == 0 else {
+          throw InputError("layer '\(models[m].layers[l])' of \(models[m].name) has \(buffer.count) values for a batch of \(n) examples")
+        }
+        layers.append(LayerRows(elements: buffer, columns: buffer.count / n, name: models[m].layers[l], model: models[m].name))
+      }
+    }
+    let products = try grams.products(layers, n: n, kernel: kernel, debiased: true, firstExample: examples)
     for k in pairs.indices {
       pairs[k].cka.accumulate(products: products, count: layers.count, n: n,
                               offsetA: offsets[pairs[k].i], offsetB: offsets[pairs[k].j])

@@ -26,12 +26,28 @@ enum MinibatchRows {
   }
 }
 
+extension MinibatchRows {
+  /// Examples in the batch.
+  var count: Int {
+    switch self {
+    case .rows(let rows): rows.count
+    case .examples(let indices): indices.count
+    }
+  }
+}
+
 extension RepresentationSource {
-  /// Reads one minibatch's examples of every layer into `matrices`.
-  func read<S: BLASScalar>(_ batch: MinibatchRows, into matrices: inout [Matrix<S>]) throws {
+  /// Calls `body` with one minibatch's examples of every layer as row-major buffers: read in
+  /// place for consecutive rows where the source can (`withRows`), gathered into `buffers`
+  /// for a shuffled pass.
+  func withBatch<S: BLASScalar, R>(_ batch: MinibatchRows, buffers: inout [Matrix<S>],
+                                   _ body: ([UnsafeBufferPointer<S>]) throws -> R) throws -> R {
     switch batch {
-    case .rows(let rows): try read(rows: rows, into: &matrices)
-    case .examples(let indices): try read(examples: indices, into: &matrices)
+    case .rows(let rows):
+      return try withRows(rows, buffers: &buffers, body)
+    case .examples(let indices):
+      try read(examples: indices, into: &buffers)
+      return try withElementBuffers(buffers, body)
     }
   }
 }

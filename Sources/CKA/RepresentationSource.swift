@@ -18,6 +18,12 @@ public protocol RepresentationSource {
   /// Fills `matrices` with the examples at `indices` (in that order) of every layer: the
   /// batches of a shuffled pass (`CKAEstimator.similarities(..., epochs:)`).
   func read<S: BLASScalar>(examples indices: [Int], into matrices: inout [Matrix<S>]) throws
+  /// Calls `body` with examples `rows` of every layer as row-major `rows.count × features`
+  /// buffers: straight from where the activations are stored when they need no conversion
+  /// (`ActivationSet` on float32 files: the mapped bytes), else read into `buffers` (reused
+  /// across calls, as `read(rows:into:)`). The buffers are valid only inside `body`.
+  func withRows<S: BLASScalar, R>(_ rows: Range<Int>, buffers: inout [Matrix<S>],
+                                  _ body: ([UnsafeBufferPointer<S>]) throws -> R) throws -> R
 }
 
 extension RepresentationSource {
@@ -26,6 +32,13 @@ extension RepresentationSource {
     var one: [Matrix<Double>] = []
     try read(rows: 0..<Swift.min(1, examples), into: &one)
     return one.map(\.columns)
+  }
+
+  /// Reads the rows into `buffers` with `read(rows:into:)` and hands over their storage.
+  public func withRows<S: BLASScalar, R>(_ rows: Range<Int>, buffers: inout [Matrix<S>],
+                                         _ body: ([UnsafeBufferPointer<S>]) throws -> R) throws -> R {
+    try read(rows: rows, into: &buffers)
+    return try withElementBuffers(buffers, body)
   }
 
   /// Reads one example at a time through `read(rows:into:)` and gathers them.
@@ -64,6 +77,20 @@ public struct RepresentationArrays<Scalar: BLASScalar>: RepresentationSource, Se
 
   public var examples: Int { layers.first?.rows ?? 0 }
   public var isDouble: Bool { Scalar.self == Double.self }
+
+  /// The layers' own storage when `S` is their scalar type, else converted copies.
+  public func withRows<S: BLASScalar, R>(_ rows: Range<Int>, buffers: inout [Matrix<S>],
+                                         _ body: ([UnsafeBufferPointer<S>]) throws -> R) throws -> R {
+    guard let own = layers as? [Matrix<S>] else {
+      try read(rows: rows, into: &buffers)
+      return try withElementBuffers(buffers, body)
+    }
+    return try withElementBuffers(own) { whole in
+      try body(zip(whole, own).map { buffer, x in
+        UnsafeBufferPointer(rebasing: buffer[(rows.lowerBound * x.columns)..<(rows.upperBound * x.columns)])
+      })
+    }
+  }
 
   public func read<S: BLASScalar>(rows: Range<Int>, into matrices: inout [Matrix<S>]) throws {
     matrices = layers.map { x in

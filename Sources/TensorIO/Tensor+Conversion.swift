@@ -20,6 +20,23 @@ extension Tensor {
     try convert(rows: rows, into: buffer)
   }
 
+  /// The elements of the slices `rows` of the first axis where they are stored, when no
+  /// conversion is needed: the tensor is C-contiguous, little-endian, of `Scalar`'s own dtype
+  /// (float32 for `Float`, float64 for `Double`) and suitably aligned in its file; else `nil`.
+  /// Reading large inputs without a copy (minibatch CKA reads each batch straight from the
+  /// mapped file). The pointer lives as long as this tensor's `storage`; a file that shrinks
+  /// meanwhile raises SIGBUS on access, which `FileGuard` turns into a clean error.
+  ///
+  /// - Throws: `ReadError` if `rows` is outside the first axis.
+  public func storedRows<Scalar: BLASScalar>(_ rows: Range<Int>, as: Scalar.Type) throws -> UnsafeBufferPointer<Scalar>? {
+    let total = try elementCount(rows: rows)
+    let native = (Scalar.self == Float.self && dtype == .float32) || (Scalar.self == Double.self && dtype == .float64)
+    guard native, isContiguous, !shape.isEmpty, let base = storage.bytes.baseAddress else { return nil }
+    let start = base + byteOffset + rows.lowerBound * strides[0] * dtype.size
+    guard Int(bitPattern: start) % MemoryLayout<Scalar>.alignment == 0 else { return nil }
+    return UnsafeBufferPointer(start: start.assumingMemoryBound(to: Scalar.self), count: total)
+  }
+
   /// Writes the elements of the slices `rows` of the first axis (all when `nil`), converted to
   /// `Scalar`, row-major, into `buffer`. Returns the number of elements written.
   ///

@@ -124,20 +124,30 @@ final class FileGuardTests {
     #expect(esd.err == changed(file, expected: expected))
     #expect(esd.out.isEmpty)
 
-    // Activations of two models, 128 examples each: the first file mapped is truncated.
-    let a = path("a.npz"), b = path("b.npz")
-    let layer = NPYWriter.encode(Self.values, shape: [128, 128])
-    try AtomicFile.write(NPZWriter.archive([("x.npy", layer)]), to: a)
-    try AtomicFile.write(NPZWriter.archive([("x.npy", layer)]), to: b)
-    let sizeA = size(a)
-    let before = try listing()
-    let cka = try runPaused(["cka", a, b, "--save", path("cka.npy")], at: "mapped") { _ in
-      #expect(truncate(a, 1000) == 0)
+    // Activations of two models, 128 examples each: the first file mapped is truncated. From
+    // .npz the batches are converted; from float32 .safetensors they are read in place from the
+    // mapping (`ActivationSet.withRows`), so the fault lands inside the CKA arithmetic.
+    for ext in ["npz", "safetensors"] {
+      let a = path("a.\(ext)"), b = path("b.\(ext)")
+      if ext == "npz" {
+        let layer = NPYWriter.encode(Self.values, shape: [128, 128])
+        try AtomicFile.write(NPZWriter.archive([("x.npy", layer)]), to: a)
+        try AtomicFile.write(NPZWriter.archive([("x.npy", layer)]), to: b)
+      } else {
+        for file in [a, b] {
+          try SafetensorsWriter.write([.init(key: "x", shape: [128, 128], values: Self.values)], to: file)
+        }
+      }
+      let sizeA = size(a)
+      let before = try listing()
+      let cka = try runPaused(["cka", a, b, "--batch-size", "32", "--save", path("cka.npy")], at: "mapped") { _ in
+        #expect(truncate(a, 1000) == 0)
+      }
+      #expect(cka.ending == .exited(1), "\(ext)")
+      #expect(cka.err == changed(a, expected: sizeA), "\(ext)")
+      #expect(cka.out.isEmpty, "\(ext)")
+      #expect(try listing() == before, "\(ext)")
     }
-    #expect(cka.ending == .exited(1))
-    #expect(cka.err == changed(a, expected: sizeA))
-    #expect(cka.out.isEmpty)
-    #expect(try listing() == before)
   }
 
   /// Small logits and labels for `compare kernel`: 3 models, 6 test and 10 training examples,

@@ -110,6 +110,19 @@ public struct ActivationSet: RepresentationSource, Sendable {
     }
   }
 
+  /// Examples `rows` of every layer handed to `body` without a copy where the file stores them
+  /// as `S` (float32 for `Float`, float64 for `Double`, contiguous and aligned: the mapped bytes
+  /// themselves); otherwise every layer is converted into `buffers`, reused across calls.
+  public func withRows<S: BLASScalar, R>(_ rows: Range<Int>, buffers: inout [Matrix<S>],
+                                         _ body: ([UnsafeBufferPointer<S>]) throws -> R) throws -> R {
+    let stored = try tensors.map { t in
+      pool == .flatten || t.shape.count <= 2 ? try t.storedRows(rows, as: S.self) : nil
+    }
+    if stored.allSatisfy({ $0 != nil }) { return try body(stored.map { $0! }) }
+    try read(rows: rows, into: &buffers)
+    return try withElementBuffers(buffers) { converted in try body(zip(stored, converted).map { $0 ?? $1 }) }
+  }
+
   /// The examples at `indices`, in that order, converted row by row straight into `matrices`
   /// (reused when their shapes fit).
   public func read<S: BLASScalar>(examples indices: [Int], into matrices: inout [Matrix<S>]) throws {
