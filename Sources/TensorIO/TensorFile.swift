@@ -64,17 +64,11 @@ public struct TensorFile: Sendable {
   }
 
   static func openDirectory(_ path: String) throws -> TensorFile {
-    guard let dir = opendir(path) else {
+    // `FileSystem.names` fails only in `opendir`, so `errno` still says why.
+    guard let all = FileSystem.names(in: path) else {
       throw ReadError(file: path, "directory cannot be read: \(MappedFile.describe(errno: errno))")
     }
-    var names: [String] = []
-    while let entry = readdir(dir) {
-      let name = withUnsafePointer(to: entry.pointee.d_name) {
-        $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
-      }
-      if name.hasSuffix(".npy"), !name.hasPrefix(".") { names.append(name) }
-    }
-    closedir(dir)
+    var names = all.filter { $0.hasSuffix(".npy") }
     guard !names.isEmpty else { throw ReadError(file: path, "directory has no .npy files") }
     names.sort { NaturalOrder.precedes($0, $1) }
     let base = path.hasSuffix("/") ? path : path + "/"
