@@ -11,16 +11,15 @@ public enum ESDFigures {
   /// overview of alpha by layer (`esd_alpha_by_layer.png`).
   public static func write(_ reports: [LayerReport], to dir: String, title: String) throws {
     try Folders.create(dir)
-    let base = dir.hasSuffix("/") ? dir : dir + "/"
     for report in reports {
       guard let spectrum = report.spectrum, spectrum.lambdaMax > 0 else { continue }
       let name = fileName(report)
-      try AtomicFile.write(esdPlot(report, spectrum).png(), to: base + "esd_\(name).png")
+      try AtomicFile.write(esdPlot(report, spectrum).png(), to: FileSystem.path("esd_\(name).png", in: dir))
       if let rand = report.firstRandomEigenvalues {
-        try AtomicFile.write(randomPlot(report, spectrum, rand).png(), to: base + "esd_\(name)_rand.png")
+        try AtomicFile.write(randomPlot(report, spectrum, rand).png(), to: FileSystem.path("esd_\(name)_rand.png", in: dir))
       }
     }
-    try writeOverview(reports, to: base + "esd_alpha_by_layer", title: title)
+    try writeOverview(reports, to: FileSystem.path("esd_alpha_by_layer", in: dir), title: title)
   }
 
   static func fileName(_ report: LayerReport) -> String {

@@ -109,7 +109,7 @@ public struct ModelWeights: Sendable {
     guard FileSystem.kind(of: path) == .directory, let names = FileSystem.names(in: path),
           !names.contains("model.safetensors"),
           let index = names.first(where: { $0.hasSuffix(".safetensors.index.json") }) else { return nil }
-    return (path.hasSuffix("/") ? path : path + "/") + index
+    return FileSystem.path(index, in: path)
   }
 
   /// Every weight `compare esd` analyses (2-D, 4-D, and 3-D by `ThreeDimensionalRule.auto`),
@@ -229,20 +229,20 @@ public struct ModelWeights: Sendable {
     default: return [path]
     }
     let names = try Folders.names(in: path)
-    let base = path.hasSuffix("/") ? path : path + "/"
-    func sorted(_ names: [String]) -> [String] { names.sorted { NaturalOrder.precedes($0, $1) }.map { base + $0 } }
-    if names.contains("model.safetensors") { return [base + "model.safetensors"] }
+    func inFolder(_ name: String) -> String { FileSystem.path(name, in: path) }
+    func sorted(_ names: [String]) -> [String] { names.sorted { NaturalOrder.precedes($0, $1) }.map(inFolder) }
+    if names.contains("model.safetensors") { return [inFolder("model.safetensors")] }
     // A PEFT adapter's factors (`esd` and `describe` analyse them as `LoRAAdapter` does).
     if names.contains(LoRAAdapter.configName), let weights = LoRAAdapter.weightNames.first(where: names.contains) {
-      return [base + weights]
+      return [inFolder(weights)]
     }
     if let index = names.first(where: { $0.hasSuffix(".safetensors.index.json") }) {
-      let listed = try SafetensorsIndex.shardNames(inIndex: base + index)
+      let listed = try SafetensorsIndex.shardNames(inIndex: inFolder(index))
       guard !listed.isEmpty else {
-        throw ReadError(file: base + index, "lists no .safetensors shards (expected JSON with a \"weight_map\" of tensor names to shard files)")
+        throw ReadError(file: inFolder(index), "lists no .safetensors shards (expected JSON with a \"weight_map\" of tensor names to shard files)")
       }
       for name in listed where !names.contains(name) {
-        throw ReadError(file: base + index, "lists shard '\(name)', which is not in the folder")
+        throw ReadError(file: inFolder(index), "lists shard '\(name)', which is not in the folder")
       }
       return sorted(listed)
     }
