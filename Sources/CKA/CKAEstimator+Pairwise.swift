@@ -44,9 +44,11 @@ extension CKAEstimator {
       let matrix = try pair.cka.result()
       let uncertainty = CKAUncertainty(similarities: matrix.values, terms: pair.cka.terms, null: [],
                                        statistics: statistics)
-      return (pair.i, pair.j, CKAResult(matrix: matrix, estimator: self, kernel: kernel, batches: pair.cka.batches,
-                                        examples: pair.cka.examples, available: n,
-                                        notes: note.map { [$0] } ?? [], uncertainty: uncertainty))
+      var result = CKAResult(matrix: matrix, estimator: self, kernel: kernel, batches: pair.cka.batches,
+                             examples: pair.cka.examples, available: n,
+                             notes: note.map { [$0] } ?? [], uncertainty: uncertainty)
+      result.pairedByIndex = sources[pair.i].pairedByIndex || sources[pair.j].pairedByIndex
+      return (pair.i, pair.j, result)
     }
   }
 

@@ -100,11 +100,19 @@ public enum CKAEstimator: Sendable, Equatable, CustomStringConvertible {
       throw InputError("confidence intervals and permutation p-values resample batches: they need the minibatch estimator, not \(self)")
     }
     guard a.examples == b.examples else {
-      throw InputError("\(a.name) has \(a.examples) examples and \(b.name) has \(b.examples): CKA needs the same examples in the same order (to compare two datasets, pair their first N examples by position with --examples N --paired-by-index)")
+      throw Self.differentExamples(a.name, a.examples, b.name, b.examples)
     }
-    return a.isDouble && b.isDouble
+    var result = a.isDouble && b.isDouble
       ? try compute(a, b, kernel: kernel, statistics, epochs, Double.self, progress: progress)
       : try compute(a, b, kernel: kernel, statistics, epochs, Float.self, progress: progress)
+    result.pairedByIndex = a.pairedByIndex || b.pairedByIndex
+    return result
+  }
+
+  /// The refusal of two models with different example counts, naming the options that compare
+  /// two datasets instead (`ActivationSet.group` refuses `--examples N` alone with it too).
+  package static func differentExamples(_ a: String, _ countA: Int, _ b: String, _ countB: Int) -> InputError {
+    InputError("\(a) has \(countA) examples and \(b) has \(countB): CKA needs the same examples in the same order (to compare two datasets, pair their first N examples by position with --examples N --paired-by-index)")
   }
 
   func compute<S: BLASScalar>(_ a: any RepresentationSource, _ b: any RepresentationSource,
@@ -192,6 +200,9 @@ public struct CKAResult: Sendable {
   public var examples: Int
   /// Examples in the inputs.
   public var available: Int
+  /// The two models' examples are different inputs paired by position (one model on two
+  /// datasets, `RepresentationSource.pairedByIndex`), not the same inputs.
+  public var pairedByIndex = false
   /// Notes for standard error (examples dropped).
   public var notes: [String]
   /// Standard errors, intervals and p-values of the minibatch estimate (none for the

@@ -12,6 +12,9 @@ public protocol RepresentationSource {
   var examples: Int { get }
   /// `true` when every layer is stored in float64, so the estimate is computed in Double.
   var isDouble: Bool { get }
+  /// `true` when the examples are different inputs from the other model's, paired by position
+  /// (one model on two datasets), not the same inputs; results record it.
+  var pairedByIndex: Bool { get }
   /// Fills `matrices` with examples `rows` of every layer, each `rows.count × features`,
   /// reusing their storage when it is already the right size.
   func read<S: BLASScalar>(rows: Range<Int>, into matrices: inout [Matrix<S>]) throws
@@ -27,6 +30,9 @@ public protocol RepresentationSource {
 }
 
 extension RepresentationSource {
+  /// The same inputs as the other model's unless a source says otherwise.
+  public var pairedByIndex: Bool { false }
+
   /// Features per example of each layer, from reading one example.
   func widths() throws -> [Int] {
     var one: [Matrix<Double>] = []

@@ -9,7 +9,7 @@ public enum KernelBenchmark {
     let (models, nTest, nTrain, classes) = quick ? (10, 1_000, 5_000, 10) : (100, 10_000, 50_000, 10)
     let folder = try temporaryFolder()
     defer {
-      for name in ["test.npy", "train.npy", "test_labels.npy", "train_labels.npy"] { unlink(folder + "/" + name) }
+      for name in ["test.npy", "train.npy", "test_labels.npy", "train_labels.npy"] { unlink(FileSystem.path(name, in: folder)) }
       rmdir(folder)
     }
     if !json { log.print("Writing synthetic float16 logits [\(models), \(nTest) + \(nTrain), \(classes)] to \(folder)") }

@@ -44,6 +44,11 @@ public enum FileSystem {
     let trimmed = path.hasSuffix("/") ? String(path.dropLast()) : path
     return String(trimmed.split(separator: "/").last ?? Substring(trimmed))
   }
+
+  /// `name` inside `folder`: `folder/name`, with one `/` whether or not `folder` ends in one.
+  public static func path(_ name: String, in folder: String) -> String {
+    folder.hasSuffix("/") ? folder + name : folder + "/" + name
+  }
 }
 
 /// Writes all of `text` to a file descriptor, unbuffered, retrying on interrupts; gives up

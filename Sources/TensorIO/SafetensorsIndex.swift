@@ -33,7 +33,8 @@ public enum SafetensorsIndex {
   }
 
   /// The tensor names of the index file's `weight_map`, in the order the file lists them: the
-  /// order the model saved them, which is the model's own order for `save_pretrained`.
+  /// order the model saved them, which is the model's own order for `save_pretrained`. The
+  /// `pytorch_model.bin.index.json` of `.bin` shards has the same `weight_map`, and is read the same way.
   /// - Throws: `ReadError` as `shardNames(in:file:)` for a file that is not such an index.
   public static func tensorNames(inIndex path: String) throws -> [String] {
     let file = try MappedFile(path: path)

@@ -41,7 +41,7 @@ public struct TensorFile: Sendable {
     let file = try MappedFile(path: path)
     let storage = TensorStorage(mapped: file)
     let bytes = file.bytes
-    let name = String(path.split(separator: "/").last ?? Substring(path))
+    let name = FileSystem.baseName(path)
     if NPYReader.recognizes(bytes) {
       let key = name.hasSuffix(".npy") ? String(name.dropLast(4)) : name
       let tensor = try NPYReader.tensor(in: storage, range: 0..<bytes.count, file: path, key: key)
@@ -64,25 +64,19 @@ public struct TensorFile: Sendable {
   }
 
   static func openDirectory(_ path: String) throws -> TensorFile {
-    guard let dir = opendir(path) else {
+    // `FileSystem.names` fails only in `opendir`, so `errno` still says why.
+    guard let all = FileSystem.names(in: path) else {
       throw ReadError(file: path, "directory cannot be read: \(MappedFile.describe(errno: errno))")
     }
-    var names: [String] = []
-    while let entry = readdir(dir) {
-      let name = withUnsafePointer(to: entry.pointee.d_name) {
-        $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
-      }
-      if name.hasSuffix(".npy"), !name.hasPrefix(".") { names.append(name) }
-    }
-    closedir(dir)
+    var names = all.filter { $0.hasSuffix(".npy") }
     guard !names.isEmpty else { throw ReadError(file: path, "directory has no .npy files") }
     names.sort { NaturalOrder.precedes($0, $1) }
-    let base = path.hasSuffix("/") ? path : path + "/"
     var tensors: [Tensor] = []
     for name in names {
-      let file = try MappedFile(path: base + name)
+      let member = FileSystem.path(name, in: path)
+      let file = try MappedFile(path: member)
       let tensor = try NPYReader.tensor(in: TensorStorage(mapped: file), range: 0..<file.bytes.count,
-                                        file: base + name, key: String(name.dropLast(4)))
+                                        file: member, key: String(name.dropLast(4)))
       tensors.append(tensor)
     }
     return TensorFile(path: path, format: .directory, tensors: tensors)

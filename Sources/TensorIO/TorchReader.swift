@@ -1,3 +1,5 @@
+import CompareCore
+
 /// Reads a `torch.save` zip archive with a restricted unpickler: containers, numbers, strings and
 /// tensors only (see `Unpickler`). Tensor storages stay in the mapped file when stored
 /// uncompressed, as PyTorch writes them; views sharing a storage share its bytes.
@@ -141,7 +143,7 @@ enum TorchReader {
 
   /// The file name without folder and extension.
   static func stem(_ path: String) -> String {
-    let name = path.split(separator: "/").last.map(String.init) ?? path
+    let name = FileSystem.baseName(path)
     guard let dot = name.lastIndex(of: "."), dot != name.startIndex else { return name }
     return String(name[..<dot])
   }

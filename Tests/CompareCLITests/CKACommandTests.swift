@@ -41,8 +41,9 @@ struct CKACommandTests {
     #expect(Array(object.keys).sorted() == ["CKA", "batch_size", "batches", "bootstrap", "ci_high", "ci_low",
                                             "confidence", "estimator", "examples", "kernel",
                                             "model1_layers", "model1_name", "model2_layers", "model2_name",
-                                            "null_mean", "null_std", "p_adjusted", "p_value", "permutations",
-                                            "std_error", "warnings"])
+                                            "null_mean", "null_std", "p_adjusted", "p_value", "paired_by_index",
+                                            "permutations", "std_error", "warnings"])
+    #expect(object["paired_by_index"] as? Bool == false)
     #expect(object["model1_name"] as? String == "mlp")
     #expect(object["model2_name"] as? String == "model_b")
     #expect(object["model1_layers"] as? [String] == ["layer1", "layer2", "layer10"])
@@ -199,24 +200,41 @@ struct CKACommandTests {
     #expect(result.err == "Error: model_a has 40 examples and short has 30: CKA needs the same examples in the same order (to compare two datasets, pair their first N examples by position with --examples N --paired-by-index)\n")
   }
 
-  @Test("--examples N compares the first N of each: two datasets paired by position, equal to cutting the files by hand")
+  @Test("--examples N --paired-by-index compares the first N of each: two datasets paired by position, equal to cutting the files by hand")
   func examplesPrefix() throws {
     let short = Self.fixtures + "short"
     let paired = runCompare(["cka", a, short, "--paired-by-index", "--batch-size", "10", "--json"])
     #expect(paired.status == 0)
-    let explicit = runCompare(["cka", a, short, "--examples", "30", "--batch-size", "10", "--json"])
+    let explicit = runCompare(["cka", a, short, "--examples", "30", "--paired-by-index", "--batch-size", "10", "--json"])
     #expect(explicit.out == paired.out)
-    #expect(paired.out.contains("\"examples\": 30"))
+    #expect(paired.out.contains("\"examples\": 30,\n  \"paired_by_index\": true,"))
+    let table = runCompare(["cka", a, short, "--paired-by-index", "--batch-size", "10"])
+    #expect(table.out.contains("\npaired by index: model_a and short hold different inputs, example i of one against example i of the other\n"))
     // The same as the first 30 examples of A taken by the library: the prefix is what is compared.
-    let (x, y) = try ActivationSet.pair(a, short, examples: 30)
+    let (x, y) = try ActivationSet.pair(a, short, examples: 30, pairedByIndex: true)
     let direct = try CKAEstimator.minibatch(batchSize: 10).similarities(x, y)
+    #expect(direct.pairedByIndex)
     #expect(paired.out.contains("\"CKA\": [\n    [" + JSONValue.format(direct.matrix[0, 0])))
     // Negative control: 20 examples give another matrix.
-    let fewer = runCompare(["cka", a, short, "--examples", "20", "--batch-size", "10", "--json"])
+    let fewer = runCompare(["cka", a, short, "--examples", "20", "--paired-by-index", "--batch-size", "10", "--json"])
     #expect(fewer.status == 0 && fewer.out != paired.out)
-    let tooMany = runCompare(["cka", a, short, "--examples", "35"])
+    let tooMany = runCompare(["cka", a, short, "--examples", "35", "--paired-by-index"])
     #expect(tooMany.status == 1)
     #expect(tooMany.err == "Error: short has 30 examples; --examples 35 asks for more\n")
+  }
+
+  @Test("--examples N alone takes the first N of the same inputs: refused for different counts, a prefix for equal ones")
+  func examplesWithoutPairing() throws {
+    let alone = runCompare(["cka", a, Self.fixtures + "short", "--examples", "30", "--batch-size", "10"])
+    #expect(alone.status == 1)
+    #expect(alone.err == "Error: model_a has 40 examples and short has 30: CKA needs the same examples in the same order (to compare two datasets, pair their first N examples by position with --examples N --paired-by-index)\n")
+    #expect(throws: InputError.self) { try ActivationSet.pair(a, Self.fixtures + "short", examples: 30) }
+    let prefix = runCompare(["cka", a, b, "--examples", "30", "--batch-size", "10", "--json"])
+    #expect(prefix.status == 0)
+    #expect(prefix.out.contains("\"examples\": 30,\n  \"paired_by_index\": false,"))
+    let whole = runCompare(["cka", a, b, "--batch-size", "10", "--json"])
+    #expect(whole.out.contains("\"examples\": 40,\n  \"paired_by_index\": false,") && whole.out != prefix.out)
+    #expect(!runCompare(["cka", a, b, "--batch-size", "10"]).out.contains("paired by index"))
   }
 
   @Test("three models: every pair as two models print it, and a model × model summary")
@@ -288,6 +306,7 @@ struct CKACommandTests {
     #expect(result.status == 0)
     #expect(result.out.hasPrefix("OVERVIEW: Layer-by-layer CKA between two models' activations.\n\nUSAGE: compare cka [--estimator <estimator>]"))
     #expect(result.out.contains("  --batch-size <n>        Examples per minibatch, at least 4. (default: 256)\n"))
+    #expect(result.out.contains("full, debiased; default: minibatch)\n"))
     #expect(result.out.contains("  --bootstrap <R>         Bootstrap resamples for --ci (giving it implies --ci). (default: 1000)\n"))
     #expect(result.out.contains("  --confidence <level>    Coverage of the --ci intervals, in (0, 1). (default: 0.95)\n"))
     #expect(result.out.contains("  --seed <n>              Seed of the bootstrap resamples and the shuffles. (default: 0)\n"))

@@ -11,6 +11,10 @@ struct GoldenOutputTests {
     "--test", d + "ensemble.npz:logits", "--train", d + "ensemble.npz:logits_train",
     "--test-labels", d + "ensemble.npz:labels", "--train-labels", d + "ensemble.npz:labels_train",
   ]
+  /// Every measure of `compare similarity` but pwcca, whose weighted CCA of the ill-conditioned
+  /// pairs moves in the 4th decimal with BLAS's thread count (fc1 × conv3: 0.8709 at 1 thread,
+  /// 0.8705 at 2); each measure's values are checked against references by SimilarityTests.
+  static let similarityMeasures = "cka,cca,cca_r2,svcca,procrustes,procrustes_euclidean,linreg,rsa,mknn,cknna,dcor"
   static let cases: [(name: String, words: [String])] = [
     ("inspect", ["inspect", d + "ensemble.npz"]),
     ("inspect-stats-json", ["inspect", d + "activations_cnn.npz", "--stats", "--json"]),
@@ -28,6 +32,9 @@ struct GoldenOutputTests {
                                                                 "--features", d + "ensemble.npz:features"]),
     ("kernel-pairs-random-json", ["kernel", "pairs"] + kernelInputs + ["--top", "1", "--random", "2", "--json",
                                                                      "--neighbors", "2"]),
+    ("ensemble", ["ensemble", "--test", d + "ensemble.npz:logits", "--test-labels", d + "ensemble.npz:labels"]),
+    ("ensemble-json", ["ensemble", "--test", d + "ensemble.npz:logits", "--test-labels", d + "ensemble.npz:labels",
+                       "--json"]),
     ("cka", ["cka", d + "activations_mlp.safetensors", d + "activations_cnn.npz", "--batch-size", "150"]),
     ("cka-json", ["cka", d + "activations_mlp.safetensors", d + "activations_cnn.pt", "--batch-size", "100",
                   "--keep-last", "--json"]),
@@ -37,6 +44,10 @@ struct GoldenOutputTests {
                       "--kernel", "rbf:0.5", "--name-a", "cnn", "--name-b", "mlp"]),
     ("cka-statistics", ["cka", d + "activations_mlp.safetensors", d + "activations_cnn.npz", "--name-a", "mlp",
                         "--name-b", "cnn", "--batch-size", "150", "--ci", "--permutations", "200", "--show-se"]),
+    ("similarity", ["similarity", d + "activations_mlp.safetensors", d + "activations_cnn.npz",
+                    "--measure", similarityMeasures]),
+    ("similarity-json", ["similarity", d + "activations_cnn.pt", d + "activations_mlp.safetensors",
+                         "--measure", similarityMeasures, "--json"]),
     ("esd", ["esd", d + "weights_mlp.safetensors"]),
     ("esd-json", ["esd", d + "weights_mlp.safetensors", "--json"]),
     ("esd-init-csv", ["esd", d + "weights_cnn.pt", "--init", d + "weights_cnn_init.pt", "--csv"]),
@@ -44,20 +55,73 @@ struct GoldenOutputTests {
                        "--rand-repeats", "3", "--seed", "7", "--json"]),
     ("esd-nopool", ["esd", d + "weights_cnn.pt", "--no-pool", "--normalize", "--precision", "float32",
                     "--layers", "conv*"]),
+    ("esd-gaussian", ["esd", d + "weights_mlp.safetensors", "--rand-method", "gaussian"]),
+    ("esd-gaussian-json", ["esd", d + "weights_cnn.pt", "--rand-method", "gaussian", "--json"]),
   ]
 
   @Test("each subcommand prints what it printed before", arguments: 0..<cases.count)
   func output(index: Int) throws {
     let (name, words) = Self.cases[index]
-    let result = runCompare(words.map { $0.hasPrefix(Self.d) ? packageRoot + $0 : $0 })
-    let text = "exit \(result.status)\n--- stdout\n\(result.out)--- stderr\n\(result.err)"
-      .replacingOccurrences(of: packageRoot, with: "")
+    try Self.pin(name, Self.run(words))
+  }
+
+  /// `compare WORDS`, bundled-data paths made absolute.
+  static func run(_ words: [String]) -> (status: Int32, out: String, err: String) {
+    runCompare(words.map { $0.hasPrefix(d) ? packageRoot + $0 : $0 })
+  }
+
+  /// Compares a run's exit status, stdout and stderr with `Tests/Fixtures/cli/NAME.txt` (see
+  /// `same`), the package root and `folder` (a temporary folder, shown as `OUT`) left out.
+  static func pin(_ name: String, _ result: (status: Int32, out: String, err: String),
+                  folder: String? = nil) throws {
+    var text = "exit \(result.status)\n--- stdout\n\(result.out)--- stderr\n\(result.err)"
+    if let folder { text = text.replacingOccurrences(of: folder, with: "OUT") }
+    text = text.replacingOccurrences(of: packageRoot, with: "")
     let path = packageRoot + "Tests/Fixtures/cli/\(name).txt"
     if ProcessInfo.processInfo.environment["COMPARE_UPDATE_GOLDEN"] != nil {
       try text.write(toFile: path, atomically: true, encoding: .utf8)
     }
     let expected = try String(contentsOfFile: path, encoding: .utf8)
-    #expect(Self.same(text, expected), "\(name): output differs from Tests/Fixtures/cli/\(name).txt:\n\(text)")
+    #expect(same(text, expected), "\(name): output differs from Tests/Fixtures/cli/\(name).txt:\n\(text)")
+  }
+
+  /// A fresh temporary folder for one test's files.
+  static func temporaryFolder(_ label: String) throws -> String {
+    let folder = NSTemporaryDirectory() + "compare-golden-\(label)-\(getpid())"
+    try? FileManager.default.removeItem(atPath: folder)
+    try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+    return folder
+  }
+
+  @Test("kernel merge joins two row shards' neighbour files and prints what it printed before")
+  func kernelMerge() throws {
+    let folder = try Self.temporaryFolder("kernel-merge")
+    defer { try? FileManager.default.removeItem(atPath: folder) }
+    for (rows, file) in [("0:200", "/a.npz"), ("200:450", "/b.npz")] {
+      let shard = Self.run(["kernel"] + Self.kernelInputs + ["--rows", rows, "--save-neighbors", folder + file])
+      #expect(shard.status == 0, "\(shard.err)")
+    }
+    let labels = ["--test-labels", Self.d + "ensemble.npz:labels", "--train-labels", Self.d + "ensemble.npz:labels_train"]
+    let merge = ["kernel", "merge", "-o", folder + "/merged.npz", folder + "/b.npz", folder + "/a.npz"] + labels
+    try Self.pin("kernel-merge", Self.run(merge), folder: folder)
+    try Self.pin("kernel-merge-json", Self.run(merge + ["--json"]), folder: folder)
+  }
+
+  @Test("esd merge joins two shards' parts into the whole run's table and prints what it printed before")
+  func esdMerge() throws {
+    let folder = try Self.temporaryFolder("esd-merge")
+    defer { try? FileManager.default.removeItem(atPath: folder) }
+    let model = Self.d + "weights_cnn.pt"
+    for part in 1...2 {
+      let shard = Self.run(["esd", model, "--shard", "\(part)/2", "-o", folder + "/part\(part).json"])
+      #expect(shard.status == 0, "\(shard.err)")
+    }
+    let merge = ["esd", "merge", folder + "/part2.json", folder + "/part1.json"]
+    let merged = Self.run(merge)
+    try Self.pin("esd-merge", merged, folder: folder)
+    try Self.pin("esd-merge-json", Self.run(merge + ["--json"]), folder: folder)
+    // The merged table is the one a single run prints.
+    #expect(merged.out == Self.run(["esd", model]).out)
   }
 
   /// Whether two outputs are the same text with the same numbers, long numbers (8 or more

@@ -278,7 +278,12 @@ struct KernelCommandTests {
     let help = runCompare(["help", "kernel"])
     #expect(help.status == 0)
     #expect(help.out.hasPrefix("OVERVIEW: Ensemble correlation kernel: k-NN over many models' logits.\n\nUSAGE: compare kernel --test <ref> ... "))
-    #expect(help.out.contains("  -k <k>                  Neighbours that vote. (default: 3)\n"))
+    #expect(help.out.contains("  -k <k>                  Neighbours that vote; or a comma-separated list (1,3,5,...): a k sweep,\n"))
+    #expect(help.out.contains("  --memory <GiB>          Memory for normalised logits and kernel blocks; past it models are\n                          streamed in chunks. (default: 4)\n"))
+    // The other commands' -k takes one k; --memory's default reads the same everywhere.
+    #expect(runCompare(["help", "kernel", "merge"]).out.contains("  -k <k>                  Neighbours that vote. (default: 3)\n"))
+    #expect(runCompare(["help", "ensemble"]).out.contains("kernel's normalised logits. (default: 4)\n"))
+    #expect(runCompare(["help", "kernel", "pairs"]).out.contains("streamed in chunks. (default: 4)\n"))
     #expect(help.out.contains("  --ties <rule>           Vote ties: the smallest label (torch.mode, as the reference) or the\n"))
     #expect(help.out.contains("SUBCOMMANDS:\n  pairs "))
     #expect(help.out == runCompare(["kernel", "-h"]).out)

@@ -37,14 +37,40 @@ struct KernelPairsTests {
       Issue.record("missing neighbour lists"); return
     }
     #expect(kernel.count == 3 && cosine.count == 3)
+    #expect(json["random_seed"] == .int(11))
     #expect(kernel[0]["train_index"] == .int(result.neighbors.indices(of: first).first!))
     #expect(cosine[0]["train_index"] == .int(result.featureNeighbors!.indices(of: first).first!))
     #expect(result.text.contains("Random test examples"))
     // Without --random, neither the rows nor the table.
     request.random = 0
     let plain = try request.run(inputs)
-    #expect(plain.json()["random"] == nil && !plain.text.contains("Random test examples"))
+    #expect(plain.json()["random"] == nil && plain.json()["random_seed"] == nil)
+    #expect(!plain.text.contains("Random test examples"))
     request.random = 451
     #expect(throws: InputError.self) { try request.run(inputs) }
+  }
+
+  @Test("the grid labels each row block with what its values are: kernel rows and cosine rows")
+  func gridLabels() throws {
+    let inputs = try KernelInputs(test: [file + ":logits"], train: [file + ":logits_train"],
+                                  testLabels: file + ":labels", trainLabels: file + ":labels_train")
+    let grid = NSTemporaryDirectory() + "compare-pairs-grid-\(getpid()).svg"
+    defer { try? FileManager.default.removeItem(atPath: grid) }
+    var request = KernelPairsRequest()
+    request.top = 1
+    request.random = 1
+    request.images = (file + ":images", file + ":images_train", grid)
+    _ = try request.run(inputs)
+    let kernelOnly = try String(contentsOfFile: grid, encoding: .utf8)
+    #expect(kernelOnly.contains("index (label) kernel value") && kernelOnly.contains("pair #1, kernel"))
+    #expect(!kernelOnly.contains("cosine"))
+    request.features = (file + ":features", file + ":features_train")
+    _ = try request.run(inputs)
+    let both = try String(contentsOfFile: grid, encoding: .utf8)
+    for label in ["pair #1, kernel", "failure #1, kernel", "pair #1, cosine", "random #1, kernel", "random #1, cosine"] {
+      #expect(both.contains(label), "\(label)")
+    }
+    // Over cosine rows, the title does not call every value a kernel value.
+    #expect(!both.contains("kernel value<") && both.contains("kernel value or cosine similarity as the row says"))
   }
 }

@@ -83,6 +83,38 @@ struct LibraryWorkflowTests {
     }
   }
 
+  @Test("ESDRequest runs compare esd's workflows: one model with its files, several side by side")
+  func esdRequest() throws {
+    let output = NSTemporaryDirectory() + "compare-library-esd-\(getpid())"
+    try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(atPath: output) }
+    var request = ESDRequest(layers: ["fc*"])
+    request.output = output + "/esd.json"
+    request.plot = output + "/plots"
+    request.saveESD = output + "/esd.npz"
+    let model = try ModelWeights(path: examples + "weights_mlp.safetensors")
+    let result = try request.run(model)
+    #expect(result.reports.map(\.name) == ["fc1", "fc2", "fc3", "fc4"])
+    #expect(try String(contentsOfFile: output + "/esd.json", encoding: .utf8) == result.json().serialized(pretty: true) + "\n")
+    #expect(try ESDSpectra(contentsOf: output + "/esd.npz").eigenvalues(of: "fc2") == result.eigenvalues(of: "fc2"))
+    for name in ["esd_fc1.png", "esd_fc1_rand.png", "esd_alpha_by_layer.svg"] {
+      #expect(FileManager.default.fileExists(atPath: output + "/plots/" + name), "\(name)")
+    }
+    #expect(result.messages == result.warnings)
+    // Several models: each as its own esd, paired by name; the overview drawn in `plot`.
+    request.plot = output + "/series"
+    let paths = [examples + "weights_mlp.safetensors", examples + "weights_mlp_init.safetensors"]
+    let series = try request.series(paths)
+    #expect(series.models == paths)
+    guard case .double(let alpha) = series.values("alpha", layer: "fc2")[0],
+          case .double(let alone) = result.reports[1].value("alpha") else {
+      Issue.record("fc2 has no alpha")
+      return
+    }
+    #expect(abs(alpha - alone) < 1e-9 * alone)  // up to BLAS summation order
+    #expect(FileManager.default.fileExists(atPath: output + "/series/esd_alpha_by_layer.png"))
+  }
+
   @Test("the demo's kernel lines on the bundled data, and its figures")
   func demo() throws {
     let output = NSTemporaryDirectory() + "compare-library-demo-\(getpid())"

@@ -55,6 +55,26 @@ struct ModelOrderTests {
     #expect(model.layers.map(\.name) == ["z", "a", "m"])
   }
 
+  @Test("sharded pytorch_model-*.bin take their pytorch_model.bin.index.json's weight_map order")
+  func binIndexOrder() throws {
+    let dir = folder + "/bin-sharded"
+    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    let shard = "pytorch_model-00001-of-00001.bin"
+    try FileManager.default.copyItem(atPath: packageRoot + "Examples/data/weights_cnn.pt", toPath: dir + "/" + shard)
+    // Negative control: without the index, the state dict's key order.
+    let unindexed = try ModelWeights(path: dir)
+    #expect(unindexed.order == .file)
+    #expect(unindexed.layers.map(\.name) == ["conv1", "conv2", "conv3", "fc1", "fc2"])
+    let listed = ["fc2", "fc1", "conv3", "conv2", "conv1"].flatMap { ["\($0).weight", "\($0).bias"] }
+    let map = listed.map { "\"\($0)\": \"\(shard)\"" }.joined(separator: ", ")
+    try "{\"metadata\": {\"total_size\": 161576}, \"weight_map\": {\(map)}}"
+      .write(toFile: dir + "/pytorch_model.bin.index.json", atomically: true, encoding: .utf8)
+    let model = try ModelWeights(path: dir)
+    #expect(model.order == .index)
+    #expect(model.layers.map(\.name) == ["fc2", "fc1", "conv3", "conv2", "conv1"])
+    #expect(try model.esd(layers: ["fc*"]).json()["conventions"]?["layer_order"] == .string("index"))
+  }
+
   @Test("a torch.save'd state dict keeps its key order; the ESD says which order it used")
   func fileOrder() throws {
     let model = try ModelWeights(path: packageRoot + "Examples/data/weights_cnn.pt")

@@ -81,7 +81,11 @@ public struct CKAModelComparison: Sendable {
         [models[i]] + models.indices.map { j in m[i, j].isNaN ? "-" : Format.fixed(m[i, j], 4) }
       }, rightAligned: Set(1...models.count))
     }
-    var out = "CKA between \(models.count) models, \(pairs.count) pairs\n\n"
+    var out = "CKA between \(models.count) models, \(pairs.count) pairs\n"
+    if pairs.contains(where: \.result.pairedByIndex) {
+      out += "paired by index: the models hold different inputs, example i of each against example i of the others\n"
+    }
+    out += "\n"
     out += "Mean over the row model's layers of their best match in the column model:\n" + table(bestMatch)
     if diagonal.elements.enumerated().contains(where: { $0.offset % (models.count + 1) != 0 && $0.element.isFinite }) {
       out += "\nMean CKA of layer k with layer k (models with as many layers):\n" + table(diagonal)

@@ -3,7 +3,8 @@ import CompareCore
 
 extension CKAResult {
   /// `compare cka --json`: torch_cka's export keys (`model1_name`, `model2_name`,
-  /// `model1_layers`, `model2_layers`, `CKA`), how the estimate was made, and its uncertainty:
+  /// `model1_layers`, `model2_layers`, `CKA`), how the estimate was made (`paired_by_index`:
+  /// the models' examples are different inputs paired by position), and its uncertainty:
   /// `std_error` (jackknife), `confidence`, `bootstrap`, `ci_low`, `ci_high` (bootstrap
   /// intervals), `permutations`, `p_value`, `null_mean`, `null_std` (permutation test) and
   /// `p_adjusted` (Benjamini–Hochberg, with `fdr`). Matrices are shaped like `CKA`; a
@@ -24,6 +25,7 @@ extension CKAResult {
       ("kernel", .string(kernel.description)),
       ("batch_size", batchSize.map(JSONValue.int) ?? .null),
       ("examples", .int(examples)),
+      ("paired_by_index", .bool(pairedByIndex)),
       ("batches", .int(batches)),
       ("std_error", grid(u.standardError)),
       ("confidence", .number(u.confidence)),
@@ -42,7 +44,8 @@ extension CKAResult {
   /// The table `compare cka` prints, and a line per layer of A naming its best match in B.
   public var text: String { text(showingStandardErrors: false) }
 
-  /// The table, with each cell's jackknife standard error (`0.8675 ± 0.0123`) when
+  /// The title, how the estimate was made (and, with `pairedByIndex`, that the examples are
+  /// different inputs paired by position), then the table, with each cell's jackknife standard error (`0.8675 ± 0.0123`) when
   /// `showingStandardErrors` and there are 2 or more batches; then the bootstrap intervals and
   /// the permutation p-values when computed. Cells that are not significant (p above
   /// `CKAStatistics.significanceLevel`, adjusted when asked) are marked `ns`, and so are best
@@ -58,7 +61,11 @@ extension CKAResult {
     } else {
       how += ": \(examples) examples"
     }
-    out += how + "\n\n"
+    out += how + "\n"
+    if pairedByIndex {
+      out += "paired by index: \(m.modelA) and \(m.modelB) hold different inputs, example i of one against example i of the other\n"
+    }
+    out += "\n"
     func entry(_ i: Int, _ j: Int) -> String {
       var s = Self.cell(m[i, j])
       if let errors { s += " ± " + Self.cell(errors[i, j]) }

@@ -11,16 +11,15 @@ public enum ESDFigures {
   /// overview of alpha by layer (`esd_alpha_by_layer.png`).
   public static func write(_ reports: [LayerReport], to dir: String, title: String) throws {
     try Folders.create(dir)
-    let base = dir.hasSuffix("/") ? dir : dir + "/"
     for report in reports {
       guard let spectrum = report.spectrum, spectrum.lambdaMax > 0 else { continue }
       let name = fileName(report)
-      try AtomicFile.write(esdPlot(report, spectrum).png(), to: base + "esd_\(name).png")
+      try AtomicFile.write(esdPlot(report, spectrum).png(), to: FileSystem.path("esd_\(name).png", in: dir))
       if let rand = report.firstRandomEigenvalues {
-        try AtomicFile.write(randomPlot(report, spectrum, rand).png(), to: base + "esd_\(name)_rand.png")
+        try AtomicFile.write(randomPlot(report, spectrum, rand).png(), to: FileSystem.path("esd_\(name)_rand.png", in: dir))
       }
     }
-    try writeOverview(reports, to: base + "esd_alpha_by_layer", title: title)
+    try writeOverview(reports, to: FileSystem.path("esd_alpha_by_layer", in: dir), title: title)
   }
 
   static func fileName(_ report: LayerReport) -> String {
@@ -101,32 +100,57 @@ public enum ESDFigures {
     try writeOverview([(title, reports)], to: path, title: title)
   }
 
-  /// The same with one line per model. Models with the same layers (checkpoints of one
-  /// network) are placed by layer name; different architectures by position in their model,
-  /// each tick naming the layers there ("fc1 / conv1").
+  /// The same with one line per model, each point placed by its layer's name (see
+  /// `overviewPoints`): a layer one model lacks is skipped by its line, and never shifts its
+  /// later layers under other names.
   public static func writeOverview(_ models: [(name: String, reports: [LayerReport])], to path: String,
                                    title: String) throws {
-    func label(_ r: LayerReport) -> String { r.sliceIndex.map { "\(r.name)[\($0)]" } ?? r.name }
-    let lists = models.map { $0.reports.map(label) }
-    let depth = lists.map(\.count).max() ?? 0
-    let names = (0..<depth).map { i in
-      var seen: [String] = []
-      for list in lists where i < list.count && !seen.contains(list[i]) { seen.append(list[i]) }
-      return seen.joined(separator: " / ")
-    }
+    let (names, points) = overviewPoints(models)
     var plot = Plot(title: "\(title): alpha by layer", xLabel: "layer (model order)", yLabel: "alpha")
     plot.xCategories = names
-    for (name, reports) in models {
-      var xs: [Double] = [], ys: [Double] = []
-      for (i, r) in reports.enumerated() {
-        if let alpha = r.alpha { xs.append(Double(i + 1)); ys.append(alpha) }
-      }
-      plot.addLine(x: xs, y: ys, label: models.count > 1 ? "alpha, \(name)" : "alpha", markers: true)
+    for ((name, _), line) in zip(models, points) {
+      plot.addLine(x: line.map(\.x), y: line.map(\.alpha), label: models.count > 1 ? "alpha, \(name)" : "alpha",
+                   markers: true)
     }
     let span = [0.5, Double(max(names.count, 1)) + 0.5]
     plot.addLine(x: span, y: [2, 2], label: "2 (below: over-trained)", dashed: true)
     plot.addLine(x: span, y: [6, 6], label: "6 (above: under-trained)", dashed: true)
     try AtomicFile.write(plot.png(), to: path + ".png")
     try AtomicFile.write(Array(plot.svg().utf8), to: path + ".svg")
+  }
+
+  /// Where `writeOverview` puts each model's rows: the x axis's layer names, and per model the
+  /// (x, alpha) of each row that has an alpha, x being its name's 1-based position on the axis.
+  ///
+  /// The axis is the union of the models' row labels (`layer`, `layer[slice]`): the first
+  /// model's in its order, then each name another model adds, right after the name that
+  /// precedes it in that model (right before the first name they share when none does). So a
+  /// model lacking a layer keeps its other layers under their own names, a model with an extra
+  /// layer has it beside its neighbours, each line runs left to right when the models list
+  /// their shared names in the same order, and a model sharing no name (another
+  /// architecture) follows the others.
+  package static func overviewPoints(_ models: [(name: String, reports: [LayerReport])])
+    -> (names: [String], points: [[(x: Double, alpha: Double)]]) {
+    func label(_ r: LayerReport) -> String { r.sliceIndex.map { "\(r.name)[\($0)]" } ?? r.name }
+    var names: [String] = []
+    for (_, reports) in models {
+      let labels = reports.map(label)
+      // Where a name this model adds goes: after its predecessor here, else before the first
+      // name it shares, else (no name shared) at the end.
+      var next = labels.lazy.compactMap { names.firstIndex(of: $0) }.first ?? names.count
+      for name in labels {
+        if let i = names.firstIndex(of: name) {
+          next = Swift.max(next, i + 1)
+        } else {
+          names.insert(name, at: next)
+          next += 1
+        }
+      }
+    }
+    let position = Dictionary(names.enumerated().map { ($1, Double($0 + 1)) }, uniquingKeysWith: { a, _ in a })
+    let points = models.map { model in
+      model.reports.compactMap { r in r.alpha.map { (x: position[label(r)]!, alpha: $0) } }
+    }
+    return (names, points)
   }
 }

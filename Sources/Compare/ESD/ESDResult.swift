@@ -50,6 +50,14 @@ public struct ESDResult: Sendable {
   public var warnings: [String] {
     reports.filter { $0.status == .failed }.map { "warning: layer '\($0.name)': \($0.reason)" }
   }
+
+  /// The lines for standard error: a note when `NAME.merged` rows are W + B·A rather than the
+  /// fine-tuned weight (a LoRA adapter with a base, unscaled), then `warnings`.
+  public var messages: [String] {
+    let unscaledMerge = loraScale == LoRAScale.none && reports.contains { $0.kind == .loraMerged }
+    return (unscaledMerge ? ["note: without --lora-scale, NAME.merged is W + B·A, not the fine-tuned weight W + (lora_alpha/r)·B·A"] : [])
+      + warnings
+  }
 }
 
 extension ModelWeights {

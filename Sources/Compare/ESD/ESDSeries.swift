@@ -105,6 +105,6 @@ public struct ESDSeries: Sendable {
   public func writePlot(to dir: String) throws {
     try Folders.create(dir)
     try ESDFigures.writeOverview(results.map { (FileSystem.baseName($0.model), $0.reports) },
-                                 to: (dir.hasSuffix("/") ? dir : dir + "/") + "esd_alpha_by_layer", title: "\(models.count) models")
+                                 to: FileSystem.path("esd_alpha_by_layer", in: dir), title: "\(models.count) models")
   }
 }

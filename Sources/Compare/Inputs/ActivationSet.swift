@@ -25,6 +25,9 @@ public struct ActivationSet: RepresentationSource, Sendable {
   public let features: [Int]
   /// How token and spatial axes are reduced as each layer is read.
   public let pool: Pooling
+  /// The examples are different inputs from the other models' of a comparison, paired by
+  /// position (`group(..., pairedByIndex: true)`): CKA results record it.
+  public var pairedByIndex = false
 
   /// How a layer's activations beyond the example axis become one feature vector, applied per
   /// layer as it is read. `[n, tokens, d]`: mean or max over the tokens, or the first (`cls`) or
@@ -245,13 +248,16 @@ extension ActivationSet {
   /// apart.
   ///
   /// - Parameters:
-  ///   - examples: Use only the first `examples` of each.
+  ///   - examples: Use only the first `examples` of each: the same inputs, so the models must
+  ///     have as many examples (unless `pairedByIndex`).
   ///   - pool: How token and spatial axes are reduced (see `Pooling`).
   ///   - pairedByIndex: The models hold different inputs (two datasets through one model, as
   ///     torch_cka's two data loaders), paired by position: their example counts may differ, and
-  ///     the first `examples` (default: the smallest count) of each are compared.
-  /// - Throws: `InputError` when `examples` exceeds a model's count. Counts that still differ
-  ///   are refused by `CKAEstimator.similarities`, naming these options.
+  ///     the first `examples` (default: the smallest count) of each are compared. Each set's
+  ///     `pairedByIndex` says so.
+  /// - Throws: `InputError` when `examples` exceeds a model's count, or is given without
+  ///   `pairedByIndex` for models whose counts differ (the message names both options). Counts
+  ///   that differ without `examples` are refused by `CKAEstimator.similarities`, likewise.
   public static func group(_ paths: [String], layersA: [String]? = nil, layersB: [String]? = nil,
                            nameA: String? = nil, nameB: String? = nil, examples: Int? = nil,
                            pairedByIndex: Bool = false, pool: Pooling = .flatten) throws -> [ActivationSet] {
@@ -262,9 +268,15 @@ extension ActivationSet {
       if name == nil, sets.contains(where: { $0.name == set.name && $0.path != path }) { set.name = set.path }
       sets.append(set)
     }
+    // The first N of models with different counts are different inputs: only a dataset
+    // comparison, asked for by name, pairs them.
+    if examples != nil, !pairedByIndex, let other = sets.first(where: { $0.examples != sets[0].examples }) {
+      throw CKAEstimator.differentExamples(sets[0].name, sets[0].examples, other.name, other.examples)
+    }
     if let count = examples ?? (pairedByIndex ? sets.map(\.examples).min() : nil) {
       sets = try sets.map { try $0.prefix(count) }
     }
+    for k in sets.indices { sets[k].pairedByIndex = pairedByIndex }
     return sets
   }
 }

@@ -77,14 +77,13 @@ public struct LoRAAdapter: Sendable {
   ///   `target_modules` entry with no factors, no LoRA factors at all.
   public init(path: String) throws {
     self.path = path
-    let base = path.hasSuffix("/") ? path : path + "/"
     let names = FileSystem.names(in: path) ?? []
-    configFile = base + Self.configName
+    configFile = FileSystem.path(Self.configName, in: path)
     guard names.contains(Self.configName) else { throw ReadError(file: path, "is not a PEFT adapter folder (no \(Self.configName))") }
     guard let weights = Self.weightNames.first(where: names.contains) else {
       throw ReadError(file: path, "adapter folder has no adapter_model.safetensors or adapter_model.bin")
     }
-    weightsFile = base + weights
+    weightsFile = FileSystem.path(weights, in: path)
     let config = try Self.readConfig(configFile)
     let file = configFile
     func number(_ key: String) throws -> Double? {

@@ -21,7 +21,8 @@ import TensorIO
 public struct ModelWeights: Sendable {
   /// How the layers are ordered.
   public enum Order: String, Sendable {
-    /// The shard index's `weight_map` order.
+    /// The shard index's `weight_map` order (`model.safetensors.index.json`, or
+    /// `pytorch_model.bin.index.json` for `.bin` shards).
     case index
     /// The order of the keys in the file(s): a state dict's insertion order.
     case file
@@ -46,7 +47,10 @@ public struct ModelWeights: Sendable {
 
   /// The path as given.
   public let path: String
-  /// Tensors of every file, in natural order of their keys.
+  /// Tensors of every file, in the model's order (`order` says which): a shard index's
+  /// `weight_map` order; else a state dict's (or `.npz`'s) key order, file after file; else, for
+  /// safetensors (whose keys are sorted by name), embeddings, numbered blocks in natural order,
+  /// the rest, `lm_head` last; a folder of `.npy` in natural order of the names.
   public let tensors: [Tensor]
   /// Their keys, with a common nesting prefix removed.
   public let keys: [String]
@@ -104,12 +108,16 @@ public struct ModelWeights: Sendable {
     return 2
   }
 
-  /// The shard index of a Hugging Face folder, if it has one.
+  /// The shard index of a Hugging Face folder that describes the files `files(at:)` reads: a
+  /// `*.safetensors.index.json` beside safetensors shards, or a `*.bin.index.json` (as
+  /// `pytorch_model.bin.index.json`) beside `pytorch_model-*.bin` shards when there is no
+  /// safetensors file; `nil` otherwise.
   static func indexFile(at path: String) -> String? {
     guard FileSystem.kind(of: path) == .directory, let names = FileSystem.names(in: path),
-          !names.contains("model.safetensors"),
-          let index = names.first(where: { $0.hasSuffix(".safetensors.index.json") }) else { return nil }
-    return (path.hasSuffix("/") ? path : path + "/") + index
+          !names.contains("model.safetensors") else { return nil }
+    let safetensors = names.first { $0.hasSuffix(".safetensors.index.json") }
+    let bin = names.contains { $0.hasSuffix(".safetensors") } ? nil : names.first { $0.hasSuffix(".bin.index.json") }
+    return (safetensors ?? bin).map { FileSystem.path($0, in: path) }
   }
 
   /// Every weight `compare esd` analyses (2-D, 4-D, and 3-D by `ThreeDimensionalRule.auto`),
@@ -229,20 +237,20 @@ public struct ModelWeights: Sendable {
     default: return [path]
     }
     let names = try Folders.names(in: path)
-    let base = path.hasSuffix("/") ? path : path + "/"
-    func sorted(_ names: [String]) -> [String] { names.sorted { NaturalOrder.precedes($0, $1) }.map { base + $0 } }
-    if names.contains("model.safetensors") { return [base + "model.safetensors"] }
+    func inFolder(_ name: String) -> String { FileSystem.path(name, in: path) }
+    func sorted(_ names: [String]) -> [String] { names.sorted { NaturalOrder.precedes($0, $1) }.map(inFolder) }
+    if names.contains("model.safetensors") { return [inFolder("model.safetensors")] }
     // A PEFT adapter's factors (`esd` and `describe` analyse them as `LoRAAdapter` does).
     if names.contains(LoRAAdapter.configName), let weights = LoRAAdapter.weightNames.first(where: names.contains) {
-      return [base + weights]
+      return [inFolder(weights)]
     }
     if let index = names.first(where: { $0.hasSuffix(".safetensors.index.json") }) {
-      let listed = try SafetensorsIndex.shardNames(inIndex: base + index)
+      let listed = try SafetensorsIndex.shardNames(inIndex: inFolder(index))
       guard !listed.isEmpty else {
-        throw ReadError(file: base + index, "lists no .safetensors shards (expected JSON with a \"weight_map\" of tensor names to shard files)")
+        throw ReadError(file: inFolder(index), "lists no .safetensors shards (expected JSON with a \"weight_map\" of tensor names to shard files)")
       }
       for name in listed where !names.contains(name) {
-        throw ReadError(file: base + index, "lists shard '\(name)', which is not in the folder")
+        throw ReadError(file: inFolder(index), "lists shard '\(name)', which is not in the folder")
       }
       return sorted(listed)
     }

@@ -58,6 +58,7 @@ public struct KernelPairsRequest: Sendable {
     var result = KernelPairsResult(models: kernel.models, testExamples: test.examples, trainExamples: train.examples,
                                    classes: test.classes, neighbors: found, pairs: pairs, failures: failures)
     result.randomExamples = Self.draw(random, of: test.examples, seed: seed)
+    result.randomSeed = random > 0 ? seed : nil
     if let features {
       let x = try Self.features(features.test, rows: test.examples)
       let y = try Self.features(features.train, rows: train.examples)
@@ -129,6 +130,8 @@ public struct KernelPairsResult: Sendable {
   public var featurePairs: [KernelPair]?
   /// Test examples drawn at random (`KernelPairsRequest.random`), in the order drawn.
   public var randomExamples: [Int] = []
+  /// The seed they were drawn with (`nil` when none were drawn).
+  public var randomSeed: UInt64?
   /// The labels, kept for the random examples' rows.
   var randomLabels: KernelInputs?
 
@@ -137,7 +140,8 @@ public struct KernelPairsResult: Sendable {
     zip(neighbors.indices(of: test), neighbors.values(of: test)).map { (index: $0.0, label: labels.trainLabels[$0.0], value: $0.1) }
   }
 
-  /// `compare kernel pairs --json`.
+  /// `compare kernel pairs --json`: `pairs`, `failures` (and `feature_pairs`) ranked, and with
+  /// random examples `random_seed` and `random` (each one's nearest by kernel and by cosine).
   public func json() -> JSONValue {
     func rows(_ rows: [KernelPair], _ similarity: String) -> JSONValue {
       .array(rows.map { p in
@@ -157,6 +161,7 @@ public struct KernelPairsResult: Sendable {
           .object([("train_index", .int($0.index)), ("train_label", .int($0.label)), (similarity, .double(Double($0.value)))])
         })
       }
+      fields.append(("random_seed", randomSeed.map { .int(Int(truncatingIfNeeded: $0)) } ?? .null))
       fields.append(("random", .array(randomExamples.map { i in
         var entry: [(String, JSONValue)] = [("test_index", .int(i)), ("test_label", .int(labels.testLabels[i])),
                                             ("kernel_neighbors", list(i, neighbors, "kernel"))]
@@ -201,7 +206,9 @@ public struct KernelPairsResult: Sendable {
   }
 
   /// One PNG/SVG: each listed pair's test image beside its nearest training images by kernel,
-  /// then the failures, then (with features) the same test images' nearest by cosine similarity.
+  /// then the failures, then (with features) the pairs by cosine similarity of the features,
+  /// then the random examples by kernel and by cosine. Each row's label names its block and
+  /// what its values are (kernel value or cosine similarity).
   public func writeGrid(testImages: String, trainImages: String, labels: KernelInputs, to path: String,
                         shown: Int? = nil) throws {
     let testSet = try KernelFigures.Images(testImages, count: labels.testLabels.count)
@@ -210,10 +217,10 @@ public struct KernelPairsResult: Sendable {
     func row(_ label: String, _ test: Int, _ n: Neighbors) -> (label: String, test: Int, neighbors: [(index: Int, value: Float)]) {
       (label, test, Array(zip(n.indices(of: test), n.values(of: test)).prefix(k)).map { (index: $0.0, value: $0.1) })
     }
-    var rows = pairs.map { row("pair #\($0.rank)", $0.test, neighbors) }
-    rows += failures.map { row("failure #\($0.rank)", $0.test, neighbors) }
+    var rows = pairs.map { row("pair #\($0.rank), kernel", $0.test, neighbors) }
+    rows += failures.map { row("failure #\($0.rank), kernel", $0.test, neighbors) }
     if let featureNeighbors, let featurePairs {
-      rows += featurePairs.map { row("cosine #\($0.rank)", $0.test, featureNeighbors) }
+      rows += featurePairs.map { row("pair #\($0.rank), cosine", $0.test, featureNeighbors) }
     }
     // The card's third figure: the random examples, one block by kernel, one by cosine.
     rows += randomExamples.enumerated().map { row("random #\($0.offset + 1), kernel", $0.element, neighbors) }
@@ -222,7 +229,9 @@ public struct KernelPairsResult: Sendable {
     }
     try KernelFigures.pairsGrid(rows: rows, testImages: testSet, trainImages: trainSet, testLabels: labels.testLabels,
                                 trainLabels: labels.trainLabels,
-                                title: "Test images (left) and their nearest training images: index (label) kernel value",
+                                title: featureNeighbors == nil
+                                  ? "Test images (left) and their nearest training images: index (label) kernel value"
+                                  : "Test images (left) and their nearest training images: index (label) value, kernel value or cosine similarity as the row says",
                                 to: path)
   }
 }

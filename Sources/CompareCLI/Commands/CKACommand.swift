@@ -13,7 +13,7 @@ enum CKACommand: Command {
     options: [
       OptionSpec("--estimator", value: "estimator",
                  help: "minibatch: unbiased HSIC summed over batches; full: biased HSIC on all examples; debiased: unbiased HSIC on all examples.",
-                 default: "minibatch", values: CKAEstimator.names),
+                 default: CKAEstimator.minibatch(), values: CKAEstimator.names),
       OptionSpec("--kernel", value: "kernel",
                  help: "linear, or rbf[:THRESHOLD]: a Gaussian with σ² = THRESHOLD² × the median squared distance (THRESHOLD 1 if left out).",
                  default: CKAKernel.linear),

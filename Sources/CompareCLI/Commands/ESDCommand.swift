@@ -123,9 +123,11 @@ enum ESDCommand: Command {
     func globs(_ option: String) -> [String] {
       arguments.strings(option).flatMap { $0.split(separator: ",").map(String.init) }
     }
-    let patterns = globs("--layers"), excluded = globs("--exclude")
-    let saveESD = arguments.string("--save-esd")
-    if let saveESD, !ESDSpectra.canWrite(saveESD) {
+    var request = ESDRequest(options: options, layers: globs("--layers"), excluding: globs("--exclude"))
+    request.loraScale = arguments.flag("--lora-scale") ? .config : .none
+    request.plot = arguments.string("--plot")
+    request.saveESD = arguments.string("--save-esd")
+    if let saveESD = request.saveESD, !ESDSpectra.canWrite(saveESD) {
       throw UsageError("--save-esd expects a .npz or .safetensors file, got '\(saveESD)'", command: spec.name)
     }
     let describe = arguments.flag("--describe")
@@ -136,8 +138,8 @@ enum ESDCommand: Command {
     do { shard = try arguments.string("--shard").map { try ESDShard($0) } } catch let error as InputError {
       throw UsageError(error.message, command: spec.name)
     }
-    let output = arguments.string("--output")
-    if let output { try AtomicFile.checkDestination(output) }
+    request.output = arguments.string("--output")
+    if let output = request.output { try AtomicFile.checkDestination(output) }
 
     /// Prints one of the three encodings, as --json or --csv ask.
     func emit(_ document: @autoclosure () -> JSONValue, csv table: @autoclosure () -> String,
@@ -149,83 +151,46 @@ enum ESDCommand: Command {
         throw UsageError("\(option) takes one model; several models are compared side by side", command: spec.name)
       }
       if describe { throw UsageError("--describe takes one model", command: spec.name) }
-      let results = try arguments.positionals.map { path in
-        try LoRAAdapter.isAdapter(at: path)
-          ? LoRAAdapter(path: path).esd(options: options, scale: arguments.flag("--lora-scale") ? .config : .none,
-                                        layers: patterns, excluding: excluded)
-          : ModelWeights(path: path).esd(options: options, layers: patterns, excluding: excluded)
-      }
-      for result in results { for warning in result.warnings { console.warn(warning) } }
-      let series = ESDSeries(results)
-      if let dir = arguments.string("--plot") { try series.writePlot(to: dir) }
+      let series = try request.series(arguments.positionals)
+      for result in series.results { for line in result.messages { console.warn(line) } }
       console.write(json ? series.json().serialized(pretty: true) + "\n" : series.text())
       return
     }
     let adapter = try LoRAAdapter.isAdapter(at: path) ? LoRAAdapter(path: path) : nil
-    let loraScale: LoRAScale = arguments.flag("--lora-scale") ? .config : .none
-    if adapter == nil {
-      for option in ["--lora-scale", "--base"] where arguments.flag(option) || arguments.given(option) {
-        throw UsageError("\(option) needs a LoRA adapter folder (with adapter_config.json), got '\(path)'", command: spec.name)
-      }
+    let misplaced = adapter == nil ? ["--lora-scale", "--base"] : ["--init", "--delta", "--shard", "--plan"]
+    for option in misplaced where arguments.flag(option) || arguments.given(option) {
+      throw UsageError(adapter == nil ? "\(option) needs a LoRA adapter folder (with adapter_config.json), got '\(path)'"
+                                      : "\(option) does not apply to a LoRA adapter", command: spec.name)
     }
-    if let adapter {
-      for option in ["--init", "--delta", "--shard", "--plan"] where arguments.flag(option) || arguments.given(option) {
-        throw UsageError("\(option) does not apply to a LoRA adapter", command: spec.name)
-      }
-      let base = try arguments.string("--base").map { try ModelWeights(path: $0) }
-      if describe {
-        let description = try adapter.describe(options: options, base: base, layers: patterns, excluding: excluded)
-        emit(description.json(), csv: description.csv(), text: description.text)
-        return
-      }
-      if let saveESD { try AtomicFile.checkDestination(saveESD) }
-      let meter = Mutex(ProgressMeter(console: console, label: "esd", total: 0))
-      defer { meter.withLock { $0.finish() } }
-      let result = try adapter.esd(options: options, scale: loraScale, base: base, layers: patterns,
-                                   excluding: excluded) { done, total, name in
-        meter.withLock { $0.update(done, of: total, detail: name) }
-      }
-      meter.withLock { $0.finish() }
-      if base != nil && loraScale == .none {
-        console.warn("note: without --lora-scale, NAME.merged is W + B·A, not the fine-tuned weight W + (lora_alpha/r)·B·A")
-      }
-      try finish(result)
-      return
-    }
-    /// Warnings, --output, --plot, --save-esd, then the table.
-    func finish(_ result: ESDResult) throws {
-      for warning in result.warnings { console.warn(warning) }
-      if let output { try AtomicFile.write(result.json().serialized(pretty: true) + "\n", to: output) }
-      if let dir = arguments.string("--plot") {
-        try ESDFigures.write(result.reports, to: dir, title: FileSystem.baseName(path))
-      }
-      if let saveESD { try result.spectra.write(to: saveESD) }
-      emit(result.json(), csv: result.csv(), text: result.text)
-    }
-    let model = try ModelWeights(path: path)
+    let base = try arguments.string("--base").map { try ModelWeights(path: $0) }
+    let model = try adapter == nil ? ModelWeights(path: path) : nil
     if describe {
-      let description = try model.describe(options: options, layers: patterns, excluding: excluded)
+      let description = try adapter.map { try $0.describe(options: options, base: base, layers: request.layers, excluding: request.excluded) }
+        ?? model!.describe(options: options, layers: request.layers, excluding: request.excluded)
       emit(description.json(), csv: description.csv(), text: description.text)
       return
     }
-    if let saveESD { try AtomicFile.checkDestination(saveESD) }
+    if let saveESD = request.saveESD { try AtomicFile.checkDestination(saveESD) }
     let initial = try initPath.map { try ModelWeights(path: $0) }
-    if arguments.flag("--plan") {
-      let plan = try model.esdPlan(options: options, layers: patterns, excluding: excluded, initial: initial, shard: shard)
+    if let model, arguments.flag("--plan") {
+      let plan = try model.esdPlan(options: options, layers: request.layers, excluding: request.excluded,
+                                   initial: initial, shard: shard)
       emit(plan.json(), csv: plan.text, text: plan.text)
       return
     }
-    if let plan = model.esdLongRunPlan(options: options, layers: patterns, excluding: excluded, initial: initial,
-                                       shard: shard) {
+    if let model, let plan = model.esdLongRunPlan(options: options, layers: request.layers, excluding: request.excluded,
+                                                  initial: initial, shard: shard) {
       console.warn("note: about \(KernelRunPlan.duration(plan.estimatedSeconds)) of work (--plan shows the estimate)")
     }
     let meter = Mutex(ProgressMeter(console: console, label: "esd", total: 0))
     defer { meter.withLock { $0.finish() } }
-    let result = try model.esd(options: options, layers: patterns, excluding: excluded,
-                               initial: initial, shard: shard) { done, total, name in
+    let progress: @Sendable (Int, Int, String) -> Void = { done, total, name in
       meter.withLock { $0.update(done, of: total, detail: name) }
     }
+    let result = try adapter.map { try request.run($0, base: base, progress: progress) }
+      ?? request.run(model!, initial: initial, shard: shard, progress: progress)
     meter.withLock { $0.finish() }
-    try finish(result)
+    for line in result.messages { console.warn(line) }
+    emit(result.json(), csv: result.csv(), text: result.text)
   }
 }

@@ -36,8 +36,8 @@ enum EnsembleCommand: Command {
       OptionSpec("--figure", value: "file", help: "With --sizes: plot accuracy against ensemble size (.png or .svg)."),
       sources[1], sources[3],
     ] + KernelOptions.voting + [
-      OptionSpec("--memory", value: "GiB", help: "Memory for the logits read at once (at most 64 MiB are used) and the kernel's normalised logits.",
-                 default: defaults.memory),
+      KernelOptions.memory(help: "Memory for the logits read at once (at most 64 MiB are used) and the kernel's normalised logits.",
+                           default: defaults.memory),
     ],
     discussion: """
       For each run, the test accuracy (argmax of its logits); their mean, std (N − 1) and 95 %

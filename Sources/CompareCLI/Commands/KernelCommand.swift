@@ -6,7 +6,7 @@ enum KernelCommand: Command {
   static let spec = CommandSpec(
     name: "kernel",
     overview: "Ensemble correlation kernel: k-NN over many models' logits.",
-    options: KernelOptions.sources + KernelOptions.voting + KernelOptions.kernel + [
+    options: KernelOptions.sources + KernelOptions.sweepVoting + KernelOptions.kernel + [
       OptionSpec("--sizes", value: "list", help: "Also report accuracies for the first n models for each n in this comma-separated list, as a table."),
       OptionSpec("--figure", value: "file", help: "With --sizes: plot accuracy against ensemble size (.png or .svg)."),
       OptionSpec("--rows", value: "start:end", help: "Only test examples START..<END (a row shard of a job array; END is clamped)."),

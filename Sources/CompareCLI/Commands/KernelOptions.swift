@@ -16,19 +16,32 @@ enum KernelOptions {
   static let kernel: [OptionSpec] = [
     OptionSpec("--class", value: "c", help: "Use only class c's correlation kernel (the per-class kernel). (default: the mean over all classes)"),
     OptionSpec("--no-log-softmax", help: "Standardise the raw logits, without the log-softmax over classes."),
-    OptionSpec("--memory", value: "GiB", help: "Memory for normalised logits and kernel blocks; past it models are streamed in chunks.", default: 4),
+    memory(help: "Memory for normalised logits and kernel blocks; past it models are streamed in chunks.",
+           default: Double(CorrelationKernel.Options().memoryLimit) / Double(1 << 30)),
   ]
 
+  /// `--memory <GiB>`, as `kernel`, `kernel pairs` and `ensemble` declare it: the default (the
+  /// library's, in GiB) shown the same way in each help, `4` rather than `4.0`.
+  static func memory(help: String, default gibibytes: Double) -> OptionSpec {
+    OptionSpec("--memory", value: "GiB", help: help, default: Format.general(gibibytes, 6))
+  }
+
   /// The vote: `-k`, `--weighting`, `--ties`.
-  static let voting: [OptionSpec] = {
+  static let voting: [OptionSpec] = votingOptions(k: "Neighbours that vote.")
+
+  /// `voting` with `compare kernel`'s `-k`, which also takes a list: a k sweep.
+  static let sweepVoting: [OptionSpec] = votingOptions(
+    k: "Neighbours that vote; or a comma-separated list (1,3,5,...): a k sweep, every k's accuracy from one neighbour pass (kernel_accuracy is the first k's).")
+
+  static func votingOptions(k help: String) -> [OptionSpec] {
     [
-      OptionSpec("-k", value: "k", help: "Neighbours that vote.", default: 3),
+      OptionSpec("-k", value: "k", help: help, default: 3),
       OptionSpec("--weighting", value: "scheme", help: "Vote weights by kernel value κ: none, power:P (max(κ,0)^P) or softmax:T (exp(κ/T)).",
                  default: KernelKNN.Weighting.none),
       OptionSpec("--ties", value: "rule", help: "Vote ties: the smallest label (torch.mode, as the reference) or the largest summed kernel value.",
                  default: KernelKNN.TieRule.smallestLabel.rawValue, values: KernelKNN.TieRule.allCases.map(\.rawValue)),
     ]
-  }()
+  }
 
   /// The test and training logits and labels.
   static func inputs(_ arguments: ParsedArguments) throws -> KernelInputs {
