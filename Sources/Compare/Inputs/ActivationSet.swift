@@ -248,16 +248,17 @@ extension ActivationSet {
   /// apart.
   ///
   /// - Parameters:
-  ///   - examples: Use only the first `examples` of each: the same inputs, so the models must
-  ///     have as many examples (unless `pairedByIndex`).
+  ///   - examples: Use only the first `examples` of each. For models whose example counts
+  ///     differ these are different inputs, paired by position (as `pairedByIndex`, and recorded
+  ///     so).
   ///   - pool: How token and spatial axes are reduced (see `Pooling`).
   ///   - pairedByIndex: The models hold different inputs (two datasets through one model, as
   ///     torch_cka's two data loaders), paired by position: their example counts may differ, and
   ///     the first `examples` (default: the smallest count) of each are compared. Each set's
   ///     `pairedByIndex` says so.
-  /// - Throws: `InputError` when `examples` exceeds a model's count, or is given without
-  ///   `pairedByIndex` for models whose counts differ (the message names both options). Counts
-  ///   that differ without `examples` are refused by `CKAEstimator.similarities`, likewise.
+  /// - Throws: `InputError` when `examples` exceeds a model's count. Counts that differ without
+  ///   `examples` or `pairedByIndex` are refused by `CKAEstimator.similarities`, with a message
+  ///   naming both options.
   public static func group(_ paths: [String], layersA: [String]? = nil, layersB: [String]? = nil,
                            nameA: String? = nil, nameB: String? = nil, examples: Int? = nil,
                            pairedByIndex: Bool = false, pool: Pooling = .flatten) throws -> [ActivationSet] {
@@ -268,15 +269,14 @@ extension ActivationSet {
       if name == nil, sets.contains(where: { $0.name == set.name && $0.path != path }) { set.name = set.path }
       sets.append(set)
     }
-    // The first N of models with different counts are different inputs: only a dataset
-    // comparison, asked for by name, pairs them.
-    if examples != nil, !pairedByIndex, let other = sets.first(where: { $0.examples != sets[0].examples }) {
-      throw CKAEstimator.differentExamples(sets[0].name, sets[0].examples, other.name, other.examples)
-    }
+    // The first N of models with different counts are different inputs (torch_cka's two data
+    // loaders): asking for N examples of such models is a dataset comparison, paired by position.
+    let differ = sets.contains { $0.examples != sets[0].examples }
+    let paired = pairedByIndex || (examples != nil && differ)
     if let count = examples ?? (pairedByIndex ? sets.map(\.examples).min() : nil) {
       sets = try sets.map { try $0.prefix(count) }
     }
-    for k in sets.indices { sets[k].pairedByIndex = pairedByIndex }
+    for k in sets.indices { sets[k].pairedByIndex = paired }
     return sets
   }
 }

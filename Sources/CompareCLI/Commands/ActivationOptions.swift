@@ -11,7 +11,7 @@ enum ActivationOptions {
   static let selection: [OptionSpec] = [
     OptionSpec("--layers-a", value: "names", help: "Model A's layers to compare, comma-separated, in this order. (default: all, in natural order)"),
     OptionSpec("--layers-b", value: "names", help: "Model B's layers to compare. (default: all, in natural order)"),
-    OptionSpec("--examples", value: "n", help: "Use only the first n examples of each: the same inputs, so A and B must have as many unless --paired-by-index. (default: all)"),
+    OptionSpec("--examples", value: "n", help: "Use only the first n examples of each; when A and B have different counts, these are different inputs paired by position (implies --paired-by-index). (default: all)"),
     OptionSpec("--paired-by-index", help: "A and B hold different inputs paired by position (two datasets through one model, as torch_cka's two data loaders): their example counts may differ, and the first --examples of each (default: the smaller count) are compared."),
     OptionSpec("--pool", value: "pool", help: "How [n, tokens, d] and [n, C, H, W] layers become feature vectors: flattened, mean or max over tokens (or H×W per channel), or the first (cls) or last token.",
                default: ActivationSet.Pooling.flatten.rawValue, values: ActivationSet.Pooling.allCases.map(\.rawValue)),
