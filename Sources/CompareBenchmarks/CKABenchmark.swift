@@ -1,5 +1,6 @@
 import CKA
 import Compare
+import Dispatch
 
 /// `compare bench cka`: minibatch CKA of 6 × 6 layers, 10,000 examples in batches of 512,
 /// 4096 float32 features per layer, against the Gram work's lower bound measured in the same
@@ -125,20 +126,42 @@ public enum CKABenchmark {
 
   /// The Gram work alone: the upper triangle of x·xᵀ of every layer's batch by the function
   /// the estimator calls (`GramKernel.upperGram`, one `ssyrk`), for every batch, no centring,
-  /// copy or mirroring.
+  /// copy or mirroring. With several BLAS threads, the faster of the two ways to spend them: the
+  /// calls one after another with OpenBLAS threading each, or (as the estimator does) one worker
+  /// per thread, each running its share of the layers with one BLAS thread.
   static func syrkSeconds(_ layers: [Matrix<Float>], batches: Int) -> Double {
     let n = layers[0].rows
-    var c = [Float](repeating: 0, count: n * n)
-    let start = ContinuousClock.now
-    for _ in 0..<batches {
-      for x in layers {
-        x.elements.withUnsafeBufferPointer { px in
-          c.withUnsafeMutableBufferPointer { pc in
-            GramKernel.upperGram(px.baseAddress!, rows: n, columns: x.columns, into: pc.baseAddress!)
-          }
+    let threads = BLASThreads.count
+    var buffers = [[Float]](repeating: [Float](repeating: 0, count: n * n), count: threads)
+    @Sendable func gram(_ x: Matrix<Float>, into c: inout [Float]) {
+      x.elements.withUnsafeBufferPointer { px in
+        c.withUnsafeMutableBufferPointer { pc in
+          GramKernel.upperGram(px.baseAddress!, rows: n, columns: x.columns, into: pc.baseAddress!)
         }
       }
     }
-    return secondsSince(start)
+    var start = ContinuousClock.now
+    for _ in 0..<batches { for x in layers { gram(x, into: &buffers[0]) } }
+    let sequential = secondsSince(start)
+    guard threads > 1 else { return sequential }
+    let workers = min(threads, layers.count)
+    BLASThreads.set(1)
+    defer { BLASThreads.set(threads) }
+    start = ContinuousClock.now
+    buffers.withUnsafeMutableBufferPointer { slots in
+      let slots = SendableSlots(slots)
+      for _ in 0..<batches {
+        DispatchQueue.concurrentPerform(iterations: workers) { worker in
+          for index in stride(from: worker, to: layers.count, by: workers) { gram(layers[index], into: &slots.base[worker]) }
+        }
+      }
+    }
+    return min(sequential, secondsSince(start))
   }
+}
+
+/// Per-worker buffers that may cross into `concurrentPerform`: each worker writes only its own.
+private struct SendableSlots: @unchecked Sendable {
+  let base: UnsafeMutableBufferPointer<[Float]>
+  init(_ base: UnsafeMutableBufferPointer<[Float]>) { self.base = base }
 }
