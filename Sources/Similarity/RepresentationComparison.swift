@@ -86,14 +86,27 @@ public struct RepresentationComparison: Sendable {
     let a = try represent(0, namesA, modelA), b = try represent(layersA.count, namesB, modelB)
     var values = [[[Double?]]](repeating: [[Double?]](repeating: [Double?](repeating: nil, count: b.count),
                                                        count: a.count), count: measures.count)
+    var tiedPairs: [String] = []
     for i in a.indices {
       for j in b.indices {
         let pair = try LayerPair(a[i], b[j])
         for (k, measure) in measures.enumerated() {
           let v = try measure.value(pair)
           values[k][i][j] = v.flatMap { $0.isFinite ? $0 : nil }
+          // Ranks adding up to more than n: the column spaces share that many directions, as
+          // many canonical correlations are exactly 1, and any basis of the shared space is a
+          // valid set of variates, over which pwcca's weights are not unique.
+          if let pwcca = measure as? PWCCASimilarity, v != nil, a[i].examples > a[i].features,
+             b[j].examples > b[j].features,
+             pair.x.rank(tolerance: pwcca.tolerance) + pair.y.rank(tolerance: pwcca.tolerance) > a[i].examples {
+            tiedPairs.append("\(namesA[i]) × \(namesB[j])")
+          }
         }
       }
+    }
+    if let first = tiedPairs.first {
+      let n = a.first?.examples ?? 0
+      warnings.append("pwcca: the layers' ranks add up to more than the \(n) examples for \(tiedPairs.count) pair\(tiedPairs.count == 1 ? "" : "s") (\(first)\(tiedPairs.count > 1 ? ", ..." : "")): several canonical correlations are exactly 1 and their weights are not unique, so those values can move in the 4th digit with the BLAS thread count; more examples make them well defined")
     }
     let tables = measures.indices.map { k in
       Table(name: measures[k].name, direction: measures[k].direction,

@@ -98,4 +98,16 @@ struct SimilarityCommandTests {
     #expect(result.out.contains("--knn <k>"))
     #expect(result.out == runCompare(["help", "similarity"]).out)
   }
+
+  @Test("pwcca warns about pairs whose ranks add up to more than the examples (canonical correlations tied at 1)")
+  func pwccaTies() throws {
+    // fc1 (rank 231) × conv3 (rank 239) on 450 examples: 20 or more correlations exactly 1.
+    let tied = runCompare(["similarity", mlp, cnn, "--measure", "pwcca", "--layers-a", "fc1", "--json"])
+    #expect(tied.status == 0)
+    let warnings = try #require((try JSONSerialization.jsonObject(with: Data(tied.out.utf8)) as? [String: Any])?["warnings"] as? [String])
+    #expect(warnings == ["pwcca: the layers' ranks add up to more than the 450 examples for 1 pair (fc1 × conv3): several canonical correlations are exactly 1 and their weights are not unique, so those values can move in the 4th digit with the BLAS thread count; more examples make them well defined"])
+    // Negative controls: the same pairs without pwcca, and a layer whose ranks leave room.
+    #expect(!runCompare(["similarity", mlp, cnn, "--measure", "cca", "--layers-a", "fc1"]).err.contains("pwcca:"))
+    #expect(!runCompare(["similarity", mlp, cnn, "--measure", "pwcca", "--layers-a", "fc3"]).err.contains("pwcca:"))
+  }
 }
