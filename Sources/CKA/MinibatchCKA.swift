@@ -169,14 +169,8 @@ public struct MinibatchCKA: Sendable {
     guard n >= minimumBatchSize else {
       throw InputError("a batch of \(n) examples is too small: the \(debiased ? "unbiased" : "biased") HSIC needs at least \(minimumBatchSize)")
     }
-    let names = layersA + layersB
-    let models = Array(repeating: modelA, count: layersA.count) + Array(repeating: modelB, count: layersB.count)
-    let layers = try (batchA + batchB).enumerated().map { index, buffer in
-      guard buffer.count % n == 0 else {
-        throw InputError("layer '\(names[index])' of \(models[index]) has \(buffer.count) values for a batch of \(n) examples")
-      }
-      return LayerRows(elements: buffer, columns: buffer.count / n, name: names[index], model: models[index])
-    }
+    let layers = try LayerRows.layers(batchA, rows: n, names: layersA, model: modelA)
+      + LayerRows.layers(batchB, rows: n, names: layersB, model: modelB)
     let products = try grams.products(layers, n: n, kernel: kernel, debiased: debiased, firstExample: examples)
     accumulate(products: products, count: layers.count, n: n, offsetA: 0, offsetB: layersA.count)
   }
@@ -232,6 +226,18 @@ struct LayerRows<S: BLASScalar>: @unchecked Sendable {
   let columns: Int
   let name: String
   let model: String
+
+  /// One model's layers of a batch of n examples, the features of each from its buffer's size.
+  /// - Throws: `InputError` naming a layer whose values are not a whole number of examples.
+  static func layers(_ buffers: [UnsafeBufferPointer<S>], rows n: Int, names: [String],
+                     model: String) throws -> [LayerRows] {
+    try zip(buffers, names).map { buffer, name in
+      guard buffer.count % n == 0 else {
+        throw InputError("layer '\(name)' of \(model) has \(buffer.count) values for a batch of \(n) examples")
+      }
+      return LayerRows(elements: buffer, columns: buffer.count / n, name: name, model: model)
+    }
+  }
 }
 
 /// The U-centred (or centred) kernel matrices of one batch of several layers, packed and stacked,
@@ -301,10 +307,11 @@ struct GramStack: Sendable {
 }
 
 /// An address that may cross into `concurrentPerform`'s closure: each worker writes only its own
-/// scratch region and its own layers' stacked triangles.
-struct SendableAddress<T>: @unchecked Sendable {
-  let base: UnsafeMutablePointer<T>
-  init(_ base: UnsafeMutablePointer<T>) { self.base = base }
+/// scratch region and its own layers' stacked triangles (and, in the CKA benchmark's bound, its
+/// own Gram buffer).
+package struct SendableAddress<T>: @unchecked Sendable {
+  package let base: UnsafeMutablePointer<T>
+  package init(_ base: UnsafeMutablePointer<T>) { self.base = base }
 }
 
 /// One batch's work per layer: centre, form the Gram matrix, kernel and centre it, and pack its

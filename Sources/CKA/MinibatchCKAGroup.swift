@@ -80,12 +80,7 @@ public struct MinibatchCKAGroup: Sendable {
         throw InputError("the batch has \(buffers.count) layers of \(models[m].name), expected \(models[m].layers.count)")
       }
       offsets.append(layers.count)
-      for (l, buffer) in buffers.enumerated() {
-        guard buffer.count % n == 0 else {
-          throw InputError("layer '\(models[m].layers[l])' of \(models[m].name) has \(buffer.count) values for a batch of \(n) examples")
-        }
-        layers.append(LayerRows(elements: buffer, columns: buffer.count / n, name: models[m].layers[l], model: models[m].name))
-      }
+      layers += try LayerRows.layers(buffers, rows: n, names: models[m].layers, model: models[m].name)
     }
     let products = try grams.products(layers, n: n, kernel: kernel, debiased: true, firstExample: examples)
     for k in pairs.indices {

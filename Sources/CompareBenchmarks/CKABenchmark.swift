@@ -149,7 +149,7 @@ public enum CKABenchmark {
     defer { BLASThreads.set(threads) }
     start = ContinuousClock.now
     buffers.withUnsafeMutableBufferPointer { slots in
-      let slots = SendableSlots(slots)
+      let slots = SendableAddress(slots.baseAddress!)
       for _ in 0..<batches {
         DispatchQueue.concurrentPerform(iterations: workers) { worker in
           for index in stride(from: worker, to: layers.count, by: workers) { gram(layers[index], into: &slots.base[worker]) }
@@ -158,10 +158,4 @@ public enum CKABenchmark {
     }
     return min(sequential, secondsSince(start))
   }
-}
-
-/// Per-worker buffers that may cross into `concurrentPerform`: each worker writes only its own.
-private struct SendableSlots: @unchecked Sendable {
-  let base: UnsafeMutableBufferPointer<[Float]>
-  init(_ base: UnsafeMutableBufferPointer<[Float]>) { self.base = base }
 }
