@@ -268,8 +268,12 @@ struct GramStack: Sendable {
     // With several BLAS threads, the layers' Gram matrices are formed in parallel, one BLAS
     // thread each, rather than one after another with OpenBLAS threading each mid-sized syrk:
     // its threads spin between the calls (measured: 60 % of the wall time in system time).
+    // The pairs' syrk below stays at one thread too: a threaded call would wake OpenBLAS's
+    // threads, which then spin (system time) beside the next batch's workers.
     let threads = BLASThreads.count
     let workers = Swift.max(1, Swift.min(threads, count))
+    if workers > 1 { BLASThreads.set(1) }
+    defer { if workers > 1 { BLASThreads.set(threads) } }
     if scratch.count < workers * needed { scratch = [Double](repeating: 0, count: workers * needed) }
     let failures = Mutex<[Int: any Error]>([:])
     try stacked.withUnsafeMutableBufferPointer { stack in
@@ -283,13 +287,11 @@ struct GramStack: Sendable {
           for index in layers.indices { try job.run(index, worker: 0) }
           return
         }
-        BLASThreads.set(1)
         DispatchQueue.concurrentPerform(iterations: workers) { worker in
           for index in stride(from: worker, to: layers.count, by: workers) {
             do { try job.run(index, worker: worker) } catch { failures.withLock { $0[index] = error } }
           }
         }
-        BLASThreads.set(threads)
       }
     }
     if let first = failures.withLock({ $0.min { $0.key < $1.key } }) { throw first.value }

@@ -1,7 +1,7 @@
 /// A floating-point type with BLAS and LAPACK routines: `Float` (the `s` routines) and
 /// `Double` (the `d` routines).
 ///
-/// The routine names (`gemm`, `syrk`, `gesdd`, `syevd`, …) live only here; the rest of Compare
+/// The routine names (`gemm`, `syrk`, `gesdd`, `syevd`, `potrf`, …) live only here; the rest of Compare
 /// calls the generic wrappers on `Matrix` and in `LinearAlgebra`. All matrix arguments are
 /// row-major unless a routine says otherwise, dimensions are LP64 `Int32`, and LAPACK routines
 /// return their `info` for the caller to turn into a `LinearAlgebraError`.
@@ -56,6 +56,11 @@ where Self.RawSignificand: FixedWidthInteger {
   /// ascending; `a` is destroyed. The routine is `LAPACKE_?syevd` with jobz 'N'.
   static func syevd(
     _ a: UnsafeMutablePointer<Self>, size: Int32, values: UnsafeMutablePointer<Self>) -> Int32
+
+  /// Cholesky factorisation of a symmetric positive-definite n×n matrix (upper triangle of the
+  /// row-major buffer read and overwritten); a positive `info` says the leading minor of that
+  /// order is not positive definite. The routine is `LAPACKE_?potrf`.
+  static func potrf(_ a: UnsafeMutablePointer<Self>, size: Int32) -> Int32
 
   /// QR factorisation of a column-major rows×columns matrix, Q formed in place (first
   /// `columns` columns). The routines are `LAPACKE_?geqrf` then `LAPACKE_?orgqr`.

@@ -87,6 +87,12 @@ extension Double: BLASScalar {
       max(size, 1), values)
   }
 
+  /// Cholesky factorisation of a symmetric matrix. The routine is `LAPACKE_dpotrf`.
+  public static func potrf(_ a: UnsafeMutablePointer<Double>, size: Int32) -> Int32 {
+    // The row-major upper triangle is the column-major lower triangle.
+    LAPACKE_dpotrf(LAPACK_COL_MAJOR, CChar(UInt8(ascii: "L")), size, a, max(size, 1))
+  }
+
   public static func orthonormalize(
     _ a: UnsafeMutablePointer<Double>, rows: Int32, columns: Int32, tau: UnsafeMutablePointer<Double>
   ) -> (routine: String, info: Int32) {

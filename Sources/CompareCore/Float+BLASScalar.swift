@@ -87,6 +87,12 @@ extension Float: BLASScalar {
       max(size, 1), values)
   }
 
+  /// Cholesky factorisation of a symmetric matrix. The routine is `LAPACKE_spotrf`.
+  public static func potrf(_ a: UnsafeMutablePointer<Float>, size: Int32) -> Int32 {
+    // The row-major upper triangle is the column-major lower triangle.
+    LAPACKE_spotrf(LAPACK_COL_MAJOR, CChar(UInt8(ascii: "L")), size, a, max(size, 1))
+  }
+
   public static func orthonormalize(
     _ a: UnsafeMutablePointer<Float>, rows: Int32, columns: Int32, tau: UnsafeMutablePointer<Float>
   ) -> (routine: String, info: Int32) {

@@ -1,7 +1,7 @@
 /// Work buffers of the ESD analysis, reused from one large layer to the next.
 ///
 /// A large layer's analysis needs its elements in float64, a copy to shuffle, a float32 copy
-/// for the float32 solver and a Gram matrix: hundreds of MB each for an LLM's layers. Fresh
+/// for the float32 solver, a Gram matrix and the SVD's copy: hundreds of MB each for an LLM's layers. Fresh
 /// memory costs about 0.6 GB/s to fault in on these machines, so allocating them per layer
 /// spent more time in the kernel than the decompositions on 4096-wide layers (20 % of a 7B
 /// model's run). The buffers grow to the largest layer and are then reused; the large layers
@@ -19,6 +19,9 @@ package final class ESDScratch: @unchecked Sendable {
   package var narrowed: [Float] = []
   /// The Gram matrix (as float64 storage, rebound to float32 when the solver works in float32).
   package var gram: [Double] = []
+  /// `gesdd`'s copy of W, or the Gram matrix's copy the conditioning probe factors
+  /// (`EigenvalueSolver.clearsConditionLimit`); float64 storage, rebound to float32 as needed.
+  package var factored: [Double] = []
 
   package init() {}
 

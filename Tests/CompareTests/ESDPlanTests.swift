@@ -1,4 +1,5 @@
 import Compare
+import Foundation
 import Testing
 
 @Suite("ESD plan")
@@ -42,5 +43,35 @@ struct ESDPlanTests {
     options.powerLawTestSamples = 2000
     let more = try model.esdPlan(options: options).fitSeconds
     #expect(some > 0 && more > 10 * some)
+  }
+
+  @Test("float64 counts near-square layers on the SVD route with its own timed rate; float32 and tall layers stay on the Gram route")
+  func svdRoute() throws {
+    let file = NSTemporaryDirectory() + "esd-plan-square-\(getpid()).safetensors"
+    defer { try? FileManager.default.removeItem(atPath: file) }
+    func values(_ count: Int, _ step: Int, _ modulus: Int) -> [Float] {
+      (0..<count).map { i -> Float in
+        let residue: Int = (i * step) % modulus
+        return Float(residue) / Float(modulus / 2) - 1
+      }
+    }
+    let square = values(300 * 300, 7919, 101), tall = values(600 * 300, 104_729, 97)
+    try SafetensorsWriter.write([.init(key: "square.weight", shape: [300, 300], values: square),
+                                 .init(key: "tall.weight", shape: [600, 300], values: tall)], to: file)
+    let model = try ModelWeights(path: file)
+    let plan = try model.esdPlan()
+    let cube: Double = 300 * 300 * 300
+    #expect(plan.svdLayers == 1)
+    #expect(plan.svdWork == 2 * cube)  // W and one random draw
+    #expect(plan.eigenWork == 2 * cube)  // the tall layer's eigensolver only
+    #expect(plan.work == 2 * cube + 2 * 2 * cube)
+    #expect(plan.secondsPerSVDUnit > 0)
+    #expect(plan.text.contains("1 near-square layer counted on the float64 SVD"))
+    // Control: in float32 nothing is probed, so nothing is counted on the SVD.
+    var options = ESDOptions()
+    options.solver = EigenvalueSolver(precision: .float32)
+    let single = try model.esdPlan(options: options, measure: false)
+    #expect(single.svdLayers == 0 && single.svdWork == 0 && single.eigenWork == 4 * cube)
+    #expect(!single.text.contains("SVD"))
   }
 }

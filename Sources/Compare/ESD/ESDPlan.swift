@@ -17,6 +17,15 @@ import TensorIO
 /// 256...2048, each the faster of two after a warm-up, so a busy
 /// machine inflates it less). Large layers run LAPACK at a somewhat higher rate than the
 /// references, so the estimate errs on the long side there.
+///
+/// Near-square layers in float64 (`EigenvalueSolver.probesConditioning`) are counted on the
+/// route they usually take, the Gram product then `gesdd` (the conditioning probe skips the
+/// eigensolver):
+///
+///     seconds ≈ Σ draws · rf · (a + c) · N·M²
+///
+/// with c timed now from one `gesdd` of a square reference (m × m); a well-conditioned one
+/// takes the Gram route and less time.
 public struct ESDPlan: Sendable {
   /// Layers analysed.
   public var layers: Int
@@ -32,6 +41,12 @@ public struct ESDPlan: Sendable {
   public var secondsPerEigenUnit: Double = 0
   /// Σ draws · rf · M³ over the layers: the eigensolver's share of the work.
   public var eigenWork: Double = 0
+  /// Layers counted on the float64 SVD route (near-square, `EigenvalueSolver.probesConditioning`).
+  public var svdLayers = 0
+  /// Σ draws · rf · N·M² over those layers.
+  public var svdWork = 0.0
+  /// Seconds per unit of SVD work N·M² (c), measured now.
+  public var secondsPerSVDUnit = 0.0
   /// BLAS threads the estimate assumes (this process's).
   public var threads: Int
 
@@ -41,12 +56,13 @@ public struct ESDPlan: Sendable {
   /// `--alpha-ci` and `--pl-test` (their fits timed now on a synthetic heavy-tailed spectrum,
   /// scaled by each row's eigenvalues squared, shared by the cores).
   public var fitSeconds = 0.0
-  /// A few float64 copies of the largest layer (elements, the shuffled copy, the float32 copy,
-  /// the Gram) per large layer in flight.
+  /// A few float64 copies of the largest layer (elements, the shuffled copy, the float32 copy
+  /// or the SVD's copy, the Gram) per large layer in flight.
   public var memoryBytes: Int { workers * 4 * 8 * largestLayer }
   /// The estimated time: the work at the rates timed, shared by the workers.
   public var estimatedSeconds: Double {
-    (work * secondsPerUnit + eigenWork * secondsPerEigenUnit) / Double(workers) + fitSeconds
+    (work * secondsPerUnit + eigenWork * secondsPerEigenUnit + svdWork * secondsPerSVDUnit) / Double(workers)
+      + fitSeconds
   }
 
   /// `compare esd --plan --json`.
@@ -56,7 +72,8 @@ public struct ESDPlan: Sendable {
       ("memory_bytes", .int(memoryBytes)), ("largest_layer_elements", .int(largestLayer)),
       ("seconds_per_unit", .double(secondsPerUnit)), ("eigen_work", .double(eigenWork)),
       ("seconds_per_eigen_unit", .double(secondsPerEigenUnit)), ("threads", .int(threads)),
-      ("workers", .int(workers)), ("fit_seconds", .double(fitSeconds)),
+      ("workers", .int(workers)), ("svd_layers", .int(svdLayers)), ("svd_work", .double(svdWork)),
+      ("seconds_per_svd_unit", .double(secondsPerSVDUnit)), ("fit_seconds", .double(fitSeconds)),
       ("estimated_seconds", .double(estimatedSeconds)),
     ])
   }
@@ -67,7 +84,10 @@ public struct ESDPlan: Sendable {
       + "  work:    \(Format.general(work, 3)) units of rf·N·M² (W and its random draws)\n"
       + "  reads:   \(TensorListing.byteText(bytesRead)) of weights, one layer at a time\n"
       + "  memory:  about \(TensorListing.byteText(memoryBytes)) at the largest layer (\(largestLayer) elements, a few float64 copies\(workers > 1 ? ", \(workers) layers at once" : ""))\n"
-      + "  time:    about \(KernelRunPlan.duration(estimatedSeconds)) (Gram and eigensolver rates timed now, \(workers > 1 ? "\(workers) layers at once, 1 BLAS thread each" : "\(threads) BLAS thread\(threads == 1 ? "" : "s")"))\n"
+      + "  time:    about \(KernelRunPlan.duration(estimatedSeconds)) (Gram\(svdLayers > 0 ? ", eigensolver and SVD" : " and eigensolver") rates timed now, \(workers > 1 ? "\(workers) layers at once, 1 BLAS thread each" : "\(threads) BLAS thread\(threads == 1 ? "" : "s")"))\n"
+      + (svdLayers > 0
+        ? "  solver:  \(svdLayers) near-square layer\(svdLayers == 1 ? "" : "s") counted on the float64 SVD (their smallest eigenvalues usually fall below the Gram route's limit)\n"
+        : "")
   }
 }
 
@@ -95,13 +115,19 @@ extension ModelWeights {
     var (layers, _) = try analysable(patterns, excluded, options)
     if let initial { layers = try paired(layers, with: initial) }
     if let shard { layers = shard.select(layers) }
-    var work = 0.0, eigenWork = 0.0
+    var work = 0.0, eigenWork = 0.0, svdWork = 0.0, svdLayers = 0, svdSide = 0
     for layer in layers {
       let rowRf = options.pool ? layer.rf : 1
       let draws = options.randomize ? Swift.max(options.randRepeats, layer.m * rowRf < 100 ? 5 : 1) : 0
       let m = Double(Swift.min(layer.n, layer.m))
       work += ESDShard.cost(of: layer) * Double(1 + draws)
-      eigenWork += Double(layer.rf) * m * m * m * Double(1 + draws)
+      if options.solver.probesConditioning(rows: layer.n, columns: layer.m) {
+        svdWork += ESDShard.cost(of: layer) * Double(1 + draws)
+        svdLayers += 1
+        svdSide = Swift.max(svdSide, Swift.min(layer.n, layer.m))
+      } else {
+        eigenWork += Double(layer.rf) * m * m * m * Double(1 + draws)
+      }
     }
     let stored = Dictionary(zip(keys, tensors).map { (ModelWeights.layerName($0.0), $0.1.byteCount) },
                             uniquingKeysWith: { a, _ in a })
@@ -110,6 +136,8 @@ extension ModelWeights {
                        largestLayer: layers.map(\.count).max() ?? 0, secondsPerUnit: 0,
                        threads: BLASThreads.count)
     plan.eigenWork = eigenWork
+    plan.svdWork = svdWork
+    plan.svdLayers = svdLayers
     plan.workers = ESDAnalyzer.largeLayerWorkers(
       threads: BLASThreads.count, layers: layers.map(\.count).filter { $0 > options.parallelLimit })
     if measure {
@@ -126,6 +154,13 @@ extension ModelWeights {
       let a = Swift.max((tall - short) / (2 * cube), 0.1 * tall / (5 * cube))
       plan.secondsPerUnit = a
       plan.secondsPerEigenUnit = Swift.max((short - 2 * a * cube) / cube, 0)
+      if svdLayers > 0 {
+        // One timed gesdd of a square reference, after the Gram references warmed LAPACK up.
+        let side = Self.referenceSide(largest: svdSide)
+        let svd = try Self.fastestDecomposition(rows: side, columns: side, rounds: 1,
+                                                solver: EigenvalueSolver(method: .svd, precision: options.solver.precision))
+        plan.secondsPerSVDUnit = svd / (Double(side) * Double(side) * Double(side))
+      }
       plan.fitSeconds = try Self.fitSeconds(options: options, rows: layers.map { layer in
         options.pool ? layer.rf * Swift.min(layer.n, layer.m) : Swift.min(layer.n, layer.m)
       })
@@ -177,18 +212,20 @@ extension ModelWeights {
     return m
   }
 
-  /// The faster of two timed eigenvalue computations of a Gaussian rows × columns matrix,
-  /// after one untimed warm-up.
-  static func fastestDecomposition(rows: Int, columns: Int, solver: EigenvalueSolver) throws -> Double {
+  /// The fastest of `rounds` timed eigenvalue computations of a Gaussian rows × columns
+  /// matrix, after one untimed warm-up when `rounds` > 1.
+  static func fastestDecomposition(rows: Int, columns: Int, rounds: Int = 2,
+                                   solver: EigenvalueSolver) throws -> Double {
     var rng = SplitMix64(seed: 1)
     let reference = Matrix<Double>.gaussian(rows: rows, columns: columns, using: &rng)
     var best = Double.infinity
-    for round in 0..<3 {
+    let warmUp = rounds > 1 ? 1 : 0
+    for round in 0..<(rounds + warmUp) {
       let start = ContinuousClock.now
       _ = try reference.elements.withUnsafeBufferPointer {
         try solver.eigenvalues(of: $0, rows: rows, columns: columns)
       }
-      if round > 0 { best = Swift.min(best, secondsSince(start)) }
+      if round >= warmUp { best = Swift.min(best, secondsSince(start)) }
     }
     return best
   }
