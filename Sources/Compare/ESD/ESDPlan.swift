@@ -1,4 +1,6 @@
 import CompareCore
+import Dispatch
+import Synchronization
 import SpectralMetrics
 import TensorIO
 
@@ -148,8 +150,10 @@ extension ModelWeights {
       // t(n × m) = a·n·m² + b·m³ at two shapes sharing m gives a and b (both well
       // conditioned, so the automatic solver takes its Gram route on each).
       let m = Self.referenceSide(largest: layers.map { Swift.min($0.n, $0.m) }.max() ?? 0)
-      let tall = try Self.fastestDecomposition(rows: 4 * m, columns: m, solver: options.solver)
-      let short = try Self.fastestDecomposition(rows: 2 * m, columns: m, solver: options.solver)
+      let tall = try Self.fastestDecomposition(rows: 4 * m, columns: m, solver: options.solver,
+                                               alongside: plan.workers)
+      let short = try Self.fastestDecomposition(rows: 2 * m, columns: m, solver: options.solver,
+                                                alongside: plan.workers)
       let cube = Double(m) * Double(m) * Double(m)
       let a = Swift.max((tall - short) / (2 * cube), 0.1 * tall / (5 * cube))
       plan.secondsPerUnit = a
@@ -158,7 +162,8 @@ extension ModelWeights {
         // One timed gesdd of a square reference, after the Gram references warmed LAPACK up.
         let side = Self.referenceSide(largest: svdSide)
         let svd = try Self.fastestDecomposition(rows: side, columns: side, rounds: 1,
-                                                solver: EigenvalueSolver(method: .svd, precision: options.solver.precision))
+                                                solver: EigenvalueSolver(method: .svd, precision: options.solver.precision),
+                                                alongside: plan.workers)
         plan.secondsPerSVDUnit = svd / (Double(side) * Double(side) * Double(side))
       }
       plan.fitSeconds = try Self.fitSeconds(options: options, rows: layers.map { layer in
@@ -213,20 +218,29 @@ extension ModelWeights {
   }
 
   /// The fastest of `rounds` timed eigenvalue computations of a Gaussian rows × columns
-  /// matrix, after one untimed warm-up when `rounds` > 1.
-  static func fastestDecomposition(rows: Int, columns: Int, rounds: Int = 2,
-                                   solver: EigenvalueSolver) throws -> Double {
+  /// matrix, after one untimed warm-up when `rounds` > 1; with `workers` > 1 that many run at
+  /// once, as the analysis runs its large layers, so the time includes their contention for
+  /// memory bandwidth and cache.
+  static func fastestDecomposition(rows: Int, columns: Int, rounds: Int = 2, solver: EigenvalueSolver,
+                                   alongside workers: Int = 1) throws -> Double {
     var rng = SplitMix64(seed: 1)
     let reference = Matrix<Double>.gaussian(rows: rows, columns: columns, using: &rng)
+    let failure = Mutex<(any Error)?>(nil)
     var best = Double.infinity
     let warmUp = rounds > 1 ? 1 : 0
     for round in 0..<(rounds + warmUp) {
       let start = ContinuousClock.now
-      _ = try reference.elements.withUnsafeBufferPointer {
-        try solver.eigenvalues(of: $0, rows: rows, columns: columns)
+      DispatchQueue.concurrentPerform(iterations: Swift.max(1, workers)) { _ in
+        do {
+          _ = try reference.elements.withUnsafeBufferPointer {
+            try solver.eigenvalues(of: $0, rows: rows, columns: columns)
+          }
+        } catch { failure.withLock { $0 = error } }
       }
+      if let error = failure.withLock({ $0 }) { throw error }
       if round >= warmUp { best = Swift.min(best, secondsSince(start)) }
     }
     return best
   }
+
 }
