@@ -114,9 +114,9 @@ public struct EigenvalueSolver: Sendable, Equatable {
     precondition(a.count == rows * columns)
     let m = Swift.min(rows, columns)
     if m == 0 { return [] }
+    // float32 is asked for speed: no probe and no fallback.
+    let probe = method == .automatic && S.self == Double.self && isNearlySquare(rows: rows, columns: columns)
     if method != .svd {
-      // float32 is asked for speed: no probe and no fallback.
-      let probe = method == .automatic && S.self == Double.self && isNearlySquare(rows: rows, columns: columns)
       if let gram = try gramEigenvalues(a, rows: rows, columns: columns, scratch: scratch, probe: probe) {
         let values = gram.map { Double($0) }
         let top = values.last ?? 0, bottom = values[0]
@@ -127,7 +127,10 @@ public struct EigenvalueSolver: Sendable, Equatable {
         }
       }
     }
-    return try svdEigenvalues(a, rows: rows, columns: columns, scratch: scratch)
+    // The SVD's copy of W stays in the scratch where SVDs are the rule (`--method svd`, probed
+    // layers); a rare fallback of another layer (up to an embedding's size) borrows its copy
+    // for the call, so the workers' buffers do not each keep one.
+    return try svdEigenvalues(a, rows: rows, columns: columns, scratch: method == .svd || probe ? scratch : nil)
   }
 
   /// Eigenvalues of the Gram matrix on the smaller side: `syrk` then `syevd`, ascending; `nil`

@@ -44,13 +44,30 @@ struct ESDShardTests {
   func balanced() throws {
     let layers = try ModelWeights(path: Self.model).layers
     let part = ESDShard.assignment(of: layers, parts: 2)
+    let options = ESDOptions()
     var work = [0.0, 0.0]
-    for (layer, p) in zip(layers, part) { work[p] += ESDShard.cost(of: layer) }
+    for (layer, p) in zip(layers, part) { work[p] += ESDShard.weight(of: layer, options: options) }
     // Negative control: the first half of the layers against the second.
     var naive = [0.0, 0.0]
-    for (i, layer) in layers.enumerated() { naive[i < layers.count / 2 ? 0 : 1] += ESDShard.cost(of: layer) }
+    for (i, layer) in layers.enumerated() { naive[i < layers.count / 2 ? 0 : 1] += ESDShard.weight(of: layer, options: options) }
     #expect(abs(work[0] - work[1]) < abs(naive[0] - naive[1]))
     #expect(ESDShard.assignment(of: layers, parts: 2) == part)
+  }
+
+  @Test("a layer weighs its route: in float64 a square layer (SVD) outweighs a tall one of the same N·M² several times over, in float32 not")
+  func weights() {
+    let square = WeightLayer(name: "square", kind: .dense, shape: [1024, 1024], load: { [] })
+    let tall = WeightLayer(name: "tall", kind: .dense, shape: [4096, 512], load: { [] })
+    #expect(ESDShard.cost(of: square) == ESDShard.cost(of: tall))
+    var options = ESDOptions()
+    let float64 = ESDShard.weight(of: square, options: options) / ESDShard.weight(of: tall, options: options)
+    options.solver = EigenvalueSolver(precision: .float32)
+    let float32 = ESDShard.weight(of: square, options: options) / ESDShard.weight(of: tall, options: options)
+    #expect(float64 > 5 && float32 < 3)
+    // Randomisation doubles a layer's decompositions (W and one draw); without it, W alone.
+    options.randomize = false
+    #expect(ESDShard.decompositions(of: square, options: options) == 1)
+    #expect(ESDShard.decompositions(of: square, options: ESDOptions()) == 2)
   }
 
   @Test("a bad --shard is a usage error; merge names a missing, repeated or foreign part")

@@ -16,9 +16,10 @@ import TensorIO
 ///
 /// with a and b measured now from two reference decompositions with the run's solver and
 /// precision (4m × m and 2m × m, m the largest layer's M rounded down to a power of two within
-/// 256...2048, each the faster of two after a warm-up, so a busy
-/// machine inflates it less). Large layers run LAPACK at a somewhat higher rate than the
-/// references, so the estimate errs on the long side there.
+/// 256...2048, each the faster of two after a warm-up, so a busy machine inflates it less).
+/// When the analysis runs large layers several at once (`workers`, one BLAS thread each), the
+/// references run that many at once too, so their contention for memory bandwidth is in the
+/// rates (without it the float64 estimate of a 7B model's blocks was 20 % short).
 ///
 /// Near-square layers in float64 (`EigenvalueSolver.probesConditioning`) are counted on the
 /// route they usually take, the Gram product then `gesdd` (the conditioning probe skips the
@@ -116,19 +117,18 @@ extension ModelWeights {
                       shard: ESDShard? = nil, measure: Bool = true) throws -> ESDPlan {
     var (layers, _) = try analysable(patterns, excluded, options)
     if let initial { layers = try paired(layers, with: initial) }
-    if let shard { layers = shard.select(layers) }
+    if let shard { layers = shard.select(layers, options: options) }
     var work = 0.0, eigenWork = 0.0, svdWork = 0.0, svdLayers = 0, svdSide = 0
     for layer in layers {
-      let rowRf = options.pool ? layer.rf : 1
-      let draws = options.randomize ? Swift.max(options.randRepeats, layer.m * rowRf < 100 ? 5 : 1) : 0
+      let decompositions = Double(ESDShard.decompositions(of: layer, options: options))
       let m = Double(Swift.min(layer.n, layer.m))
-      work += ESDShard.cost(of: layer) * Double(1 + draws)
+      work += ESDShard.cost(of: layer) * decompositions
       if options.solver.probesConditioning(rows: layer.n, columns: layer.m) {
-        svdWork += ESDShard.cost(of: layer) * Double(1 + draws)
+        svdWork += ESDShard.cost(of: layer) * decompositions
         svdLayers += 1
         svdSide = Swift.max(svdSide, Swift.min(layer.n, layer.m))
       } else {
-        eigenWork += Double(layer.rf) * m * m * m * Double(1 + draws)
+        eigenWork += Double(layer.rf) * m * m * m * decompositions
       }
     }
     let stored = Dictionary(zip(keys, tensors).map { (ModelWeights.layerName($0.0), $0.1.byteCount) },

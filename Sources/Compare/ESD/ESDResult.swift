@@ -89,7 +89,7 @@ extension ModelWeights {
     var (layers, skipped) = try analysable(patterns, excluded, options)
     if let initial { layers = try paired(layers, with: initial) }
     let allLayers = layers.map(\.name), skippedTensors = skipped.count
-    if let shard { layers = shard.select(layers) }
+    if let shard { layers = shard.select(layers, options: options) }
     let total = layers.count
     let rows: [[LayerReport]]
     do {
