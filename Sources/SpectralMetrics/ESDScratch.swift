@@ -22,6 +22,9 @@ package final class ESDScratch: @unchecked Sendable {
   /// `gesdd`'s copy of W, or the Gram matrix's copy the conditioning probe factors
   /// (`EigenvalueSolver.clearsConditionLimit`); float64 storage, rebound to float32 as needed.
   package var factored: [Double] = []
+  /// A second set of decomposition buffers, for W while its random draws use this one
+  /// (`ESDAnalyzer.concurrentSpectra`); created on first use.
+  package lazy var companion = ESDScratch()
 
   package init() {}
 
