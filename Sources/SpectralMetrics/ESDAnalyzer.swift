@@ -390,11 +390,20 @@ public struct ESDAnalyzer: Sendable {
     }
     let perSlice = try Spectrum.sliceEigenvalues(of: slices, shape: shape, scale: scale, solver: options.solver,
                                                  scratch: scratch)
+    let draws = try shuffledDraws(of: slices, shape: shape, scale: scale, seed: seed, shuffles: shuffles,
+                                  scratch: scratch)
+    return LayerSpectra(slices: perSlice, n: n, shuffles: draws)
+  }
+
+  /// The eigenvalues of `shuffles` random counterparts of the slices, drawn in turn from one
+  /// generator seeded with `seed`; the shuffled copy lives in `scratch.shuffled` when given (no
+  /// fresh W-sized buffer per layer).
+  func shuffledDraws(of slices: [[Double]], shape: (rows: Int, columns: Int), scale: Double,
+                     seed: UInt64, shuffles: Int, scratch: ESDScratch?) throws -> [[Double]] {
+    guard shuffles > 0 else { return [] }
     var rng = SplitMix64(seed: seed)
     var draws: [[Double]] = []
-    guard shuffles > 0 else { return LayerSpectra(slices: perSlice, n: n, shuffles: draws) }
     if let scratch {
-      // The shuffled copy in the scratch's own arrays: no fresh W-sized buffer per layer.
       scratch.copyToShuffled(slices)
       for _ in 0..<shuffles {
         draws.append(try randomizedEigenvalues(&scratch.shuffled, method: options.randMethod, shape: shape,
@@ -407,7 +416,7 @@ public struct ESDAnalyzer: Sendable {
                                                using: &rng, solver: options.solver))
       }
     }
-    return LayerSpectra(slices: perSlice, n: n, shuffles: draws)
+    return draws
   }
 
   /// `spectra` for a large layer analysed alone with several BLAS threads: W's decomposition
@@ -426,18 +435,11 @@ public struct ESDAnalyzer: Sendable {
     defer { BLASThreads.set(threads) }
     DispatchQueue.concurrentPerform(iterations: 2) { job in
       let result = Result { () throws -> [[Double]] in
-        if job == 0 {
-          return try Spectrum.sliceEigenvalues(of: slices, shape: shape, scale: scale, solver: options.solver,
-                                               scratch: companion)
-        }
-        var rng = SplitMix64(seed: seed)
-        scratch.copyToShuffled(slices)
-        var draws: [[Double]] = []
-        for _ in 0..<shuffles {
-          draws.append(try randomizedEigenvalues(&scratch.shuffled, method: options.randMethod, shape: shape,
-                                                 scale: scale, using: &rng, solver: options.solver, scratch: scratch))
-        }
-        return draws
+        job == 0
+          ? try Spectrum.sliceEigenvalues(of: slices, shape: shape, scale: scale, solver: options.solver,
+                                          scratch: companion)
+          : try shuffledDraws(of: slices, shape: shape, scale: scale, seed: seed, shuffles: shuffles,
+                              scratch: scratch)
       }
       results.withLock { $0[job] = result }
     }

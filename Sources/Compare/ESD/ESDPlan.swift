@@ -242,5 +242,4 @@ extension ModelWeights {
     }
     return best
   }
-
 }
