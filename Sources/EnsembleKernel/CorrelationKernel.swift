@@ -170,10 +170,10 @@ public struct CorrelationKernel: Sendable {
           try block.withUnsafeMutableBufferPointer { blockP in
             for b in 0..<blocks {
               let lo = b * blockRows, hi = min(rows.count, lo + blockRows)
-              Float.gemm(transposeA: false, transposeB: true, m: Int32(hi - lo), n: Int32(nTrain),
-                         k: Int32(k), alpha: alpha, a: testP.baseAddress! + lo * k, lda: Int32(k),
-                         b: trainP.baseAddress!, ldb: Int32(k), beta: 0,
-                         c: blockP.baseAddress!, ldc: Int32(nTrain))
+              WorkerGEMM.productABt(m: hi - lo, n: nTrain,
+                                    k: k, alpha: alpha, a: testP.baseAddress! + lo * k, lda: k,
+                                    b: trainP.baseAddress!, ldb: k, beta: 0,
+                                    c: blockP.baseAddress!, ldc: nTrain)
               try body((rows.lowerBound + lo)..<(rows.lowerBound + hi),
                        UnsafeBufferPointer(start: blockP.baseAddress!, count: (hi - lo) * nTrain))
               progress(readTotal + b + 1, total)
@@ -224,10 +224,10 @@ public struct CorrelationKernel: Sendable {
                                          statistics: testStats, rows: slab,
                                          readBytes: options.readBytes, buffer: readP)
               }
-              Float.gemm(transposeA: false, transposeB: true, m: Int32(hi - lo), n: Int32(nTrain),
-                         k: Int32(width), alpha: alpha, a: testP.baseAddress!, lda: Int32(width),
-                         b: trainP.baseAddress!, ldb: Int32(width), beta: chunk == 0 ? 0 : 1,
-                         c: accP.baseAddress!, ldc: Int32(nTrain))
+              WorkerGEMM.productABt(m: hi - lo, n: nTrain,
+                                    k: width, alpha: alpha, a: testP.baseAddress!, lda: width,
+                                    b: trainP.baseAddress!, ldb: width, beta: chunk == 0 ? 0 : 1,
+                                    c: accP.baseAddress!, ldc: nTrain)
             }
           }
         }

@@ -171,9 +171,9 @@ public struct Neighbors: Sendable, Equatable {
         y.elements.withUnsafeBufferPointer { yp in
           block.withUnsafeMutableBufferPointer { bp in
             if d > 0 {
-              Float.gemm(transposeA: false, transposeB: true, m: Int32(hi - lo), n: Int32(n),
-                         k: Int32(d), alpha: 1, a: xp.baseAddress! + lo * d, lda: Int32(d),
-                         b: yp.baseAddress!, ldb: Int32(d), beta: 0, c: bp.baseAddress!, ldc: Int32(n))
+              WorkerGEMM.productABt(m: hi - lo, n: n,
+                                    k: d, alpha: 1, a: xp.baseAddress! + lo * d, lda: d,
+                                    b: yp.baseAddress!, ldb: d, beta: 0, c: bp.baseAddress!, ldc: n)
             } else {
               bp.update(repeating: 0)
             }
