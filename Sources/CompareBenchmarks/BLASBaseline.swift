@@ -22,6 +22,28 @@ enum BLASBaseline {
     2 * Double(m) * Double(n) * Double(k) / gemmSeconds(type, m: m, n: n, k: k, repeats: repeats) / 1e9
   }
 
+  /// GFLOP/s of C = A·Bᵀ (A m×k, B n×k) at the faster of one threaded `gemm` and the same
+  /// product with C's columns dealt to one worker per BLAS thread (`WorkerGEMM`, as the kernel
+  /// computes it): the two ways to spend the cores on one product.
+  static func bestGemmRate(m: Int, n: Int, k: Int, repeats: Int = 3) -> Double {
+    var rng = SplitMix64(seed: 1)
+    let a = Matrix<Float>.gaussian(rows: m, columns: k, using: &rng)
+    let b = Matrix<Float>.gaussian(rows: n, columns: k, using: &rng)
+    var c = [Float](repeating: 0, count: m * n)
+    let dealt = best(of: repeats) {
+      a.elements.withUnsafeBufferPointer { pa in
+        b.elements.withUnsafeBufferPointer { pb in
+          c.withUnsafeMutableBufferPointer { pc in
+            WorkerGEMM.productABt(m: m, n: n, k: k, alpha: 1, a: pa.baseAddress!, lda: k,
+                                  b: pb.baseAddress!, ldb: k, beta: 0, c: pc.baseAddress!, ldc: n)
+          }
+        }
+      }
+    }
+    let threaded = best(of: repeats) { _ = a.multipliedByTransposed(b) }
+    return 2 * Double(m) * Double(n) * Double(k) / min(dealt, threaded) / 1e9
+  }
+
   /// Best-of-`repeats` seconds for the n×n Gram A·Aᵀ of an n×k matrix (`syrk`).
   static func syrkSeconds<S: BLASScalar>(_ type: S.Type, n: Int, k: Int, repeats: Int = 3) -> Double {
     var rng = SplitMix64(seed: 2)
