@@ -396,14 +396,34 @@ public struct ESDAnalyzer: Sendable {
   }
 
   /// The eigenvalues of `shuffles` random counterparts of the slices, drawn in turn from one
-  /// generator seeded with `seed`; the shuffled copy lives in `scratch.shuffled` when given (no
-  /// fresh W-sized buffer per layer).
+  /// generator seeded with `seed`; the shuffled copies live in `scratch.shuffled` (no fresh
+  /// W-sized buffer per layer when the scratch is reused).
   func shuffledDraws(of slices: [[Double]], shape: (rows: Int, columns: Int), scale: Double,
                      seed: UInt64, shuffles: Int, scratch: ESDScratch?) throws -> [[Double]] {
     guard shuffles > 0 else { return [] }
     var rng = SplitMix64(seed: seed)
     var draws: [[Double]] = []
-    if let scratch {
+    if options.randMethod == .shuffle {
+      // The first draw scatters straight from the slices into the shuffled buffers, later
+      // draws reshuffle those: one W-sized copy per slice, plus the scatter's second buffer
+      // only from the second draw on (the same draws as copying first, one buffer fewer).
+      // Without a scratch, a fresh one holds this layer's buffers.
+      let scratch = scratch ?? ESDScratch()
+      scratch.resizeShuffled(to: slices.count)
+      for draw in 0..<shuffles {
+        for s in slices.indices {
+          if draw == 0 {
+            slices[s].withUnsafeBufferPointer {
+              shuffledCopy(of: $0, into: &scratch.shuffled[s], using: &rng, scratch: scratch)
+            }
+          } else {
+            shuffleElements(&scratch.shuffled[s], using: &rng, scratch: scratch)
+          }
+        }
+        draws.append(try Spectrum.pooledEigenvalues(of: scratch.shuffled, shape: shape, scale: scale,
+                                                    solver: options.solver, scratch: scratch))
+      }
+    } else if let scratch {
       scratch.copyToShuffled(slices)
       for _ in 0..<shuffles {
         draws.append(try randomizedEigenvalues(&scratch.shuffled, method: options.randMethod, shape: shape,

@@ -43,10 +43,15 @@ package final class ESDScratch: @unchecked Sendable {
     }
   }
 
+  /// Keeps `count` arrays in `shuffled`, each with its storage.
+  func resizeShuffled(to count: Int) {
+    if shuffled.count > count { shuffled.removeLast(shuffled.count - count) }
+    while shuffled.count < count { shuffled.append([]) }
+  }
+
   /// Copies `slices` into `shuffled`, reusing its arrays' storage.
   func copyToShuffled(_ slices: [[Double]]) {
-    if shuffled.count > slices.count { shuffled.removeLast(shuffled.count - slices.count) }
-    while shuffled.count < slices.count { shuffled.append([]) }
+    resizeShuffled(to: slices.count)
     for s in slices.indices {
       Self.resize(&shuffled[s], to: slices[s].count)
       shuffled[s].withUnsafeMutableBufferPointer { out in

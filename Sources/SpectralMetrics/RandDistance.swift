@@ -115,16 +115,44 @@ package func shuffleElements(_ values: inout [Double], using rng: inout SplitMix
     values.withUnsafeMutableBufferPointer { rng.shuffle($0) }
     return
   }
-  var buckets: [UInt8] = [], output: [Double] = []
-  if let scratch {
-    swap(&buckets, &scratch.shuffleBuckets)
-    swap(&output, &scratch.shuffleOutput)
-    ESDScratch.resize(&buckets, to: n)
-    ESDScratch.resize(&output, to: n)
-  } else {
-    buckets = [UInt8](repeating: 0, count: n)
-    output = [Double](repeating: 0, count: n)
+  var output: [Double] = []
+  if let scratch { swap(&output, &scratch.shuffleOutput) }
+  ESDScratch.resize(&output, to: n)
+  values.withUnsafeBufferPointer { source in
+    scatterShuffle(source, into: &output, using: &rng, scratch: scratch)
   }
+  swap(&values, &output)
+  // The old values' storage goes back to the scratch for the next shuffle.
+  if let scratch { swap(&output, &scratch.shuffleOutput) }
+}
+
+/// `values` := a uniformly shuffled copy of `source`, the same draws and result as copying
+/// `source` into `values` and calling `shuffleElements`, but without the intermediate copy:
+/// the scatter reads `source` directly. A layer's first random draw thus needs no second
+/// W-sized buffer besides `values` (`ESDAnalyzer.shuffledDraws`).
+package func shuffledCopy(of source: UnsafeBufferPointer<Double>, into values: inout [Double],
+                          using rng: inout SplitMix64, scratch: ESDScratch? = nil) {
+  let n = source.count
+  ESDScratch.resize(&values, to: n)
+  guard n > 1 << 16 else {
+    values.withUnsafeMutableBufferPointer { out in
+      if n > 0 { out.baseAddress!.update(from: source.baseAddress!, count: n) }
+      rng.shuffle(out)
+    }
+    return
+  }
+  scatterShuffle(source, into: &values, using: &rng, scratch: scratch)
+}
+
+/// The Rao–Sandelius shuffle of `shuffleElements` from `source` into `output` (n elements, not
+/// overlapping `source`): bucket labels drawn in order, a stable scatter, then Fisher–Yates
+/// within each bucket. The labels live in `scratch.shuffleBuckets` when given.
+func scatterShuffle(_ source: UnsafeBufferPointer<Double>, into output: inout [Double],
+                    using rng: inout SplitMix64, scratch: ESDScratch?) {
+  let n = source.count
+  var buckets: [UInt8] = []
+  if let scratch { swap(&buckets, &scratch.shuffleBuckets) }
+  ESDScratch.resize(&buckets, to: n)
   var counts = [Int](repeating: 0, count: 257)
   buckets.withUnsafeMutableBufferPointer { b in
     counts.withUnsafeMutableBufferPointer { c in
@@ -137,15 +165,13 @@ package func shuffleElements(_ values: inout [Double], using rng: inout SplitMix
     }
   }
   var offsets = Array(counts[0..<256])
-  values.withUnsafeBufferPointer { src in
-    buckets.withUnsafeBufferPointer { b in
-      output.withUnsafeMutableBufferPointer { out in
-        offsets.withUnsafeMutableBufferPointer { o in
-          for i in 0..<n {
-            let k = Int(b[i])
-            out[o[k]] = src[i]
-            o[k] += 1
-          }
+  buckets.withUnsafeBufferPointer { b in
+    output.withUnsafeMutableBufferPointer { out in
+      offsets.withUnsafeMutableBufferPointer { o in
+        for i in 0..<n {
+          let k = Int(b[i])
+          out[o[k]] = source[i]
+          o[k] += 1
         }
       }
     }
@@ -156,10 +182,5 @@ package func shuffleElements(_ values: inout [Double], using rng: inout SplitMix
       rng.shuffle(part)
     }
   }
-  swap(&values, &output)
-  if let scratch {
-    // The old values' storage and the labels go back to the scratch for the next shuffle.
-    swap(&output, &scratch.shuffleOutput)
-    swap(&buckets, &scratch.shuffleBuckets)
-  }
+  if let scratch { swap(&buckets, &scratch.shuffleBuckets) }
 }

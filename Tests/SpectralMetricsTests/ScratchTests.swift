@@ -66,9 +66,17 @@ struct ScratchTests {
     }
     let before = addresses()
     _ = try analyzer.analyze(Self.layer("smaller", rows: 350, columns: 280, seed: 2), id: 1, scratch: scratch)
-    // The shuffle swaps its output with the shuffled copy, so the two trade storage.
     #expect(Set(addresses()) == Set(before) && Set(before).count == before.count)
     #expect(scratch.elements.count == 350 * 280)
+    // One draw scatters straight from the layer into the shuffled buffer: no second W-sized
+    // buffer. A second draw needs the scatter's output buffer, which then trades storage with
+    // the shuffled copy.
+    #expect(scratch.shuffleOutput.isEmpty)
+    var twice = ESDOptions()
+    twice.randRepeats = 2
+    _ = try ESDAnalyzer(options: twice).analyze(Self.layer("again", rows: 350, columns: 280, seed: 3), id: 1,
+                                                scratch: scratch)
+    #expect(scratch.shuffleOutput.count == 350 * 280)
   }
 
   @Test("large layers run as many at once as BLAS threads, layers and half the memory allow")
