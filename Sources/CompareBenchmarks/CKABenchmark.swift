@@ -39,7 +39,8 @@ public enum CKABenchmark {
         try writeActivations(a, work.featuresA, examples: work.examples, seed: 1, log: log)
         try writeActivations(b, work.featuresB, examples: work.examples, seed: 2, log: log)
         log.progress("cka: compare cka on files")
-        let run = try CommandTiming.compare(["cka", a, b, "--batch-size", "\(work.batch)", "--json"])
+        let run = try CommandTiming.compare(["cka", a, b, "--batch-size", "\(work.batch)", "--json"],
+                                            warming: [a, b])
         log.endProgress()
         let python = PythonBLAS.syrkSeconds(n: work.batch, k: work.featuresA[0], threads: BLASThreads.count)
         let pythonBound = python.map { $0 * Double(work.layersA + work.layersB) * Double(work.batches) }

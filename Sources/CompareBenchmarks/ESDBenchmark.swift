@@ -94,7 +94,7 @@ public enum ESDBenchmark {
     let name = String(path.split(separator: "/").suffix(3).joined(separator: "/"))
     let analysed = reports.filter { $0.status != .skipped }.count
     log.progress("esd: compare esd \(path)")
-    let command = try CommandTiming.compare(["esd", path, "--seed", "1", "--json"])
+    let command = try CommandTiming.compare(["esd", path, "--seed", "1", "--json"], warming: [path])
     log.endProgress()
     return Case(
       row: ["(a) \(name), \(parameters / 1_000_000) M params", "\(analysed)", Format.fixed(seconds, 2) + " s",
@@ -115,7 +115,7 @@ public enum ESDBenchmark {
     let file = try BenchmarkFiles.cacheFolder("esd") + "/layer-\(rows)x\(columns).npy"
     try NPYWriter.write(w.elements, shape: [rows, columns], to: file)
     log.progress("esd: compare esd on \(file)")
-    let command = try CommandTiming.compare(["esd", file, "--seed", "1", "--json"])
+    let command = try CommandTiming.compare(["esd", file, "--seed", "1", "--json"], warming: [file])
     log.endProgress()
     var options = ESDOptions()
     options.seed = 1
