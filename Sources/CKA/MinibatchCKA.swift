@@ -296,14 +296,29 @@ struct GramStack: Sendable {
       }
     }
     if let first = failures.withLock({ $0.min { $0.key < $1.key } }) { throw first.value }
-    // All pairs at once: G = Ũ·Ũᵀ over the stacked packed triangles, one syrk; each full
-    // Frobenius product is twice the packed one.
-    var products = [Double](repeating: 0, count: count * count)
+    // All pairs at once: G = Ũ·Ũᵀ over the stacked packed triangles by syrk; each full
+    // Frobenius product is twice the packed one. With several workers, each takes a range of
+    // the packed columns and the partial products are summed (this step is otherwise the only
+    // serial work of a batch: 0.04 of 1.5 s on the 6 × 6 benchmark at two threads).
+    let parts = packed >= 4096 ? workers : 1
+    var partials = [Double](repeating: 0, count: parts * count * count)
     stacked.withUnsafeBufferPointer { stack in
-      products.withUnsafeMutableBufferPointer { pp in
-        Double.syrk(transpose: false, n: Int32(count), k: size, alpha: 2, a: stack.baseAddress!,
-                    lda: size, beta: 0, c: pp.baseAddress!, ldc: Int32(count))
+      partials.withUnsafeMutableBufferPointer { pp in
+        let (source, target) = (SendableAddress(UnsafeMutablePointer(mutating: stack.baseAddress!)),
+                                SendableAddress(pp.baseAddress!))
+        let part: @Sendable (Int) -> Void = { index in
+          let first = index * packed / parts, end = (index + 1) * packed / parts
+          Double.syrk(transpose: false, n: Int32(count), k: Int32(end - first), alpha: 2,
+                      a: source.base + first, lda: size, beta: 0, c: target.base + index * count * count,
+                      ldc: Int32(count))
+        }
+        if parts == 1 { part(0) } else { DispatchQueue.concurrentPerform(iterations: parts, execute: part) }
       }
+    }
+    guard parts > 1 else { return partials }
+    var products = [Double](repeating: 0, count: count * count)
+    for index in 0..<parts {
+      for e in 0..<(count * count) { products[e] += partials[index * count * count + e] }
     }
     return products
   }

@@ -93,6 +93,24 @@ struct PropertyTests {
     #expect(batch.hsicA[0].isClose(to: try HSIC.unbiased(k, k), tolerance: 1e-12))
   }
 
+  @Test("batches large enough for the pairs' product to be split across workers (n ≥ 91) still equal the formula")
+  func splitPairsMatchFormula() throws {
+    let x = activations(examples: 120, features: 9, seed: 12)
+    let y = activations(examples: 120, features: 4, seed: 13)
+    let z = Matrix(rows: 120, columns: 4) { i, j in y[i, j] * y[i, (j + 1) % 4] }
+    let batch = try minibatchCKA([x, y], [z, x], batch: 120)
+    let grams = [x.gram(), y.gram()], others = [z.gram(), x.gram()]
+    for i in 0..<2 {
+      for j in 0..<2 {
+        #expect(batch.hsic[i, j].isClose(to: try HSIC.unbiased(grams[i], others[j]), tolerance: 1e-11))
+      }
+      #expect(batch.hsicA[i].isClose(to: try HSIC.unbiased(grams[i], grams[i]), tolerance: 1e-11))
+      #expect(batch.hsicB[i].isClose(to: try HSIC.unbiased(others[i], others[i]), tolerance: 1e-11))
+    }
+    // Control: the cells differ from each other, so a product summed into the wrong cell shows.
+    #expect(!batch.hsic[0, 0].isClose(to: batch.hsic[0, 1], tolerance: 1e-3))
+  }
+
   @Test("an offset of 100 does not disturb the float32 path (it centres before the products)")
   func offsetInFloat() throws {
     let x = activations(examples: 128, features: 64, seed: 12)
