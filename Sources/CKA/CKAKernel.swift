@@ -43,7 +43,8 @@ public enum CKAKernel: Sendable, Equatable, CustomStringConvertible {
     let n = x.rows
     var out = [Double](repeating: 0, count: n * n)
     if n > 0, x.columns > 0 {
-      var panel = [Scalar](repeating: 0, count: n * GramKernel.panelColumns(rows: n, columns: x.columns, scalar: Scalar.self))
+      let width = GramKernel.panelColumns(rows: n, columns: x.columns, scalar: Scalar.self)
+      var panel = [Scalar](repeating: 0, count: n * width)
       var gram = [Scalar](repeating: 0, count: n * n)
       x.elements.withUnsafeBufferPointer { px in
         panel.withUnsafeMutableBufferPointer { pc in

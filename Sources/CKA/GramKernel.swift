@@ -25,7 +25,7 @@ package enum GramKernel {
   }
 
   /// The upper triangle of the n×n Gram of the column-centred n×p row-major `x`, formed panel by
-  /// panel: `(x − 1μᵀ)(x − 1μᵀ)ᵀ = Σ_panels x̃_c x̃_cᵀ`, each panel of `panelColumns(rows:columns:)`
+  /// panel: `(x − 1μᵀ)(x − 1μᵀ)ᵀ = Σ_panels x̃_c x̃_cᵀ`, each panel of `panelColumns`
   /// columns centred into `panel` (n·width elements, small enough to stay in cache) and added by
   /// one `syrk` (β = 1 after the first).
   ///

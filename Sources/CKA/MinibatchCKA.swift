@@ -332,8 +332,8 @@ package struct SendableAddress<T>: @unchecked Sendable {
   package init(_ base: UnsafeMutablePointer<T>) { self.base = base }
 }
 
-/// One batch's work per layer: form the Gram matrix of its centred rows panel by panel, kernel and centre it, and pack its
-/// upper triangle into the layer's row of the stack.
+/// One batch's work per layer: form the Gram matrix of its centred rows panel by panel, kernel
+/// and centre it, and pack its upper triangle into the layer's row of the stack.
 struct LayerGrams<S: BLASScalar>: Sendable {
   let layers: [LayerRows<S>]
   let n: Int, panel: Int, packed: Int
