@@ -44,8 +44,16 @@ public enum CKABenchmark {
         log.endProgress()
         let python = PythonBLAS.syrkSeconds(n: work.batch, k: work.featuresA[0], threads: BLASThreads.count)
         let pythonBound = python.map { $0 * Double(work.layersA + work.layersB) * Double(work.batches) }
+        log.progress("cka: torch_cka on the same workload")
+        let torch = work.layersA == work.layersB && Set(work.featuresA + work.featuresB).count == 1
+          ? PythonBLAS.torchCKASeconds(layers: work.layersA, features: work.featuresA[0], examples: work.examples,
+                                       batch: work.batch, threads: BLASThreads.count)
+          : nil
+        log.endProgress()
         command = run.json + [("command_ratio", .double(run.wall / bound)),
-                              ("numpy_bound_seconds", pythonBound.map(JSONValue.double) ?? .null)]
+                              ("numpy_bound_seconds", pythonBound.map(JSONValue.double) ?? .null),
+                              ("torch_cka_seconds", torch.map(JSONValue.double) ?? .null),
+                              ("torch_cka_speedup", torch.map { .double($0 / run.wall) } ?? .null)]
         if !json {
           log.print("Whole command: compare cka A.safetensors B.safetensors --batch-size \(work.batch) --json (\(folder))")
           log.print(Format.table(header: ["", "value"], rows: [
@@ -54,6 +62,9 @@ public enum CKABenchmark {
             ["Gram bound at numpy/scipy's bundled OpenBLAS (ssyrk)", pythonBound.map { Format.fixed($0, 3) + " s" } ?? "- (no python3 with scipy)"],
             ["ratio to that bound", pythonBound.map { Format.fixed(run.wall / $0, 2) } ?? "-"],
             ["peak memory", Format.fixed(Double(run.peakBytes) / 1048576, 0) + " MiB"],
+            ["torch_cka 0.21 CKA.compare(), same workload and threads", torch.map { Format.fixed($0, 2) + " s" }
+              ?? "- (set COMPARE_BENCH_PYTHON to a Python with torch_cka)"],
+            ["whole command's speed-up over torch_cka", torch.map { Format.fixed($0 / run.wall, 2) + "x" } ?? "-"],
           ], rightAligned: [1]))
         }
       }

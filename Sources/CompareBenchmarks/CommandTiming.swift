@@ -117,10 +117,52 @@ enum PythonBLAS {
       """, threads: threads)
   }
 
+  /// Seconds of torch_cka 0.21's `CKA(...).compare(loader)` on `layers` × `layers` layers of
+  /// `features` float32 features, `examples` examples in batches of `batch` (`drop_last`), at
+  /// `threads` torch threads: the reference tool on the CKA benchmark's workload, in the same
+  /// run. Activations come from modules that look rows up in fixed tables, so only CKA is timed
+  /// (as `Benchmarks/cka_reference.py time`). Runs `$COMPARE_BENCH_PYTHON` (default `python3`);
+  /// `nil` when it lacks torch or torch_cka.
+  static func torchCKASeconds(layers: Int, features: Int, examples: Int, batch: Int, threads: Int) -> Double? {
+    let python = getenv("COMPARE_BENCH_PYTHON").map { String(cString: $0) } ?? "python3"
+    return seconds("""
+      import contextlib, io, time, warnings
+      warnings.filterwarnings("ignore")
+      import numpy as np, torch
+      from torch import nn
+      from torch.utils.data import DataLoader, TensorDataset
+      from torch_cka import CKA
+      if \(threads) > 0: torch.set_num_threads(\(threads))
+      class Lookup(nn.Module):
+          def __init__(self, table):
+              super().__init__(); self.table = table
+          def forward(self, index):
+              return self.table[index % self.table.shape[0]]
+      class Tables(nn.Module):
+          def __init__(self, tables):
+              super().__init__(); self.layers = nn.ModuleList([Lookup(t) for t in tables])
+          def forward(self, index):
+              for layer in self.layers: layer(index)
+              return index
+      rng = np.random.default_rng(6)
+      z = rng.standard_normal((\(batch), 64)).astype(np.float32)
+      tables = [torch.from_numpy(z @ rng.standard_normal((64, \(features))).astype(np.float32)
+                + rng.standard_normal((\(batch), \(features))).astype(np.float32)) for _ in range(\(2 * layers))]
+      names = [f"layers.{i}" for i in range(\(layers))]
+      cka = CKA(Tables(tables[:\(layers)]), Tables(tables[\(layers):]), model1_name="A", model2_name="B",
+                model1_layers=names, model2_layers=names, device="cpu")
+      loader = DataLoader(TensorDataset(torch.arange(\(examples))), batch_size=\(batch), shuffle=False, drop_last=True)
+      start = time.perf_counter()
+      with contextlib.redirect_stderr(io.StringIO()):
+          cka.compare(loader)
+      print(time.perf_counter() - start)
+      """, threads: threads, python: python)
+  }
+
   /// Runs a Python snippet that prints seconds, at `threads` BLAS threads (0: its default).
-  static func seconds(_ script: String, threads: Int) -> Double? {
+  static func seconds(_ script: String, threads: Int, python: String = "python3") -> Double? {
     let limit = threads > 0 ? "import os\nos.environ['OPENBLAS_NUM_THREADS'] = '\(threads)'\n" : ""
-    guard let result = try? CommandTiming.run("/usr/bin/env", ["env", "python3", "-c", limit + script]) else { return nil }
+    guard let result = try? CommandTiming.run("/usr/bin/env", ["env", python, "-c", limit + script]) else { return nil }
     return Double(result.output.filter { !$0.isWhitespace })
   }
 }
