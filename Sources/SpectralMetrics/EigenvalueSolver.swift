@@ -50,7 +50,13 @@ public struct EigenvalueSolver: Sendable, Equatable {
   /// Whether this solver tests a rows × columns layer's conditioning before its eigensolver:
   /// `.automatic` in float64 on a near-square layer (`isNearlySquare`).
   public func probesConditioning(rows: Int, columns: Int) -> Bool {
-    method == .automatic && precision == .float64 && Self.isNearlySquare(rows: rows, columns: columns)
+    Self.probes(method: method, float64: precision == .float64, rows: rows, columns: columns)
+  }
+
+  /// The rule of `probesConditioning`, for the generic solver, which knows its precision by its
+  /// scalar type.
+  static func probes(method: Method, float64: Bool, rows: Int, columns: Int) -> Bool {
+    method == .automatic && float64 && isNearlySquare(rows: rows, columns: columns)
   }
 
   /// Near-square shapes (N/M below about 1.004, M ≥ 256), where Marchenko–Pastur's edge ratio
@@ -115,7 +121,7 @@ public struct EigenvalueSolver: Sendable, Equatable {
     let m = Swift.min(rows, columns)
     if m == 0 { return [] }
     // float32 is asked for speed: no probe and no fallback.
-    let probe = method == .automatic && S.self == Double.self && isNearlySquare(rows: rows, columns: columns)
+    let probe = probes(method: method, float64: S.self == Double.self, rows: rows, columns: columns)
     if method != .svd {
       if let gram = try gramEigenvalues(a, rows: rows, columns: columns, scratch: scratch, probe: probe) {
         let values = gram.map { Double($0) }
