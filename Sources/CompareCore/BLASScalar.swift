@@ -57,6 +57,13 @@ where Self.RawSignificand: FixedWidthInteger {
   static func syevd(
     _ a: UnsafeMutablePointer<Self>, size: Int32, values: UnsafeMutablePointer<Self>) -> Int32
 
+  /// `syevd`'s eigenvalues by LAPACK's two-stage reduction (full → band by blocked level-3
+  /// updates, band → tridiagonal by bulge chasing; Haidar, Ltaief & Dongarra 2011) instead of
+  /// `?sytrd`'s memory-bound matrix–vector half. The routine is `LAPACKE_?syevd_2stage` with
+  /// jobz 'N' (the only jobz LAPACK supports there).
+  static func syevdTwoStage(
+    _ a: UnsafeMutablePointer<Self>, size: Int32, values: UnsafeMutablePointer<Self>) -> Int32
+
   /// Cholesky factorisation of a symmetric positive-definite n×n matrix (upper triangle of the
   /// row-major buffer read and overwritten); a positive `info` says the leading minor of that
   /// order is not positive definite. The routine is `LAPACKE_?potrf`.

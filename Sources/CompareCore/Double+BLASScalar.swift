@@ -87,6 +87,17 @@ extension Double: BLASScalar {
       max(size, 1), values)
   }
 
+  /// Eigenvalues of a symmetric matrix by the two-stage reduction, ascending. The routine is
+  /// `LAPACKE_dsyevd_2stage`.
+  public static func syevdTwoStage(
+    _ a: UnsafeMutablePointer<Double>, size: Int32, values: UnsafeMutablePointer<Double>
+  ) -> Int32 {
+    // The row-major upper triangle is the column-major lower triangle.
+    LAPACKE_dsyevd_2stage(
+      LAPACK_COL_MAJOR, CChar(UInt8(ascii: "N")), CChar(UInt8(ascii: "L")), size, a,
+      max(size, 1), values)
+  }
+
   /// Cholesky factorisation of a symmetric matrix. The routine is `LAPACKE_dpotrf`.
   public static func potrf(_ a: UnsafeMutablePointer<Double>, size: Int32) -> Int32 {
     // The row-major upper triangle is the column-major lower triangle.
