@@ -1,3 +1,4 @@
+import CompareCore
 /// Work buffers of the ESD analysis, reused from one large layer to the next.
 ///
 /// A large layer's analysis needs its elements in float64, a copy to shuffle, a float32 copy
@@ -39,7 +40,26 @@ package final class ESDScratch: @unchecked Sendable {
         buffer.append(contentsOf: repeatElement(0, count: count - buffer.count))
       }
     } else {
-      buffer = [T](repeating: 0, count: count)
+      buffer = prefaulted(count: count)
+    }
+  }
+
+  /// `count` zeros whose pages the kernel fills in one call (`MADV_POPULATE_WRITE`) before they
+  /// are written, rather than one page fault per 4 KiB page as the zeros are written: about
+  /// 0.3 s instead of 0.5 s of system time per GB here. Advice only: where it is refused (or
+  /// for buffers under 64 MiB), the zeros fault the pages in as usual.
+  static func prefaulted<T: Numeric>(count: Int) -> [T] {
+    [T](unsafeUninitializedCapacity: count) { buffer, initialized in
+      let bytes = count * MemoryLayout<T>.stride
+      if bytes >= 64 << 20, let base = buffer.baseAddress {
+        let page = 4096, start = (Int(bitPattern: base) + page - 1) / page * page
+        let end = (Int(bitPattern: base) + bytes) / page * page
+        if end > start {
+          _ = madvise(UnsafeMutableRawPointer(bitPattern: start), end - start, MADV_POPULATE_WRITE)
+        }
+      }
+      buffer.initialize(repeating: 0)
+      initialized = count
     }
   }
 

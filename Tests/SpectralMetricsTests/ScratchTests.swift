@@ -79,6 +79,17 @@ struct ScratchTests {
     #expect(scratch.shuffleOutput.count == 350 * 280)
   }
 
+  @Test("buffers of 64 MiB and more are prefaulted, and every new buffer holds zeros", arguments: [1000, 9_000_000])
+  func prefaulted(count: Int) {
+    let buffer: [Double] = ESDScratch.prefaulted(count: count)
+    #expect(buffer.count == count)
+    #expect(buffer.allSatisfy { $0 == 0 })
+    // Growing a buffer through `resize` goes the same way and keeps nothing of the old contents.
+    var grown: [Double] = [1, 2, 3]
+    ESDScratch.resize(&grown, to: count)
+    #expect(grown.count == count && grown.allSatisfy { $0 == 0 })
+  }
+
   @Test("large layers run as many at once as BLAS threads, layers and half the memory allow")
   func workers() {
     let gib = 1 << 30
