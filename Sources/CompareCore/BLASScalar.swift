@@ -53,16 +53,13 @@ where Self.RawSignificand: FixedWidthInteger {
     rightTransposed: UnsafeMutablePointer<Self>) -> Int32
 
   /// Eigenvalues of a symmetric n×n matrix (upper triangle of the row-major buffer read),
-  /// ascending; `a` is destroyed. The routine is `LAPACKE_?syevd` with jobz 'N'.
+  /// ascending; `a` is destroyed. The routine is `LAPACKE_?syevd` with jobz 'N', or with
+  /// `twoStage` `LAPACKE_?syevd_2stage`: LAPACK's two-stage reduction (full → band by blocked
+  /// level-3 updates, band → tridiagonal by bulge chasing; Haidar, Ltaief & Dongarra 2011)
+  /// instead of `?sytrd`'s memory-bound matrix–vector half (jobz 'N' is the only one LAPACK
+  /// supports there).
   static func syevd(
-    _ a: UnsafeMutablePointer<Self>, size: Int32, values: UnsafeMutablePointer<Self>) -> Int32
-
-  /// `syevd`'s eigenvalues by LAPACK's two-stage reduction (full → band by blocked level-3
-  /// updates, band → tridiagonal by bulge chasing; Haidar, Ltaief & Dongarra 2011) instead of
-  /// `?sytrd`'s memory-bound matrix–vector half. The routine is `LAPACKE_?syevd_2stage` with
-  /// jobz 'N' (the only jobz LAPACK supports there).
-  static func syevdTwoStage(
-    _ a: UnsafeMutablePointer<Self>, size: Int32, values: UnsafeMutablePointer<Self>) -> Int32
+    _ a: UnsafeMutablePointer<Self>, size: Int32, values: UnsafeMutablePointer<Self>, twoStage: Bool) -> Int32
 
   /// Cholesky factorisation of a symmetric positive-definite n×n matrix (upper triangle of the
   /// row-major buffer read and overwritten); a positive `info` says the leading minor of that
@@ -74,4 +71,12 @@ where Self.RawSignificand: FixedWidthInteger {
   static func orthonormalize(
     _ a: UnsafeMutablePointer<Self>, rows: Int32, columns: Int32,
     tau: UnsafeMutablePointer<Self>) -> (routine: String, info: Int32)
+}
+
+extension BLASScalar {
+  /// `syevd` by the one-stage reduction (`LAPACKE_?syevd`).
+  public static func syevd(_ a: UnsafeMutablePointer<Self>, size: Int32,
+                            values: UnsafeMutablePointer<Self>) -> Int32 {
+    syevd(a, size: size, values: values, twoStage: false)
+  }
 }

@@ -77,25 +77,16 @@ extension Float: BLASScalar {
       left, max(rows, 1), rightTransposed, max(min(rows, columns), 1))
   }
 
-  /// Eigenvalues of a symmetric matrix, ascending. The routine is `LAPACKE_ssyevd`.
+  /// Eigenvalues of a symmetric matrix, ascending. The routine is `LAPACKE_ssyevd`, or
+  /// `LAPACKE_ssyevd_2stage` with `twoStage`.
   public static func syevd(
-    _ a: UnsafeMutablePointer<Float>, size: Int32, values: UnsafeMutablePointer<Float>
+    _ a: UnsafeMutablePointer<Float>, size: Int32, values: UnsafeMutablePointer<Float>, twoStage: Bool
   ) -> Int32 {
     // The row-major upper triangle is the column-major lower triangle.
-    LAPACKE_ssyevd(
-      LAPACK_COL_MAJOR, CChar(UInt8(ascii: "N")), CChar(UInt8(ascii: "L")), size, a,
-      max(size, 1), values)
-  }
-
-  /// Eigenvalues of a symmetric matrix by the two-stage reduction, ascending. The routine is
-  /// `LAPACKE_ssyevd_2stage`.
-  public static func syevdTwoStage(
-    _ a: UnsafeMutablePointer<Float>, size: Int32, values: UnsafeMutablePointer<Float>
-  ) -> Int32 {
-    // The row-major upper triangle is the column-major lower triangle.
-    LAPACKE_ssyevd_2stage(
-      LAPACK_COL_MAJOR, CChar(UInt8(ascii: "N")), CChar(UInt8(ascii: "L")), size, a,
-      max(size, 1), values)
+    let (jobz, uplo) = (CChar(UInt8(ascii: "N")), CChar(UInt8(ascii: "L")))
+    return twoStage
+      ? LAPACKE_ssyevd_2stage(LAPACK_COL_MAJOR, jobz, uplo, size, a, max(size, 1), values)
+      : LAPACKE_ssyevd(LAPACK_COL_MAJOR, jobz, uplo, size, a, max(size, 1), values)
   }
 
   /// Cholesky factorisation of a symmetric matrix. The routine is `LAPACKE_spotrf`.

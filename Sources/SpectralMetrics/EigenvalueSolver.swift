@@ -160,8 +160,7 @@ public struct EigenvalueSolver: Sendable, Equatable {
         if !clears { return nil }
       }
       return values.withUnsafeMutableBufferPointer { v in
-        usesTwoStage(S.self, size: n) ? S.syevdTwoStage(g, size: n32, values: v.baseAddress!)
-                                      : S.syevd(g, size: n32, values: v.baseAddress!)
+        S.syevd(g, size: n32, values: v.baseAddress!, twoStage: usesTwoStage(S.self, size: n))
       }
     }
     let info: Int32?

@@ -6,7 +6,7 @@ import Testing
 /// thread (`EigenvalueSolver.usesTwoStage`).
 @Suite("Two-stage eigenvalues")
 struct TwoStageTests {
-  /// Eigenvalues of the Gram matrix of `w` by `syevd` or `syevdTwoStage`.
+  /// Eigenvalues of the Gram matrix of `w` by `syevd`, one- or two-stage.
   func eigenvalues(_ w: Matrix<Double>, twoStage: Bool) -> [Double] {
     let n = w.columns
     var gram = [Double](repeating: 0, count: n * n), values = [Double](repeating: 0, count: n)
@@ -15,8 +15,7 @@ struct TwoStageTests {
         values.withUnsafeMutableBufferPointer { v in
           Double.syrk(transpose: true, n: Int32(n), k: Int32(w.rows), alpha: 1, a: a.baseAddress!,
                       lda: Int32(n), beta: 0, c: g.baseAddress!, ldc: Int32(n))
-          let info = twoStage ? Double.syevdTwoStage(g.baseAddress!, size: Int32(n), values: v.baseAddress!)
-                              : Double.syevd(g.baseAddress!, size: Int32(n), values: v.baseAddress!)
+          let info = Double.syevd(g.baseAddress!, size: Int32(n), values: v.baseAddress!, twoStage: twoStage)
           #expect(info == 0)
         }
       }
