@@ -403,12 +403,12 @@ public struct ESDAnalyzer: Sendable {
     guard shuffles > 0 else { return [] }
     var rng = SplitMix64(seed: seed)
     var draws: [[Double]] = []
+    // Without a scratch, a fresh one holds this layer's buffers.
+    let scratch = scratch ?? ESDScratch()
     if options.randMethod == .shuffle {
       // The first draw scatters straight from the slices into the shuffled buffers, later
       // draws reshuffle those: one W-sized copy per slice, plus the scatter's second buffer
       // only from the second draw on (the same draws as copying first, one buffer fewer).
-      // Without a scratch, a fresh one holds this layer's buffers.
-      let scratch = scratch ?? ESDScratch()
       scratch.resizeShuffled(to: slices.count)
       for draw in 0..<shuffles {
         for s in slices.indices {
@@ -423,17 +423,11 @@ public struct ESDAnalyzer: Sendable {
         draws.append(try Spectrum.pooledEigenvalues(of: scratch.shuffled, shape: shape, scale: scale,
                                                     solver: options.solver, scratch: scratch))
       }
-    } else if let scratch {
+    } else {
       scratch.copyToShuffled(slices)
       for _ in 0..<shuffles {
         draws.append(try randomizedEigenvalues(&scratch.shuffled, method: options.randMethod, shape: shape,
                                                scale: scale, using: &rng, solver: options.solver, scratch: scratch))
-      }
-    } else {
-      var work = slices
-      for _ in 0..<shuffles {
-        draws.append(try randomizedEigenvalues(&work, method: options.randMethod, shape: shape, scale: scale,
-                                               using: &rng, solver: options.solver))
       }
     }
     return draws
