@@ -18,8 +18,10 @@ let package = Package(
     .target(name: "CHalf"),
     // The signal handlers behind `FileGuard`, in C so that they stay async-signal-safe.
     .target(name: "CFileGuard"),
+    // Run-time control of OpenBLAS: its kernel set (`BLASKernels`) and idle threads (`BLASThreads`).
+    .target(name: "COpenBLAS", linkerSettings: [.linkedLibrary("openblas")]),
 
-    .target(name: "CompareCore", dependencies: ["CBLAS", "CLAPACKE"],
+    .target(name: "CompareCore", dependencies: ["CBLAS", "CLAPACKE", "COpenBLAS"],
             linkerSettings: [.linkedLibrary("m")]),
     .target(name: "TensorIO", dependencies: ["CompareCore", "CZlib", "CHalf", "CFileGuard"]),
     .target(name: "EnsembleKernel", dependencies: ["CompareCore"]),

@@ -2,6 +2,7 @@
 //   swift run CKAExample [A B FIGURE]
 import Compare
 
+BLASKernels.prefer(for: .float32)  // the fastest OpenBLAS kernels for float32 work, as compare does
 let arguments = Array(CommandLine.arguments.dropFirst())
 let (pathA, pathB, figure) = arguments.count == 3
   ? (arguments[0], arguments[1], arguments[2])

@@ -30,14 +30,16 @@ struct CommandTiming {
     withExtendedLifetime(sum) {}
   }
 
-  /// Runs `path` with `argv` (its first element the program's name).
-  static func run(_ path: String, _ argv: [String]) throws -> CommandTiming {
+  /// Runs `path` with `argv` (its first element the program's name); `quietErrors` sends its
+  /// standard error to /dev/null (a probe whose failure is an answer, not a message).
+  static func run(_ path: String, _ argv: [String], quietErrors: Bool = false) throws -> CommandTiming {
     let outputPath = (getenv("TMPDIR").map { String(cString: $0) } ?? "/tmp") + "/compare-bench-output.\(getpid())"
     defer { unlink(outputPath) }
     var actions = posix_spawn_file_actions_t()
     posix_spawn_file_actions_init(&actions)
     defer { posix_spawn_file_actions_destroy(&actions) }
     posix_spawn_file_actions_addopen(&actions, 1, outputPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+    if quietErrors { posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0) }
     var cArguments = argv.map { strdup($0) } + [nil]
     defer { for p in cArguments { free(p) } }
     var pid: pid_t = 0
@@ -159,10 +161,11 @@ enum PythonBLAS {
       """, threads: threads, python: python)
   }
 
-  /// Runs a Python snippet that prints seconds, at `threads` BLAS threads (0: its default).
+  /// Runs a Python snippet that prints seconds, at `threads` BLAS threads (0: its default);
+  /// `nil`, silently, when it fails (a Python without numpy, scipy or torch_cka).
   static func seconds(_ script: String, threads: Int, python: String = "python3") -> Double? {
     let limit = threads > 0 ? "import os\nos.environ['OPENBLAS_NUM_THREADS'] = '\(threads)'\n" : ""
-    guard let result = try? CommandTiming.run("/usr/bin/env", ["env", python, "-c", limit + script]) else { return nil }
+    guard let result = try? CommandTiming.run("/usr/bin/env", ["env", python, "-c", limit + script], quietErrors: true) else { return nil }
     return Double(result.output.filter { !$0.isWhitespace })
   }
 }

@@ -50,10 +50,15 @@ public enum CompareCommandLine {
   }
 
   /// Runs with the process's arguments and exits. A file that shrinks while it is read, or an
-  /// interrupt, ends the run cleanly (see `FileGuard`).
+  /// interrupt, ends the run cleanly (see `FileGuard`). First, while no BLAS call is in
+  /// flight, OpenBLAS's idle threads are told to sleep (`BLASThreads.sleepWhenIdle`) and its
+  /// kernels are chosen for the command's work (`BLASKernels`).
   public static func main() -> Never {
     FileGuard.install()
-    let status = run(Array(CommandLine.arguments.dropFirst()), console: .standard())
+    BLASThreads.sleepWhenIdle()
+    let words = Array(CommandLine.arguments.dropFirst())
+    if let (command, rest) = resolve(words) { BLASKernels.prefer(for: command.blasWork(rest)) }
+    let status = run(words, console: .standard())
     exit(status)
   }
 

@@ -4,7 +4,7 @@ import CompareBenchmarks
 /// `compare bench MODULE`: times a module on a synthetic workload and prints the ratio to this
 /// machine's BLAS/LAPACK lower bound measured in the same run. Run it with `-c release`.
 enum BenchCommand: Command {
-  static let modules = ["core", "io", "kernel", "cka", "esd", "similarity"]
+  static let modules = Benchmarks.modules
 
   static let spec = CommandSpec(
     name: "bench",
@@ -17,6 +17,11 @@ enum BenchCommand: Command {
     discussion: "Build with -c release: debug builds are many times slower.",
     examples: ["swift run -c release compare bench core", "swift run -c release compare bench cka --threads 1"])
 
+  /// The CKA benchmark times float32 Gram matrices, as `compare cka` computes them.
+  static func blasWork(_ words: [String]) -> BLASKernels.Work {
+    words.contains("cka") ? .float32 : .float64
+  }
+
   static func run(_ arguments: ParsedArguments, console: Console) throws {
     let module = arguments.argument("module")!
     guard modules.contains(module) else {
@@ -28,15 +33,7 @@ enum BenchCommand: Command {
     let quick = arguments.flag("--quick")
     let log = BenchmarkLog(write: console.write, warn: console.warn, progress: console.progress,
                            endProgress: console.endProgress)
-    let result: JSONValue
-    switch module {
-    case "core": result = try CoreBenchmark.run(log: log, json: json, quick: quick)
-    case "io": result = try IOBenchmark.run(log: log, json: json, quick: quick)
-    case "kernel": result = try KernelBenchmark.run(log: log, json: json, quick: quick)
-    case "cka": result = try CKABenchmark.run(log: log, json: json, quick: quick)
-    case "similarity": result = try SimilarityBenchmark.run(log: log, json: json, quick: quick)
-    default: result = try ESDBenchmark.run(log: log, json: json, quick: quick)
-    }
+    let result = try Benchmarks.run(module, log: log, json: json, quick: quick)
     if json { console.print(result.serialized(pretty: true)) }
   }
 }

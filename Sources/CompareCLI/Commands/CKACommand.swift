@@ -58,6 +58,9 @@ enum CKACommand: Command {
       "compare cka mlp.safetensors cnn.npz --batch-size 150 --ci --permutations 200 --show-se",
     ])
 
+  /// Float32 Gram matrices are nearly all of the work.
+  static func blasWork(_ words: [String]) -> BLASKernels.Work { .float32 }
+
   static func run(_ arguments: ParsedArguments, console: Console) throws {
     let kernelText = arguments.string("--kernel")!
     guard let kernel = CKAKernel(kernelText) else {

@@ -1,0 +1,69 @@
+@testable import CompareCLI
+import Compare
+import Foundation
+import Testing
+
+/// The kernel set a `compare` process runs on, seen from outside: `bench --json` names it.
+@Suite("OpenBLAS kernel set of the compare process")
+struct BLASKernelsCommandTests {
+  /// `compare words` as a child process with `OPENBLAS_CORETYPE` set to `coreType` (or
+  /// removed); its standard output.
+  func run(_ words: [String], coreType: String?) throws -> String {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: try FileGuardTests.binary())
+    process.arguments = words
+    var environment = ProcessInfo.processInfo.environment
+    environment["OPENBLAS_CORETYPE"] = coreType
+    process.environment = environment
+    let out = Pipe()
+    process.standardOutput = out
+    process.standardError = FileHandle.nullDevice
+    try process.run()
+    let data = out.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    #expect(process.terminationStatus == 0)
+    return String(decoding: data, as: UTF8.self)
+  }
+
+  /// The kernel set and choice `compare bench MODULE --quick --json` reports.
+  func kernels(_ module: String, coreType: String?) throws -> (name: String, choice: String) {
+    let json = try JSONSerialization.jsonObject(
+      with: Data(try run(["bench", module, "--quick", "--json"], coreType: coreType).utf8)) as? [String: Any]
+    return (json?["blas_kernels"] as? String ?? "", json?["blas_kernels_choice"] as? String ?? "")
+  }
+
+  /// Debian's OpenBLAS picks its Cooper Lake kernels on a Zen 4.
+  @Test("compare cka runs the Zen kernels on a Zen 4; float64 work keeps OpenBLAS's pick")
+  func defaultChoice() throws {
+    let (name, choice) = try kernels("cka", coreType: nil)
+    let zen4 = BLASKernels.thisCPUIsZen4 && ["Cooperlake", "SkylakeX"].contains(BLASKernels.loadedName)
+    #expect(name == (zen4 ? "Zen" : BLASKernels.loadedName))
+    #expect(choice == (zen4 ? "switched" : "kept"))
+    // Control: the core benchmark times float64 work as well, on OpenBLAS's own pick.
+    let (coreName, coreChoice) = try kernels("core", coreType: nil)
+    #expect(coreName == BLASKernels.loadedName)
+    #expect(coreChoice == "kept")
+  }
+
+  @Test("OPENBLAS_CORETYPE wins over Compare's choice", arguments: ["Haswell", "Cooperlake"])
+  func userChoice(core: String) throws {
+    let (name, choice) = try kernels("cka", coreType: core)
+    #expect(choice == "user")
+    #expect(name == core)
+  }
+
+  /// The float32 Gram matrices differ in rounding only, far below what CKA is read at.
+  @Test("the CKA of the example models agrees to 1e-6 on both kernel sets")
+  func sameNumbers() throws {
+    let data = packageRoot + "Examples/data/"
+    let words = ["cka", data + "activations_mlp.safetensors", data + "activations_cnn.npz", "--json"]
+    func matrix(_ core: String) throws -> [Double] {
+      let json = try JSONSerialization.jsonObject(with: Data(try run(words, coreType: core).utf8)) as? [String: Any]
+      return ((json?["CKA"] as? [[Double]]) ?? []).flatMap { $0 }
+    }
+    let zen = try matrix("Zen"), cooperLake = try matrix("Cooperlake")
+    #expect(zen.count == 20)
+    #expect(zen.count == cooperLake.count)
+    #expect(zip(zen, cooperLake).allSatisfy { abs($0 - $1) <= 1e-6 })
+  }
+}
