@@ -288,8 +288,13 @@ struct GramStack: Sendable {
           for index in layers.indices { try job.run(index, worker: 0) }
           return
         }
+        // Each worker takes the next layer not yet taken, so that a worker slowed by the rest
+        // of the machine does fewer layers instead of making the others wait at the batch's end.
+        let next = Atomic<Int>(0)
         DispatchQueue.concurrentPerform(iterations: workers) { worker in
-          for index in stride(from: worker, to: layers.count, by: workers) {
+          while true {
+            let index = next.add(1, ordering: .relaxed).oldValue
+            if index >= layers.count { break }
             do { try job.run(index, worker: worker) } catch { failures.withLock { $0[index] = error } }
           }
         }

@@ -35,12 +35,14 @@ public enum CKABenchmark {
       var command: [(String, JSONValue)] = []
       if label == "large" {
         let folder = try BenchmarkFiles.cacheFolder("cka")
-        let (a, b) = (folder + "/a.safetensors", folder + "/b.safetensors")
+        // Named by shape, so that a --quick run does not replace the full run's files.
+        let shape = "\(work.layersA)x\(work.examples)x\(work.features)"
+        let (a, b) = (folder + "/a-\(shape).safetensors", folder + "/b-\(shape).safetensors")
         try writeActivations(a, work.featuresA, examples: work.examples, seed: 1, log: log)
         try writeActivations(b, work.featuresB, examples: work.examples, seed: 2, log: log)
         log.progress("cka: compare cka on files")
         let run = try CommandTiming.compare(["cka", a, b, "--batch-size", "\(work.batch)", "--json"],
-                                            warming: [a, b])
+                                            warming: [a, b], median: 3)
         log.endProgress()
         let python = PythonBLAS.syrkSeconds(n: work.batch, k: work.featuresA[0], threads: BLASThreads.count)
         let pythonBound = python.map { $0 * Double(work.layersA + work.layersB) * Double(work.batches) }

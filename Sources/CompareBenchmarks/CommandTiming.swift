@@ -10,6 +10,8 @@ struct CommandTiming {
   var peakBytes: Int
   var status: Int32
   var output: String
+  /// Wall times of all the runs this timing is the median of (just `wall` for one run).
+  var runs: [Double] = []
 
   /// Runs this executable (`/proc/self/exe`, i.e. `compare`) with `arguments` at the
   /// benchmark's BLAS thread count, standard output into a temporary file, standard error
@@ -20,6 +22,19 @@ struct CommandTiming {
     setenv("OPENBLAS_NUM_THREADS", String(BLASThreads.count), 1)
     for file in files { try warm(file) }
     return try run("/proc/self/exe", ["compare"] + arguments)
+  }
+
+  /// The run with the median wall time of `count` runs of `compare arguments`, with `runs`
+  /// holding all their wall times: on a shared machine one run can take 10 % longer than the
+  /// next for the same work (user time too), and a seconds-long command is timed more
+  /// fairly by its median than by one draw.
+  static func compare(_ arguments: [String], warming files: [String] = [], median count: Int) throws -> CommandTiming {
+    var timings: [CommandTiming] = []
+    for _ in 0..<max(1, count) { timings.append(try compare(arguments, warming: files)) }
+    timings.sort { $0.wall < $1.wall }
+    var median = timings[timings.count / 2]
+    median.runs = timings.map(\.wall)
+    return median
   }
 
   /// Reads `path` through its mapping, one byte per page: the page cache then holds it.
@@ -62,15 +77,19 @@ struct CommandTiming {
                          peakBytes: Int(usage.ru_maxrss) * 1024, status: exitStatus, output: output)
   }
 
-  /// `12.34 s (user 11.9 s, system 0.31 s = 2.5 %)`.
+  /// `12.34 s (user 11.9 s, system 0.31 s = 2.5 %)`, and for a median
+  /// `, median of 3 runs: 12.10–12.90 s`.
   var summary: String {
-    "\(Format.fixed(wall, 2)) s (user \(Format.fixed(user, 2)) s, system \(Format.fixed(system, 2)) s = \(Format.fixed(100 * system / max(wall, 1e-9), 1)) % of wall)"
+    let single = "\(Format.fixed(wall, 2)) s (user \(Format.fixed(user, 2)) s, system \(Format.fixed(system, 2)) s = \(Format.fixed(100 * system / max(wall, 1e-9), 1)) % of wall)"
+    guard runs.count > 1, let low = runs.first, let high = runs.last else { return single }
+    return single + ", median of \(runs.count) runs: \(Format.fixed(low, 2))–\(Format.fixed(high, 2)) s"
   }
 
-  /// The figures as JSON: `wall_seconds`, `user_seconds`, `system_seconds`, `peak_bytes`.
+  /// The figures as JSON: `wall_seconds`, `user_seconds`, `system_seconds`, `peak_bytes`, and for a
+  /// median `wall_seconds_runs` (every run's wall time, fastest first).
   var json: [(String, JSONValue)] {
     [("wall_seconds", .double(wall)), ("user_seconds", .double(user)), ("system_seconds", .double(system)),
-     ("peak_bytes", .int(peakBytes))]
+     ("peak_bytes", .int(peakBytes))] + (runs.count > 1 ? [("wall_seconds_runs", .array(runs.map(JSONValue.double)))] : [])
   }
 }
 
