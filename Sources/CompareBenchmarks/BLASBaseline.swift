@@ -30,17 +30,8 @@ enum BLASBaseline {
     let a = Matrix<Float>.gaussian(rows: m, columns: k, using: &rng)
     let b = Matrix<Float>.gaussian(rows: n, columns: k, using: &rng)
     var c = [Float](repeating: 0, count: m * n)
-    let dealt = best(of: repeats) {
-      a.elements.withUnsafeBufferPointer { pa in
-        b.elements.withUnsafeBufferPointer { pb in
-          c.withUnsafeMutableBufferPointer { pc in
-            WorkerGEMM.productABt(m: m, n: n, k: k, alpha: 1, a: pa.baseAddress!, lda: k,
-                                  b: pb.baseAddress!, ldb: k, beta: 0, c: pc.baseAddress!, ldc: n)
-          }
-        }
-      }
-    }
-    let threaded = best(of: repeats) { _ = a.multipliedByTransposed(b) }
+    let dealt = best(of: repeats) { WorkerGEMM.productABt(a, b, into: &c) }
+    let threaded = best(of: repeats) { WorkerGEMM.productABt(a, b, into: &c, dealt: false) }
     return 2 * Double(m) * Double(n) * Double(k) / min(dealt, threaded) / 1e9
   }
 

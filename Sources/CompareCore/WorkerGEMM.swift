@@ -10,13 +10,14 @@ public enum WorkerGEMM {
   /// GEMMs with other work between them they compete with that work. On the 10k × 50k × 1000
   /// kernel benchmark at two threads: system time about 10 % of the wall time threaded, under
   /// 3 % dealt out. With one BLAS thread, or too few columns to share, it is one plain call.
+  /// `dealt: false` makes it one threaded call always (for timing the two against each other).
   public static func productABt<S: BLASScalar>(
     m: Int, n: Int, k: Int, alpha: S, a: UnsafePointer<S>, lda: Int,
-    b: UnsafePointer<S>, ldb: Int, beta: S, c: UnsafeMutablePointer<S>, ldc: Int
+    b: UnsafePointer<S>, ldb: Int, beta: S, c: UnsafeMutablePointer<S>, ldc: Int, dealt: Bool = true
   ) {
     guard m > 0, n > 0 else { return }
     let threads = BLASThreads.count
-    let workers = Swift.min(threads, n / minimumColumns)
+    let workers = dealt ? Swift.min(threads, n / minimumColumns) : 1
     guard workers > 1 else {
       S.gemm(transposeA: false, transposeB: true, m: Int32(m), n: Int32(n), k: Int32(k), alpha: alpha,
              a: a, lda: Int32(lda), b: b, ldb: Int32(ldb), beta: beta, c: c, ldc: Int32(ldc))
@@ -33,6 +34,25 @@ public enum WorkerGEMM {
       S.gemm(transposeA: false, transposeB: true, m: Int32(m), n: Int32(end - first), k: Int32(k),
              alpha: alpha, a: operands.a, lda: Int32(lda), b: operands.b + first * ldb,
              ldb: Int32(ldb), beta: beta, c: operands.c + first, ldc: Int32(ldc))
+    }
+  }
+
+  /// `C = A·Bᵀ` of two matrices (A m×k, B n×k) into `c`, a buffer of m·n elements the caller
+  /// keeps between calls (row-major m×n), its columns dealt as `productABt(m:n:k:...)` does.
+  /// Unlike `Matrix.multipliedByTransposed`, it allocates nothing: a timed loop of products
+  /// measures the arithmetic, not page faults on a fresh C.
+  public static func productABt<S: BLASScalar>(_ a: Matrix<S>, _ b: Matrix<S>, into c: inout [S],
+                                               dealt: Bool = true) {
+    precondition(a.columns == b.columns && c.count == a.rows * b.rows,
+                 "productABt: \(a.rows)×\(a.columns) · (\(b.rows)×\(b.columns))ᵀ into \(c.count) elements")
+    a.elements.withUnsafeBufferPointer { pa in
+      b.elements.withUnsafeBufferPointer { pb in
+        c.withUnsafeMutableBufferPointer { pc in
+          productABt(m: a.rows, n: b.rows, k: a.columns, alpha: 1, a: pa.baseAddress!, lda: a.columns,
+                     b: pb.baseAddress!, ldb: b.columns, beta: 0, c: pc.baseAddress!, ldc: b.rows,
+                     dealt: dealt)
+        }
+      }
     }
   }
 

@@ -50,4 +50,23 @@ struct WorkerGEMMTests {
     shifted.swapAt(0, n - 1)
     #expect(!zip(single, shifted).allSatisfy { abs($0 - $1) <= 1e-5 })
   }
+
+  @Test("the matrix form writes A·Bᵀ over a reused buffer, dealt or as one threaded call", arguments: [true, false])
+  func matrixForm(dealt: Bool) {
+    var rng = SplitMix64(seed: 9)
+    let a = Matrix<Float>.gaussian(rows: 6, columns: 33, using: &rng)
+    let b = Matrix<Float>.gaussian(rows: 700, columns: 33, using: &rng)
+    let reference = a.multipliedByTransposed(b).elements
+    var c = [Float](repeating: 99, count: 6 * 700)
+    let before = BLASThreads.count
+    BLASThreads.set(2)
+    defer { BLASThreads.set(before) }
+    WorkerGEMM.productABt(a, b, into: &c, dealt: dealt)
+    #expect(zip(c, reference).allSatisfy { abs($0 - $1) <= 1e-5 })
+    #expect(!c.contains(99))
+    // Control: with 2A into the same buffer, C is 2·A·Bᵀ, which the check above would reject.
+    WorkerGEMM.productABt(a.scaled(by: 2), b, into: &c, dealt: dealt)
+    #expect(zip(c, reference).allSatisfy { abs($0 - 2 * $1) <= 2e-5 })
+    #expect(!zip(c, reference).allSatisfy { abs($0 - $1) <= 1e-5 })
+  }
 }

@@ -109,16 +109,7 @@ extension KernelRequest {
     let a = Matrix<Float>.gaussian(rows: 512, columns: inner, using: &rng)
     let b = Matrix<Float>.gaussian(rows: columns, columns: inner, using: &rng)
     var c = [Float](repeating: 0, count: 512 * columns)
-    func product() {
-      a.elements.withUnsafeBufferPointer { pa in
-        b.elements.withUnsafeBufferPointer { pb in
-          c.withUnsafeMutableBufferPointer { pc in
-            WorkerGEMM.productABt(m: 512, n: columns, k: inner, alpha: 1, a: pa.baseAddress!, lda: inner,
-                                  b: pb.baseAddress!, ldb: inner, beta: 0, c: pc.baseAddress!, ldc: columns)
-          }
-        }
-      }
-    }
+    func product() { WorkerGEMM.productABt(a, b, into: &c) }
     product()   // warm up: threads started, pages touched
     let start = ContinuousClock.now
     product()
