@@ -8,12 +8,14 @@
 #include <strings.h>
 
 char *openblas_get_corename(void);
+int openblas_get_parallel(void);
 // Exported by DYNAMIC_ARCH builds only; weak, so that other builds link and keep their kernels.
 void gotoblas_dynamic_quit(void) __attribute__((weak));
 void gotoblas_dynamic_init(void) __attribute__((weak));
 // Exported by pthread builds; weak for the same reason.
 void openblas_read_env(void) __attribute__((weak));
 void blas_thread_shutdown_(void) __attribute__((weak));
+int openblas_thread_timeout(void) __attribute__((weak));
 
 static char loaded_name[32];
 
@@ -69,12 +71,17 @@ int compare_use_kernels(const char *name) {
 
 int compare_quiet_idle_threads(void) {
   if (getenv("OPENBLAS_THREAD_TIMEOUT") || !openblas_read_env || !blas_thread_shutdown_) return 0;
+  // Only OpenBLAS's own thread server (1) spins and restarts its threads on demand; a
+  // sequential (0) or OpenMP (2) build has neither.
+  if (openblas_get_parallel() != 1) return 0;
   // OpenBLAS reads its variables once, when it loads, and its threads take the timeout when
   // they start: read them again with the timeout set, then end the threads, which restart with
   // it at the next threaded call. The variable is removed again for child processes.
-  setenv("OPENBLAS_THREAD_TIMEOUT", "4", 1);
+  setenv("OPENBLAS_THREAD_TIMEOUT", "20", 1);
   openblas_read_env();
   unsetenv("OPENBLAS_THREAD_TIMEOUT");
   blas_thread_shutdown_();
   return 1;
 }
+
+int compare_thread_timeout(void) { return openblas_thread_timeout ? openblas_thread_timeout() : 0; }

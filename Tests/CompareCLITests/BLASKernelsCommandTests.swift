@@ -3,17 +3,20 @@ import Compare
 import Foundation
 import Testing
 
-/// The kernel set a `compare` process runs on, seen from outside: `bench --json` names it.
-@Suite("OpenBLAS kernel set of the compare process")
+/// The kernel set and idle-thread spin a `compare` process runs with, seen from outside:
+/// `bench --json` reports them.
+@Suite("OpenBLAS kernel set and idle threads of the compare process")
 struct BLASKernelsCommandTests {
   /// `compare words` as a child process with `OPENBLAS_CORETYPE` set to `coreType` (or
-  /// removed); its standard output.
-  func run(_ words: [String], coreType: String?) throws -> String {
+  /// removed) and the variables in `extra` set (or, when empty, removed); its standard output.
+  func run(_ words: [String], coreType: String?, environment extra: [String: String] = [:]) throws -> String {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: try FileGuardTests.binary())
     process.arguments = words
     var environment = ProcessInfo.processInfo.environment
     environment["OPENBLAS_CORETYPE"] = coreType
+    // An empty value removes the variable.
+    for (key, value) in extra { environment[key] = value.isEmpty ? nil : value }
     process.environment = environment
     let out = Pipe()
     process.standardOutput = out
@@ -27,9 +30,22 @@ struct BLASKernelsCommandTests {
 
   /// The kernel set and choice `compare bench MODULE --quick --json` reports.
   func kernels(_ module: String, coreType: String?) throws -> (name: String, choice: String) {
-    let json = try JSONSerialization.jsonObject(
-      with: Data(try run(["bench", module, "--quick", "--json"], coreType: coreType).utf8)) as? [String: Any]
-    return (json?["blas_kernels"] as? String ?? "", json?["blas_kernels_choice"] as? String ?? "")
+    let json = try benchJSON(module, coreType: coreType)
+    return (json["blas_kernels"] as? String ?? "", json["blas_kernels_choice"] as? String ?? "")
+  }
+
+  func benchJSON(_ module: String, coreType: String?, environment: [String: String] = [:]) throws -> [String: Any] {
+    let out = try run(["bench", module, "--quick", "--json"], coreType: coreType, environment: environment)
+    return try JSONSerialization.jsonObject(with: Data(out.utf8)) as? [String: Any] ?? [:]
+  }
+
+  @Test("compare shortens OpenBLAS's idle spin to 2^20 cycles, unless OPENBLAS_THREAD_TIMEOUT is set")
+  func idleSpin() throws {
+    let ours = try benchJSON("core", coreType: nil, environment: ["OPENBLAS_THREAD_TIMEOUT": ""])
+    #expect(ours["blas_idle_spin_exponent"] as? Int == 20)
+    // Control: the user's value is kept.
+    let user = try benchJSON("core", coreType: nil, environment: ["OPENBLAS_THREAD_TIMEOUT": "25"])
+    #expect(user["blas_idle_spin_exponent"] as? Int == 25)
   }
 
   /// Debian's OpenBLAS picks its Cooper Lake kernels on a Zen 4.

@@ -15,10 +15,14 @@ int compare_this_cpu_is_zen4(void);
 /// Not safe while another thread is inside BLAS or LAPACK.
 int compare_use_kernels(const char *name);
 
-/// Makes OpenBLAS's idle threads sleep at once instead of spinning in sched_yield for about
-/// 0.1 s (OPENBLAS_THREAD_TIMEOUT=4, applied by restarting its threads). Does nothing when the
-/// user set OPENBLAS_THREAD_TIMEOUT or this OpenBLAS lacks the entry points. Returns 1 when
-/// applied. Not safe while another thread is inside BLAS or LAPACK.
+/// Makes OpenBLAS's idle threads sleep after 2^20 cycles of spinning instead of 2^28
+/// (OPENBLAS_THREAD_TIMEOUT=20, applied by restarting its threads). Does nothing when the user
+/// set OPENBLAS_THREAD_TIMEOUT, on a sequential or OpenMP build, or when this OpenBLAS lacks the
+/// entry points. Returns 1 when applied. Not safe while another thread is inside BLAS or LAPACK.
 int compare_quiet_idle_threads(void);
+
+/// The idle threads' spin, as the exponent N of 2^N cycles OpenBLAS read from
+/// OPENBLAS_THREAD_TIMEOUT; 0 for its default (2^28) or when this OpenBLAS does not say.
+int compare_thread_timeout(void);
 
 #endif
