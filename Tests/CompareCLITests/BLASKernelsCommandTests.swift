@@ -82,4 +82,16 @@ struct BLASKernelsCommandTests {
     #expect(zen.count == cooperLake.count)
     #expect(zip(zen, cooperLake).allSatisfy { abs($0 - $1) <= 1e-6 })
   }
+
+  @Test("only the minibatch CKA and its benchmark ask for the float32 kernels")
+  func workOfCommands() {
+    #expect(CKACommand.blasWork(["a.npz", "b.npz"]) == .float32)
+    #expect(CKACommand.blasWork(["a.npz", "b.npz", "--estimator", "minibatch"]) == .float32)
+    #expect(CKACommand.blasWork(["a.npz", "b.npz", "--estimator", "full"]) == .float64)
+    #expect(CKACommand.blasWork(["--estimator=debiased", "a.npz", "b.npz"]) == .float64)
+    #expect(BenchCommand.blasWork(["cka", "--threads", "1"]) == .float32)
+    #expect(BenchCommand.blasWork(["esd"]) == .float64)
+    #expect(ESDCommand.blasWork(["model.safetensors"]) == .float64)
+    #expect(KernelCommand.blasWork(["--test", "t.npz"]) == .float64)
+  }
 }

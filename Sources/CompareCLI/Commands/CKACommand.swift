@@ -58,8 +58,16 @@ enum CKACommand: Command {
       "compare cka mlp.safetensors cnn.npz --batch-size 150 --ci --permutations 200 --show-se",
     ])
 
-  /// Float32 Gram matrices are nearly all of the work.
-  static func blasWork(_ words: [String]) -> BLASKernels.Work { .float32 }
+  /// The minibatch estimator's float32 Gram matrices are nearly all of its work; the
+  /// full-data estimators accumulate float64 products.
+  static func blasWork(_ words: [String]) -> BLASKernels.Work {
+    var estimator = "minibatch"
+    for (index, word) in words.enumerated() {
+      if word == "--estimator", index + 1 < words.count { estimator = words[index + 1] }
+      if word.hasPrefix("--estimator=") { estimator = String(word.dropFirst("--estimator=".count)) }
+    }
+    return estimator == "minibatch" ? .float32 : .float64
+  }
 
   static func run(_ arguments: ParsedArguments, console: Console) throws {
     let kernelText = arguments.string("--kernel")!
