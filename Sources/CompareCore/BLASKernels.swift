@@ -81,7 +81,8 @@ public enum BLASKernels {
         state = .userChoice
         return state
       }
-      let loaded = loadedName
+      // (Empty only if the recording constructor did not run: then the set running now.)
+      let loaded = loadedName.isEmpty ? name : loadedName
       let fastest = fastest(for: work, loaded: loaded, zen4: thisCPUIsZen4)
       if name != fastest { compare_use_kernels(fastest) }
       state = name == loaded ? .kept : .switched(from: loaded)
