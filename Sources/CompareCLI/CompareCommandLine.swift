@@ -25,10 +25,12 @@ public enum CompareCommandLine {
   static let overview = "Compare neural networks by the numbers: ensemble correlation kernels, CKA and spectral (ESD) metrics."
 
   /// Runs `compare` with `words` (the arguments after the program name) and returns the exit
-  /// status.
-  public static func run(_ words: [String], console: Console) -> Int32 {
+  /// status. With `choosingKernels`, once the command's options are parsed and before it runs,
+  /// OpenBLAS's kernels are chosen for its work (`BLASKernels.prefer(for:)`): only for a whole
+  /// process (`main`), since the switch is unsafe while other threads are inside BLAS.
+  public static func run(_ words: [String], console: Console, choosingKernels: Bool = false) -> Int32 {
     do {
-      try dispatch(words, console: console)
+      try dispatch(words, console: console, choosingKernels: choosingKernels)
       return 0
     } catch let error as UsageError {
       console.warn("Error: \(error.message)")
@@ -56,9 +58,7 @@ public enum CompareCommandLine {
   public static func main() -> Never {
     FileGuard.install()
     BLASThreads.sleepWhenIdle()
-    let words = Array(CommandLine.arguments.dropFirst())
-    if let (command, rest) = resolve(words) { BLASKernels.prefer(for: command.blasWork(rest)) }
-    let status = run(words, console: .standard())
+    let status = run(Array(CommandLine.arguments.dropFirst()), console: .standard(), choosingKernels: true)
     exit(status)
   }
 
@@ -83,7 +83,7 @@ public enum CompareCommandLine {
     commands.map { $0.spec }.filter { $0.name.hasPrefix(name + " ") }
   }
 
-  static func dispatch(_ words: [String], console: Console) throws {
+  static func dispatch(_ words: [String], console: Console, choosingKernels: Bool = false) throws {
     guard let first = words.first else {
       console.print(topLevelHelp)
       return
@@ -118,6 +118,7 @@ public enum CompareCommandLine {
       console.write(HelpFormatter.help(command.spec, subcommands: subcommands(of: command.spec.name)))
       return
     }
+    if choosingKernels { BLASKernels.prefer(for: command.blasWork(arguments)) }
     try command.run(arguments, console: console)
   }
 

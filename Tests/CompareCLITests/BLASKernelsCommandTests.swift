@@ -84,14 +84,17 @@ struct BLASKernelsCommandTests {
   }
 
   @Test("only the minibatch CKA and its benchmark ask for the float32 kernels")
-  func workOfCommands() {
-    #expect(CKACommand.blasWork(["a.npz", "b.npz"]) == .float32)
-    #expect(CKACommand.blasWork(["a.npz", "b.npz", "--estimator", "minibatch"]) == .float32)
-    #expect(CKACommand.blasWork(["a.npz", "b.npz", "--estimator", "full"]) == .float64)
-    #expect(CKACommand.blasWork(["--estimator=debiased", "a.npz", "b.npz"]) == .float64)
-    #expect(BenchCommand.blasWork(["cka", "--threads", "1"]) == .float32)
-    #expect(BenchCommand.blasWork(["esd"]) == .float64)
-    #expect(ESDCommand.blasWork(["model.safetensors"]) == .float64)
-    #expect(KernelCommand.blasWork(["--test", "t.npz"]) == .float64)
+  func workOfCommands() throws {
+    func work(_ command: any Command.Type, _ words: [String]) throws -> BLASKernels.Work {
+      command.blasWork(try ParsedArguments(words, spec: command.spec))
+    }
+    #expect(try work(CKACommand.self, ["a.npz", "b.npz"]) == .float32)
+    #expect(try work(CKACommand.self, ["a.npz", "b.npz", "--estimator", "minibatch"]) == .float32)
+    #expect(try work(CKACommand.self, ["a.npz", "b.npz", "--estimator", "full"]) == .float64)
+    #expect(try work(CKACommand.self, ["--estimator=debiased", "a.npz", "b.npz"]) == .float64)
+    #expect(try work(BenchCommand.self, ["cka", "--threads", "1"]) == .float32)
+    #expect(try work(BenchCommand.self, ["esd"]) == .float64)
+    #expect(try work(ESDCommand.self, ["model.safetensors"]) == .float64)
+    #expect(try work(KernelCommand.self, ["--test", "t.npz", "--train", "r.npz", "--test-labels", "t.npz:y", "--train-labels", "r.npz:y"]) == .float64)
   }
 }

@@ -18,8 +18,8 @@ enum BenchCommand: Command {
     examples: ["swift run -c release compare bench core", "swift run -c release compare bench cka --threads 1"])
 
   /// The CKA benchmark times float32 Gram matrices, as `compare cka` computes them.
-  static func blasWork(_ words: [String]) -> BLASKernels.Work {
-    words.contains("cka") ? .float32 : .float64
+  static func blasWork(_ arguments: ParsedArguments) -> BLASKernels.Work {
+    arguments.argument("module") == "cka" ? .float32 : .float64
   }
 
   static func run(_ arguments: ParsedArguments, console: Console) throws {

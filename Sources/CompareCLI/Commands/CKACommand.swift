@@ -60,13 +60,9 @@ enum CKACommand: Command {
 
   /// The minibatch estimator's float32 Gram matrices are nearly all of its work; the
   /// full-data estimators accumulate float64 products.
-  static func blasWork(_ words: [String]) -> BLASKernels.Work {
-    var estimator = "minibatch"
-    for (index, word) in words.enumerated() {
-      if word == "--estimator", index + 1 < words.count { estimator = words[index + 1] }
-      if word.hasPrefix("--estimator=") { estimator = String(word.dropFirst("--estimator=".count)) }
-    }
-    return estimator == "minibatch" ? .float32 : .float64
+  static func blasWork(_ arguments: ParsedArguments) -> BLASKernels.Work {
+    if case .minibatch = CKAEstimator(name: arguments.string("--estimator") ?? "") { return .float32 }
+    return .float64
   }
 
   static func run(_ arguments: ParsedArguments, console: Console) throws {
