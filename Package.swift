@@ -44,15 +44,17 @@ let package = Package(
     .executableTarget(name: "CKAExample", dependencies: ["Compare"], path: "Examples/CKAExample"),
     .executableTarget(name: "ESDExample", dependencies: ["Compare"], path: "Examples/ESDExample"),
 
+    // Test helpers shared by the test targets (temporary folders that remove themselves).
+    .target(name: "TestSupport", path: "Tests/Support"),
     .testTarget(name: "CompareCoreTests", dependencies: ["CompareCore"]),
-    .testTarget(name: "TensorIOTests", dependencies: ["TensorIO"]),
+    .testTarget(name: "TensorIOTests", dependencies: ["TensorIO", "TestSupport"]),
     .testTarget(name: "EnsembleKernelTests", dependencies: ["EnsembleKernel", "TensorIO"]),
     .testTarget(name: "CKATests", dependencies: ["CKA", "TensorIO"]),
     .testTarget(name: "SpectralMetricsTests", dependencies: ["SpectralMetrics", "TensorIO"]),
     .testTarget(name: "SimilarityTests", dependencies: ["Similarity"]),
     .testTarget(name: "FiguresTests", dependencies: ["Figures"]),
-    .testTarget(name: "CompareTests", dependencies: ["Compare"]),
-    .testTarget(name: "CompareCLITests", dependencies: ["CompareCLI"]),
+    .testTarget(name: "CompareTests", dependencies: ["Compare", "TestSupport"]),
+    .testTarget(name: "CompareCLITests", dependencies: ["CompareCLI", "TestSupport"]),
   ],
   swiftLanguageModes: [.v6]
 )

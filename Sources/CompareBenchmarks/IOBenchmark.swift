@@ -3,14 +3,14 @@ import Compare
 /// `compare bench io`: opening a ≥ 1 GB float16 `.npy` (memory-mapped: should cost nothing) and
 /// widening it to Float, against `memcpy` over the same bytes measured in the same run.
 ///
-/// The file is `/tmp/compare-bench-io-f16.npy` (written once, reused when present with the right
-/// size). Times are for a warm page cache (the first full pass is reported apart as "first
+/// The file is `$TMPDIR/compare-bench-io/f16.npy` (written once, reused when present with the
+/// right size). Times are for a warm page cache (the first full pass is reported apart as "first
 /// touch"): the lower bound for the conversion is memory bandwidth, not the disk.
 public enum IOBenchmark {
   public static func run(log: BenchmarkLog, json: Bool, quick: Bool) throws -> JSONValue {
     let columns = 1024
     let rows = quick ? 32 * 1024 : 512 * 1024  // 64 MiB or 1 GiB of float16
-    let path = quick ? "/tmp/compare-bench-io-f16-quick.npy" : "/tmp/compare-bench-io-f16.npy"
+    let path = try BenchmarkFiles.cacheFolder("io") + (quick ? "/f16-quick.npy" : "/f16.npy")
     let dataBytes = rows * columns * 2
     let written = try ensureFile(path, rows: rows, columns: columns, log: log)
 

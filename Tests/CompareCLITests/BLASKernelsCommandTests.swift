@@ -2,11 +2,15 @@
 import Compare
 import Foundation
 import Testing
+import TestSupport
 
 /// The kernel set and idle-thread spin a `compare` process runs with, seen from outside:
 /// `bench --json` reports them.
 @Suite("OpenBLAS kernel set and idle threads of the compare process")
 struct BLASKernelsCommandTests {
+  /// The child's `TMPDIR`: the benchmark's input files are written there and removed with it.
+  let scratch = TemporaryFolder("blas-kernels")
+
   /// `compare words` as a child process with `OPENBLAS_CORETYPE` set to `coreType` (or
   /// removed) and the variables in `extra` set (or, when empty, removed); its standard output.
   func run(_ words: [String], coreType: String?, environment extra: [String: String] = [:]) throws -> String {
@@ -15,6 +19,7 @@ struct BLASKernelsCommandTests {
     process.arguments = words
     var environment = ProcessInfo.processInfo.environment
     environment["OPENBLAS_CORETYPE"] = coreType
+    environment["TMPDIR"] = scratch.path
     // An empty value removes the variable.
     for (key, value) in extra { environment[key] = value.isEmpty ? nil : value }
     process.environment = environment

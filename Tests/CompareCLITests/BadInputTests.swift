@@ -2,18 +2,17 @@
 import Compare
 import Foundation
 import Testing
+import TestSupport
 
 /// Bad input as a user meets it, across the commands: each gets one line naming the file and
 /// the problem, status 1 (64 for usage mistakes), and leaves no output or temporary file.
 /// The inputs are written by the test into a fresh folder.
 @Suite("Bad input")
 struct BadInputTests {
-  let folder: String
+  let scratch = TemporaryFolder("bad-input")
+  var folder: String { scratch.path }
 
   init() throws {
-    // A folder of its own per test (the UUID only names it; no data is random).
-    folder = NSTemporaryDirectory() + "compare-bad-input-\(UUID().uuidString)"
-    try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
     // 3 models, 6 test and 10 training examples, 4 classes; deterministic values.
     func logits(_ examples: Int, _ phase: Double) -> [Float] {
       (0..<(3 * examples * 4)).map { Float(sin(Double($0) * 1.7 + phase)) }

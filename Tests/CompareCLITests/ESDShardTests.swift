@@ -2,15 +2,13 @@
 import Compare
 import Foundation
 import Testing
+import TestSupport
 
 @Suite("compare esd --shard and esd merge")
 struct ESDShardTests {
   static let model = packageRoot + "Examples/data/weights_cnn.pt"
-  let folder: String = {
-    let path = NSTemporaryDirectory() + "compare-esd-shard-\(getpid())-\(UInt64.random(in: 0...UInt64.max))"
-    try! FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-    return path
-  }()
+  let scratch = TemporaryFolder("esd-shard")
+  var folder: String { scratch.path }
 
   func parts(_ n: Int, model: String = Self.model, extra: [String] = []) -> [String] {
     (1...n).map { i in

@@ -2,6 +2,7 @@
 import CompareCore
 import Foundation
 import Testing
+import TestSupport
 import TensorIO
 
 @Suite("compare ensemble")
@@ -15,11 +16,8 @@ struct EnsembleCommandTests {
     return try! JSONSerialization.jsonObject(with: data) as! [String: Any]
   }
 
-  func temporary(_ name: String) -> String {
-    let folder = NSTemporaryDirectory() + "compare-ensemble-tests-\(getpid())"
-    try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-    return folder + "/" + name
-  }
+  let scratch = TemporaryFolder("ensemble-tests")
+  func temporary(_ name: String) -> String { scratch.file(name) }
 
   static let keys = [
     "models", "examples", "classes", "single_model_accuracy", "single_model_accuracy_std", "single_model_accuracy_ci",

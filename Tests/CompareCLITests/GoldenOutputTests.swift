@@ -79,7 +79,7 @@ struct GoldenOutputTests {
     text = text.replacingOccurrences(of: packageRoot, with: "")
     let path = packageRoot + "Tests/Fixtures/cli/\(name).txt"
     if ProcessInfo.processInfo.environment["COMPARE_UPDATE_GOLDEN"] != nil {
-      try text.write(toFile: path, atomically: true, encoding: .utf8)
+      try text.write(toFile: path, atomically: false, encoding: .utf8)
     }
     let expected = try String(contentsOfFile: path, encoding: .utf8)
     #expect(same(text, expected), "\(name): output differs from Tests/Fixtures/cli/\(name).txt:\n\(text)")
@@ -165,7 +165,7 @@ struct GoldenOutputTests {
     let text = result.out.replacingOccurrences(of: output, with: "OUT").replacingOccurrences(of: packageRoot, with: "")
     let path = packageRoot + "Tests/Fixtures/cli/demo.txt"
     if ProcessInfo.processInfo.environment["COMPARE_UPDATE_GOLDEN"] != nil {
-      try text.write(toFile: path, atomically: true, encoding: .utf8)
+      try text.write(toFile: path, atomically: false, encoding: .utf8)
     }
     #expect(text == (try String(contentsOfFile: path, encoding: .utf8)))
   }

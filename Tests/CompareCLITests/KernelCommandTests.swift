@@ -2,6 +2,7 @@
 import CompareCore
 import Foundation
 import Testing
+import TestSupport
 import TensorIO
 
 /// The committed fixtures of `Tests/Fixtures/kernel` (made by `make_fixtures.py`).
@@ -26,11 +27,8 @@ struct KernelCommandTests {
   }
   let usage = "Usage: compare kernel --test <ref> ... --train <ref> ... --test-labels <ref> --train-labels <ref> [--models <n>] [-k <k>] [--weighting <scheme>] [--ties <rule>] [--class <c>] [--no-log-softmax] [--memory <GiB>] [--sizes <list>] [--figure <file>] [--rows <start:end>] [--save-neighbors <file>] [--neighbors <K>] [--save-kernel <file>] [--plan] [--json]\n  See 'compare kernel --help' for more information.\n"
 
-  func temporary(_ name: String) -> String {
-    let folder = NSTemporaryDirectory() + "compare-kernel-tests-\(getpid())"
-    try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-    return folder + "/" + name
-  }
+  let scratch = TemporaryFolder("kernel-tests")
+  func temporary(_ name: String) -> String { scratch.file(name) }
 
   @Test("--json prints the contract's keys, in order, with the golden accuracies")
   func json() throws {

@@ -160,7 +160,7 @@ struct LoRAAdapterTests {
     let folder = temporary(name)
     try? FileManager.default.removeItem(atPath: folder)
     try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-    try config.write(toFile: folder + "/adapter_config.json", atomically: true, encoding: .utf8)
+    try config.write(toFile: folder + "/adapter_config.json", atomically: false, encoding: .utf8)
     try SafetensorsWriter.write(factors.map { .init(key: $0.0, shape: $0.1, values: $0.2) },
                                 to: folder + "/adapter_model.safetensors")
     return folder

@@ -1,14 +1,12 @@
 import Compare
 import Foundation
 import Testing
+import TestSupport
 
 @Suite("Model layer order")
 struct ModelOrderTests {
-  let folder: String = {
-    let path = NSTemporaryDirectory() + "compare-model-order-\(getpid())-\(UInt64.random(in: 0...UInt64.max))"
-    try! FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-    return path
-  }()
+  let scratch = TemporaryFolder("model-order")
+  var folder: String { scratch.path }
 
   /// Llama-shaped keys, as `save_pretrained` lists them (embeddings, blocks 0...11, norm, head).
   static let llamaKeys: [String] = ["model.embed_tokens.weight"]
@@ -49,7 +47,7 @@ struct ModelOrderTests {
     try SafetensorsWriter.write(entries(["m.weight"]), to: dir + "/model-00002-of-00002.safetensors")
     let map = keys.map { "\"\($0)\": \"model-0000\($0 == "m.weight" ? 2 : 1)-of-00002.safetensors\"" }
     try "{\"metadata\": {}, \"weight_map\": {\(map.joined(separator: ", "))}}"
-      .write(toFile: dir + "/model.safetensors.index.json", atomically: true, encoding: .utf8)
+      .write(toFile: dir + "/model.safetensors.index.json", atomically: false, encoding: .utf8)
     let model = try ModelWeights(path: dir)
     #expect(model.order == .index)
     #expect(model.layers.map(\.name) == ["z", "a", "m"])
@@ -68,7 +66,7 @@ struct ModelOrderTests {
     let listed = ["fc2", "fc1", "conv3", "conv2", "conv1"].flatMap { ["\($0).weight", "\($0).bias"] }
     let map = listed.map { "\"\($0)\": \"\(shard)\"" }.joined(separator: ", ")
     try "{\"metadata\": {\"total_size\": 161576}, \"weight_map\": {\(map)}}"
-      .write(toFile: dir + "/pytorch_model.bin.index.json", atomically: true, encoding: .utf8)
+      .write(toFile: dir + "/pytorch_model.bin.index.json", atomically: false, encoding: .utf8)
     let model = try ModelWeights(path: dir)
     #expect(model.order == .index)
     #expect(model.layers.map(\.name) == ["fc2", "fc1", "conv3", "conv2", "conv1"])

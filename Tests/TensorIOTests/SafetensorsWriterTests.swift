@@ -1,15 +1,15 @@
 import Testing
+import TestSupport
 import CompareCore
 @testable import TensorIO
 
 @Suite("SafetensorsWriter")
 struct SafetensorsWriterTests {
-  static let folder = "/tmp/compare-tensorio-tests-\(getpid())"
+  let scratch = TemporaryFolder("safetensors-writer")
 
   @Test("what it writes reads back: keys in order, dtypes, shapes, values and metadata")
   func roundTrip() throws {
-    mkdir(Self.folder, 0o755)
-    let path = Self.folder + "/out.safetensors"
+    let path = scratch.file("out.safetensors")
     let entries = [
       SafetensorsWriter.Entry(key: "kernel", shape: [2, 3], values: [Float](arrayLiteral: 1, -2, 3.5, 0, .infinity, 6)),
       SafetensorsWriter.Entry(key: "ids", shape: [3], values: [Int64](arrayLiteral: 7, -1, 1 << 40)),
