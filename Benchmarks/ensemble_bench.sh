@@ -9,8 +9,11 @@ RUNS=${1:-2000}
 PYTHON=${2:-python3}
 cd "$(dirname "$0")/.."
 swift build -c release --product compare >/dev/null
-DATA=/tmp/compare-bench-ensemble-$RUNS.npy
-LABELS=/tmp/compare-bench-ensemble-labels.npy
+# Inputs are written once into the folder `compare bench` uses for its own, and reused.
+DIR=${TMPDIR:-/tmp}/compare-bench-ensemble
+mkdir -p "$DIR"
+DATA=$DIR/logits-$RUNS.npy
+LABELS=$DIR/labels.npy
 if [ ! -f "$DATA" ]; then
   "$PYTHON" - "$RUNS" "$DATA" "$LABELS" <<'PY'
 import sys
@@ -33,6 +36,6 @@ cat "$DATA" > /dev/null   # page cache warm, as for the I/O benchmark
 uptime
 .build/release/compare bench io | grep -E "float16|memcpy"
 /usr/bin/time -f "compare ensemble: %e s, peak %M KiB" \
-  .build/release/compare ensemble --test "$DATA" --test-labels "$LABELS" --top 3 > /tmp/compare-bench-ensemble.txt
-head -8 /tmp/compare-bench-ensemble.txt
+  .build/release/compare ensemble --test "$DATA" --test-labels "$LABELS" --top 3 > "$DIR/report.txt"
+head -8 "$DIR/report.txt"
 echo "values: $(($RUNS * 10000 * 10))"
