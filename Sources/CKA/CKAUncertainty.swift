@@ -8,7 +8,7 @@ import CompareCore
 ///   for 2 or more batches.
 /// - Interval: the percentile bootstrap over batches (`BatchHSIC.bootstrapIntervals`).
 /// - p-value: the within-batch permutation test of B's examples,
-///   `p = (1 + #{θ_π ≥ θ}) / (1 + P)`, with the permutation null's mean and standard
+///   `p = (1 + #{θ_π ≥ θ}) / (1 + P)` (ties within `tieTolerance`), with the permutation null's mean and standard
 ///   deviation (denominator P − 1); optionally Benjamini–Hochberg adjusted across the grid.
 ///
 /// The full-batch estimators have one "batch": none of these statistics is defined for them.
@@ -79,8 +79,15 @@ public struct CKAUncertainty: Sendable {
     return p <= CKAStatistics.significanceLevel
   }
 
-  /// p = (1 + #{θ_π ≥ θ}) / (1 + P) per cell, with the null's mean and standard deviation
-  /// (denominator P − 1; 0 for P = 1). NaN where θ is undefined.
+  /// How far below θ a permuted θ_π still counts as reaching it (in CKA units). The null is
+  /// formed from float32 copies of the U-centred matrices, so a permutation that leaves θ
+  /// unchanged in exact arithmetic (the identity, or a symmetry of tiny batches: 4 of the 24
+  /// orders of 4 examples) lands up to ~1e-7 below θ; counting it as a tie, as exact
+  /// arithmetic would, keeps the p-value from being too small.
+  public static let tieTolerance = 1e-6
+
+  /// p = (1 + #{θ_π ≥ θ − `tieTolerance`}) / (1 + P) per cell, with the null's mean and
+  /// standard deviation (denominator P − 1; 0 for P = 1). NaN where θ is undefined.
   public static func permutationTest(_ similarities: Matrix<Double>, null: [Matrix<Double>])
     -> (p: Matrix<Double>, mean: Matrix<Double>, std: Matrix<Double>) {
     let count = Double(null.count)
@@ -94,7 +101,7 @@ public struct CKAUncertainty: Sendable {
           p[i, j] = .nan; mean[i, j] = .nan; std[i, j] = .nan
           continue
         }
-        let exceed = values.filter { $0 >= theta }.count
+        let exceed = values.filter { $0 >= theta - tieTolerance }.count
         let m = values.reduce(0, +) / count
         let squares = values.reduce(0) { $0 + ($1 - m) * ($1 - m) }
         p.elements[i * p.columns + j] = Double(1 + exceed) / (1 + count)

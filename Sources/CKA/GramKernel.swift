@@ -103,6 +103,29 @@ package enum GramKernel {
     }
   }
 
+  /// `true` when the Gram's diagonal (the rows' squared norms) overflowed, or its largest entry
+  /// is below √(least normal `S`) (about 1e-19 in float32): products of activations that small
+  /// fall into `S`'s subnormal range and lose digits, down to a Gram of zeros. Activations of
+  /// ordinary size never come near either limit.
+  static func diagonalOutOfRange<S: BLASScalar>(_ gram: UnsafePointer<S>, size n: Int) -> Bool {
+    var largest: S = 0
+    for i in 0..<n {
+      let d = gram[i * n + i]
+      guard d.isFinite else { return true }
+      largest = Swift.max(largest, d)
+    }
+    return largest < S.leastNormalMagnitude.squareRoot()
+  }
+
+  /// The power of two, 2^e, that brings the largest |x| of `values` into [1, 2) (1 when every
+  /// value is 0 or not finite). Multiplying by it is exact, and HSIC scales by (2^e)⁴ while
+  /// CKA does not change.
+  static func normalisingExponent<S: BLASScalar>(_ values: UnsafeBufferPointer<S>) -> Int {
+    var largest: S = 0
+    for v in values where v.isFinite { largest = Swift.max(largest, Swift.abs(v)) }
+    return largest > 0 ? -Int(largest.exponent) : 0
+  }
+
   /// `true` when the diagonal of the `S` Gram is finite: a NaN or ∞ activation, or one whose
   /// square overflows, makes its example's diagonal entry non-finite.
   static func diagonalIsFinite<S: BLASScalar>(_ gram: UnsafePointer<S>, size n: Int) -> Bool {

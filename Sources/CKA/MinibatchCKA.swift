@@ -339,6 +339,11 @@ package struct SendableAddress<T>: @unchecked Sendable {
 
 /// One batch's work per layer: form the Gram matrix of its centred rows panel by panel, kernel
 /// and centre it, and pack its upper triangle into the layer's row of the stack.
+///
+/// Activations so small that their products are subnormal in `S` (|x| below about 1e-19 in
+/// float32), or so large that they overflow, are scaled by a power of two before the Gram is
+/// formed, and the `Double` kernel is scaled back: exact, and for activations of ordinary size
+/// (where neither happens) nothing changes.
 struct LayerGrams<S: BLASScalar>: Sendable {
   let layers: [LayerRows<S>]
   let n: Int, panel: Int, packed: Int
@@ -348,6 +353,31 @@ struct LayerGrams<S: BLASScalar>: Sendable {
   let firstExample: Int
   let stack: SendableAddress<Double>
   let work: SendableAddress<Double>
+
+  /// When the Gram `gram` of `x` (formed in `S`) has a diagonal out of `S`'s range, forms it
+  /// again from the activations scaled by 2^e (`GramKernel.normalisingExponent`) and returns
+  /// 2^−2e, the factor that brings it back; otherwise returns 1 and leaves `gram` alone.
+  /// - Throws: `InputError` for a NaN/∞ activation, or activations whose HSIC `Double` cannot hold.
+  func rescaledGramIfNeeded(_ x: LayerRows<S>, panel: UnsafeMutablePointer<S>,
+                            gram: UnsafeMutablePointer<S>) throws -> Double {
+    guard GramKernel.diagonalOutOfRange(gram, size: n) else { return 1 }
+    if x.elements.contains(where: { !$0.isFinite }) { throw MinibatchCKA.nonFinite(x, firstExample: firstExample) }
+    let e = GramKernel.normalisingExponent(x.elements)
+    let unscale = Double(sign: .plus, exponent: -2 * e, significand: 1)
+    // HSIC goes as the fourth power of the scale: its terms must stay normal Doubles.
+    guard e.magnitude < 240 else {
+      throw InputError("layer '\(x.name)' of \(x.model) has activations too \(e > 0 ? "small" : "large") for their HSIC to be represented (largest |x| is 2^\(-e)) near example \(firstExample)")
+    }
+    // In two steps: 2^e itself may be out of `S`'s range (float32 activations below 1e-38).
+    let half = S(sign: .plus, exponent: S.Exponent(e / 2), significand: 1)
+    let rest = S(sign: .plus, exponent: S.Exponent(e - e / 2), significand: 1)
+    let scaled = x.elements.map { $0 * half * rest }
+    scaled.withUnsafeBufferPointer {
+      GramKernel.centredUpperGram($0.baseAddress!, rows: n, columns: x.columns, panel: panel, into: gram)
+    }
+    guard GramKernel.diagonalIsFinite(gram, size: n) else { throw MinibatchCKA.nonFinite(x, firstExample: firstExample) }
+    return unscale
+  }
 
   /// Layer `index` with worker `worker`'s scratch region.
   func run(_ index: Int, worker: Int) throws {
@@ -367,16 +397,19 @@ struct LayerGrams<S: BLASScalar>: Sendable {
         return
       }
       GramKernel.centredUpperGram(x.elements.baseAddress!, rows: n, columns: x.columns, panel: pc, into: pg)
-      guard GramKernel.diagonalIsFinite(pg, size: n) else {
-        throw MinibatchCKA.nonFinite(x, firstExample: firstExample)
-      }
+      // The Gram of the activations scaled by 2^e is 2^2e times theirs; `unscale` = 2^−2e.
+      let unscale = try rescaledGramIfNeeded(x, panel: pc, gram: pg)
       if fastPath {
         GramKernel.packUCentred(pg, size: n, into: out)
+        if unscale != 1 { for e in 0..<packed { out[e] *= unscale } }
         return
       }
       GramKernel.widen(pg, size: n, into: pf)
       if case .rbf(let threshold) = kernel {
+        // The rbf kernel (its width a multiple of the median distance) does not change with the scale.
         GramKernel.rbfInPlace(pf, size: n, threshold: threshold)
+      } else if unscale != 1 {
+        for e in 0..<(n * n) { pf[e] *= unscale }
       }
       if debiased { GramKernel.uCentre(pf, size: n) } else { GramKernel.centre(pf, size: n) }
       GramKernel.pack(pf, size: n, into: out)

@@ -31,6 +31,11 @@ public enum CompareCommandLine {
   public static func run(_ words: [String], console: Console, choosingKernels: Bool = false) -> Int32 {
     do {
       try dispatch(words, console: console, choosingKernels: choosingKernels)
+      // Results that did not reach standard output (a full disk, a closed file) are a failure.
+      if let problem = console.outputError {
+        console.warn("Error: cannot write the results to standard output: \(problem)")
+        return 1
+      }
       return 0
     } catch let error as UsageError {
       console.warn("Error: \(error.message)")

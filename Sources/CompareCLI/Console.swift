@@ -11,6 +11,8 @@ public final class Console: Sendable {
 
   private let sink: Sink
   private let captured = Mutex<(out: String, err: String)>(("", ""))
+  /// The `errno` of the first write to standard output that failed, or 0.
+  private let outputFailure = Atomic<Int32>(0)
   /// `true` when progress lines are drawn (standard error is a terminal, not captured).
   public let showsProgress: Bool
 
@@ -30,25 +32,57 @@ public final class Console: Sendable {
   /// Everything written to standard error so far (captured consoles only).
   public var standardError: String { captured.withLock { $0.err } }
 
-  /// Writes `text` to standard output (no newline added).
+  /// Writes `text` to standard output (no newline added). A failed write (a full disk, a
+  /// closed file) is remembered: see `outputError`.
   public func write(_ text: String) {
     switch sink {
-    case .standard: Console.put(text, to: 1)
+    case .standard:
+      guard outputFailure.load(ordering: .relaxed) == 0 else { return }
+      let code = Console.put(text, to: 1)
+      if code != 0 { outputFailure.store(code, ordering: .relaxed) }
     case .captured: captured.withLock { $0.out += text }
     }
   }
 
+  /// Why standard output could not be written (`strerror` of the first failed write), or `nil`.
+  public var outputError: String? {
+    let code = outputFailure.load(ordering: .relaxed)
+    return code == 0 ? nil : String(cString: strerror(code))
+  }
+
+  /// Marks standard output as failed with `errno` `code` (tests).
+  func failOutput(_ code: Int32) { outputFailure.store(code, ordering: .relaxed) }
+
   /// Writes a line to standard output.
   public func print(_ line: String = "") { write(line + "\n") }
 
-  /// Writes a line to standard error, clearing any progress line first.
+  /// Writes a line to standard error, clearing any progress line first. Control characters in
+  /// it (a newline or an escape sequence inside a file's tensor name, say) are shown escaped,
+  /// so that a message stays one line and cannot drive the terminal (`Console.oneLine`).
   public func warn(_ line: String) {
+    let line = Console.oneLine(line)
     switch sink {
     case .standard:
       if showsProgress { Console.put("\r\u{1B}[K", to: 2) }
       Console.put(line + "\n", to: 2)
     case .captured: captured.withLock { $0.err += line + "\n" }
     }
+  }
+
+  /// `text` with its control characters (C0, DEL, C1, and the Unicode line and paragraph
+  /// separators) written as escapes: `\n`, `\r`, or `\u{1B}`; tabs are kept.
+  public static func oneLine(_ text: String) -> String {
+    func isControl(_ s: Unicode.Scalar) -> Bool {
+      (s.value < 0x20 && s != "\t") || (0x7F...0x9F).contains(s.value) || s.value == 0x2028 || s.value == 0x2029
+    }
+    guard text.unicodeScalars.contains(where: isControl) else { return text }
+    var out = String.UnicodeScalarView()
+    for s in text.unicodeScalars {
+      guard isControl(s) else { out.append(s); continue }
+      let escape = s == "\n" ? "\\n" : s == "\r" ? "\\r" : "\\u{\(String(s.value, radix: 16, uppercase: true))}"
+      out.append(contentsOf: escape.unicodeScalars)
+    }
+    return String(out)
   }
 
   /// Redraws the progress line on standard error (only on a terminal).
@@ -64,7 +98,8 @@ public final class Console: Sendable {
   }
 
   /// Writes to a file descriptor unbuffered, so stdout and stderr interleave in the order written.
-  static func put(_ text: String, to fd: Int32) { writeAll(text, to: fd) }
+  @discardableResult
+  static func put(_ text: String, to fd: Int32) -> Int32 { writeAll(text, to: fd) }
 }
 
 /// Progress over a known number of steps, drawn at most ~10 times a second.

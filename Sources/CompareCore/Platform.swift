@@ -51,17 +51,23 @@ public enum FileSystem {
   }
 }
 
-/// Writes all of `text` to a file descriptor, unbuffered, retrying on interrupts; gives up
-/// silently on an error (a closed pipe), as a printing function should.
-public func writeAll(_ text: String, to fd: Int32) {
+/// Writes all of `text` to a file descriptor, unbuffered, retrying on interrupts. Returns 0, or
+/// the `errno` of the write that failed (the rest is then not written); callers that only print
+/// may ignore it.
+@discardableResult
+public func writeAll(_ text: String, to fd: Int32) -> Int32 {
   var text = text
-  text.withUTF8 { bytes in
+  return text.withUTF8 { bytes in
     var offset = 0
     while offset < bytes.count {
       let n = write(fd, bytes.baseAddress! + offset, bytes.count - offset)
-      if n < 0 { if errno == EINTR { continue }; return }
+      if n < 0 {
+        if errno == EINTR { continue }
+        return errno
+      }
       offset += n
     }
+    return 0
   }
 }
 

@@ -146,4 +146,27 @@ struct CKAUncertaintyTests {
     #expect(test.std[0, 0].isClose(to: (0.17 / 3).squareRoot(), tolerance: 1e-14))
     #expect(test.p[0, 1].isNaN)
   }
+
+  @Test("a permuted θ within 1e-6 below θ is a tie (the null runs in float32); further below it is not")
+  func ties() {
+    let theta = Matrix<Double>([[0.5]])
+    let p = { (value: Double) in CKAUncertainty.permutationTest(theta, null: [Matrix([[value]])]).p[0, 0] }
+    #expect(p(0.5 - 1e-7) == 1)
+    #expect(p(0.5 - 1e-5) == 0.5)  // control
+  }
+
+  /// On 4 examples the U-centred matrices span 2 dimensions, on which the 24 orders act as the
+  /// 6 symmetries of a triangle: for generic (Gaussian) data 4 orders leave Ũ unchanged, so
+  /// θ_π = θ = 1 for a sixth of the shuffles.
+  @Test("on 4-example batches the p-value counts the shuffles that leave θ unchanged: about 1/6, not 1/(P+1)")
+  func tinyBatchTies() throws {
+    var rng = SplitMix64(seed: 41)
+    let x = Matrix<Double>.gaussian(rows: 4, columns: 6, using: &rng)
+    let (matrix, null) = try permutedCKA([x], [x], batch: 4, permutations: 600, seed: 3)
+    let test = CKAUncertainty.permutationTest(matrix.values, null: null)
+    #expect(abs(test.p[0, 0] - 1.0 / 6) < 0.05)
+    // Control: most tied values land below θ (float32), so an exact comparison misses them.
+    let tied = null.filter { $0[0, 0] >= matrix.values[0, 0] - CKAUncertainty.tieTolerance }.count
+    #expect(null.filter { $0[0, 0] >= matrix.values[0, 0] }.count < tied / 2)
+  }
 }

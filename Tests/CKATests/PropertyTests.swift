@@ -1,4 +1,4 @@
-import CKA
+@testable import CKA
 import CompareCore
 import Testing
 
@@ -120,6 +120,34 @@ struct PropertyTests {
     let result = try floatMinibatchCKA([shifted[0]], [shifted[1]], batch: 64)
     #expect(result.hsicA[0] > 0)
     #expect(result[0, 0].isClose(to: exact, tolerance: 1e-4))
+  }
+
+  @Test("activations far from 1 (1e-23 or 1e-40, whose float32 products underflow, or 1e19, whose squares overflow) give the same CKA",
+        arguments: [1e-23, 1e-40, 1e19])
+  func extremeScales(scale: Double) throws {
+    let x = activations(examples: 80, features: 24, seed: 14)
+    let y = activations(examples: 80, features: 12, seed: 15)
+    let exact = try minibatchCKA([x, y], [x, y], batch: 20)
+    let float = [x, y].map { m in Matrix<Float>(rows: m.rows, columns: m.columns) { Float(m[$0, $1]) } }
+    let scaled = float.map { m in Matrix<Float>(rows: m.rows, columns: m.columns) { Float(Double(m[$0, $1]) * scale) } }
+    // Layer 0 of A is scaled; every cell keeps its value to float32's precision.
+    let result = try floatMinibatchCKA([scaled[0], float[1]], float, batch: 20)
+    for (i, j) in [(0, 0), (0, 1), (1, 0), (1, 1)] {
+      #expect(result[i, j].isClose(to: exact[i, j], tolerance: 1e-6), "\(i), \(j)")
+    }
+    // Its HSIC is the unscaled one times scale⁴ (the scaling is undone, not left in).
+    let expected = exact.hsicA[0] * scale * scale * scale * scale
+    #expect(abs(result.hsicA[0] / expected - 1) < (scale < 1e-38 ? 1e-4 : 1e-5))
+    // Control: formed without the rescaling, the float32 Gram of 1e-23 loses the layer.
+    if scale == 1e-23 {
+      let tiny = scaled[0].elements.map { $0 }
+      var gram = [Float](repeating: 0, count: 80 * 80)
+      tiny.withUnsafeBufferPointer { GramKernel.upperGram($0.baseAddress!, rows: 80, columns: 24, into: &gram) }
+      #expect(GramKernel.diagonalOutOfRange(gram, size: 80))
+      let ordinary = float[0].elements
+      ordinary.withUnsafeBufferPointer { GramKernel.upperGram($0.baseAddress!, rows: 80, columns: 24, into: &gram) }
+      #expect(!GramKernel.diagonalOutOfRange(gram, size: 80))
+    }
   }
 }
 

@@ -103,7 +103,8 @@ public struct ParsedArguments: Sendable {
 
   /// An integer option that has a declared default.
   public func int(_ name: String, in range: ClosedRange<Int> = Int.min...Int.max) throws -> Int {
-    guard let value: Int? = try int(name, in: range), let value else {
+    let optional: Int? = try int(name, in: range)
+    guard let value = optional else {
       preconditionFailure("option \(name) of '\(spec.name)' has no default")
     }
     return value
