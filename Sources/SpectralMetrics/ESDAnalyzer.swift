@@ -370,7 +370,8 @@ public struct ESDAnalyzer: Sendable {
 
   func check(_ values: [Double], layer: WeightLayer, what: String, offset: Int = 0) throws {
     if let bad = values.firstIndex(where: { !$0.isFinite }) {
-      throw InputError("layer '\(layer.name)': \(what) has a non-finite value (\(values[bad])) at \(layer.position(of: offset + bad))")
+      let message = "layer '\(layer.name)': \(what) has a non-finite value (\(values[bad])) at \(layer.position(of: offset + bad))"
+      throw what.hasPrefix("init") ? InitWeightError(message) : InputError(message)
     }
   }
 
@@ -607,4 +608,12 @@ struct LayerSpectra {
     rankLoss = parts.reduce(0) { $0 + $1.rankLoss }
     self.shuffles = (0..<shuffles).map { k in parts.flatMap { $0.shuffles[k] }.sorted() }
   }
+}
+
+/// A NaN or ∞ in the init model's weights (`--init`): the caller names the init model's file,
+/// not the model's.
+public struct InitWeightError: CompareError, Equatable {
+  public var message: String
+  public init(_ message: String) { self.message = message }
+  public var description: String { message }
 }

@@ -93,6 +93,7 @@ public enum SafetensorsReader {
     for (a, b) in zip(sorted, sorted.dropFirst()) where b.range.lowerBound < a.range.upperBound {
       throw fail("tensors '\(a.key)' and '\(b.key)' overlap (bytes \(a.range.lowerBound)..<\(a.range.upperBound) and \(b.range.lowerBound)..<\(b.range.upperBound))")
     }
+    try TensorFile.requireDistinctKeys(tensors, in: path)
     return TensorFile(path: path, format: .safetensors, tensors: tensors, metadata: metadata)
   }
 }

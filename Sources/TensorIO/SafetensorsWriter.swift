@@ -65,11 +65,15 @@ public enum SafetensorsWriter {
   }
 
   /// Writes `entries` (and string `metadata`, as `__metadata__`) to `path`, atomically.
-  /// - Precondition: keys are distinct and none is `__metadata__`.
-  /// - Throws: `ReadError` naming `path` when it cannot be written; no partial file is left.
+  /// - Throws: `ReadError` naming `path` when two entries share a key, one is named
+  ///   `__metadata__` (reserved), or the file cannot be written; no partial file is left.
   public static func write(_ entries: [Entry], metadata: [String: String] = [:], to path: String) throws {
-    precondition(Set(entries.map(\.key)).count == entries.count, "safetensors keys must be distinct")
-    precondition(!entries.contains { $0.key == "__metadata__" }, "'__metadata__' is reserved")
+    if let key = TensorFile.firstRepeated(entries.map(\.key)) {
+      throw ReadError(file: path, "cannot be written: two tensors would be named '\(key)'")
+    }
+    if entries.contains(where: { $0.key == "__metadata__" }) {
+      throw ReadError(file: path, "cannot be written: '__metadata__' is reserved for metadata, not a tensor name")
+    }
     try AtomicFile.write(to: path) { fd in
       try header(entries, metadata: metadata).withUnsafeBytes { try AtomicFile.writeAll(fd, $0, path: path) }
       for entry in entries {

@@ -241,6 +241,7 @@ extension Tensor {
       return Double(Float(bitPattern: UInt32(load(p, order, as: UInt16.self)) << 16))
     case .float32: return Double(Float(bitPattern: load(p, order, as: UInt32.self)))
     case .float64: return Double(bitPattern: load(p, order, as: UInt64.self))
+    case .uint64: return Double(load(p, order, as: UInt64.self))
     default: return Double(integer(at: p, dtype, order))
     }
   }

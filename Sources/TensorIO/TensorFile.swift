@@ -63,6 +63,21 @@ public struct TensorFile: Sendable {
     throw ReadError(file: path, "is not a .npy, .npz, .safetensors or torch.save file")
   }
 
+  /// Throws `ReadError` naming `path` and the key when two of `tensors` share a key (a
+  /// safetensors header or an `.npz` can list one twice; which one is meant is then unknown,
+  /// and Python's `safetensors` refuses such a file too).
+  static func requireDistinctKeys(_ tensors: [Tensor], in path: String) throws {
+    if let key = firstRepeated(tensors.map(\.key)) {
+      throw ReadError(file: path, "holds two tensors named '\(key)'")
+    }
+  }
+
+  /// The first key that appears a second time in `keys`, or `nil`.
+  public static func firstRepeated(_ keys: [String]) -> String? {
+    var seen = Set<String>()
+    return keys.first { !seen.insert($0).inserted }
+  }
+
   static func openDirectory(_ path: String) throws -> TensorFile {
     // `FileSystem.names` fails only in `opendir`, so `errno` still says why.
     guard let all = FileSystem.names(in: path) else {

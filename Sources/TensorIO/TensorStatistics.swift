@@ -83,4 +83,21 @@ extension Tensor {
     let rows = Swift.min(first, (count + perRow - 1) / perRow)
     return Array(try doubles(rows: 0..<rows).prefix(count))
   }
+
+  /// The first `count` elements of an integer or bool tensor in row-major order, exactly
+  /// (`head` rounds integers past 2^53); a uint64 element as its bit pattern
+  /// (`UInt64(bitPattern:)` gives it back). Floating-point elements are truncated.
+  public func headIntegers(_ count: Int) -> [Int64] {
+    guard count > 0, self.count > 0 else { return [] }
+    let rows = shape.first.map { first in 0..<Swift.min(first, (count + Swift.max(1, self.count / first) - 1) / Swift.max(1, self.count / first)) }
+    var out: [Int64] = []
+    out.reserveCapacity(Swift.min(count, self.count))
+    forEachRun(rows: rows) { pointer, length, byteStride in
+      for e in 0..<length where out.count < count {
+        out.append(dtype == .uint64 ? Int64(bitPattern: Tensor.load(pointer + e * byteStride, byteOrder, as: UInt64.self))
+                                    : Tensor.integer(at: pointer + e * byteStride, dtype, byteOrder))
+      }
+    }
+    return out
+  }
 }

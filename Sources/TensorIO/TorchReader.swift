@@ -138,6 +138,7 @@ enum TorchReader {
       }
     }
     try walk(root, key: "", depth: 0)
+    try TensorFile.requireDistinctKeys(tensors, in: path)
     return TensorFile(path: path, format: .torch, tensors: tensors, metadata: metadata)
   }
 

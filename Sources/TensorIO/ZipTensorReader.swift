@@ -22,6 +22,7 @@ enum ZipTensorReader {
       let names = archive.entries.map(\.name)
       throw ReadError(file: path, "is a zip archive with neither .npy members nor a torch data.pkl (members: \(TensorFile.list(names)))")
     }
+    try TensorFile.requireDistinctKeys(tensors, in: path)
     return TensorFile(path: path, format: .npz, tensors: tensors)
   }
 }

@@ -1,6 +1,8 @@
 @testable import CompareCLI
+import Compare
 import Foundation
 import Testing
+import TestSupport
 
 @Suite("compare esd")
 struct ESDCommandTests {
@@ -126,5 +128,61 @@ struct ESDPlotTests {
     #expect(files == ["esd_alpha_by_layer.png", "esd_alpha_by_layer.svg", "esd_heavy.png", "esd_heavy_rand.png"])
     let png = FileManager.default.contents(atPath: dir + "/esd_heavy.png")!
     #expect(png.starts(with: [0x89, 0x50, 0x4E, 0x47]))
+  }
+
+  @Test("layers whose file-safe names collide (sub/x, sub_x, x_rand beside x, alpha_by_layer) each get their own figure")
+  func collidingNames() throws {
+    let scratch = TemporaryFolder("esd-plot-names")
+    let w = (0..<(40 * 24)).map { Float(sin(Double($0) * 0.37) + 0.2 * cos(Double($0) * 1.3)) }
+    let model = scratch.file("names.safetensors")
+    try SafetensorsWriter.write(["sub/x", "sub_x", "x", "x_rand", "alpha_by_layer"].map {
+      .init(key: $0, shape: [40, 24], values: w)
+    }, to: model)
+    let dir = scratch.file("plots")
+    let result = runCompare(["esd", model, "--plot", dir])
+    #expect(result.status == 0, "\(result.err)")
+    let files = try FileManager.default.contentsOfDirectory(atPath: dir).sorted()
+    #expect(files == [
+      "esd_alpha_by_layer-2.png", "esd_alpha_by_layer-2_rand.png", "esd_alpha_by_layer.png", "esd_alpha_by_layer.svg",
+      "esd_sub_x-2.png", "esd_sub_x-2_rand.png", "esd_sub_x.png", "esd_sub_x_rand.png",
+      "esd_x.png", "esd_x_rand-2.png", "esd_x_rand-2_rand.png", "esd_x_rand.png",
+    ])
+  }
+}
+
+@Suite("compare esd: outputs and init models that name the right thing")
+struct ESDNamingTests {
+  let scratch = TemporaryFolder("esd-naming")
+  let w = (0..<(40 * 24)).map { Float(sin(Double($0) * 0.37) + 0.2 * cos(Double($0) * 1.3)) }
+
+  @Test("a NaN in the --init model is reported against the init file, not the model")
+  func initNaN() throws {
+    let model = scratch.file("model.safetensors"), initial = scratch.file("init.safetensors")
+    try SafetensorsWriter.write([.init(key: "w", shape: [40, 24], values: w)], to: model)
+    var bad = w
+    bad[1 * 24 + 1] = .nan
+    try SafetensorsWriter.write([.init(key: "w", shape: [40, 24], values: bad)], to: initial)
+    let result = runCompare(["esd", model, "--init", initial])
+    #expect(result.status == 1)
+    #expect(result.err == "Error: \(initial): layer 'w': init weight has a non-finite value (nan) at [1, 1]\n")
+    // Control: the NaN in the model names the model.
+    let swapped = runCompare(["esd", initial, "--init", model])
+    #expect(swapped.err == "Error: \(initial): layer 'w': weight has a non-finite value (nan) at [1, 1]\n")
+  }
+
+  @Test("--save-esd refuses a layer named NAME/rand beside NAME's shuffled ESD (one key for two rows), and writes nothing")
+  func savedKeysCollide() throws {
+    let model = scratch.file("model.safetensors")
+    try SafetensorsWriter.write([.init(key: "fc1", shape: [40, 24], values: w),
+                                 .init(key: "fc1/rand", shape: [40, 24], values: w.reversed())], to: model)
+    for ext in ["safetensors", "npz"] {
+      let out = scratch.file("spectra.\(ext)")
+      let result = runCompare(["esd", model, "--save-esd", out])
+      #expect(result.status == 1)
+      #expect(result.err == "Error: \(out): two rows' eigenvalues would be saved as 'fc1/rand' (a layer of that name and the shuffled ESD of 'fc1'); rename the layer, or save with --no-randomize\n")
+      #expect(!FileManager.default.fileExists(atPath: out))
+      // Control: without the shuffled ESD the keys are distinct.
+      #expect(runCompare(["esd", model, "--save-esd", out, "--no-randomize"]).status == 0)
+    }
   }
 }

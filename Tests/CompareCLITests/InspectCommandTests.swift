@@ -1,11 +1,34 @@
 @testable import CompareCLI
+import Compare
 import Testing
+import TestSupport
 
 /// `Tests/Fixtures/tensor-io/`, found from this file's path.
 private let fixtures = packageRoot + "Tests/Fixtures/tensor-io/"
 
 @Suite("compare inspect")
 struct InspectCommandTests {
+  @Test("uint64 past 2^63 and int64 past 2^53 show exactly as stored (not negative, not rounded)")
+  func wideIntegers() throws {
+    let scratch = TemporaryFolder("inspect-integers")
+    let path = scratch.file("wide.safetensors")
+    let unsigned: [UInt64] = [1 << 63, (1 << 63) + 5, 10]
+    let signed: [Int64] = [(1 << 53) + 1, -((1 << 62) + 3)]
+    try SafetensorsWriter.write([
+      .init(key: "u", dtype: .uint64, shape: [3], bytes: unsigned.withUnsafeBytes { Array($0) }),
+      .init(key: "i", shape: [2], values: signed),
+    ], to: path)
+    let text = runCompare(["inspect", path, "--stats", "--head", "3"])
+    #expect(text.status == 0)
+    #expect(text.out.contains("u: [9223372036854775808, 9223372036854775813, 10]"))
+    #expect(text.out.contains("i: [9007199254740993, -4611686018427387907]"))
+    // The statistics are float64, positive for the unsigned tensor.
+    #expect(text.out.contains("u    uint64  (3,)      24            10  9.22337e+18   6.14891e+18"))
+    let json = runCompare(["inspect", path, "--head", "3", "--json"])
+    #expect(json.out.contains(#""head": [9007199254740993, -4611686018427387907]"#))
+    #expect(json.out.contains(#""head": [9.223372036854776e+18, 9.223372036854776e+18, 10]"#))
+  }
+
   @Test("lists key, dtype, shape and bytes in file order")
   func table() {
     let path = fixtures + "cli/small.npz"

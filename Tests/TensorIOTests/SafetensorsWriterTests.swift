@@ -31,6 +31,40 @@ struct SafetensorsWriterTests {
     #expect(header.count % 8 == 0)
   }
 
+  @Test("two tensors with one key, or a tensor named __metadata__, are a ReadError and leave no file")
+  func repeatedKeys() throws {
+    let path = scratch.file("twice.safetensors")
+    let x = SafetensorsWriter.Entry(key: "x", shape: [1], values: [Float(1)])
+    #expect(throws: ReadError(file: path, "cannot be written: two tensors would be named 'x'")) {
+      try SafetensorsWriter.write([x, SafetensorsWriter.Entry(key: "y", shape: [1], values: [Float(2)]), x], to: path)
+    }
+    #expect(throws: ReadError(file: path, "cannot be written: '__metadata__' is reserved for metadata, not a tensor name")) {
+      try SafetensorsWriter.write([SafetensorsWriter.Entry(key: "__metadata__", shape: [1], values: [Float(1)])], to: path)
+    }
+    #expect(try scratch.listing().isEmpty)
+    // Control: distinct keys are written.
+    try SafetensorsWriter.write([x], to: path)
+    #expect(try scratch.listing() == ["twice.safetensors"])
+  }
+
+  @Test("a file that names one tensor twice (safetensors header, .npz members) is refused, naming the key")
+  func repeatedKeysRead() throws {
+    // A safetensors header with "w" twice (Python's safetensors refuses it too).
+    let json = Array(#"{"w":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"w":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}"#.utf8)
+    var bytes: [UInt8] = (0..<8).map { UInt8(truncatingIfNeeded: json.count >> (8 * $0)) } + json
+    bytes += [UInt8](repeating: 0, count: 8)
+    let header = scratch.file("twice.safetensors")
+    try AtomicFile.write(bytes, to: header)
+    #expect(throws: ReadError(file: header, "holds two tensors named 'w'")) { try TensorFile.open(header) }
+    let member = NPYWriter.encode([Float(1)], shape: [1])
+    let npz = scratch.file("twice.npz")
+    try AtomicFile.write(NPZWriter.archive([("w.npy", member), ("v.npy", member), ("w.npy", member)]), to: npz)
+    #expect(throws: ReadError(file: npz, "holds two tensors named 'w'")) { try TensorFile.open(npz) }
+    // Control: the same members once each read back.
+    try AtomicFile.write(NPZWriter.archive([("w.npy", member), ("v.npy", member)]), to: npz)
+    #expect(try TensorFile.open(npz).keys == ["w", "v"])
+  }
+
   @Test("a folder that does not exist is a ReadError and leaves no file")
   func unwritable() {
     let path = "/nonexistent-compare-folder/out.safetensors"

@@ -9,17 +9,37 @@ public enum ESDFigures {
   /// Per layer a log-log ESD histogram with the power-law fit and xmin marked
   /// (`esd_<layer>.png`) and the ESD beside its shuffled ESD (`esd_<layer>_rand.png`); one
   /// overview of alpha by layer (`esd_alpha_by_layer.png`).
+  ///
+  /// Layer names are made file-safe (other characters become `_`); where two layers would then
+  /// share a file (`sub/x` and `sub_x`, a layer `x_rand` beside `x`'s shuffled plot, or a
+  /// layer `alpha_by_layer`), the later one gets `-2`, `-3`, … (`esd_sub_x-2.png`).
   public static func write(_ reports: [LayerReport], to dir: String, title: String) throws {
     try Folders.create(dir)
-    for report in reports {
-      guard let spectrum = report.spectrum, spectrum.lambdaMax > 0 else { continue }
-      let name = fileName(report)
+    let plotted = reports.filter { ($0.spectrum?.lambdaMax ?? 0) > 0 }
+    for (report, name) in zip(plotted, fileNames(plotted)) {
+      guard let spectrum = report.spectrum else { continue }
       try AtomicFile.write(esdPlot(report, spectrum).png(), to: FileSystem.path("esd_\(name).png", in: dir))
       if let rand = report.firstRandomEigenvalues {
         try AtomicFile.write(randomPlot(report, spectrum, rand).png(), to: FileSystem.path("esd_\(name)_rand.png", in: dir))
       }
     }
     try writeOverview(reports, to: FileSystem.path("esd_alpha_by_layer", in: dir), title: title)
+  }
+
+  /// A file-safe name per report, distinct from each other's, from their `_rand` names and
+  /// from the overview's (`alpha_by_layer`), in order.
+  static func fileNames(_ reports: [LayerReport]) -> [String] {
+    var used: Set<String> = ["alpha_by_layer"]
+    return reports.map { report in
+      let base = fileName(report)
+      var name = base, copy = 1
+      while used.contains(name) || used.contains(name + "_rand") {
+        copy += 1
+        name = "\(base)-\(copy)"
+      }
+      used.formUnion([name, name + "_rand"])
+      return name
+    }
   }
 
   static func fileName(_ report: LayerReport) -> String {

@@ -96,6 +96,8 @@ extension ModelWeights {
       rows = try ESDAnalyzer(options: options).analyze(layers) { done, name in progress(done, total, name) }
     } catch let error as InputError {
       throw InputError("\(path): \(error.message)")
+    } catch let error as InitWeightError {
+      throw InputError("\(initial?.path ?? path): \(error.message)")
     }
     let (reports, more) = Self.splitSkipped(rows.flatMap { $0 })
     skipped += more

@@ -49,8 +49,15 @@ public struct ESDSpectra: Sendable {
 
   /// Writes every entry as a 1-D float64 tensor: an `.npz` (stored members `KEY.npy`) or a
   /// `.safetensors`, chosen by the extension, atomically.
-  /// - Throws: `InputError` for another extension; the writer's `ReadError` (file, problem).
+  /// - Throws: `InputError` for another extension or two entries with one key; the writer's
+  ///   `ReadError` (file, problem).
   public func write(to path: String) throws {
+    // A layer named `fc1/rand` beside the shuffled ESD of `fc1` (or a file that names two
+    // tensors alike) would give two entries one key, and a reader only one of them.
+    if let key = TensorFile.firstRepeated(keys) {
+      let shuffled = key.hasSuffix(Self.shuffledSuffix) ? " (a layer of that name and the shuffled ESD of '\(key.dropLast(Self.shuffledSuffix.count))')" : ""
+      throw InputError("\(path): two rows' eigenvalues would be saved as '\(key)'\(shuffled); rename the layer, or save with --no-randomize")
+    }
     if path.lowercased().hasSuffix(".npz") {
       let members = entries.map { ($0.key + ".npy", NPYWriter.encode($0.values, shape: [$0.values.count])) }
       try AtomicFile.write(NPZWriter.archive(members), to: path)

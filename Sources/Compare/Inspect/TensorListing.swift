@@ -10,6 +10,8 @@ public struct TensorListing: Sendable {
     public var statistics: TensorStatistics?
     /// The first elements in row-major order, as Double.
     public var head: [Double]
+    /// For an integer tensor, the same elements exactly (a uint64 as its bit pattern); else empty.
+    public var integerHead: [Int64] = []
   }
 
   /// The reference as given (`FILE` or `FILE:KEY`).
@@ -35,7 +37,8 @@ public struct TensorListing: Sendable {
     self.headCount = head
     entries = try tensors.map { t in
       Entry(tensor: t, statistics: statistics ? try TensorStatistics(of: t) : nil,
-            head: head > 0 ? try t.head(head) : [])
+            head: head > 0 ? try t.head(head) : [],
+            integerHead: head > 0 && !t.dtype.isFloatingPoint && t.dtype != .bool ? t.headIntegers(head) : [])
     }
   }
 
@@ -52,7 +55,11 @@ public struct TensorListing: Sendable {
         entry += [("min", .number(s.min)), ("max", .number(s.max)), ("mean", .number(s.mean)),
                   ("std", .number(s.std)), ("nan", .int(s.nan)), ("inf", .int(s.inf))]
       }
-      if headCount > 0 { entry.append(("head", .array(e.head.map { Self.element(of: t.dtype, $0) }))) }
+      if headCount > 0 {
+        let values = e.integerHead.isEmpty ? e.head.map { Self.element(of: t.dtype, $0) }
+          : e.integerHead.map { Self.element(integer: $0, unsigned: t.dtype == .uint64) }
+        entry.append(("head", .array(values)))
+      }
       return .object(entry)
     }
     return .object([("file", .string(reference.path)), ("format", .string(format.rawValue)), ("tensors", .array(tensors))])
@@ -69,7 +76,7 @@ public struct TensorListing: Sendable {
     let rows = entries.map { e -> [String] in
       var row = [e.tensor.key, e.tensor.dtype.numpyName, e.tensor.shapeDescription, String(e.tensor.byteCount)]
       if let s = e.statistics {
-        row += [s.min, s.max, s.mean, s.std].map { $0.map { Format.general($0, 6) } ?? "-" }
+        row += [s.min, s.max, s.mean, s.std].map { $0.map { Self.text(of: .float64, $0) } ?? "-" }
         row += [String(s.nan), String(s.inf)]
       }
       return row
@@ -78,7 +85,9 @@ public struct TensorListing: Sendable {
     if headCount > 0, !entries.isEmpty {
       out += "\nfirst \(headCount) elements (row-major):\n"
       for e in entries {
-        out += "\(e.tensor.key): [" + e.head.map { Self.text(of: e.tensor.dtype, $0) }.joined(separator: ", ") + "]\n"
+        let values = e.integerHead.isEmpty ? e.head.map { Self.text(of: e.tensor.dtype, $0) }
+          : e.integerHead.map { e.tensor.dtype == .uint64 ? String(UInt64(bitPattern: $0)) : String($0) }
+        out += "\(e.tensor.key): [" + values.joined(separator: ", ") + "]\n"
       }
     }
     return out
@@ -89,6 +98,12 @@ public struct TensorListing: Sendable {
     if dtype == .bool { return .bool(x != 0) }
     if !dtype.isFloatingPoint, abs(x) < 9.0e15 { return .int(Int(x)) }
     return .double(x)
+  }
+
+  /// An integer element as JSON, exactly; a uint64 past `Int.max` as the nearest double.
+  static func element(integer x: Int64, unsigned: Bool) -> JSONValue {
+    guard unsigned, x < 0 else { return .int(Int(x)) }
+    return .double(Double(UInt64(bitPattern: x)))
   }
 
   /// An element as numpy prints it, roughly: integers plain, floats in shortest form.
