@@ -32,8 +32,8 @@ public struct NeighborsMerge: Sendable {
   ///   files); labels that are negative or too few; a k above the neighbours held.
   public init(files: [String], output: String, labels: (test: String, train: String)? = nil,
               knn: KernelKNN = KernelKNN(k: 3), sweep: [Int] = []) throws {
-    try OutputPaths.check(outputs: [("output", output)],
-                          inputs: files.map { ("shard", $0) } + (labels.map { [("test labels", $0.test), ("training labels", $0.train)] } ?? []))
+    let labelFiles = labels.map { [("test labels", $0.test), ("training labels", $0.train)] } ?? []
+    try OutputPaths.check(outputs: [("output", output)], inputs: files.map { ("shard", $0) } + labelFiles)
     try AtomicFile.checkDestination(output)
     let shards = try files.map { try NeighborsFile.read($0) }
     // By first row; shards that start on the same row stay in command-line order.

@@ -81,8 +81,8 @@ enum KernelOptions {
   static func singleK(_ arguments: ParsedArguments) throws -> Int {
     let text = arguments.string("-k")!
     guard let k = Int(Substring(text).trimmingSpaces), k >= 1 else {
-      throw UsageError("-k expects a positive integer, got '\(text)'\(text.contains(",") ? " (compare \(arguments.spec.name) takes one k)" : "")",
-                       command: arguments.spec.name)
+      let list = text.contains(",") ? " (compare \(arguments.spec.name) takes one k)" : ""
+      throw UsageError("-k expects a positive integer, got '\(text)'\(list)", command: arguments.spec.name)
     }
     return k
   }
