@@ -57,7 +57,7 @@ public struct EnsembleAccuracy: Sendable, Equatable {
           for c in 0..<classes {
             let v = buffer[base + c]
             guard v.isFinite else {
-              throw InputError("\(logits.name): logit [\(start + m), \(rows.lowerBound + r), \(c)] is \(v); logits must be finite")
+              throw logits.nonFiniteLogitError(model: start + m, example: rows.lowerBound + r, class: c, value: v)
             }
             if v > bestValue { best = c; bestValue = v }
             sums[r * classes + c] += Double(v)

@@ -67,6 +67,11 @@ public struct SelectedLogits: LogitsSource {
   public var classes: Int { base.classes }
   public var precision: LogitsPrecision { base.precision }
 
+  /// Model k is `base`'s run `runs[k]`, wherever `base` stores it.
+  public func origin(ofModel model: Int) -> (source: any LogitsSource, model: Int) {
+    base.origin(ofModel: runs[model])
+  }
+
   public func logits(models range: Range<Int>) throws -> [Float] { try collectedLogits(models: range) }
 
   /// Reads consecutive runs of `base` in one call, the others one at a time.

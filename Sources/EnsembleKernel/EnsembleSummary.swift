@@ -225,7 +225,7 @@ public struct EnsembleSummary: Sendable {
       }
       if let bad = failure.withLock({ $0 }) {
         let value = buffer[((bad.model - first) * n + bad.example) * C + bad.cls]
-        throw InputError("\(logits.name): logit [\(bad.model), \(bad.example), \(bad.cls)] is \(value); logits must be finite")
+        throw logits.nonFiniteLogitError(model: bad.model, example: bad.example, class: bad.cls, value: value)
       }
       // Pass 2, parallel over runs: each run's accuracy and calibration, in example order.
       scratch.withUnsafeBufferPointer { scratchP in

@@ -57,6 +57,12 @@ public protocol LogitsSource: Sendable {
   /// - Throws: `InputError` if `buffer` is too small or the source returns the wrong number of
   ///   values; whatever reading them throws.
   func logits(models: Range<Int>, into buffer: UnsafeMutableBufferPointer<Float>) throws
+  /// Where model `model` is stored, for messages: the source that holds it (a shard file of
+  /// joined logits, say) and the model's index there. The default is this source and `model`.
+  func origin(ofModel model: Int) -> (source: any LogitsSource, model: Int)
+  /// One logit as stored, before its conversion to float32 (a float64 file's 1e300, which
+  /// float32 cannot hold), for messages; `nil` (the default) when the source cannot say.
+  func storedLogit(model: Int, example: Int, class: Int) -> Double?
 }
 
 extension LogitsSource {
@@ -71,6 +77,22 @@ extension LogitsSource {
   }
 
   public var precision: LogitsPrecision { .float32 }
+
+  public func origin(ofModel model: Int) -> (source: any LogitsSource, model: Int) { (self, model) }
+
+  public func storedLogit(model: Int, example: Int, class: Int) -> Double? { nil }
+
+  /// The error for logit [`model`, `example`, `cls`], `value` as read (float32), that is not
+  /// finite: it names the file that holds it and the index there (`origin(ofModel:)`), and
+  /// says when the stored value is finite but outside float32's range.
+  public func nonFiniteLogitError(model: Int, example: Int, class cls: Int, value: Float) -> InputError {
+    let (holder, local) = origin(ofModel: model)
+    let place = "\(holder.name): logit [\(local), \(example), \(cls)]"
+    if value.isInfinite, let stored = holder.storedLogit(model: local, example: example, class: cls), stored.isFinite {
+      return InputError("\(place) is \(stored), outside float32's range")
+    }
+    return InputError("\(place) is \(value); logits must be finite")
+  }
 
   public func logits(models range: Range<Int>, into buffer: UnsafeMutableBufferPointer<Float>) throws {
     _ = try checkedCount(models: range, buffer: buffer)
@@ -168,6 +190,12 @@ public struct ConcatenatedLogits: LogitsSource {
   public var precision: LogitsPrecision {
     let order: [LogitsPrecision] = [.float16, .bfloat16, .float32, .float64]
     return shards.map(\.precision).min { order.firstIndex(of: $0)! < order.firstIndex(of: $1)! } ?? .float32
+  }
+
+  /// The shard's own origin of the model (its file, when the shard is a file).
+  public func origin(ofModel model: Int) -> (source: any LogitsSource, model: Int) {
+    let (shard, local) = locate(model)
+    return shards[shard].origin(ofModel: local)
   }
 
   /// The shard holding model `model`, and the model's index inside it.

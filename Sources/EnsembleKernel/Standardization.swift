@@ -121,7 +121,7 @@ enum LogitsTransform {
       }
       if let bad = failure.withLock({ $0 }) {
         let value = buffer[((bad.model - groupStart) * examples + bad.example) * classes + bad.cls]
-        throw InputError("\(source.name): logit [\(bad.model), \(bad.example), \(bad.cls)] is \(value); logits must be finite")
+        throw source.nonFiniteLogitError(model: bad.model, example: bad.example, class: bad.cls, value: value)
       }
       start = end
       progress(end)

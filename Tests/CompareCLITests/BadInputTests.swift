@@ -148,7 +148,68 @@ struct BadInputTests {
     let huge = runCompare(["kernel", "merge", "-o", out, a, "--test-labels", path("y.npy"),
                            "--train-labels", path("y_train_huge.npy"), "-k", "2", "--json"])
     #expect(huge.status == 0)
-    #expect(huge.out.contains("\"kernel_accuracy\": 0\n") || huge.out.contains("\"kernel_accuracy\": 0.0\n"))
+    #expect(huge.out.contains("\"kernel_accuracy\": 0,\n") || huge.out.contains("\"kernel_accuracy\": 0.0,\n"))
+  }
+
+  @Test("kernel merge names the shard and the labels file for an index past the labels, and refuses NaN kernel values")
+  func mergeShardContents() throws {
+    let a = try shard("a.npz", rows: [0, 3], indices: [0, 1, 2, 3, 4, 12], k: 2)
+    let out = path("merged.npz")
+    let before = try listing()
+    let index = runCompare(["kernel", "merge", "-o", out, a, "--test-labels", path("y.npy"), "--train-labels", path("y_train.npy"), "-k", "2"])
+    #expect(index.status == 1)
+    #expect(index.err == "Error: \(a): neighbour index 12 is outside the 10 training labels of \(path("y_train.npy"))\n")
+    let members: [(String, [UInt8])] = [
+      ("indices.npy", NPYWriter.encode([Int64](0..<6), shape: [3, 2])),
+      ("values.npy", NPYWriter.encode([0.5, 0.4, 0.3, .nan, 0.2, 0.1] as [Float], shape: [3, 2])),
+      ("rows.npy", NPYWriter.encode([Int64(3), 6], shape: [2])),
+    ]
+    try AtomicFile.write(NPZWriter.archive(members), to: path("nan.npz"))
+    let nan = runCompare(["kernel", "merge", "-o", out, a, path("nan.npz")])
+    #expect(nan.status == 1)
+    #expect(nan.err == "Error: \(path("nan.npz")): 'values' holds nan at [1, 1]; kernel values are finite\n")
+    #expect(try listing() == (before + ["nan.npz"]).sorted())
+    // Negative control: indices inside the labels score.
+    let good = try shard("good.npz", rows: [0, 3], indices: [0, 1, 2, 3, 4, 9], k: 2)
+    #expect(runCompare(["kernel", "merge", "-o", out, good, "--test-labels", path("y.npy"), "--train-labels", path("y_train.npy"), "-k", "2"]).status == 0)
+  }
+
+  @Test("an output that is an input, or two outputs on one file, is a usage error before any work; inputs stay as they were")
+  func outputConflicts() throws {
+    let kernelUsage = "Usage: compare kernel --test <ref> ... --train <ref> ... --test-labels <ref> --train-labels <ref> [--models <n>] [-k <k>] [--weighting <scheme>] [--ties <rule>] [--class <c>] [--no-log-softmax] [--memory <GiB>] [--sizes <list>] [--figure <file>] [--rows <start:end>] [--save-neighbors <file>] [--neighbors <K>] [--save-kernel <file>] [--plan] [--json]\n  See 'compare kernel --help' for more information.\n"
+    try FileManager.default.createSymbolicLink(atPath: path("labels-link.npy"), withDestinationPath: path("y_train.npy"))
+    try AtomicFile.write(NPZWriter.archive([("logits.npy", NPYWriter.encode([Float](repeating: 0, count: 72), shape: [3, 6, 4]))]),
+                         to: path("l.npz"))
+    let a = try shard("a.npz", rows: [0, 3], indices: [0, 1, 2, 3, 4, 5], k: 2)
+    let names = try listing()
+    let contents = try names.map { try Data(contentsOf: URL(fileURLWithPath: path($0))) }
+
+    let kernel = runCompare(["kernel"] + kernelInputs + ["--save-kernel", folder + "/./test.npy"])
+    #expect(kernel.status == 64)
+    #expect(kernel.err == "Error: --save-kernel \(folder)/./test.npy is also an input (--test); choose another output path\n" + kernelUsage)
+    let labels = runCompare(["kernel"] + kernelInputs + ["--save-neighbors", path("labels-link.npy")])
+    #expect(labels.err.hasPrefix("Error: --save-neighbors \(path("labels-link.npy")) is also an input (--train-labels); choose another output path\n"))
+    let key = runCompare(["kernel", "--test", path("l.npz") + ":logits", "--train", path("train.npy"), "--test-labels", path("y.npy"),
+                          "--train-labels", path("y_train.npy"), "--save-kernel", path("l.npz")])
+    #expect(key.err.hasPrefix("Error: --save-kernel \(path("l.npz")) is also an input (--test); choose another output path\n"))
+    let same = runCompare(["kernel"] + kernelInputs + ["--save-kernel", path("same.npy"), "--save-neighbors", path("same.npy")])
+    #expect(same.status == 64)
+    #expect(same.err == "Error: --save-kernel and --save-neighbors both write \(path("same.npy"))\n" + kernelUsage)
+    let merge = runCompare(["kernel", "merge", "-o", a, a, "--test-labels", path("y.npy"), "--train-labels", path("y_train.npy")])
+    #expect(merge.status == 64)
+    #expect(merge.err.hasPrefix("Error: -o \(a) is also an input (<shards>); choose another output path\nUsage: compare kernel merge "))
+    let mergeLabels = runCompare(["kernel", "merge", "-o", path("y.npy"), a, "--test-labels", path("y.npy"), "--train-labels", path("y_train.npy")])
+    #expect(mergeLabels.err.hasPrefix("Error: -o \(path("y.npy")) is also an input (--test-labels); choose another output path\n"))
+    let pairs = runCompare(["kernel", "pairs"] + kernelInputs + ["--images", path("img.png"), "--train-images", path("img.png"),
+                                                                  "--grid", path("img.png")])
+    #expect(pairs.status == 64)
+    #expect(pairs.err.hasPrefix("Error: --grid \(path("img.png")) is also an input (--images); choose another output path\nUsage: compare kernel pairs "))
+    #expect(try listing() == names)
+    #expect(try names.map { try Data(contentsOf: URL(fileURLWithPath: path($0))) } == contents)
+    // Negative control: the same outputs on paths of their own are written.
+    let ok = runCompare(["kernel"] + kernelInputs + ["--save-kernel", path("k.npy"), "--save-neighbors", path("n.npz")])
+    #expect(ok.status == 0)
+    #expect(runCompare(["kernel", "merge", "-o", path("m.npz"), a]).status == 0)
   }
 
   @Test("cka checks every output before computing, so no output is written when one fails")

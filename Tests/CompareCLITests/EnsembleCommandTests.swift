@@ -177,6 +177,42 @@ struct EnsembleCommandTests {
     #expect(both.err == "Error: --tta and --against cannot be combined\n" + usage)
   }
 
+  @Test("-k takes one k and --sizes no size twice: usage errors naming the option; one k and distinct sizes run")
+  func listOptions() {
+    let train = ["--train", f + "a.npy", "--train-labels", f + "labels.npy", "--sizes", "2"]
+    let k = runCompare(["ensemble"] + inputs + train + ["-k", "1,3"])
+    #expect(k.status == 64)
+    #expect(k.err == "Error: -k expects a positive integer, got '1,3' (compare ensemble takes one k)\n" + usage)
+    let sizes = runCompare(["ensemble"] + inputs + ["--sizes", "2,4,2"])
+    #expect(sizes.status == 64)
+    #expect(sizes.err == "Error: --sizes lists 2 twice\n" + usage)
+    #expect(runCompare(["ensemble"] + inputs + ["--sizes", "2,4,2,2"]).err == "Error: --sizes lists 2 3 times\n" + usage)
+    // Negative controls.
+    #expect(runCompare(["ensemble"] + inputs + train + ["-k", "1"]).status == 0)
+    #expect(runCompare(["ensemble"] + inputs + ["--sizes", "2,4"]).status == 0)
+    #expect(runCompare(["help", "ensemble"]).out.contains("  -k <k>                  Neighbours that vote: one k, not a list (a k sweep is compare kernel's).\n"))
+  }
+
+  @Test("outputs that are inputs or each other are usage errors, before any work; the input is left as it was")
+  func outputConflicts() throws {
+    let test = temporary("test.npy")
+    try FileManager.default.copyItem(atPath: f + "a.npy", toPath: test)
+    let before = try scratch.listing(), bytes = FileManager.default.contents(atPath: test)
+    let onTest = runCompare(["ensemble", "--test", test, "--test-labels", f + "labels.npy", "--save-examples", scratch.path + "/./test.npy"])
+    #expect(onTest.status == 64)
+    #expect(onTest.err == "Error: --save-examples \(scratch.path)/./test.npy is also an input (--test); choose another output path\n" + usage)
+    let onAgainst = runCompare(["ensemble"] + inputs + ["--against", test, "--save-examples", test])
+    #expect(onAgainst.err.hasPrefix("Error: --save-examples \(test) is also an input (--against); choose another output path\n"))
+    let same = temporary("same.svg")
+    let twice = runCompare(["ensemble"] + inputs + ["--sizes", "2", "--save-examples", same, "--figure", same])
+    #expect(twice.status == 64)
+    #expect(twice.err == "Error: --save-examples and --figure both write \(same)\n" + usage)
+    #expect(try scratch.listing() == before)
+    #expect(FileManager.default.contents(atPath: test) == bytes)
+    // Negative control: another path is written.
+    #expect(runCompare(["ensemble", "--test", test, "--test-labels", f + "labels.npy", "--save-examples", temporary("x.npz")]).status == 0)
+  }
+
   @Test("bad data exits 1 with one line naming the file: NaN, other examples, labels out of range, one run")
   func dataErrors() throws {
     var values = try TensorReference(f + "a.npy").tensor().floats()
@@ -186,6 +222,20 @@ struct EnsembleCommandTests {
     let nan = runCompare(["ensemble", "--test", nanPath, "--test-labels", f + "labels.npy"])
     #expect(nan.status == 1)
     #expect(nan.err == "Error: \(nanPath): logit [6, 12, 1] is nan; logits must be finite\n")
+    // In the second of two shards: that file, and the index within it.
+    let shards = runCompare(["ensemble", "--test", f + "a.npy", "--test", nanPath, "--test-labels", f + "labels.npy"])
+    #expect(shards.err == "Error: \(nanPath): logit [6, 12, 1] is nan; logits must be finite\n")
+    // A float64 logit float32 cannot hold names its value; one it can hold (negative control) runs.
+    var wide = values.map(Double.init)
+    wide[(6 * 40 + 12) * 4 + 1] = 1e300
+    let widePath = temporary("wide.npy")
+    try NPYWriter.write(wide, shape: [8, 40, 4], to: widePath)
+    let overflow = runCompare(["ensemble", "--test", f + "a.npy", "--test", widePath, "--test-labels", f + "labels.npy"])
+    #expect(overflow.status == 1)
+    #expect(overflow.err == "Error: \(widePath): logit [6, 12, 1] is 1e+300, outside float32's range\n")
+    wide[(6 * 40 + 12) * 4 + 1] = 1e30
+    try NPYWriter.write(wide, shape: [8, 40, 4], to: widePath)
+    #expect(runCompare(["ensemble", "--test", widePath, "--test-labels", f + "labels.npy"]).status == 0)
     let against = runCompare(["ensemble"] + inputs + ["--against", f + "undefined.npy"])
     #expect(against.status == 1)
     #expect(against.err == "Error: \(f)undefined.npy has shape [4, 6, 3] but \(f)a.npy has [8, 40, 4]; both must hold the same examples and classes\n")

@@ -180,6 +180,101 @@ struct KernelCommandTests {
     #expect(overlap.err == "Error: \(a): rows 0:7 are also in \(whole)\n")
   }
 
+  @Test("kernel merge -k 1,3 scores each k as compare kernel's sweep does, with the vote's keys in --json; -k 3,3 is refused")
+  func mergeSweep() throws {
+    let whole = temporary("whole.npz"), merged = temporary("merged.npz")
+    let vote = ["--weighting", "power:4", "--ties", "kernel-sum"]
+    #expect(runCompare(["kernel"] + inputs + ["--save-neighbors", whole, "--neighbors", "5"]).status == 0)
+    let kernel = try JSONSerialization.jsonObject(with: Data(runCompare(["kernel"] + inputs + vote + ["-k", "1,3,5", "--json"]).out.utf8)) as! [String: Any]
+    let merge = runCompare(["kernel", "merge", "-o", merged, whole, "--test-labels", f + "test_labels.npy",
+                            "--train-labels", f + "train_labels.npy", "-k", "1,3,5", "--json"] + vote)
+    #expect(merge.status == 0)
+    let object = try JSONSerialization.jsonObject(with: Data(merge.out.utf8)) as! [String: Any]
+    for key in ["k", "kernel_accuracy", "weighting", "ties"] {
+      #expect("\(object[key]!)" == "\(kernel[key]!)", "\(key)")
+    }
+    #expect(object["weighting"] as? String == "power:4")
+    #expect(object["kernel_accuracy_by_k"] as? [String: Double] == kernel["kernel_accuracy_by_k"] as? [String: Double])
+    let keys = ["k", "kernel_accuracy", "weighting", "ties", "kernel_accuracy_by_k"]
+    let positions = keys.map { merge.out.range(of: "\"\($0)\"")!.lowerBound }
+    #expect(positions == positions.sorted())
+    let text = runCompare(["kernel", "merge", "-o", merged, whole, "--test-labels", f + "test_labels.npy",
+                           "--train-labels", f + "train_labels.npy", "-k", "1,3"])
+    #expect(text.out.contains("\nk-NN accuracy by k (merged neighbours):\nk      1      3\n%  "))
+    // One k: no sweep key (negative control); a k past the neighbours held names it.
+    let one = runCompare(["kernel", "merge", "-o", merged, whole, "--test-labels", f + "test_labels.npy",
+                          "--train-labels", f + "train_labels.npy", "--json"])
+    #expect(one.out.contains("\"ties\": \"smallest-label\"") && !one.out.contains("kernel_accuracy_by_k"))
+    let large = runCompare(["kernel", "merge", "-o", merged, whole, "--test-labels", f + "test_labels.npy",
+                            "--train-labels", f + "train_labels.npy", "-k", "1,6"])
+    #expect(large.status == 1)
+    #expect(large.err == "Error: -k 6 exceeds the 5 neighbours the shards hold\n")
+    let twice = runCompare(["kernel", "merge", "-o", merged, whole, "-k", "3,1,3"])
+    #expect(twice.status == 64)
+    #expect(twice.err.hasPrefix("Error: -k lists 3 twice\nUsage: compare kernel merge -o <file> "))
+  }
+
+  @Test("a value listed twice in -k or --sizes is a usage error: each would be a JSON key")
+  func repeatedListValues() {
+    let k = runCompare(["kernel"] + inputs + ["-k", "3,3", "--json"])
+    #expect(k.status == 64)
+    #expect(k.out.isEmpty)
+    #expect(k.err == "Error: -k lists 3 twice\n" + usage)
+    let sizes = runCompare(["kernel"] + inputs + ["--sizes", "2,2"])
+    #expect(sizes.status == 64)
+    #expect(sizes.err == "Error: --sizes lists 2 twice\n" + usage)
+    // A malformed value is reported as before, whatever repeats.
+    #expect(runCompare(["kernel"] + inputs + ["-k", "3,3,x"]).err.hasPrefix("Error: -k expects a comma-separated list of positive integers, got '3,3,x'\n"))
+    // Negative controls: distinct values run.
+    #expect(runCompare(["kernel"] + inputs + ["-k", "3,1"]).status == 0)
+    #expect(runCompare(["kernel"] + inputs + ["--sizes", "2,3"]).status == 0)
+  }
+
+  @Test("--plan refuses what the run refuses, with the same message and status; a run that fits is planned")
+  func planChecks() {
+    for extra in [["--rows", "12:20"], ["-k", "31"], ["-k", "1,31"], ["--neighbors", "31", "--save-neighbors", temporary("n.npz")],
+                  ["--sizes", "2,7"], ["--models", "7"]] {
+      let run = runCompare(["kernel"] + inputs + extra)
+      let plan = runCompare(["kernel"] + inputs + extra + ["--plan"])
+      #expect(run.status == 1, "\(extra)")
+      #expect(plan.status == run.status, "\(extra)")
+      #expect(plan.err == run.err, "\(extra)")
+      #expect(plan.out.isEmpty)
+    }
+    let fits = runCompare(["kernel"] + inputs + ["--rows", "11:20", "-k", "30", "--plan"])
+    #expect(fits.status == 0)
+    #expect(fits.out.hasPrefix("Plan: compare kernel, 6 models, 1 test × 30 train examples × 4 classes\n"))
+  }
+
+  @Test("a non-finite logit in a shard names that file and its index there; a float64 logit past float32 says so")
+  func shardLogitErrors() throws {
+    let values = try TensorReference(f + "test_logits.npy").tensor().floats()
+    var nan = values
+    nan[(2 * 12 + 5) * 4 + 3] = .nan
+    let nanPath = temporary("nan.npy")
+    try NPYWriter.write(nan, shape: [6, 12, 4], to: nanPath)
+    let train = f + "train_logits.npy"
+    let labels = ["--test-labels", f + "test_labels.npy", "--train-labels", f + "train_labels.npy"]
+    let shards = runCompare(["kernel", "--test", f + "test_logits.npy", "--test", nanPath, "--train", train, "--train", train] + labels)
+    #expect(shards.status == 1)
+    #expect(shards.err == "Error: \(nanPath): logit [2, 5, 3] is nan; logits must be finite\n")
+    var wide = values.map(Double.init)
+    wide[(2 * 12 + 5) * 4 + 3] = -1e300
+    let widePath = temporary("wide.npy")
+    try NPYWriter.write(wide, shape: [6, 12, 4], to: widePath)
+    let overflow = runCompare(["kernel", "--test", widePath, "--train", train] + labels)
+    #expect(overflow.status == 1)
+    #expect(overflow.err == "Error: \(widePath): logit [2, 5, 3] is -1e+300, outside float32's range\n")
+    // Negative control: a float64 logit float32 holds runs; a stored ∞ is reported as ∞.
+    wide[(2 * 12 + 5) * 4 + 3] = -1e30
+    try NPYWriter.write(wide, shape: [6, 12, 4], to: widePath)
+    #expect(runCompare(["kernel", "--test", widePath, "--train", train] + labels).status == 0)
+    wide[(2 * 12 + 5) * 4 + 3] = -.infinity
+    try NPYWriter.write(wide, shape: [6, 12, 4], to: widePath)
+    #expect(runCompare(["kernel", "--test", widePath, "--train", train] + labels).err
+            == "Error: \(widePath): logit [2, 5, 3] is -inf; logits must be finite\n")
+  }
+
   @Test("--sizes with --figure writes a PNG plot; a figure path without .png/.svg is a usage error")
   func sizesFigure() throws {
     let path = temporary("sizes.png")
@@ -278,8 +373,8 @@ struct KernelCommandTests {
     #expect(help.out.hasPrefix("OVERVIEW: Ensemble correlation kernel: k-NN over many models' logits.\n\nUSAGE: compare kernel --test <ref> ... "))
     #expect(help.out.contains("  -k <k>                  Neighbours that vote; or a comma-separated list (1,3,5,...): a k sweep,\n"))
     #expect(help.out.contains("  --memory <GiB>          Memory for normalised logits and kernel blocks; past it models are\n                          streamed in chunks. (default: 4)\n"))
-    // The other commands' -k takes one k; --memory's default reads the same everywhere.
-    #expect(runCompare(["help", "kernel", "merge"]).out.contains("  -k <k>                  Neighbours that vote. (default: 3)\n"))
+    // kernel merge's -k sweeps too, ensemble's takes one k; --memory's default reads the same everywhere.
+    #expect(runCompare(["help", "kernel", "merge"]).out.contains("  -k <k>                  Neighbours that vote; or a comma-separated list (1,3,5,...): a k sweep,\n                          every k's accuracy from the merged neighbours (kernel_accuracy is the\n                          first k's). (default: 3)\n"))
     #expect(runCompare(["help", "ensemble"]).out.contains("kernel's normalised logits. (default: 4)\n"))
     #expect(runCompare(["help", "kernel", "pairs"]).out.contains("streamed in chunks. (default: 4)\n"))
     #expect(help.out.contains("  --ties <rule>           Vote ties: the smallest label (torch.mode, as the reference) or the\n"))

@@ -105,4 +105,33 @@ struct LogitsSourceTests {
       try buffer.withUnsafeMutableBufferPointer { try ConcatenatedLogits([logits]).logits(models: 3..<5, into: $0) }
     }
   }
+
+  @Test("a non-finite logit of joined or selected runs is named by the shard that holds it and its index there")
+  func nonFiniteLogitOrigin() throws {
+    let a = try syntheticLogits(models: 3, examples: 5, classes: 2, seed: 13, name: "a.npy")
+    var values = try syntheticLogits(models: 4, examples: 5, classes: 2, seed: 14).values
+    values[(2 * 5 + 4) * 2 + 1] = .nan
+    let b = try LogitsArray(name: "b.npy", models: 4, examples: 5, classes: 2, values: values)
+    let joined = try ConcatenatedLogits([a, b])
+    #expect(joined.origin(ofModel: 5).source.name == "b.npy")
+    #expect(joined.origin(ofModel: 5).model == 2)
+    #expect(joined.origin(ofModel: 1).source.name == "a.npy")
+    #expect(joined.nonFiniteLogitError(model: 5, example: 4, class: 1, value: .nan)
+            == InputError("b.npy: logit [2, 4, 1] is nan; logits must be finite"))
+    // Run 0 of the selection is run 5 of the joined logits: run 2 of b.npy.
+    let selected = try SelectedLogits(joined, runs: [5, 0])
+    #expect(selected.nonFiniteLogitError(model: 0, example: 4, class: 1, value: .infinity)
+            == InputError("b.npy: logit [2, 4, 1] is inf; logits must be finite"))
+    // The kernel and the accuracies report it so.
+    #expect(throws: InputError("b.npy: logit [2, 4, 1] is nan; logits must be finite")) {
+      _ = try CorrelationKernel(test: joined, train: joined).neighbors(count: 1)
+    }
+    #expect(throws: InputError("b.npy: logit [2, 4, 1] is nan; logits must be finite")) {
+      _ = try EnsembleAccuracy(logits: joined, labels: [0, 1, 0, 1, 0])
+    }
+    // Negative control: a source that cannot say how a logit was stored gives no range note.
+    #expect(a.storedLogit(model: 0, example: 0, class: 0) == nil)
+    #expect(a.nonFiniteLogitError(model: 0, example: 0, class: 0, value: -.infinity)
+            == InputError("a.npy: logit [0, 0, 0] is -inf; logits must be finite"))
+  }
 }

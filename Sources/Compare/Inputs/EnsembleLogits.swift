@@ -32,6 +32,7 @@ public struct EnsembleLogits: LogitsSource {
   public var classes: Int { joined.classes }
   public var precision: LogitsPrecision { joined.precision }
   public func logits(models: Range<Int>) throws -> [Float] { try joined.logits(models: models) }
+  public func origin(ofModel model: Int) -> (source: any LogitsSource, model: Int) { joined.origin(ofModel: model) }
   public func logits(models: Range<Int>, into buffer: UnsafeMutableBufferPointer<Float>) throws {
     try joined.logits(models: models, into: buffer)
   }
@@ -89,6 +90,13 @@ public struct TensorLogits: LogitsSource {
   }
 
   public func logits(models: Range<Int>) throws -> [Float] { try tensor.floats(rows: models) }
+
+  /// The logit as the file stores it, read again (one model's values), for messages.
+  public func storedLogit(model: Int, example: Int, class cls: Int) -> Double? {
+    guard (0..<models).contains(model), (0..<examples).contains(example), (0..<classes).contains(cls),
+          let values = try? tensor.doubles(rows: model..<(model + 1)) else { return nil }
+    return values[example * classes + cls]
+  }
 
   /// Converts models `models` straight from the mapped file into the caller's buffer.
   public func logits(models: Range<Int>, into buffer: UnsafeMutableBufferPointer<Float>) throws {

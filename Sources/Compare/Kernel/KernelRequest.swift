@@ -69,10 +69,39 @@ public struct KernelRequest: Sendable {
   /// Runs the kernel on `inputs`.
   ///
   /// - Parameter progress: Called with (done, total) row blocks of the main kernel.
-  /// - Throws: `InputError` when k, the neighbour count, `rows`, `sizes` or the class index do
-  ///   not fit the data, and the kernel's and readers' errors.
+  /// - Throws: `InputError` when k, the neighbour count, `rows`, `sizes`, `sweep` or the class
+  ///   index do not fit the data (checked from the shapes first, as `plan` checks them), and
+  ///   the kernel's and readers' errors.
   /// - Complexity: one GEMM of `test × train × models·classes` per kernel, in row blocks.
   public func run(_ inputs: KernelInputs, progress: @escaping (Int, Int) -> Void = { _, _ in }) throws -> KernelResult {
+    let (kernel, covered) = try checkedKernel(inputs)
+    let knn = KernelKNN(k: k, weighting: weighting, ties: ties)
+    let test = inputs.test, train = inputs.train
+    let kept = neighborCount ?? k
+    let main = try KernelEvaluation(kernel, rows: covered, keep: max(k, kept, sweep.max() ?? 0), knn: knn,
+                                    labels: inputs, saveKernel: saveKernel, progress: progress)
+    let byK = try sweep.map { value in
+      (k: value, accuracy: try KernelKNN(k: value, weighting: weighting, ties: ties)
+        .accuracy(main.neighbors, trainLabels: inputs.trainLabels, testLabels: inputs.testLabels, classes: kernel.classes))
+    }
+    var table: [KernelEvaluation] = []
+    for size in sizes {
+      if size == kernel.models { table.append(main); continue }
+      let sub = try CorrelationKernel(test: test, train: train, models: size, options: options)
+      table.append(try KernelEvaluation(sub, rows: covered, keep: k, knn: knn, labels: inputs))
+    }
+    return KernelResult(request: self, main: main, sizes: table, accuracyByK: byK, testExamples: test.examples,
+                        trainExamples: train.examples, classes: test.classes)
+  }
+}
+
+extension KernelRequest {
+  /// The main kernel and the test rows it covers (`rows` clamped to the test set), once `rows`,
+  /// `k`, the neighbour count, `models`, `sizes` and `sweep` are checked against the inputs'
+  /// shapes: the checks `run` and `plan` share, so that a plan is refused when its run would
+  /// be. Reads no logit.
+  /// - Throws: `InputError` naming the value that does not fit, and the kernel's errors.
+  func checkedKernel(_ inputs: KernelInputs) throws -> (kernel: CorrelationKernel, rows: Range<Int>?) {
     let test = inputs.test, train = inputs.train
     var covered: Range<Int>?
     if let rows {
@@ -88,7 +117,6 @@ public struct KernelRequest: Sendable {
     guard kept <= train.examples else {
       throw InputError("--neighbors \(kept) is larger than the \(train.examples) training examples")
     }
-    let knn = KernelKNN(k: k, weighting: weighting, ties: ties)
     let kernel = try CorrelationKernel(test: test, train: train, models: models, options: options)
     for size in sizes where size > kernel.models {
       throw InputError("--sizes \(size) exceeds the \(kernel.models) models available")
@@ -96,20 +124,13 @@ public struct KernelRequest: Sendable {
     for value in sweep where value > train.examples {
       throw InputError("-k \(value) is larger than the \(train.examples) training examples")
     }
-    let main = try KernelEvaluation(kernel, rows: covered, keep: max(k, kept, sweep.max() ?? 0), knn: knn,
-                                    labels: inputs, saveKernel: saveKernel, progress: progress)
-    let byK = try sweep.map { value in
-      (k: value, accuracy: try KernelKNN(k: value, weighting: weighting, ties: ties)
-        .accuracy(main.neighbors, trainLabels: inputs.trainLabels, testLabels: inputs.testLabels, classes: kernel.classes))
+    // Each would be a key of the JSON output.
+    for (name, list) in [("-k", sweep), ("--sizes", sizes)] {
+      if let twice = list.indices.first(where: { list[..<$0].contains(list[$0]) }) {
+        throw InputError("\(name) lists \(list[twice]) twice")
+      }
     }
-    var table: [KernelEvaluation] = []
-    for size in sizes {
-      if size == kernel.models { table.append(main); continue }
-      let sub = try CorrelationKernel(test: test, train: train, models: size, options: options)
-      table.append(try KernelEvaluation(sub, rows: covered, keep: k, knn: knn, labels: inputs))
-    }
-    return KernelResult(request: self, main: main, sizes: table, accuracyByK: byK, testExamples: test.examples,
-                        trainExamples: train.examples, classes: test.classes)
+    return (kernel, covered)
   }
 }
 

@@ -71,10 +71,10 @@ extension KernelRequest {
   }
 
   /// The run's plan and estimated time, without computing it (see `KernelRunPlan`).
-  /// - Throws: as `run`'s checks of the inputs.
+  /// - Throws: as `run`'s checks of the inputs against their shapes (the same messages), so
+  ///   that a plan is refused when its run would be.
   public func plan(_ inputs: KernelInputs) throws -> KernelRunPlan {
-    let kernel = try CorrelationKernel(test: inputs.test, train: inputs.train, models: models, options: options)
-    let rows = self.rows.map { $0.clamped(to: 0..<inputs.test.examples) }
+    let (kernel, rows) = try checkedKernel(inputs)
     let plan = kernel.plan(rows: rows)
     let stored = Double(Self.bytesPerLogit(inputs.test.precision))
     let testBytes = Double(kernel.models) * Double(inputs.test.examples) * Double(inputs.test.classes) * stored

@@ -18,7 +18,8 @@ public enum NeighborsFile {
   }
 
   /// Reads a file written by `write`.
-  /// - Throws: `ReadError`/`InputError` naming the file when a member is missing or malformed.
+  /// - Throws: `ReadError`/`InputError` naming the file when a member is missing or malformed,
+  ///   an index is negative or a value is not finite.
   public static func read(_ path: String) throws -> Neighbors {
     let file = try TensorFile.open(path)
     let indices = try file.tensor("indices"), values = try file.tensor("values")
@@ -38,7 +39,11 @@ public enum NeighborsFile {
     if let bad = trainIndices.firstIndex(where: { $0 < 0 }) {
       throw InputError("\(path): 'indices' holds \(trainIndices[bad]) at [\(bad / indices.shape[1]), \(bad % indices.shape[1])]; training indices are ≥ 0")
     }
+    let kernelValues = try values.floats()
+    if let bad = kernelValues.firstIndex(where: { !$0.isFinite }) {
+      throw InputError("\(path): 'values' holds \(kernelValues[bad]) at [\(bad / indices.shape[1]), \(bad % indices.shape[1])]; kernel values are finite")
+    }
     return try Neighbors(rows: rows, count: indices.shape[1], indices: trainIndices.map { Int($0) },
-                         values: values.floats())
+                         values: kernelValues)
   }
 }

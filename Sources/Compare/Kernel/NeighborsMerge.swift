@@ -15,16 +15,25 @@ public struct NeighborsMerge: Sendable {
   public var knn: KernelKNN
   /// The k-NN accuracy of the merged neighbours, when labels were given.
   public var accuracy: Double?
+  /// A k sweep: the vote's accuracy for each k of `sweep` (given to `init`), when labels were
+  /// given, as `compare kernel -k 1,3,5` reports it. Empty: `knn.k` only.
+  public var accuracyByK: [(k: Int, accuracy: Double)] = []
 
   /// Reads the shards (in any order), checks that they cover consecutive rows with the same
   /// number of neighbours, merges them and writes `output` atomically.
   ///
   /// - Parameters:
   ///   - labels: Test and training label references, to score the merged neighbours with `knn`.
-  /// - Throws: `InputError` naming the files that overlap, leave a gap or differ in K; labels
-  ///   that are negative or too few; k above the neighbours held.
+  ///   - sweep: With labels, also score the vote with each of these k (distinct values), from
+  ///     the same neighbours (`accuracyByK`).
+  /// - Throws: `OutputPaths.Conflict` when `output` is one of the shards or label files;
+  ///   `InputError` naming the files that overlap, leave a gap or differ in K, a shard holding
+  ///   a non-finite kernel value or a neighbour index past the training labels (naming both
+  ///   files); labels that are negative or too few; a k above the neighbours held.
   public init(files: [String], output: String, labels: (test: String, train: String)? = nil,
-              knn: KernelKNN = KernelKNN(k: 3)) throws {
+              knn: KernelKNN = KernelKNN(k: 3), sweep: [Int] = []) throws {
+    let labelFiles = labels.map { [("test labels", $0.test), ("training labels", $0.train)] } ?? []
+    try OutputPaths.check(outputs: [("output", output)], inputs: files.map { ("shard", $0) } + labelFiles)
     try AtomicFile.checkDestination(output)
     let shards = try files.map { try NeighborsFile.read($0) }
     // By first row; shards that start on the same row stay in command-line order.
@@ -42,15 +51,24 @@ public struct NeighborsMerge: Sendable {
       guard merged.rows.upperBound <= testLabels.count else {
         throw InputError("\(labels.test) has \(testLabels.count) labels but the shards cover test rows up to \(merged.rows.upperBound)")
       }
-      guard knn.k <= merged.count else {
-        throw InputError("-k \(knn.k) exceeds the \(merged.count) neighbours the shards hold")
+      for k in [knn.k] + sweep where k > merged.count {
+        throw InputError("-k \(k) exceeds the \(merged.count) neighbours the shards hold")
+      }
+      for (file, shard) in zip(files, shards) {
+        if let bad = shard.indices.first(where: { $0 >= trainLabels.count }) {
+          throw InputError("\(file): neighbour index \(bad) is outside the \(trainLabels.count) training labels of \(labels.train)")
+        }
       }
       // The vote runs over the distinct training labels, in increasing order (so that ties still
       // go to the smallest label): labels as large as 2⁶³ − 1 need no vote array of that size.
       let distinct = Set(trainLabels).sorted()
       let dense = Dictionary(uniqueKeysWithValues: distinct.enumerated().map { ($1, $0) })
-      accuracy = try knn.accuracy(merged, trainLabels: trainLabels.map { dense[$0] ?? -1 },
-                                  testLabels: testLabels.map { dense[$0] ?? -1 }, classes: distinct.count)
+      let denseTrain = trainLabels.map { dense[$0] ?? -1 }, denseTest = testLabels.map { dense[$0] ?? -1 }
+      accuracy = try knn.accuracy(merged, trainLabels: denseTrain, testLabels: denseTest, classes: distinct.count)
+      accuracyByK = try sweep.map { k in
+        (k, try KernelKNN(k: k, weighting: knn.weighting, ties: knn.ties)
+          .accuracy(merged, trainLabels: denseTrain, testLabels: denseTest, classes: distinct.count))
+      }
     }
     try NeighborsFile.write(merged, to: output)
     self.files = files
@@ -68,7 +86,14 @@ public struct NeighborsMerge: Sendable {
       ("neighbors", .int(merged.count)),
       ("output", .string(output)),
     ]
-    if let accuracy { pairs += [("k", .int(knn.k)), ("kernel_accuracy", .double(accuracy))] }
+    if let accuracy {
+      // The vote's keys and formats as `compare kernel --json` has them.
+      pairs += [("k", .int(knn.k)), ("kernel_accuracy", .double(accuracy)),
+                ("weighting", .string(knn.weighting.description)), ("ties", .string(knn.ties.rawValue))]
+      if !accuracyByK.isEmpty {
+        pairs.append(("kernel_accuracy_by_k", .object(accuracyByK.map { (String($0.k), .double($0.accuracy)) })))
+      }
+    }
     return .object(pairs)
   }
 
@@ -80,6 +105,12 @@ public struct NeighborsMerge: Sendable {
       if knn.weighting != .none { method += ", \(knn.weighting)" }
       if knn.ties != .smallestLabel { method += ", ties \(knn.ties.rawValue)" }
       out += Format.left("kernel accuracy (\(method))", 32) + ": " + Format.fixed(100 * accuracy, 2) + "\n"
+    }
+    if !accuracyByK.isEmpty {
+      out += "\nk-NN accuracy by k (merged neighbours):\n"
+      out += Format.table(header: ["k"] + accuracyByK.map { String($0.k) },
+                          rows: [["%"] + accuracyByK.map { Format.fixed(100 * $0.accuracy, 2) }],
+                          rightAligned: Set(1...accuracyByK.count))
     }
     return out
   }

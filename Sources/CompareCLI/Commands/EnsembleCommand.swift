@@ -60,15 +60,15 @@ enum EnsembleCommand: Command {
     request.resamples = try arguments.int("--resamples", in: 1...Int.max)
     request.seed = UInt64(try arguments.int("--seed", in: 0...Int.max) as Int)
     request.memory = try arguments.double("--memory", in: 0.01...65536)
-    request.knn = try KernelOptions.knn(arguments)
+    request.knn = try KernelOptions.knn(arguments, sweep: false)
     request.saveExamples = arguments.string("--save-examples")
     request.figure = arguments.string("--figure")
     if let text = arguments.string("--sizes") {
-      for part in text.split(separator: ",", omittingEmptySubsequences: false) {
+      request.sizes = try arguments.distinctList("--sizes", text) { part in
         guard let n = Int(part.trimmingSpaces), n >= 1 else {
           throw UsageError("--sizes expects a comma-separated list of run counts ≥ 1, got '\(text)'", command: spec.name)
         }
-        request.sizes.append(n)
+        return n
       }
     }
     if let figure = request.figure {
@@ -86,6 +86,8 @@ enum EnsembleCommand: Command {
     if arguments.given("--tta"), arguments.given("--against") {
       throw UsageError("--tta and --against cannot be combined", command: spec.name)
     }
+    try arguments.checkOutputs([("--save-examples", request.saveExamples), ("--figure", request.figure)],
+                               inputs: ["--test", "--test-labels", "--tta", "--against", "--train", "--train-labels"])
     for path in [request.figure, request.saveExamples].compactMap({ $0 }) { try AtomicFile.checkDestination(path) }
     let inputs = try EnsembleInputs(test: arguments.strings("--test"), labels: arguments.string("--test-labels")!,
                                     tta: arguments.strings("--tta"), against: arguments.strings("--against"),

@@ -36,7 +36,7 @@ enum KernelCommand: Command {
     ])
 
   static func run(_ arguments: ParsedArguments, console: Console) throws {
-    let knn = try KernelOptions.knn(arguments)
+    let knn = try KernelOptions.knn(arguments, sweep: true)
     var request = KernelRequest(k: knn.k, weighting: knn.weighting, ties: knn.ties)
     let ks = try KernelOptions.kValues(arguments)
     if ks.count > 1 { request.sweep = ks }
@@ -55,6 +55,8 @@ enum KernelCommand: Command {
     if request.neighborCount != nil, saveNeighbors == nil {
       throw UsageError("--neighbors needs --save-neighbors", command: spec.name)
     }
+    try arguments.checkOutputs([("--save-kernel", request.saveKernel), ("--save-neighbors", saveNeighbors), ("--figure", figure)],
+                               inputs: ["--test", "--train", "--test-labels", "--train-labels"])
     for path in [figure, saveNeighbors, request.saveKernel].compactMap({ $0 }) { try AtomicFile.checkDestination(path) }
     let inputs = try KernelOptions.inputs(arguments)
     request.options = try KernelOptions.kernelOptions(arguments, classes: inputs.test.classes)
@@ -79,14 +81,12 @@ enum KernelCommand: Command {
 
   static func parseSizes(_ arguments: ParsedArguments) throws -> [Int] {
     guard let text = arguments.string("--sizes") else { return [] }
-    var sizes: [Int] = []
-    for part in text.split(separator: ",", omittingEmptySubsequences: false) {
+    return try arguments.distinctList("--sizes", text) { part in
       guard let n = Int(part.trimmingSpaces), n >= 2 else {
         throw UsageError("--sizes expects a comma-separated list of model counts ≥ 2, got '\(text)'", command: spec.name)
       }
-      sizes.append(n)
+      return n
     }
-    return sizes
   }
 
   /// `--rows START:END` (END is clamped to the test set by the library, so job arrays may overshoot).

@@ -26,12 +26,17 @@ enum KernelOptions {
     OptionSpec("--memory", value: "GiB", help: help, default: Format.general(gibibytes, 6))
   }
 
-  /// The vote: `-k`, `--weighting`, `--ties`.
-  static let voting: [OptionSpec] = votingOptions(k: "Neighbours that vote.")
+  /// The vote with one k: `-k`, `--weighting`, `--ties`.
+  static let voting: [OptionSpec] = votingOptions(
+    k: "Neighbours that vote: one k, not a list (a k sweep is compare kernel's).")
 
   /// `voting` with `compare kernel`'s `-k`, which also takes a list: a k sweep.
   static let sweepVoting: [OptionSpec] = votingOptions(
     k: "Neighbours that vote; or a comma-separated list (1,3,5,...): a k sweep, every k's accuracy from one neighbour pass (kernel_accuracy is the first k's).")
+
+  /// `voting` with `compare kernel merge`'s `-k`, a sweep like `compare kernel`'s.
+  static let mergeVoting: [OptionSpec] = votingOptions(
+    k: "Neighbours that vote; or a comma-separated list (1,3,5,...): a k sweep, every k's accuracy from the merged neighbours (kernel_accuracy is the first k's).")
 
   static func votingOptions(k help: String) -> [OptionSpec] {
     [
@@ -60,20 +65,32 @@ enum KernelOptions {
                                      logSoftmax: !arguments.flag("--no-log-softmax"), classIndex: classIndex)
   }
 
-  /// `-k` as a list (`-k 1,3,5`: a sweep), each a positive integer.
+  /// `-k` as a list (`-k 1,3,5`: a sweep), each a positive integer, none twice.
   static func kValues(_ arguments: ParsedArguments) throws -> [Int] {
     let text = arguments.string("-k")!
-    let values = text.split(separator: ",", omittingEmptySubsequences: false).map { Int($0.trimmingSpaces) }
-    guard !values.isEmpty, values.allSatisfy({ ($0 ?? 0) >= 1 }) else {
-      let what = text.contains(",") ? "a comma-separated list of positive integers" : "a positive integer"
-      throw UsageError("-k expects \(what), got '\(text)'", command: arguments.spec.name)
+    return try arguments.distinctList("-k", text) { part in
+      guard let k = Int(part.trimmingSpaces), k >= 1 else {
+        let what = text.contains(",") ? "a comma-separated list of positive integers" : "a positive integer"
+        throw UsageError("-k expects \(what), got '\(text)'", command: arguments.spec.name)
+      }
+      return k
     }
-    return values.map { $0! }
   }
 
-  /// `-k` (its first value), `--weighting` and `--ties` as a vote.
-  static func knn(_ arguments: ParsedArguments) throws -> KernelKNN {
-    let k = try kValues(arguments)[0]
+  /// `-k` of a command that votes with one k only (`voting`): a list is a usage mistake.
+  static func singleK(_ arguments: ParsedArguments) throws -> Int {
+    let text = arguments.string("-k")!
+    guard let k = Int(Substring(text).trimmingSpaces), k >= 1 else {
+      let list = text.contains(",") ? " (compare \(arguments.spec.name) takes one k)" : ""
+      throw UsageError("-k expects a positive integer, got '\(text)'\(list)", command: arguments.spec.name)
+    }
+    return k
+  }
+
+  /// `-k` (the first value of a sweep, or the only one of a command without), `--weighting` and
+  /// `--ties` as a vote.
+  static func knn(_ arguments: ParsedArguments, sweep: Bool) throws -> KernelKNN {
+    let k = sweep ? try kValues(arguments)[0] : try singleK(arguments)
     let text = arguments.string("--weighting")!
     guard let weighting = KernelKNN.Weighting(text) else {
       throw UsageError("--weighting expects none, power:P (P ≥ 0) or softmax:T (T > 0), got '\(text)'",

@@ -43,12 +43,16 @@ enum KernelPairsCommand: Command {
       throw UsageError("\(option) needs \(needed)", command: spec.name)
     }
     if let images = arguments.string("--images") {
-      try AtomicFile.checkDestination(grid)
       request.images = (images, try arguments.string("--train-images") ?? suffixed(images, option: "--images"), grid)
     }
     if let features = arguments.string("--features") {
       request.features = (features, try arguments.string("--train-features") ?? suffixed(features, option: "--features"))
     }
+    // Defaulted training images and features are keys of the given files: those are compared.
+    try arguments.checkOutputs([("--grid", request.images?.grid)],
+                               inputs: ["--test", "--train", "--test-labels", "--train-labels", "--images", "--train-images",
+                                        "--features", "--train-features"])
+    if request.images != nil { try AtomicFile.checkDestination(grid) }
     request.models = try arguments.int("--models", in: 1...Int.max)
     let inputs = try KernelOptions.inputs(arguments)
     request.options = try KernelOptions.kernelOptions(arguments, classes: inputs.test.classes)
