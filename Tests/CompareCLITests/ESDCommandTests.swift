@@ -65,7 +65,14 @@ struct ESDCommandTests {
     #expect(row["status"] as! String == "failed")
     #expect(row["entropy"] is NSNull && row["alpha"] is NSNull)
     let summary = doc["summary"] as! [String: Any]
-    #expect(summary["num_failed"] as! Int == 1 && summary["alpha"] == nil)
+    #expect(summary["num_failed"] as! Int == 1 && summary["alpha"] is NSNull)
+    // Stable keys: the failed row has every column a successful row has (null where undefined),
+    // and the summary every metric.
+    let good = try json(runCompare(["esd", Self.fixtures + "gaussian.npy", "--json"]).out)
+    let goodRow = (good["layers"] as! [[String: Any]])[0]
+    #expect(Set(row.keys) == Set(goodRow.keys))
+    #expect(row["rand_distance"] is NSNull && row["mp_softrank"] is NSNull && row["num_spikes"] is NSNull)
+    #expect(Set(summary.keys) == Set((good["summary"] as! [String: Any]).keys))
   }
 
   @Test("an init whose layer shape differs is a data error")
@@ -184,5 +191,73 @@ struct ESDNamingTests {
       // Control: without the shuffled ESD the keys are distinct.
       #expect(runCompare(["esd", model, "--save-esd", out, "--no-randomize"]).status == 0)
     }
+  }
+}
+
+@Suite("compare esd: option combinations")
+struct ESDOptionCombinationTests {
+  let model = packageRoot + "Examples/data/weights_mlp.safetensors"
+  let scratch = TemporaryFolder("esd-options")
+
+  @Test("options that only shape an analysis are usage errors with --describe or --plan, and the shuffle's with --no-randomize",
+        arguments: [
+          (["--describe", "--plan"], "--describe and --plan cannot be combined"),
+          (["--describe", "--shard", "1/2"], "--describe computes no eigenvalues: it cannot be combined with --shard"),
+          (["--describe", "--alpha-ci", "5"], "--describe computes no eigenvalues: it cannot be combined with --alpha-ci"),
+          (["--describe", "--no-randomize"], "--describe computes no eigenvalues: it cannot be combined with --no-randomize"),
+          (["--plan", "--save-esd", "x.npz"], "--plan analyses nothing: it cannot be combined with --save-esd"),
+          (["--plan", "--csv"], "--plan analyses nothing: it cannot be combined with --csv"),
+          (["--no-randomize", "--rand-repeats", "5"], "--rand-repeats sets the shuffled ESD, which --no-randomize turns off"),
+          (["--no-randomize", "--rand-method", "gaussian"], "--rand-method sets the shuffled ESD, which --no-randomize turns off"),
+        ])
+  func meaningless(words: [String], message: String) {
+    let result = runCompare(["esd", model] + words)
+    #expect(result.status == 64)
+    #expect(result.err.hasPrefix("Error: \(message)\n"))
+  }
+
+  @Test("-o writes the JSON document of --describe and --plan too")
+  func outputOfDescribeAndPlan() throws {
+    for mode in ["--describe", "--plan"] {
+      let path = scratch.file("out\(mode).json")
+      let result = runCompare(["esd", model, mode, "--json", "-o", path])
+      #expect(result.status == 0)
+      #expect(try String(contentsOfFile: path, encoding: .utf8) == result.out)
+    }
+    // Control: --describe's JSON is not the plan's.
+    #expect(try String(contentsOfFile: scratch.file("out--describe.json"), encoding: .utf8)
+            != String(contentsOfFile: scratch.file("out--plan.json"), encoding: .utf8))
+  }
+
+  @Test("several models with --csv: one table, a model column first; --plan with several models is refused")
+  func severalModelsCSV() {
+    let initial = packageRoot + "Examples/data/weights_mlp_init.safetensors"
+    let result = runCompare(["esd", model, initial, "--csv"])
+    #expect(result.status == 0)
+    let lines = result.out.split(separator: "\n")
+    #expect(lines[0].hasPrefix("model,layer_id,name,"))
+    #expect(lines.dropFirst().allSatisfy { $0.hasPrefix(model + ",") || $0.hasPrefix(initial + ",") })
+    #expect(lines.filter { $0.hasPrefix(initial + ",") }.count == lines.filter { $0.hasPrefix(model + ",") }.count)
+    // Control: the text form is not CSV.
+    #expect(!runCompare(["esd", model, initial]).out.hasPrefix("model,"))
+    #expect(runCompare(["esd", model, initial, "--plan"]).status == 64)
+  }
+
+  @Test("an output on the model or init file, or -o and --save-esd on one file, are usage errors and change nothing")
+  func outputsOnInputs() throws {
+    let copy = scratch.file("model.safetensors")
+    try FileManager.default.copyItem(atPath: model, toPath: copy)
+    let before = try Data(contentsOf: URL(fileURLWithPath: copy))
+    let onModel = runCompare(["esd", copy, "-o", copy])
+    #expect(onModel.status == 64)
+    #expect(onModel.err.hasPrefix("Error: -o \(copy) is also an input (model); choose another output path\n"))
+    let onInit = runCompare(["esd", model, "--init", copy, "--save-esd", scratch.path + "/./model.safetensors"])
+    #expect(onInit.status == 64)
+    #expect(onInit.err.hasPrefix("Error: --save-esd \(scratch.path)/./model.safetensors is also an input (--init)"))
+    let same = runCompare(["esd", model, "-o", scratch.file("x.npz"), "--save-esd", scratch.file("x.npz")])
+    #expect(same.status == 64)
+    #expect(same.err.hasPrefix("Error: -o and --save-esd both write \(scratch.file("x.npz"))\n"))
+    #expect(try Data(contentsOf: URL(fileURLWithPath: copy)) == before)
+    #expect(try scratch.listing() == ["model.safetensors"])
   }
 }

@@ -15,6 +15,9 @@ public struct ESDReport: Sendable {
   public var conventions: JSONValue
   /// The conventions as the text output's last line says them (without `Conventions: `).
   public var conventionsText: String
+  /// Columns every `--json` row holds even when no row has them (null then): those the run's
+  /// options give a successful row (`ESDResult.expectedColumns`).
+  public var expectedColumns: Set<String> = []
 
   /// The columns of the text table, in order (`ESDColumn` names).
   public static let tableColumns = ["name", "N", "M", "alpha", "alpha_weighted", "entropy", "rand_distance",
@@ -23,6 +26,21 @@ public struct ESDReport: Sendable {
   /// The value of `column` in `row`, `null` when absent.
   static func value(_ row: [(String, JSONValue)], _ column: String) -> JSONValue {
     row.first { $0.0 == column }?.1 ?? .null
+  }
+
+  /// The keys of every `--json` row: each column some row has or `expectedColumns` names, in
+  /// `ESDColumn.all` order, then any other (from a merged part) in the order first met.
+  public var jsonColumns: [String] {
+    let known = ESDColumn.all.map(\.name)
+    let knownSet = Set(known)
+    var present = expectedColumns
+    var extra: [String] = []
+    for row in rows {
+      for (column, _) in row where present.insert(column).inserted && !knownSet.contains(column) {
+        extra.append(column)
+      }
+    }
+    return known.filter(present.contains) + extra
   }
 
   /// Means over the successful rows, and the counts, as `get_summary()`.
@@ -111,35 +129,58 @@ public struct ESDReport: Sendable {
 
   /// `compare esd --json`: `layers` (every column of each row), `summary`, `skipped`,
   /// `conventions`.
+  ///
+  /// Keys are stable: every row holds the same keys (`jsonColumns`), null where a row has no
+  /// value (a failed or skipped layer), and `summary` holds each metric of `ESDSummary.metrics`
+  /// that the rows have, null when no layer defines it.
   public func json() -> JSONValue {
     let summary = self.summary
-    var summaryPairs = summary.means.map { ($0.0, JSONValue.double($0.1)) }
+    let columns = jsonColumns
+    var summaryPairs = ESDSummary.metrics.filter(columns.contains).map { metric in
+      (metric, summary.mean(metric).map(JSONValue.double) ?? .null)
+    }
     summaryPairs += [("num_layers", .int(summary.analysed)), ("num_failed", .int(summary.failed)),
                      ("num_skipped", .int(summary.skipped))]
     return .object([
-      ("layers", .array(rows.map { .object($0) })),
+      ("layers", .array(rows.map { row in .object(columns.map { ($0, Self.value(row, $0)) }) })),
       ("summary", .object(summaryPairs)),
       ("skipped", .array(skipped.map { .object([("name", .string($0.name)), ("reason", .string($0.reason))]) })),
       ("conventions", conventions),
     ])
   }
 
-  /// `compare esd --csv`: every column any row has, in `ESDColumn.all` order; empty cells for
-  /// undefined values.
+  /// `compare esd --csv`: the `--json` rows' columns (`jsonColumns`), in `ESDColumn.all`
+  /// order; empty cells for undefined values.
   public func csv() -> String {
-    let present = Set(rows.flatMap { $0.map(\.0) })
-    let header = ESDColumn.all.map(\.name).filter { present.contains($0) }
+    let header = jsonColumns
     var table = CSVTable(header: header)
-    for row in rows {
-      table.append(header.map { column in
-        switch Self.value(row, column) {
-        case .int(let i): return String(i)
-        case .double(let d): return "\(d)"
-        case .string(let s): return s
-        default: return ""
-        }
-      })
+    for row in rows { table.append(header.map { Self.csvCell(Self.value(row, $0)) }) }
+    return table.text
+  }
+
+  /// Several models' rows as one CSV table (`compare esd A B ... --csv`): a `model` column
+  /// (the name given) first, then every column of any model's `--json` rows.
+  public static func csv(_ reports: [(model: String, report: ESDReport)]) -> String {
+    var seen = Set<String>(), header: [String] = []
+    for (_, report) in reports {
+      for column in report.jsonColumns where seen.insert(column).inserted { header.append(column) }
+    }
+    let order = Dictionary(ESDColumn.all.enumerated().map { ($1.name, $0) }, uniquingKeysWith: { a, _ in a })
+    header = header.enumerated().sorted { (order[$0.1] ?? Int.max, $0.0) < (order[$1.1] ?? Int.max, $1.0) }.map(\.1)
+    var table = CSVTable(header: ["model"] + header)
+    for (model, report) in reports {
+      for row in report.rows { table.append([model] + header.map { csvCell(value(row, $0)) }) }
     }
     return table.text
+  }
+
+  /// A CSV cell: integers and strings as they are, doubles in full, undefined values empty.
+  static func csvCell(_ value: JSONValue) -> String {
+    switch value {
+    case .int(let i): String(i)
+    case .double(let d): d.isFinite ? "\(d)" : ""
+    case .string(let s): s
+    default: ""
+    }
   }
 }

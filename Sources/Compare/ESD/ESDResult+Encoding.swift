@@ -12,7 +12,23 @@ extension ESDResult {
   /// The report this result prints: its rows, skipped tensors and conventions.
   public var report: ESDReport {
     ESDReport(rows: reports.map(\.columns), skipped: skipped, conventions: conventionsJSON,
-              conventionsText: conventionsText)
+              conventionsText: conventionsText, expectedColumns: expectedColumns)
+  }
+
+  /// The columns a successful row has under this run's options (`ESDColumn.Group`), which
+  /// `--json` keeps in every row (null where a layer failed), so that its keys do not depend on
+  /// which layers failed.
+  public var expectedColumns: Set<String> {
+    var groups: [ESDColumn.Group] = [.always, .reason]
+    if options.randomize { groups.append(.randomized) }
+    if options.mpFit { groups.append(.marchenkoPastur) }
+    if options.mpFit && options.randomize { groups.append(.randomMarchenkoPastur) }
+    if options.fit != .powerLaw { groups.append(.truncatedPowerLaw) }
+    if options.fixFingers == .clipXmax { groups.append(.clippedFingers) }
+    if options.detX { groups.append(.detX) }
+    if options.alphaResamples > 0 { groups.append(.alphaInterval) }
+    if options.powerLawTestSamples > 0 { groups.append(.powerLawTest) }
+    return Set(ESDColumn.all.filter { column in groups.contains { $0 == column.group } }.map(\.name))
   }
 
   /// The conventions, as the text output's last line says them.

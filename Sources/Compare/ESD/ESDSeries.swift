@@ -101,6 +101,10 @@ public struct ESDSeries: Sendable {
     return out
   }
 
+  /// `compare esd A B ... --csv`: every model's rows in one table, a `model` column first
+  /// (`ESDReport.csv(_:)`).
+  public func csv() -> String { ESDReport.csv(results.map { (model: $0.model, report: $0.report) }) }
+
   /// alpha by layer, one line per model (`ESDFigures.writeOverview`).
   public func writePlot(to dir: String) throws {
     try Folders.create(dir)

@@ -130,30 +130,46 @@ enum ESDCommand: Command {
     if let saveESD = request.saveESD, !ESDSpectra.canWrite(saveESD) {
       throw UsageError("--save-esd expects a .npz or .safetensors file, got '\(saveESD)'", command: spec.name)
     }
-    let describe = arguments.flag("--describe")
-    for option in ["--init", "--plot", "--save-esd"] where describe && arguments.given(option) {
+    let describe = arguments.flag("--describe"), planOnly = arguments.flag("--plan")
+    func used(_ option: String) -> Bool { arguments.given(option) || arguments.flag(option) }
+    if describe && planOnly { throw UsageError("--describe and --plan cannot be combined", command: spec.name) }
+    // Options that only change the eigenvalues, their fits or the outputs of an analysis.
+    let analysisOnly = ["--init", "--delta", "--plot", "--save-esd", "--shard", "--seed", "--rand-repeats", "--rand-method",
+                        "--tolerance", "--normalize", "--no-conv-norm", "--no-randomize", "--no-mp-fit", "--fit",
+                        "--fix-fingers", "--xmin-max", "--detx", "--precision", "--method", "--alpha-ci", "--pl-test"]
+    for option in analysisOnly where describe && used(option) {
       throw UsageError("--describe computes no eigenvalues: it cannot be combined with \(option)", command: spec.name)
+    }
+    for option in ["--plot", "--save-esd", "--csv"] where planOnly && used(option) {
+      throw UsageError("--plan analyses nothing: it cannot be combined with \(option)", command: spec.name)
+    }
+    for option in ["--rand-repeats", "--rand-method"] where !options.randomize && used(option) {
+      throw UsageError("\(option) sets the shuffled ESD, which --no-randomize turns off", command: spec.name)
     }
     let shard: ESDShard?
     do { shard = try arguments.string("--shard").map { try ESDShard($0) } } catch let error as InputError {
       throw UsageError(error.message, command: spec.name)
     }
     request.output = arguments.string("--output")
+    try arguments.checkOutputs([("-o", request.output), ("--save-esd", request.saveESD)], inputs: ["--init", "--base"],
+                               more: arguments.positionals.map { (option: "model", reference: $0) })
     if let output = request.output { try AtomicFile.checkDestination(output) }
 
-    /// Prints one of the three encodings, as --json or --csv ask.
+    /// Prints one of the three encodings, as --json or --csv ask; with -o, writes the JSON
+    /// document there too (for --describe and --plan as for an analysis).
     func emit(_ document: @autoclosure () -> JSONValue, csv table: @autoclosure () -> String,
-              text: @autoclosure () -> String) {
+              text: @autoclosure () -> String) throws {
+      if let output = request.output { try AtomicFile.write(document().serialized(pretty: true) + "\n", to: output) }
       console.write(json ? document().serialized(pretty: true) + "\n" : csv ? table() : text())
     }
     if arguments.positionals.count > 1 {
-      for option in ["--init", "--shard", "--output", "--save-esd", "--plan", "--csv", "--base"] where arguments.given(option) {
+      for option in ["--init", "--shard", "--output", "--save-esd", "--plan", "--base"] where used(option) {
         throw UsageError("\(option) takes one model; several models are compared side by side", command: spec.name)
       }
       if describe { throw UsageError("--describe takes one model", command: spec.name) }
       let series = try request.series(arguments.positionals)
       for result in series.results { for line in result.messages { console.warn(line) } }
-      console.write(json ? series.json().serialized(pretty: true) + "\n" : series.text())
+      console.write(json ? series.json().serialized(pretty: true) + "\n" : csv ? series.csv() : series.text())
       return
     }
     let adapter = try LoRAAdapter.isAdapter(at: path) ? LoRAAdapter(path: path) : nil
@@ -167,7 +183,7 @@ enum ESDCommand: Command {
     if describe {
       let description = try adapter.map { try $0.describe(options: options, base: base, layers: request.layers, excluding: request.excluded) }
         ?? model!.describe(options: options, layers: request.layers, excluding: request.excluded)
-      emit(description.json(), csv: description.csv(), text: description.text)
+      try emit(description.json(), csv: description.csv(), text: description.text)
       return
     }
     if let saveESD = request.saveESD { try AtomicFile.checkDestination(saveESD) }
@@ -175,7 +191,7 @@ enum ESDCommand: Command {
     if let model, arguments.flag("--plan") {
       let plan = try model.esdPlan(options: options, layers: request.layers, excluding: request.excluded,
                                    initial: initial, shard: shard)
-      emit(plan.json(), csv: plan.text, text: plan.text)
+      try emit(plan.json(), csv: plan.text, text: plan.text)
       return
     }
     if let model, let plan = model.esdLongRunPlan(options: options, layers: request.layers, excluding: request.excluded,
@@ -191,6 +207,7 @@ enum ESDCommand: Command {
       ?? request.run(model!, initial: initial, shard: shard, progress: progress)
     meter.withLock { $0.finish() }
     for line in result.messages { console.warn(line) }
-    emit(result.json(), csv: result.csv(), text: result.text)
+    // The run wrote -o itself (`ESDRequest.run`).
+    console.write(json ? result.json().serialized(pretty: true) + "\n" : csv ? result.csv() : result.text)
   }
 }
