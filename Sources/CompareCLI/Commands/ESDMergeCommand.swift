@@ -24,6 +24,8 @@ enum ESDMergeCommand: Command {
     let output = arguments.string("--output")
     if let output { try AtomicFile.checkDestination(output) }
     let report = try ESDReport.merging(arguments.positionals)
+    // A single run warns of each failed layer; the merged parts say the same.
+    for line in report.warnings { console.warn(line) }
     if let output { try AtomicFile.write(report.json().serialized(pretty: true) + "\n", to: output) }
     console.write(json ? report.json().serialized(pretty: true) + "\n" : csv ? report.csv() : report.text)
   }
