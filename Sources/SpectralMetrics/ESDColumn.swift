@@ -52,55 +52,82 @@ public struct ESDColumn: Sendable {
     }
   }
 
+  /// What a column's values are in the JSON.
+  public enum Kind: Sendable {
+    /// A number, `null` when undefined (not finite, no fit).
+    case number
+    /// An integer, always present.
+    case integer
+    /// An integer, `null` when undefined.
+    case optionalInteger
+    /// A string, always present.
+    case text
+
+    /// Whether `value` is one this column writes (an integer counts as a number: JSON does not
+    /// tell `2` from `2.0`).
+    public func admits(_ value: JSONValue) -> Bool {
+      switch (self, value) {
+      case (.number, .double), (.number, .int), (.number, .null): true
+      case (.integer, .int), (.optionalInteger, .int), (.optionalInteger, .null): true
+      case (.text, .string): true
+      default: false
+      }
+    }
+  }
+
   /// The column's name in the table, JSON and CSV.
   public let name: String
   /// Which rows have it.
   public let group: Group
+  /// What its values are.
+  public let kind: Kind
   let value: @Sendable (LayerReport) -> JSONValue
 
-  init(_ name: String, _ group: Group = .always, _ value: @escaping @Sendable (LayerReport) -> JSONValue) {
+  init(_ name: String, _ group: Group = .always, as kind: Kind = .number,
+       _ value: @escaping @Sendable (LayerReport) -> JSONValue) {
     self.name = name
     self.group = group
+    self.kind = kind
     self.value = value
   }
 
   /// Every column, in output order.
   public static let all: [ESDColumn] = [
-    ESDColumn("layer_id") { .int($0.layerID) },
-    ESDColumn("name") { .string($0.name) },
-    ESDColumn("longname") { .string($0.longname) },
-    ESDColumn("layer_type") { .string($0.kind.rawValue) },
-    ESDColumn("slice_id", .slice) { int($0.sliceIndex) },
-    ESDColumn("expert_id", .expert) { int($0.expertIndex) },
-    ESDColumn("N") { .int($0.n) },
-    ESDColumn("M") { .int($0.m) },
+    ESDColumn("layer_id", as: .integer) { .int($0.layerID) },
+    ESDColumn("name", as: .text) { .string($0.name) },
+    ESDColumn("longname", as: .text) { .string($0.longname) },
+    ESDColumn("layer_type", as: .text) { .string($0.kind.rawValue) },
+    ESDColumn("slice_id", .slice, as: .optionalInteger) { int($0.sliceIndex) },
+    ESDColumn("expert_id", .expert, as: .optionalInteger) { int($0.expertIndex) },
+    ESDColumn("N", as: .integer) { .int($0.n) },
+    ESDColumn("M", as: .integer) { .int($0.m) },
     ESDColumn("Q") { .double(Double($0.n) / Double(max($0.m, 1))) },
-    ESDColumn("rf") { .int($0.rf) },
-    ESDColumn("num_evals") { .int($0.spectrum?.count ?? $0.evalCount ?? $0.m * $0.rf) },
+    ESDColumn("rf", as: .integer) { .int($0.rf) },
+    ESDColumn("num_evals", as: .integer) { .int($0.spectrum?.count ?? $0.evalCount ?? $0.m * $0.rf) },
     ESDColumn("sv_max") { double($0.svMax) },
     ESDColumn("sv_min") { double($0.svMin) },
-    ESDColumn("rank_loss") { int($0.rankLoss) },
-    ESDColumn("weak_rank_loss") { int($0.weakRankLoss) },
+    ESDColumn("rank_loss", as: .optionalInteger) { int($0.rankLoss) },
+    ESDColumn("weak_rank_loss", as: .optionalInteger) { int($0.weakRankLoss) },
     ESDColumn("lambda_max") { double($0.spectrum?.lambdaMax) },
     ESDColumn("norm") { double($0.spectrum?.norm) },
     ESDColumn("log_norm") { double(defined($0)?.logNorm) },
     ESDColumn("spectral_norm") { double($0.spectrum?.lambdaMax) },
     ESDColumn("log_spectral_norm") { double(defined($0)?.logSpectralNorm) },
     ESDColumn("stable_rank") { double(defined($0)?.stableRank) },
-    ESDColumn("matrix_rank") { int($0.spectrum?.matrixRank) },
+    ESDColumn("matrix_rank", as: .optionalInteger) { int($0.spectrum?.matrixRank) },
     ESDColumn("entropy") { double(defined($0)?.entropy) },
     ESDColumn("alpha") { double($0.alpha) },
     ESDColumn("xmin") { double($0.truncatedPowerLaw?.xmin ?? $0.powerLaw?.xmin) },
     ESDColumn("xmax") { double($0.truncatedPowerLaw?.xmax ?? $0.powerLaw?.xmax) },
     ESDColumn("D") { double($0.truncatedPowerLaw?.d ?? $0.powerLaw?.d) },
     ESDColumn("sigma") { double($0.powerLaw?.sigma) },
-    ESDColumn("num_pl_spikes") { int($0.truncatedPowerLaw?.tailCount ?? $0.powerLaw?.tailCount) },
+    ESDColumn("num_pl_spikes", as: .optionalInteger) { int($0.truncatedPowerLaw?.tailCount ?? $0.powerLaw?.tailCount) },
     ESDColumn("Lambda", .truncatedPowerLaw) { double($0.truncatedPowerLaw?.lambda) },
-    ESDColumn("num_fingers", .clippedFingers) { int($0.clipped?.fingerCount) },
+    ESDColumn("num_fingers", .clippedFingers, as: .optionalInteger) { int($0.clipped?.fingerCount) },
     ESDColumn("raw_alpha", .clippedFingers) { double($0.clipped?.rawAlpha) },
     ESDColumn("alpha_weighted") { double($0.alphaWeighted) },
     ESDColumn("log_alpha_norm") { double($0.logAlphaNorm) },
-    ESDColumn("warning") { .string($0.warning) },
+    ESDColumn("warning", as: .text) { .string($0.warning) },
     ESDColumn("rand_distance", .randomized) { double($0.randDistance) },
     ESDColumn("rand_distance_std", .randomized) { double($0.randDistanceDeviation) },
     ESDColumn("max_rand_eval", .randomized) { double($0.randomEigenvalues?.last) },
@@ -113,21 +140,21 @@ public struct ESDColumn: Sendable {
     ESDColumn("bulk_max", .marchenkoPastur) { double($0.marchenkoPastur?.bulkMax) },
     ESDColumn("bulk_min", .marchenkoPastur) { double($0.marchenkoPastur?.bulkMin) },
     ESDColumn("sigma_mp", .marchenkoPastur) { double($0.marchenkoPastur?.sigma) },
-    ESDColumn("num_spikes", .marchenkoPastur) { int($0.marchenkoPastur?.spikeCount) },
+    ESDColumn("num_spikes", .marchenkoPastur, as: .optionalInteger) { int($0.marchenkoPastur?.spikeCount) },
     ESDColumn("mp_softrank", .marchenkoPastur) { double($0.marchenkoPastur?.softRank) },
     ESDColumn("W_scale", .marchenkoPastur) { double($0.marchenkoPastur?.wScale) },
-    ESDColumn("rand_num_spikes", .randomMarchenkoPastur) { int($0.randomMarchenkoPastur?.spikeCount) },
-    ESDColumn("num_traps", .randomMarchenkoPastur) { int($0.randomMarchenkoPastur?.spikeCount) },
+    ESDColumn("rand_num_spikes", .randomMarchenkoPastur, as: .optionalInteger) { int($0.randomMarchenkoPastur?.spikeCount) },
+    ESDColumn("num_traps", .randomMarchenkoPastur, as: .optionalInteger) { int($0.randomMarchenkoPastur?.spikeCount) },
     ESDColumn("rand_sigma_mp", .randomMarchenkoPastur) { double($0.randomMarchenkoPastur?.sigma) },
     ESDColumn("rand_mp_softrank", .randomMarchenkoPastur) { double($0.randomMarchenkoPastur?.softRank) },
     ESDColumn("rand_W_scale", .randomMarchenkoPastur) { double($0.randomMarchenkoPastur?.wScale) },
     ESDColumn("rand_bulk_max", .randomMarchenkoPastur) { double($0.randomMarchenkoPastur?.bulkMax) },
     ESDColumn("rand_bulk_min", .randomMarchenkoPastur) { double($0.randomMarchenkoPastur?.bulkMin) },
-    ESDColumn("detX_num", .detX) { int($0.detX?.count) },
+    ESDColumn("detX_num", .detX, as: .optionalInteger) { int($0.detX?.count) },
     ESDColumn("detX_val", .detX) { double($0.detX?.value) },
     ESDColumn("detX_val_unrescaled", .detX) { double($0.detX?.rescaledValue) },
-    ESDColumn("num_ERG_spikes", .detX) { int($0.detX?.count) },
-    ESDColumn("ERG_gap", .detX) { r in
+    ESDColumn("num_ERG_spikes", .detX, as: .optionalInteger) { int($0.detX?.count) },
+    ESDColumn("ERG_gap", .detX, as: .optionalInteger) { r in
       int(r.detX.flatMap { d in (r.truncatedPowerLaw?.tailCount ?? r.powerLaw?.tailCount).map { d.count - $0 } })
     },
     ESDColumn("distance_from_init", .initDistance) { double($0.initDistance?.distance) },
@@ -146,12 +173,12 @@ public struct ESDColumn: Sendable {
       double(r.likelihoodRatioTests.first { $0.alternative == alternative }?.pValue)
     },
   ] } + [
-    ESDColumn("status") { .string($0.status.rawValue) },
-    ESDColumn("reason", .reason) { .string($0.reason) },
+    ESDColumn("status", as: .text) { .string($0.status.rawValue) },
+    ESDColumn("reason", .reason, as: .text) { .string($0.reason) },
   ]
 
   /// `all` by name.
-  static let byName = Dictionary(all.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+  package static let byName = Dictionary(all.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
 
   /// The spectrum when its log-scale columns are defined (analysed, λmax > 0).
   private static func defined(_ r: LayerReport) -> Spectrum? {

@@ -41,6 +41,24 @@ public enum SafetensorsIndex {
     return try weightMap(in: file.bytes, file: path).map(\.0)
   }
 
+  /// The index file's `weight_map` as (tensor, shard file name) pairs, in the order the file
+  /// lists them (see `tensorNames(inIndex:)`); for the `.safetensors` or `.bin` shards beside it.
+  /// - Throws: `ReadError` if the file is not such an index, or maps a tensor to something other
+  ///   than the name of a file in the same folder.
+  /// - Complexity: O(n) in the index's size.
+  public static func entries(inIndex path: String) throws -> [(tensor: String, file: String)] {
+    let file = try MappedFile(path: path)
+    return try weightMap(in: file.bytes, file: path).map { tensor, value in
+      guard case .string(let name) = value else {
+        throw ReadError(file: path, "shard index maps tensor '\(tensor.prefix(80))' to \(value.serialized().prefix(40)), not a file name")
+      }
+      guard !name.isEmpty, !name.contains("/") else {
+        throw ReadError(file: path, "shard index maps tensor '\(tensor.prefix(80))' to '\(name.prefix(80))', not a file in the same folder")
+      }
+      return (tensor, name)
+    }
+  }
+
   /// The `weight_map` object's (tensor, value) pairs, in document order.
   static func weightMap(in bytes: UnsafeRawBufferPointer, file: String) throws -> [(String, JSONValue)] {
     let index: JSONValue

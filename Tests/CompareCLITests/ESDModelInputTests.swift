@@ -1,12 +1,15 @@
 @testable import CompareCLI
+import Compare
 import Foundation
 import Testing
+import TestSupport
 
 /// `compare esd` on the bundled example models and on the Hugging Face folder layouts made from
 /// them; expected values from `Tests/Fixtures/esd/make_fixtures.py`.
 @Suite("compare esd model inputs")
 struct ESDModelInputTests {
   static let examples = packageRoot + "Examples/data/"
+  let scratch = TemporaryFolder("esd-model-input")
 
   static func golden(_ file: String) throws -> [String: [String: Double]] {
     let data = FileManager.default.contents(atPath: ESDCommandTests.fixtures + "golden.json")!
@@ -62,5 +65,46 @@ struct ESDModelInputTests {
     #expect(same(try layers([root + "/single"])))
     #expect(same(try layers([root + "/sharded"])))
     #expect(try layers([root + "/bin"]).count == 5)
+  }
+
+  /// A two-shard Hugging Face folder of the MLP's fc1 and fc2, with an index of `map`
+  /// (tensor → shard number).
+  func shardedMLP(_ name: String, _ map: [(String, Int)]) throws -> String {
+    let source = try TensorFile.open(Self.examples + "weights_mlp.safetensors")
+    let folder = scratch.file(name)
+    try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+    for (i, key) in ["fc1.weight", "fc2.weight"].enumerated() {
+      let tensor = try source.tensor(key)
+      try SafetensorsWriter.write([SafetensorsWriter.Entry(key: key, shape: tensor.shape, values: try tensor.floats())],
+                                  to: folder + "/model-0000\(i + 1)-of-00002.safetensors")
+    }
+    let pairs = map.map { "\"\($0.0)\": \"model-0000\($0.1)-of-00002.safetensors\"" }.joined(separator: ", ")
+    try "{\"metadata\": {}, \"weight_map\": {\(pairs)}}".write(toFile: folder + "/model.safetensors.index.json", atomically: false, encoding: .utf8)
+    return folder
+  }
+
+  @Test("a shard index listing a tensor its shard does not hold is a data error, with or without --describe")
+  func indexListsMissingTensor() throws {
+    let folder = try shardedMLP("missingkey", [("fc1.weight", 1), ("fc2.weight", 2), ("model.layers.5.q.weight", 1)])
+    for extra in [[], ["--describe"]] {
+      let run = runCompare(["esd", folder] + extra)
+      #expect(run.status == 1 && run.out.isEmpty)
+      #expect(run.err == "Error: \(folder)/model.safetensors.index.json: lists 'model.layers.5.q.weight' in model-00001-of-00002.safetensors, which does not hold it\n")
+    }
+  }
+
+  @Test("a shard the index does not list is named in a one-line warning; the listed layers' results are unchanged")
+  func indexOmitsShard() throws {
+    let partial = try shardedMLP("partial", [("fc2.weight", 2)])
+    let run = runCompare(["esd", partial, "--no-randomize"])
+    #expect(run.status == 0)
+    #expect(run.err == "warning: \(partial)/model.safetensors.index.json: does not list model-00001-of-00002.safetensors, which is in the folder: its tensors are not read (transformers reads only the shards the index lists)\n")
+    #expect(runCompare(["esd", partial, "--describe"]).err == run.err)
+    // Negative control: the full index, no warning; fc2's row as without fc1.
+    let full = try shardedMLP("full", [("fc1.weight", 1), ("fc2.weight", 2)])
+    let complete = runCompare(["esd", full, "--no-randomize", "--layers", "fc2"])
+    #expect(complete.err.isEmpty)
+    func fc2Line(_ text: String) -> Substring? { text.split(separator: "\n").first { $0.hasPrefix("fc2 ") } }
+    #expect(fc2Line(run.out) != nil && fc2Line(run.out) == fc2Line(complete.out))
   }
 }

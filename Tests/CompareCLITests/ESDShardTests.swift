@@ -95,4 +95,92 @@ struct ESDShardTests {
     let notPart = runCompare(["esd", "merge", single])
     #expect(notPart.err == "Error: \(single): not a part of a sharded run (write parts with compare esd MODEL --shard I/N --output FILE)\n")
   }
+
+  @Test("parts are of one model by content: another model copied to the same path is refused, the same model by another path merges")
+  func modelByContent() throws {
+    let mlp = packageRoot + "Examples/data/weights_mlp.safetensors", mlpInit = packageRoot + "Examples/data/weights_mlp_init.safetensors"
+    let path = folder + "/x.safetensors", fm = FileManager.default
+    try fm.copyItem(atPath: mlp, toPath: path)
+    let x1 = folder + "/x1.json", x2 = folder + "/x2.json"
+    #expect(runCompare(["esd", path, "--shard", "1/2", "-o", x1]).status == 0)
+    try fm.removeItem(atPath: path)
+    try fm.copyItem(atPath: mlpInit, toPath: path)
+    #expect(runCompare(["esd", path, "--shard", "2/2", "-o", x2]).status == 0)
+    let a = try FileFingerprint(of: mlp).crc32Hex, b = try FileFingerprint(of: mlpInit).crc32Hex
+    let refused = runCompare(["esd", "merge", x1, x2])
+    #expect(refused.status == 1 && refused.out.isEmpty)
+    #expect(refused.err == "Error: \(x2): a part of another model than \(x1) (x.safetensors differs: sampled CRC-32 \(b), not \(a))\n")
+    // The same model given as folder/sub/../x.safetensors: another spelling, the same content.
+    try fm.removeItem(atPath: path)
+    try fm.copyItem(atPath: mlp, toPath: path)
+    try fm.createDirectory(atPath: folder + "/sub", withIntermediateDirectories: true)
+    #expect(runCompare(["esd", folder + "/sub/../x.safetensors", "--shard", "2/2", "-o", x2]).status == 0)
+    let merged = runCompare(["esd", "merge", x1, x2])
+    #expect(merged.status == 0 && merged.err.isEmpty)
+    #expect(GoldenOutputTests.same(merged.out, runCompare(["esd", mlp]).out))
+  }
+
+  /// `file` with `edit` applied to its first row (the rest of the document as written).
+  func editingFirstRow(_ file: String, to name: String, _ edit: ([(String, JSONValue)]) -> [(String, JSONValue)]) throws -> String {
+    guard case .object(var document) = try JSONValue.parse(String(contentsOfFile: file, encoding: .utf8)),
+          let at = document.firstIndex(where: { $0.0 == "layers" }), case .array(var rows) = document[at].1,
+          case .object(let row) = rows[0] else {
+      Issue.record("\(file) is a part")
+      return file
+    }
+    rows[0] = .object(edit(row))
+    document[at].1 = .array(rows)
+    let path = folder + "/" + name
+    try JSONValue.object(document).serialized(pretty: true).write(toFile: path, atomically: false, encoding: .utf8)
+    return path
+  }
+
+  @Test("a row with a value of the wrong kind or without a column is refused with exit status 1, naming the part, the layer and the column")
+  func malformedRows() throws {
+    let two = parts(2)
+    guard case .array(let rows)? = try JSONValue.parse(String(contentsOfFile: two[1], encoding: .utf8))["layers"],
+          case .string(let name)? = rows.first?["name"] else {
+      Issue.record("a part has rows")
+      return
+    }
+    let text = try editingFirstRow(two[1], to: "t2.json") { $0.map { $0.0 == "alpha" ? ("alpha", .string("abc")) : $0 } }
+    let run = runCompare(["esd", "merge", two[0], text])
+    #expect(run.status == 1 && run.out.isEmpty)
+    #expect(run.err == "Error: \(text): layer '\(name)': 'alpha' is \"abc\", not a number\n")
+    let missing = try editingFirstRow(two[1], to: "m2.json") { $0.filter { $0.0 != "alpha" } }
+    #expect(runCompare(["esd", "merge", two[0], missing]).err == "Error: \(missing): layer '\(name)': has no 'alpha'\n")
+    // Negative control: the row's columns in reverse order merge into the same table.
+    let reordered = try editingFirstRow(two[1], to: "r2.json") { $0.reversed() }
+    let merged = runCompare(["esd", "merge", two[0], reordered])
+    #expect(merged.status == 0 && merged.out == runCompare(["esd", "merge", two[0], two[1]]).out)
+  }
+
+  @Test("a part without a model fingerprint (an earlier version's) is refused with what to do")
+  func oldPart() throws {
+    let two = parts(2)
+    var document = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: two[1]))) as! [String: Any]
+    var shard = document["shard"] as! [String: Any]
+    shard["model_fingerprint"] = nil
+    document["shard"] = shard
+    let old = folder + "/old.json"
+    try JSONSerialization.data(withJSONObject: document).write(to: URL(fileURLWithPath: old))
+    let run = runCompare(["esd", "merge", two[0], old])
+    #expect(run.status == 1)
+    #expect(run.err == "Error: \(old): part 2/2 has no model fingerprint (written by an earlier compare); rerun its shard to merge it\n")
+  }
+
+  @Test("a failed layer: merge warns as the single run does, and prints the same Failed line")
+  func failedLayer() throws {
+    let model = folder + "/npy"
+    try FileManager.default.createDirectory(atPath: model, withIntermediateDirectories: true)
+    for name in ["gaussian", "bad_zeros"] {
+      try FileManager.default.copyItem(atPath: ESDCommandTests.fixtures + name + ".npy", toPath: model + "/" + name + ".npy")
+    }
+    let merged = runCompare(["esd", "merge"] + parts(2, model: model)), single = runCompare(["esd", model])
+    #expect(merged.status == 0)
+    #expect(merged.err == "warning: layer 'bad_zeros': all eigenvalues are zero: entropy, alpha and the MP fit are undefined\n")
+    #expect(merged.err == single.err)
+    #expect(merged.out.contains("Failed: 1 layer (not averaged; the warnings on standard error and the 'reason' column of --json and --csv say why).\n"))
+    #expect(GoldenOutputTests.same(merged.out, single.out))
+  }
 }

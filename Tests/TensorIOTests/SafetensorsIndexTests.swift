@@ -1,4 +1,6 @@
+import Foundation
 import Testing
+import TestSupport
 @testable import TensorIO
 
 @Suite("SafetensorsIndex: the shard files of a sharded checkpoint's index")
@@ -41,6 +43,22 @@ struct SafetensorsIndexTests {
     }
     #expect(throws: ReadError(file: "i.json", "shard index is not valid JSON (unexpected end at byte 15)")) {
       try shardNames("{\"weight_map\": ")
+    }
+  }
+
+  @Test("entries: each (tensor, shard file) of the weight_map in the file's order; a value that is no file name in the folder is a ReadError")
+  func entries() throws {
+    let scratch = TemporaryFolder("safetensors-index")
+    let path = scratch.file("model.safetensors.index.json")
+    try #"{"weight_map": {"b": "s2.safetensors", "a": "s1.safetensors", "c": "pytorch_model-1.bin"}}"#
+      .write(toFile: path, atomically: false, encoding: .utf8)
+    let listed = try SafetensorsIndex.entries(inIndex: path)
+    #expect(listed.map(\.tensor) == ["b", "a", "c"])
+    #expect(listed.map(\.file) == ["s2.safetensors", "s1.safetensors", "pytorch_model-1.bin"])
+    #expect(listed.map(\.tensor) == (try SafetensorsIndex.tensorNames(inIndex: path)))
+    try #"{"weight_map": {"w": "../x.bin"}}"#.write(toFile: path, atomically: false, encoding: .utf8)
+    #expect(throws: ReadError(file: path, "shard index maps tensor 'w' to '../x.bin', not a file in the same folder")) {
+      try SafetensorsIndex.entries(inIndex: path)
     }
   }
 }

@@ -2,14 +2,6 @@ import CompareCore
 import TensorIO
 
 extension ESDReport {
-  /// Joins the `--json` documents of a sharded run's parts (`compare esd MODEL --shard I/N
-  /// --output part-I.json`) into the report a single run prints: the rows in table order, the
-  /// skipped tensors once, the same summary, JSON and CSV.
-  ///
-  /// - Parameter files: The part files, in any order.
-  /// - Throws: `InputError` naming the part when a file is not a part, parts come from another
-  ///   model, another number of parts or other options, a part is given twice or is missing, or
-  ///   a layer is in two parts or in none.
   /// The stacked tensor an expert's row label (`NAME.expert.E`) belongs to.
   static func stackName(_ label: String) -> String {
     let parts = label.split(separator: ".", omittingEmptySubsequences: false)
@@ -17,10 +9,25 @@ extension ESDReport {
     return parts.dropLast(2).joined(separator: ".")
   }
 
+  /// Joins the `--json` documents of a sharded run's parts (`compare esd MODEL --shard I/N
+  /// --output part-I.json`) into the report a single run prints: the rows in table order, the
+  /// skipped tensors once, the same summary, JSON and CSV.
+  ///
+  /// Parts are of one model when their `model_fingerprint`s agree (`ModelFingerprint`), whatever
+  /// the path each was run with: a model mounted at two paths on two machines merges, two models
+  /// copied in turn to one path do not. Each row is checked against the columns `compare esd`
+  /// writes (`ESDColumn.row(from:)`).
+  ///
+  /// - Parameter files: The part files, in any order.
+  /// - Throws: `InputError` naming the part when a file is not a part, has no model fingerprint
+  ///   (written by an earlier version: rerun its shard), a row is malformed, parts come from
+  ///   another model, another number of parts or other options, a part is given twice or is
+  ///   missing, or a layer is in two parts or in none.
   public static func merging(_ files: [String]) throws -> ESDReport {
     guard !files.isEmpty else { throw InputError("no parts given") }
     struct Part {
-      var file: String, index: Int, count: Int, model: String, layers: [String], skippedTensors: Int
+      var file: String, index: Int, count: Int, layers: [String], skippedTensors: Int
+      var fingerprint: ModelFingerprint
       var conventions: JSONValue, conventionsText: String
       var rows: [[(String, JSONValue)]], skipped: [SkippedTensor]
     }
@@ -31,26 +38,47 @@ extension ESDReport {
         throw InputError("\(file): not a JSON document (\(error))")
       }
       guard let shard = json["shard"], case .int(let index)? = shard["index"], case .int(let count)? = shard["count"],
-            case .string(let model)? = shard["model"], case .array(let names)? = shard["layers"],
+            case .string? = shard["model"], case .array(let names)? = shard["layers"],
             case .int(let skippedTensors)? = shard["skipped_tensors"], case .string(let text)? = shard["conventions_text"],
             let conventions = json["conventions"], case .array(let rows)? = json["layers"],
             case .array(let skipped)? = json["skipped"] else {
         throw InputError("\(file): not a part of a sharded run (write parts with compare esd MODEL --shard I/N --output FILE)")
       }
+      guard let recorded = shard["model_fingerprint"] else {
+        throw InputError("\(file): part \(index)/\(count) has no model fingerprint (written by an earlier compare); rerun its shard to merge it")
+      }
+      guard let fingerprint = ModelFingerprint(json: recorded) else {
+        throw InputError("\(file): its model_fingerprint is not {\"method\", \"files\": [{\"name\", \"bytes\", \"crc32\"}]}")
+      }
+      let layers = try names.map { name -> String in
+        guard case .string(let s) = name else {
+          throw InputError("\(file): its layer list holds \(name.serialized().prefix(40)), not a name")
+        }
+        return s
+      }
       return Part(
-        file: file, index: index, count: count, model: model,
-        layers: names.compactMap { if case .string(let s) = $0 { s } else { nil } },
-        skippedTensors: skippedTensors, conventions: conventions, conventionsText: text,
-        rows: rows.compactMap { if case .object(let pairs) = $0 { pairs } else { nil } },
-        skipped: skipped.compactMap { entry in
-          guard case .string(let name)? = entry["name"], case .string(let reason)? = entry["reason"] else { return nil }
+        file: file, index: index, count: count, layers: layers,
+        skippedTensors: skippedTensors, fingerprint: fingerprint, conventions: conventions, conventionsText: text,
+        rows: try rows.map { row in
+          do { return try ESDColumn.row(from: row) } catch let error as InputError {
+            throw InputError("\(file): \(error.message)")
+          }
+        },
+        skipped: try skipped.map { entry in
+          guard case .string(let name)? = entry["name"], case .string(let reason)? = entry["reason"] else {
+            throw InputError("\(file): a skipped entry is \(entry.serialized().prefix(40)), not {\"name\", \"reason\"}")
+          }
           return SkippedTensor(name: name, reason: reason)
         })
     }
     let first = parts[0]
     for part in parts.dropFirst() {
-      guard part.model == first.model else {
-        throw InputError("\(part.file): a part of \(part.model), but \(first.file) is a part of \(first.model)")
+      // The model by its content, not its path (kept from the first part where they differ).
+      guard part.fingerprint.method == first.fingerprint.method else {
+        throw InputError("\(part.file): its model fingerprint is taken otherwise than \(first.file)'s (by another version of compare); rerun its shard")
+      }
+      if let difference = part.fingerprint.difference(from: first.fingerprint) {
+        throw InputError("\(part.file): a part of another model than \(first.file) (\(difference))")
       }
       guard part.count == first.count else {
         throw InputError("\(part.file): part \(part.index)/\(part.count), but \(first.file) is part \(first.index)/\(first.count)")

@@ -43,6 +43,17 @@ public struct ESDReport: Sendable {
     return known.filter(present.contains) + extra
   }
 
+  /// One warning per failed row (its name and `reason`), for standard error: the lines
+  /// `ESDResult.warnings` gives for the same rows.
+  public var warnings: [String] {
+    rows.filter { Self.value($0, "status") == .string(LayerReport.Status.failed.rawValue) }.map { row in
+      var name = "", reason = ""
+      if case .string(let s) = Self.value(row, "name") { name = s }
+      if case .string(let s) = Self.value(row, "reason") { reason = s }
+      return "warning: layer '\(name)': \(reason)"
+    }
+  }
+
   /// Means over the successful rows, and the counts, as `get_summary()`.
   public var summary: ESDSummary { ESDSummary(rows: rows, skippedTensors: skipped.count) }
 
@@ -108,7 +119,7 @@ public struct ESDReport: Sendable {
     var lines = [""]
     let means = summary.means.map { "\($0.0) \(Format.fixed($0.1, 3))" }.joined(separator: ", ")
     lines.append("Summary over \(summary.analysed) layer\(summary.analysed == 1 ? "" : "s"): \(means.isEmpty ? "-" : means)")
-    if summary.failed > 0 { lines.append("Failed: \(summary.failed) layer\(summary.failed == 1 ? "" : "s") (not averaged; see the warnings above).") }
+    if summary.failed > 0 { lines.append("Failed: \(summary.failed) layer\(summary.failed == 1 ? "" : "s") (not averaged; the warnings on standard error and the 'reason' column of --json and --csv say why).") }
     lines += Self.skippedLines(skipped)
     lines.append("Conventions: " + conventionsText + ".")
     return lines

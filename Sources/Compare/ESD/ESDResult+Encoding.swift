@@ -128,7 +128,8 @@ extension ESDResult {
   /// The table and the summary lines, as `compare esd` prints them.
   public var text: String { report.text }
   /// `compare esd --json`; a part of a sharded run adds a `shard` object (`index`, `count`,
-  /// `model`, `layers`, `skipped_tensors`, `conventions_text`) that `ESDReport.merging` reads.
+  /// `model`, `layers`, `skipped_tensors`, `conventions_text`, `model_fingerprint`) that
+  /// `ESDReport.merging` reads.
   public func json() -> JSONValue {
     let document = report.json()
     guard let shard, case .object(var pairs) = document else { return document }
@@ -136,7 +137,7 @@ extension ESDResult {
       ("index", .int(shard.part.index)), ("count", .int(shard.part.count)), ("model", .string(model)),
       ("layers", .strings(shard.layers)), ("skipped_tensors", .int(shard.skippedTensors)),
       ("conventions_text", .string(conventionsText)),
-    ])))
+    ] + (fingerprint.map { [("model_fingerprint", $0.json)] } ?? []))))
     return .object(pairs)
   }
   /// `compare esd --csv`.

@@ -22,6 +22,11 @@ public struct ESDResult: Sendable {
   public var shard: (part: ESDShard, layers: [String], skippedTensors: Int)?
   /// For a LoRA adapter (`LoRAAdapter.esd`): how ΔW was scaled; `nil` for a model.
   public var loraScale: LoRAScale? = nil
+  /// For one part of a sharded run: the model's content, which `ESDReport.merging` compares
+  /// across parts (the path may differ between machines; the content may not).
+  public var fingerprint: ModelFingerprint? = nil
+  /// Warnings from opening the model (`ModelWeights.warnings`), for standard error.
+  public var modelWarnings: [String] = []
 
   /// The eigenvalues of a row, ascending, by its label (`layer`, `layer[slice]` for a conv
   /// slice, `layer.expert.E`): weightwatcher's `ESD.get`-style access; `nil` when there is no
@@ -51,11 +56,11 @@ public struct ESDResult: Sendable {
     reports.filter { $0.status == .failed }.map { "warning: layer '\($0.name)': \($0.reason)" }
   }
 
-  /// The lines for standard error: a note when `NAME.merged` rows are W + B·A rather than the
-  /// fine-tuned weight (a LoRA adapter with a base, unscaled), then `warnings`.
+  /// The lines for standard error: `modelWarnings`, a note when `NAME.merged` rows are W + B·A
+  /// rather than the fine-tuned weight (a LoRA adapter with a base, unscaled), then `warnings`.
   public var messages: [String] {
     let unscaledMerge = loraScale == LoRAScale.none && reports.contains { $0.kind == .loraMerged }
-    return (unscaledMerge ? ["note: without --lora-scale, NAME.merged is W + B·A, not the fine-tuned weight W + (lora_alpha/r)·B·A"] : [])
+    return modelWarnings + (unscaledMerge ? ["note: without --lora-scale, NAME.merged is W + B·A, not the fine-tuned weight W + (lora_alpha/r)·B·A"] : [])
       + warnings
   }
 }
@@ -71,7 +76,8 @@ extension ModelWeights {
   ///   - initial: The model at initialisation: adds `distance_from_init` and friends, layers
   ///     paired by name (needed by `options.delta`).
   ///   - shard: Analyse only this part of the layers (`ESDShard`); `ESDReport.merging` joins
-  ///     the parts' `--json` documents into the whole table.
+  ///     the parts' `--json` documents into the whole table. The result then carries the
+  ///     model's `fingerprint` (at most 192 KiB read per weight file).
   ///   - progress: Called after each layer with (done, total, layer name), from any thread.
   /// - Throws: `InputError` naming the model when no layer is left to analyse, a weight is
   ///   NaN/∞, or the init model lacks a layer; the loaders' `ReadError`s.
@@ -90,6 +96,8 @@ extension ModelWeights {
     if let initial { layers = try paired(layers, with: initial) }
     let allLayers = layers.map(\.name), skippedTensors = skipped.count
     if let shard { layers = shard.select(layers, options: options) }
+    // Taken before the analysis, the nearest to when the files were opened (and mapped).
+    let fingerprint = try shard.map { _ in try ModelFingerprint(of: self) }
     let total = layers.count
     let rows: [[LayerReport]]
     do {
@@ -101,9 +109,12 @@ extension ModelWeights {
     }
     let (reports, more) = Self.splitSkipped(rows.flatMap { $0 })
     skipped += more
-    return ESDResult(model: path, reports: reports, skipped: skipped,
-                     summary: ESDSummary(reports, skippedTensors: skipped.count), options: options,
-                     order: order, shard: shard.map { ($0, allLayers, skippedTensors) })
+    var result = ESDResult(model: path, reports: reports, skipped: skipped,
+                           summary: ESDSummary(reports, skippedTensors: skipped.count), options: options,
+                           order: order, shard: shard.map { ($0, allLayers, skippedTensors) })
+    result.fingerprint = fingerprint
+    result.modelWarnings = warnings
+    return result
   }
 
   /// The layers `esd` would analyse and their rows (`layer_id`, `name`, `longname`,

@@ -57,9 +57,16 @@ public struct ModelWeights: Sendable {
   /// How `tensors` are ordered.
   public let order: Order
 
+  /// Problems with the files that do not stop the reading, one line each for standard error
+  /// (`warning: …`): a Hugging Face folder's `.safetensors` files that its shard index does not
+  /// list (not read: transformers reads only the shards the index lists).
+  public let warnings: [String]
+
   /// Opens the model at `path` (its headers only).
   /// - Throws: `ReadError` naming the file: missing, a `FILE:KEY` reference (a model is read
-  ///   whole), a folder without weights, a malformed shard index, an unreadable tensor file.
+  ///   whole), a folder without weights, a malformed shard index or one that lists a tensor in a
+  ///   shard that does not hold it, an unreadable tensor file.
+  /// - Complexity: O(tensors): headers and the shard index only.
   public init(path: String) throws {
     self.path = path
     var tensors: [Tensor] = [], formats: Set<TensorFormat> = []
@@ -73,10 +80,12 @@ public struct ModelWeights: Sendable {
     if let prefix = Self.nestingKeys.first(where: { p in !keys.isEmpty && keys.allSatisfy { $0.hasPrefix(p + ".") } }) {
       keys = keys.map { String($0.dropFirst(prefix.count + 1)) }
     }
+    let index = ModelWeights.indexFile(at: path)
+    let listed = try index.map { try Self.checkedIndex($0, tensors: tensors) } ?? []
+    warnings = index.map { Self.unlistedShards(in: path, index: $0, listed: listed) } ?? []
     let rank: [Int]
-    if let index = ModelWeights.indexFile(at: path), case let listed = try SafetensorsIndex.tensorNames(inIndex: index),
-       !listed.isEmpty {
-      let position = Dictionary(listed.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
+    if !listed.isEmpty {
+      let position = Dictionary(listed.enumerated().map { ($1.tensor, $0) }, uniquingKeysWith: { a, _ in a })
       rank = tensors.map { position[$0.key] ?? listed.count }
       order = .index
     } else if formats == [.directory] {
@@ -94,6 +103,30 @@ public struct ModelWeights: Sendable {
     }
     self.tensors = sorted.map { tensors[$0] }
     self.keys = sorted.map { keys[$0] }
+  }
+
+  /// The shard index's (tensor, file) pairs, each checked against the tensors read: a tensor
+  /// the index places in a shard that does not hold it would otherwise vanish without a word.
+  /// - Throws: `ReadError` naming the index, the tensor and the shard.
+  static func checkedIndex(_ index: String, tensors: [Tensor]) throws -> [(tensor: String, file: String)] {
+    let listed = try SafetensorsIndex.entries(inIndex: index)
+    var held: [String: Set<String>] = [:]
+    for tensor in tensors { held[FileSystem.baseName(tensor.file), default: []].insert(tensor.key) }
+    for (tensor, file) in listed where held[file]?.contains(tensor) != true {
+      throw ReadError(file: index, "lists '\(tensor.prefix(80))' in \(file.prefix(80)), which does not hold it")
+    }
+    return listed
+  }
+
+  /// The warning for the `.safetensors` files beside a safetensors shard index that it does not
+  /// list: `ModelWeights` reads only the listed shards, as transformers' `from_pretrained` does.
+  static func unlistedShards(in folder: String, index: String, listed: [(tensor: String, file: String)]) -> [String] {
+    guard index.hasSuffix(".safetensors.index.json") else { return [] }
+    let shards = Set(listed.map(\.file))
+    let unlisted = NaturalOrder.sorted((FileSystem.names(in: folder) ?? []).filter { $0.hasSuffix(".safetensors") && !shards.contains($0) })
+    guard !unlisted.isEmpty else { return [] }
+    let one = unlisted.count == 1
+    return ["warning: \(index): does not list \(TensorFile.list(unlisted)), which \(one ? "is" : "are") in the folder: \(one ? "its" : "their") tensors are not read (transformers reads only the shards the index lists)"]
   }
 
   /// Where a name goes when the file does not give the order: embeddings (0), numbered blocks

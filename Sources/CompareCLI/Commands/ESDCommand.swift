@@ -180,7 +180,9 @@ enum ESDCommand: Command {
     }
     let base = try arguments.string("--base").map { try ModelWeights(path: $0) }
     let model = try adapter == nil ? ModelWeights(path: path) : nil
+    for line in base?.warnings ?? [] { console.warn(line) }
     if describe {
+      for line in model?.warnings ?? [] { console.warn(line) }
       let description = try adapter.map { try $0.describe(options: options, base: base, layers: request.layers, excluding: request.excluded) }
         ?? model!.describe(options: options, layers: request.layers, excluding: request.excluded)
       try emit(description.json(), csv: description.csv(), text: description.text)
@@ -188,7 +190,9 @@ enum ESDCommand: Command {
     }
     if let saveESD = request.saveESD { try AtomicFile.checkDestination(saveESD) }
     let initial = try initPath.map { try ModelWeights(path: $0) }
+    for line in initial?.warnings ?? [] { console.warn(line) }
     if let model, arguments.flag("--plan") {
+      for line in model.warnings { console.warn(line) }
       let plan = try model.esdPlan(options: options, layers: request.layers, excluding: request.excluded,
                                    initial: initial, shard: shard)
       try emit(plan.json(), csv: plan.text, text: plan.text)

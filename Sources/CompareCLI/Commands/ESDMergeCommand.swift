@@ -12,9 +12,10 @@ enum ESDMergeCommand: Command {
       OptionSpec("-o", "--output", value: "file", help: "Also write the merged --json document to this file, atomically."),
     ],
     discussion: """
-      The result is the table, summary, JSON and CSV of a single run over all layers. Parts of
-      another model, another N or other options, a part given twice or missing, and a layer in
-      two parts or in none are refused, naming the part.
+      The result is the table, summary, JSON and CSV of a single run over all layers. Parts are
+      of one model when the content fingerprints they record agree, whatever path each was run
+      with. Parts of another model, another N or other options, a part given twice or missing, a
+      layer in two parts or in none, and a malformed row are refused, naming the part.
       """,
     examples: ["compare esd merge parts/esd-*.json --json"])
 
@@ -24,6 +25,8 @@ enum ESDMergeCommand: Command {
     let output = arguments.string("--output")
     if let output { try AtomicFile.checkDestination(output) }
     let report = try ESDReport.merging(arguments.positionals)
+    // A single run warns of each failed layer; the merged parts say the same.
+    for line in report.warnings { console.warn(line) }
     if let output { try AtomicFile.write(report.json().serialized(pretty: true) + "\n", to: output) }
     console.write(json ? report.json().serialized(pretty: true) + "\n" : csv ? report.csv() : report.text)
   }
