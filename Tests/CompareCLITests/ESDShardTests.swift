@@ -155,6 +155,18 @@ struct ESDShardTests {
     #expect(merged.status == 0 && merged.out == runCompare(["esd", "merge", two[0], two[1]]).out)
   }
 
+  @Test("merge -o onto one of its parts is a usage error and leaves the part as it was")
+  func outputOnPart() throws {
+    let files = parts(2)
+    let before = try String(contentsOfFile: files[0], encoding: .utf8)
+    let run = runCompare(["esd", "merge"] + files + ["-o", files[0]])
+    #expect(run.status == 64)
+    #expect(run.err.hasPrefix("Error: -o \(files[0]) is also an input (<parts>); choose another output path\n"))
+    #expect(try String(contentsOfFile: files[0], encoding: .utf8) == before)
+    // Control: another path is written.
+    #expect(runCompare(["esd", "merge"] + files + ["-o", folder + "/merged.json"]).status == 0)
+  }
+
   @Test("a part without a model fingerprint (an earlier version's) is refused with what to do")
   func oldPart() throws {
     let two = parts(2)

@@ -23,6 +23,8 @@ enum ESDMergeCommand: Command {
     let json = arguments.flag("--json"), csv = arguments.flag("--csv")
     if json && csv { throw UsageError("--json and --csv cannot be combined", command: spec.name) }
     let output = arguments.string("--output")
+    try arguments.checkOutputs([("-o", output)], inputs: [],
+                               more: arguments.positionals.map { (option: "<parts>", reference: $0) })
     if let output { try AtomicFile.checkDestination(output) }
     let report = try ESDReport.merging(arguments.positionals)
     // A single run warns of each failed layer; the merged parts say the same.
