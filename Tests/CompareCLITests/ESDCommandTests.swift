@@ -83,10 +83,16 @@ struct ESDCommandTests {
   }
 
   @Test("a file without 2-D weights is a data error")
-  func noMatrices() {
+  func noMatrices() throws {
     let result = runCompare(["esd", Self.fixtures + "bad_vector.npy"])
     #expect(result.status == 1)
     #expect(result.err == "Error: \(Self.fixtures)bad_vector.npy: no 2-D, 3-D or 4-D weights to analyse (1 tensor, none a matrix, conv kernel or expert stack)\n")
+    // An integer matrix is not a vector: the message says what it is.
+    let scratch = TemporaryFolder("esd-integer")
+    try NPYWriter.write((0..<(64 * 32)).map { Int32($0 % 100) }, shape: [64, 32], to: scratch.file("int.npy"))
+    let integer = runCompare(["esd", scratch.file("int.npy")])
+    #expect(integer.status == 1)
+    #expect(integer.err == "Error: \(scratch.file("int.npy")): no 2-D, 3-D or 4-D weights to analyse (1 tensor, 'int': int32 tensor, not weights)\n")
   }
 
   @Test("--delta without --init and a bad --rand-repeats are usage errors")

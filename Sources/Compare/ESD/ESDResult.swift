@@ -147,7 +147,12 @@ extension ModelWeights {
                                       threeDimensional: options.threeDimensional)
     guard layers.isEmpty else { return (layers, skipped) }
     if patterns.isEmpty && excluded.isEmpty {
-      throw InputError("\(path): no 2-D, 3-D or 4-D weights to analyse (\(tensors.count) tensor\(tensors.count == 1 ? "" : "s"), none a matrix, conv kernel or expert stack)")
+      // Say why, when it is not the shape: an integer matrix, an empty one.
+      let reasons = skipped.filter { !$0.reason.hasPrefix("1-D") && !$0.reason.hasPrefix("0-D") }
+      let why = reasons.isEmpty ? "none a matrix, conv kernel or expert stack"
+        : reasons.prefix(3).map { "'\($0.name)': \($0.reason)" }.joined(separator: "; ")
+          + (reasons.count > 3 ? "; … \(reasons.count - 3) more" : "")
+      throw InputError("\(path): no 2-D, 3-D or 4-D weights to analyse (\(tensors.count) tensor\(tensors.count == 1 ? "" : "s"), \(why))")
     }
     let chosen = (patterns.isEmpty ? [] : [patterns.joined(separator: ", ")])
       + (excluded.isEmpty ? [] : ["excluding " + excluded.joined(separator: ", ")])
