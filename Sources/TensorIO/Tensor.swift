@@ -64,6 +64,11 @@ public struct Tensor: Sendable {
     }
     let (elementBytes, tooMany) = count.multipliedReportingOverflow(by: dtype.size)
     guard !tooMany, elementBytes <= limit else {
+      // A contiguous layout addresses each element once: its shape simply needs more bytes
+      // than the file holds (a header claiming too much). Only a view can repeat bytes.
+      if self.strides == Tensor.contiguousStrides(shape) {
+        throw ReadError(file: file, "tensor '\(key)' is truncated (shape \(shape) needs \(tooMany ? "an overflowing number of" : String(elementBytes)) bytes, found \(storage.bytes.count))")
+      }
       throw ReadError(file: file, "tensor '\(key)' shape \(shape) with strides \(self.strides) repeats its stored bytes too often (a stride-0 view?); save it with .contiguous()")
     }
     // The lowest and highest element addressed, in elements from the start. Every step is

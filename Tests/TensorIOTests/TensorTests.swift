@@ -30,6 +30,13 @@ struct TensorTests {
       try make([1 << 62], [0], dtype: .uint8)
     }
     #expect(throws: ReadError.self) { try make([Int.max - 10], [1], offset: 128, dtype: .uint8) }
+    // A contiguous shape past the data is a truncated file (a header claiming too much), not a view.
+    #expect(throws: ReadError(file: "f", "tensor 't' is truncated (shape [4611686018427387904] needs an overflowing number of bytes, found 64)")) {
+      try make([1 << 62], [1])
+    }
+    #expect(throws: ReadError(file: "f", "tensor 't' is truncated (shape [1000000] needs 4000000 bytes, found 64)")) {
+      try make([1_000_000], [1])
+    }
   }
 
   @Test("a zero-element tensor opens with axes the bytes could hold, and its statistics take no time")
