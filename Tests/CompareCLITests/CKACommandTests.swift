@@ -146,6 +146,35 @@ struct CKACommandTests {
     #expect(negative.err.hasPrefix("Error: --permutations expects a non-negative integer, got '-3'\n"))
   }
 
+  @Test("--epochs > 1 with a full-batch estimator is a usage error (64) like the statistics; --epochs 1 is not")
+  func epochsUsageError() {
+    let full = runCompare(["cka", a, b, "--estimator", "full", "--epochs", "2"])
+    #expect(full.status == 64)
+    #expect(full.out.isEmpty)
+    #expect(full.err == "Error: --epochs needs --estimator minibatch: each pass shuffles the examples into new batches, and --estimator full has one\n" + Self.usage)
+    let debiased = runCompare(["cka", a, b, "--estimator", "debiased", "--epochs", "3"])
+    #expect(debiased.status == 64)
+    #expect(debiased.err.hasPrefix("Error: --epochs needs --estimator minibatch: each pass shuffles the examples into new batches, and --estimator debiased has one\n"))
+    #expect(runCompare(["cka", a, b, "--estimator", "full", "--epochs", "1"]).status == 0)
+    #expect(runCompare(["cka", a, b, "--batch-size", "8", "--epochs", "2"]).status == 0)
+  }
+
+  @Test("--confidence without intervals is a usage error (64), as --fdr without --permutations; with --ci or --bootstrap it is not")
+  func confidenceWithoutIntervals() {
+    let alone = runCompare(["cka", a, b, "--batch-size", "8", "--confidence", "0.9"])
+    #expect(alone.status == 64)
+    #expect(alone.out.isEmpty)
+    #expect(alone.err == "Error: --confidence sets the coverage of the --ci intervals: give --ci too\n" + Self.usage)
+    let full = runCompare(["cka", a, b, "--estimator", "full", "--confidence", "0.9"])
+    #expect(full.status == 64)
+    #expect(full.err == "Error: --confidence needs --estimator minibatch: the statistics come from the spread of its batches, and --estimator full has one\n" + Self.usage)
+    let bootstrap = runCompare(["cka", a, b, "--estimator", "debiased", "--bootstrap", "50"])
+    #expect(bootstrap.status == 64)
+    #expect(bootstrap.err.hasPrefix("Error: --bootstrap needs --estimator minibatch: "))
+    #expect(runCompare(["cka", a, b, "--batch-size", "8", "--ci", "--confidence", "0.9"]).status == 0)
+    #expect(runCompare(["cka", a, b, "--batch-size", "8", "--bootstrap", "50", "--confidence", "0.9"]).status == 0)
+  }
+
   @Test("--save writes the matrix as float64 .npy, rows = model A's layers")
   func save() throws {
     let path = NSTemporaryDirectory() + "compare-cka-test-\(getpid()).npy"
