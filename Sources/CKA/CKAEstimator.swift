@@ -43,7 +43,8 @@ public enum CKAEstimator: Sendable, Equatable, CustomStringConvertible {
 
   /// The batches of `examples` examples: whole batches of `batchSize`, then a trailing partial
   /// batch of at least 4 examples when `keepLast`; with a note when examples are dropped.
-  /// - Throws: `InputError` when not even one batch fits.
+  /// - Throws: `InputError` when not even one batch fits, advising only what would work for `n`
+  ///   (below 4 examples, `--estimator full`).
   public static func batches(examples n: Int, batchSize: Int, keepLast: Bool) throws -> (ranges: [Range<Int>], note: String?) {
     guard batchSize >= 4 else { throw InputError("a batch needs at least 4 examples, got a batch size of \(batchSize)") }
     var ranges = stride(from: 0, through: n - batchSize, by: batchSize).map { $0..<($0 + batchSize) }
@@ -59,7 +60,10 @@ public enum CKAEstimator: Sendable, Equatable, CustomStringConvertible {
       }
     }
     guard !ranges.isEmpty else {
-      if keepLast { throw InputError("\(n) examples are fewer than the 4 a batch needs: use --estimator full") }
+      // Only advise what works: below 4 examples no batch and no unbiased HSIC exists, and below
+      // 2 not even the biased one.
+      if n < 2 { throw InputError("\(n) example is too few: a batch needs at least 4, and every CKA estimator at least 2") }
+      if n < 4 { throw InputError("\(n) examples are fewer than the 4 a batch needs: use --estimator full") }
       throw InputError("\(n) examples are fewer than one batch of \(batchSize): lower --batch-size, add --keep-last, or use --estimator debiased")
     }
     return (ranges, note)

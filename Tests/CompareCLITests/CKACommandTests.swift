@@ -334,6 +334,27 @@ struct CKACommandTests {
     #expect(runCompare(["cka", a, b, "--keep-last"]).status == 0)
   }
 
+  @Test("below 4 examples the advice names only what works: --estimator full (and below 2, nothing)")
+  func fewerThanFourExamples() {
+    let three = runCompare(["cka", a, b, "--examples", "3"])
+    #expect(three.status == 1)
+    #expect(three.err == "Error: 3 examples are fewer than the 4 a batch needs: use --estimator full\n")
+    #expect(runCompare(["cka", a, b, "--examples", "3", "--keep-last", "--batch-size", "4"]).err == three.err)
+    // The advice works; what it leaves out does not.
+    #expect(runCompare(["cka", a, b, "--examples", "3", "--estimator", "full"]).status == 0)
+    #expect(runCompare(["cka", a, b, "--examples", "3", "--estimator", "debiased"]).status == 1)
+    let one = runCompare(["cka", a, b, "--examples", "1"])
+    #expect(one.status == 1)
+    #expect(one.err == "Error: 1 example is too few: a batch needs at least 4, and every CKA estimator at least 2\n")
+    #expect(runCompare(["cka", a, b, "--examples", "1", "--estimator", "full"]).status == 1)
+    // From 4 examples on, each of the three suggestions works.
+    let four = runCompare(["cka", a, b, "--examples", "4"])
+    #expect(four.err == "Error: 4 examples are fewer than one batch of 256: lower --batch-size, add --keep-last, or use --estimator debiased\n")
+    for fix in [["--batch-size", "4"], ["--keep-last"], ["--estimator", "debiased"]] {
+      #expect(runCompare(["cka", a, b, "--examples", "4"] + fix).status == 0, "\(fix)")
+    }
+  }
+
   @Test("help shows every option with its default")
   func help() {
     let result = runCompare(["cka", "--help"])
