@@ -110,6 +110,8 @@ public enum CKAEstimator: Sendable, Equatable, CustomStringConvertible {
       ? try compute(a, b, kernel: kernel, statistics, epochs, Double.self, progress: progress)
       : try compute(a, b, kernel: kernel, statistics, epochs, Float.self, progress: progress)
     result.pairedByIndex = a.pairedByIndex || b.pairedByIndex
+    result.epochs = epochs
+    result.statistics = statistics
     return result
   }
 
@@ -198,10 +200,13 @@ public struct CKAResult: Sendable {
   public var matrix: SimilarityMatrix
   public var estimator: CKAEstimator
   public var kernel: CKAKernel
-  /// Batches summed (1 for the full-batch estimators).
+  /// Batches summed (1 for the full-batch estimators), over all the passes.
   public var batches: Int
-  /// Examples that entered the estimate.
+  /// Examples that entered the estimate, counted once per pass.
   public var examples: Int
+  /// Passes over the examples (`similarities(..., epochs:)`), each in a shuffled order when more
+  /// than 1.
+  public var epochs = 1
   /// Examples in the inputs.
   public var available: Int
   /// The two models' examples are different inputs paired by position (one model on two
@@ -212,6 +217,9 @@ public struct CKAResult: Sendable {
   /// Standard errors, intervals and p-values of the minibatch estimate (none for the
   /// full-batch estimators).
   public var uncertainty: CKAUncertainty
+  /// The statistics asked for; `uncertainty` holds those that could be computed (intervals need
+  /// 2 or more batches).
+  public var statistics = CKAStatistics()
 
   /// A result as `similarities` returns it (for tests and other estimators' results).
   public init(matrix: SimilarityMatrix, estimator: CKAEstimator, kernel: CKAKernel, batches: Int,
