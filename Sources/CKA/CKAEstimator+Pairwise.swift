@@ -48,6 +48,8 @@ extension CKAEstimator {
                              examples: pair.cka.examples, available: n,
                              notes: note.map { [$0] } ?? [], uncertainty: uncertainty)
       result.pairedByIndex = sources[pair.i].pairedByIndex || sources[pair.j].pairedByIndex
+      result.epochs = epochs
+      result.statistics = statistics
       return (pair.i, pair.j, result)
     }
   }

@@ -43,7 +43,8 @@ public enum CKAEstimator: Sendable, Equatable, CustomStringConvertible {
 
   /// The batches of `examples` examples: whole batches of `batchSize`, then a trailing partial
   /// batch of at least 4 examples when `keepLast`; with a note when examples are dropped.
-  /// - Throws: `InputError` when not even one batch fits.
+  /// - Throws: `InputError` when not even one batch fits, advising only what would work for `n`
+  ///   (below 4 examples, `--estimator full`).
   public static func batches(examples n: Int, batchSize: Int, keepLast: Bool) throws -> (ranges: [Range<Int>], note: String?) {
     guard batchSize >= 4 else { throw InputError("a batch needs at least 4 examples, got a batch size of \(batchSize)") }
     var ranges = stride(from: 0, through: n - batchSize, by: batchSize).map { $0..<($0 + batchSize) }
@@ -59,7 +60,10 @@ public enum CKAEstimator: Sendable, Equatable, CustomStringConvertible {
       }
     }
     guard !ranges.isEmpty else {
-      if keepLast { throw InputError("\(n) examples are fewer than the 4 a batch needs: use --estimator full") }
+      // Only advise what works: below 4 examples no batch and no unbiased HSIC exists, and below
+      // 2 not even the biased one.
+      if n < 2 { throw InputError("\(n) example is too few: a batch needs at least 4, and every CKA estimator at least 2") }
+      if n < 4 { throw InputError("\(n) examples are fewer than the 4 a batch needs: use --estimator full") }
       throw InputError("\(n) examples are fewer than one batch of \(batchSize): lower --batch-size, add --keep-last, or use --estimator debiased")
     }
     return (ranges, note)
@@ -106,6 +110,8 @@ public enum CKAEstimator: Sendable, Equatable, CustomStringConvertible {
       ? try compute(a, b, kernel: kernel, statistics, epochs, Double.self, progress: progress)
       : try compute(a, b, kernel: kernel, statistics, epochs, Float.self, progress: progress)
     result.pairedByIndex = a.pairedByIndex || b.pairedByIndex
+    result.epochs = epochs
+    result.statistics = statistics
     return result
   }
 
@@ -194,10 +200,13 @@ public struct CKAResult: Sendable {
   public var matrix: SimilarityMatrix
   public var estimator: CKAEstimator
   public var kernel: CKAKernel
-  /// Batches summed (1 for the full-batch estimators).
+  /// Batches summed (1 for the full-batch estimators), over all the passes.
   public var batches: Int
-  /// Examples that entered the estimate.
+  /// Examples that entered the estimate, counted once per pass.
   public var examples: Int
+  /// Passes over the examples (`similarities(..., epochs:)`), each in a shuffled order when more
+  /// than 1.
+  public var epochs = 1
   /// Examples in the inputs.
   public var available: Int
   /// The two models' examples are different inputs paired by position (one model on two
@@ -208,6 +217,9 @@ public struct CKAResult: Sendable {
   /// Standard errors, intervals and p-values of the minibatch estimate (none for the
   /// full-batch estimators).
   public var uncertainty: CKAUncertainty
+  /// The statistics asked for; `uncertainty` holds those that could be computed (intervals need
+  /// 2 or more batches).
+  public var statistics = CKAStatistics()
 
   /// A result as `similarities` returns it (for tests and other estimators' results).
   public init(matrix: SimilarityMatrix, estimator: CKAEstimator, kernel: CKAKernel, batches: Int,

@@ -28,6 +28,12 @@ public struct CCASimilarity: SimilarityMeasure {
   public var parameters: [(String, Double)] { [("tolerance", tolerance)] }
   public var fitsLinearMaps: Bool { true }
 
+  /// A layer that is not constant has rank ≥ 1 at any tolerance in [0, 1]: kept for a caller's
+  /// tolerance above 1.
+  public func whyUndefined(_ pair: LayerPair) -> String? {
+    "\(name): no singular direction at or above \(Format.general(tolerance)) × the largest singular value"
+  }
+
   public func value(_ pair: LayerPair) throws -> Double? {
     let rho = try pair.canonicalCorrelations(rx: pair.x.rank(tolerance: tolerance),
                                              ry: pair.y.rank(tolerance: tolerance))

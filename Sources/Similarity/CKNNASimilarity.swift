@@ -24,9 +24,15 @@ public struct CKNNASimilarity: SimilarityMeasure {
   public var parameters: [(String, Double)] { [("k", Double(k))] }
   public var needs: LayerNeeds { .neighbours }
 
+  /// The unbiased HSIC divides by n − 3, and each example needs k others as neighbours.
+  public func tooFewExamples(_ examples: Int) -> String? {
+    let least = Swift.max(4, k + 1)
+    return examples >= least ? nil : "cknna with k = \(k) needs at least \(least) examples, got \(examples)"
+  }
+
   public func value(_ pair: LayerPair) throws -> Double? {
     guard k >= 2 else { throw InputError("cknna needs k ≥ 2, got \(k)") }
-    guard pair.a.examples >= 4 else { throw InputError("cknna needs at least 4 examples, got \(pair.a.examples)") }
+    if let problem = tooFewExamples(pair.a.examples) { throw InputError(problem) }
     guard !pair.a.isConstant, !pair.b.isConstant,
           let x = pair.a.neighbours, let y = pair.b.neighbours else { return nil }
     let kl = Self.hsic(x, y, examples: pair.a.examples)

@@ -19,10 +19,15 @@ public struct DistanceCorrelationSimilarity: SimilarityMeasure {
   public var parameters: [(String, Double)] { [] }
   public var needs: LayerNeeds { .distances }
 
+  /// The U-statistics divide by n − 3.
+  public func tooFewExamples(_ examples: Int) -> String? {
+    examples >= 4 ? nil : "dcor needs at least 4 examples, got \(examples)"
+  }
+
   public func value(_ pair: LayerPair) throws -> Double? {
     guard !pair.a.isConstant, !pair.b.isConstant,
           let x = pair.a.distances, let y = pair.b.distances else { return nil }
-    guard pair.a.examples >= 4 else { throw InputError("dcor needs at least 4 examples, got \(pair.a.examples)") }
+    if let problem = tooFewExamples(pair.a.examples) { throw InputError(problem) }
     let n = try blasDimension(x.values.count, "distance entries")
     let dot = x.values.withUnsafeBufferPointer { px in
       y.values.withUnsafeBufferPointer { py in

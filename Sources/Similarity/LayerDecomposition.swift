@@ -97,10 +97,12 @@ public struct LayerDecomposition: Sendable {
   /// True when every column is constant (X̃ = 0): no measure is defined.
   public var isConstant: Bool { totalVariance == 0 }
 
-  /// The numerical rank: singular values above `tolerance` × the largest.
+  /// The numerical rank: the nonzero singular values that are not below `tolerance` × the largest
+  /// (`--cca-tolerance`'s help). With `tolerance` 1 the largest still counts (rank ≥ 1 for a layer
+  /// that is not constant), with 0 every nonzero one.
   public func rank(tolerance: Double) -> Int {
     guard let top = singularValues.first, top > 0 else { return 0 }
-    return singularValues.prefix { $0 > tolerance * top }.count
+    return singularValues.prefix { $0 > 0 && $0 >= tolerance * top }.count
   }
 
   /// The fewest leading directions whose squared singular values reach `fraction` of the total.

@@ -28,6 +28,12 @@ public struct LinearRegressionSimilarity: SimilarityMeasure {
   public var parameters: [(String, Double)] { [("tolerance", tolerance), ("ridge", ridge)] }
   public var fitsLinearMaps: Bool { true }
 
+  /// A layer that is not constant has rank ≥ 1 at any tolerance in [0, 1]: kept for a caller's
+  /// tolerance above 1.
+  public func whyUndefined(_ pair: LayerPair) -> String? {
+    "linreg: no singular direction of the predicting layer at or above \(Format.general(tolerance)) × the largest singular value"
+  }
+
   public func value(_ pair: LayerPair) throws -> Double? {
     let r = pair.x.rank(tolerance: tolerance)
     guard r > 0, !pair.y.isConstant else { return nil }

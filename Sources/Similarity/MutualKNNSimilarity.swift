@@ -22,6 +22,11 @@ public struct MutualKNNSimilarity: SimilarityMeasure {
   public var parameters: [(String, Double)] { [("k", Double(k))] }
   public var needs: LayerNeeds { .neighbours }
 
+  /// Each example needs k others as neighbours.
+  public func tooFewExamples(_ examples: Int) -> String? {
+    examples > k ? nil : "mknn with k = \(k) needs at least \(k + 1) examples, got \(examples)"
+  }
+
   public func value(_ pair: LayerPair) throws -> Double? {
     guard !pair.a.isConstant, !pair.b.isConstant,
           let x = pair.a.neighbours, let y = pair.b.neighbours else { return nil }

@@ -30,6 +30,14 @@ public struct PWCCASimilarity: SimilarityMeasure {
   public var parameters: [(String, Double)] { [("tolerance", tolerance)] }
   public var fitsLinearMaps: Bool { true }
 
+  /// No direction kept (a tolerance above 1), or canonical variates orthogonal to all of the
+  /// weighted side's features.
+  public func whyUndefined(_ pair: LayerPair) -> String? {
+    pair.x.rank(tolerance: tolerance) == 0 || pair.y.rank(tolerance: tolerance) == 0
+      ? "pwcca: no singular direction at or above \(Format.general(tolerance)) × the largest singular value"
+      : "pwcca: the canonical variates carry none of the weighted layer's activity (all weights 0)"
+  }
+
   public func value(_ pair: LayerPair) throws -> Double? {
     let rx = pair.x.rank(tolerance: tolerance), ry = pair.y.rank(tolerance: tolerance)
     guard rx > 0, ry > 0 else { return nil }

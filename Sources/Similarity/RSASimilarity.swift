@@ -20,6 +20,14 @@ public struct RSASimilarity: SimilarityMeasure {
   public var parameters: [(String, Double)] { [] }
   public var needs: LayerNeeds { .dissimilarities }
 
+  /// Fewer than 3 examples leave at most one dissimilarity: nothing to rank. Otherwise a layer
+  /// whose dissimilarities are all equal has constant ranks.
+  public func whyUndefined(_ pair: LayerPair) -> String? {
+    let n = pair.a.examples
+    if n < 3 { return "rsa needs at least 3 examples, got \(n)" }
+    return "rsa: a layer's dissimilarities between examples are all equal, so their ranks do not correlate"
+  }
+
   public func value(_ pair: LayerPair) throws -> Double? {
     guard !pair.a.isConstant, !pair.b.isConstant,
           let x = pair.a.dissimilarities?.ranks, let y = pair.b.dissimilarities?.ranks, !x.isEmpty

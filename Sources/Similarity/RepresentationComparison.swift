@@ -25,7 +25,8 @@ public struct RepresentationComparison: Sendable {
     public var values: [[Double?]]
   }
 
-  /// The tables, one per measure, and the warnings (constant layers, wide layers).
+  /// The tables, one per measure, and the warnings (constant layers, wide layers, values null
+  /// for another reason).
   public struct Result: Sendable {
     public var tables: [Table]
     public var warnings: [String]
@@ -87,12 +88,24 @@ public struct RepresentationComparison: Sendable {
     var values = [[[Double?]]](repeating: [[Double?]](repeating: [Double?](repeating: nil, count: b.count),
                                                        count: a.count), count: measures.count)
     var tiedPairs: [String] = []
+    // Per measure, the reasons its value is null between layers that are not constant, each
+    // with the pairs it concerns, in order.
+    var undefined = [[(reason: String, pairs: [String])]](repeating: [], count: measures.count)
     for i in a.indices {
       for j in b.indices {
         let pair = try LayerPair(a[i], b[j])
         for (k, measure) in measures.enumerated() {
           let v = try measure.value(pair)
           values[k][i][j] = v.flatMap { $0.isFinite ? $0 : nil }
+          if values[k][i][j] == nil, !a[i].isConstant, !b[j].isConstant {
+            let reason = measure.whyUndefined(pair) ?? "\(measure.name) is undefined for these layers"
+            let name = "\(namesA[i]) × \(namesB[j])"
+            if let r = undefined[k].firstIndex(where: { $0.reason == reason }) {
+              undefined[k][r].pairs.append(name)
+            } else {
+              undefined[k].append((reason, [name]))
+            }
+          }
           // Ranks adding up to more than n: the column spaces share that many directions, as
           // many canonical correlations are exactly 1, and any basis of the shared space is a
           // valid set of variates, over which pwcca's weights are not unique.
@@ -103,6 +116,12 @@ public struct RepresentationComparison: Sendable {
           }
         }
       }
+    }
+    let pairs = a.count * b.count
+    for (reason, names) in undefined.joined() {
+      warnings.append(names.count == pairs
+        ? "\(reason): its values are null"
+        : "\(reason): null for \(names.count) pair\(names.count == 1 ? "" : "s") (\(names[0])\(names.count > 1 ? ", ..." : ""))")
     }
     if let first = tiedPairs.first {
       let n = a.first?.examples ?? 0

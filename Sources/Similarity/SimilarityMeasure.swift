@@ -25,11 +25,19 @@ public protocol SimilarityMeasure: Sendable {
   var needs: LayerNeeds { get }
   /// The value for one pair of layers, or `nil` when it is undefined (a constant layer).
   func value(_ pair: LayerPair) throws -> Double?
+  /// Why `examples` examples are too few for `value` (which would throw), or `nil` when they
+  /// suffice: callers that know the files check before reading them.
+  func tooFewExamples(_ examples: Int) -> String?
+  /// Why `value(pair)` is `nil` for two layers that are not constant, for the warning that says
+  /// so (a constant layer has a warning of its own); `nil` when no reason is known.
+  func whyUndefined(_ pair: LayerPair) -> String?
 }
 
 extension SimilarityMeasure {
   public var fitsLinearMaps: Bool { false }
   public var needs: LayerNeeds { .spectrum }
+  public func tooFewExamples(_ examples: Int) -> String? { nil }
+  public func whyUndefined(_ pair: LayerPair) -> String? { nil }
 
   /// The value between two activation matrices, `examples × features` each, same examples,
   /// with k-NN lists of `neighbours` where the measure uses them.

@@ -39,7 +39,7 @@ struct CKACommandTests {
     #expect(result.status == 0)
     let object = try JSONSerialization.jsonObject(with: Data(result.out.utf8)) as! [String: Any]
     #expect(Array(object.keys).sorted() == ["CKA", "batch_size", "batches", "bootstrap", "ci_high", "ci_low",
-                                            "confidence", "estimator", "examples", "kernel",
+                                            "confidence", "epochs", "estimator", "examples", "kernel",
                                             "model1_layers", "model1_name", "model2_layers", "model2_name",
                                             "null_mean", "null_std", "p_adjusted", "p_value", "paired_by_index",
                                             "permutations", "std_error", "warnings"])
@@ -144,6 +144,95 @@ struct CKACommandTests {
     let negative = runCompare(["cka", a, b, "--batch-size", "8", "--permutations", "-3"])
     #expect(negative.status == 64)
     #expect(negative.err.hasPrefix("Error: --permutations expects a non-negative integer, got '-3'\n"))
+  }
+
+  @Test("--epochs > 1 with a full-batch estimator is a usage error (64) like the statistics; --epochs 1 is not")
+  func epochsUsageError() {
+    let full = runCompare(["cka", a, b, "--estimator", "full", "--epochs", "2"])
+    #expect(full.status == 64)
+    #expect(full.out.isEmpty)
+    #expect(full.err == "Error: --epochs needs --estimator minibatch: each pass shuffles the examples into new batches, and --estimator full has one\n" + Self.usage)
+    let debiased = runCompare(["cka", a, b, "--estimator", "debiased", "--epochs", "3"])
+    #expect(debiased.status == 64)
+    #expect(debiased.err.hasPrefix("Error: --epochs needs --estimator minibatch: each pass shuffles the examples into new batches, and --estimator debiased has one\n"))
+    #expect(runCompare(["cka", a, b, "--estimator", "full", "--epochs", "1"]).status == 0)
+    #expect(runCompare(["cka", a, b, "--batch-size", "8", "--epochs", "2"]).status == 0)
+  }
+
+  @Test("--confidence without intervals is a usage error (64), as --fdr without --permutations; with --ci or --bootstrap it is not")
+  func confidenceWithoutIntervals() {
+    let alone = runCompare(["cka", a, b, "--batch-size", "8", "--confidence", "0.9"])
+    #expect(alone.status == 64)
+    #expect(alone.out.isEmpty)
+    #expect(alone.err == "Error: --confidence sets the coverage of the --ci intervals: give --ci too\n" + Self.usage)
+    let full = runCompare(["cka", a, b, "--estimator", "full", "--confidence", "0.9"])
+    #expect(full.status == 64)
+    #expect(full.err == "Error: --confidence needs --estimator minibatch: the statistics come from the spread of its batches, and --estimator full has one\n" + Self.usage)
+    let bootstrap = runCompare(["cka", a, b, "--estimator", "debiased", "--bootstrap", "50"])
+    #expect(bootstrap.status == 64)
+    #expect(bootstrap.err.hasPrefix("Error: --bootstrap needs --estimator minibatch: "))
+    #expect(runCompare(["cka", a, b, "--batch-size", "8", "--ci", "--confidence", "0.9"]).status == 0)
+    #expect(runCompare(["cka", a, b, "--batch-size", "8", "--bootstrap", "50", "--confidence", "0.9"]).status == 0)
+  }
+
+  @Test("--ci on a single batch says there are no intervals: a note in the table, a warning on stderr and in JSON")
+  func intervalsNeedTwoBatches() throws {
+    let text = runCompare(["cka", a, b, "--batch-size", "40", "--ci", "--show-se"])
+    #expect(text.status == 0)
+    #expect(text.out.contains("""
+      layer10  0.1243  0.0944
+      (no standard errors: they need at least 2 batches)
+      (no bootstrap intervals: they need at least 2 batches)
+
+      Best match
+      """))
+    #expect(text.err == "warning: no bootstrap intervals: they need at least 2 batches, got 1\n")
+    let json = runCompare(["cka", a, b, "--batch-size", "40", "--bootstrap", "50", "--json"])
+    #expect(json.status == 0)
+    let object = try #require(try JSONSerialization.jsonObject(with: Data(json.out.utf8)) as? [String: Any])
+    #expect(object["warnings"] as? [String] == ["no bootstrap intervals: they need at least 2 batches, got 1"])
+    #expect(object["ci_low"] is NSNull)
+    #expect(json.err == "warning: no bootstrap intervals: they need at least 2 batches, got 1\n")
+    // Negative controls: 2 batches have intervals and no warning; one batch without --ci none either.
+    let two = runCompare(["cka", a, b, "--batch-size", "20", "--ci"])
+    #expect(two.out.contains("95 % bootstrap intervals (1000 resamples of the 2 batches):\n"))
+    #expect(!two.out.contains("no bootstrap intervals") && two.err.isEmpty)
+    let plain = runCompare(["cka", a, b, "--batch-size", "40", "--json"])
+    #expect(plain.err.isEmpty && plain.out.contains("\"warnings\": []"))
+  }
+
+  @Test("--epochs prints the passes, not more examples than the file has; JSON keeps examples and adds epochs")
+  func epochsDescription() throws {
+    let three = runCompare(["cka", a, b, "--batch-size", "20", "--epochs", "3"])
+    #expect(three.status == 0)
+    #expect(three.out.hasPrefix("""
+      CKA of model_a (rows, 3 layers) against model_b (columns, 2 layers)
+      estimator minibatch, kernel linear, batch size 20: 6 batches (3 passes over 40 examples)\n
+      """))
+    let dropped = runCompare(["cka", a, b, "--batch-size", "16", "--epochs", "3"])
+    #expect(dropped.out.contains("batch size 16: 6 batches (3 passes, each over 32 of 40 examples)\n"))
+    let json = runCompare(["cka", a, b, "--batch-size", "16", "--epochs", "3", "--json"])
+    let object = try #require(try JSONSerialization.jsonObject(with: Data(json.out.utf8)) as? [String: Any])
+    #expect(object["epochs"] as? Int == 3)
+    #expect(object["examples"] as? Int == 96)
+    #expect(object["batches"] as? Int == 6)
+    // One pass: the line and the keys as before.
+    let one = runCompare(["cka", a, b, "--batch-size", "16", "--json"])
+    let oneObject = try #require(try JSONSerialization.jsonObject(with: Data(one.out.utf8)) as? [String: Any])
+    #expect(oneObject["epochs"] as? Int == 1 && oneObject["examples"] as? Int == 32)
+    #expect(runCompare(["cka", a, b, "--batch-size", "16"]).out.contains("batch size 16: 2 batches, 32 of 40 examples\n"))
+  }
+
+  @Test("the interval title shows the confidence with the digits it was given, never a rounded 100 %")
+  func confidenceDigits() {
+    let close = runCompare(["cka", a, b, "--batch-size", "10", "--ci", "--confidence", "0.999999"])
+    #expect(close.status == 0)
+    #expect(close.out.contains("\n99.9999 % bootstrap intervals (1000 resamples of the 4 batches):\n"))
+    #expect(!close.out.contains("100 %"))
+    #expect(CKAResult.percent(0.95) == "95")
+    #expect(CKAResult.percent(0.995) == "99.5")
+    #expect(CKAResult.percent(0.9999999999) == "99.99999999")
+    #expect(CKAResult.percent(0.123456789) == "12.3456789")
   }
 
   @Test("--save writes the matrix as float64 .npy, rows = model A's layers")
@@ -303,6 +392,27 @@ struct CKACommandTests {
     #expect(result.status == 1)
     #expect(result.err == "Error: 40 examples are fewer than one batch of 256: lower --batch-size, add --keep-last, or use --estimator debiased\n")
     #expect(runCompare(["cka", a, b, "--keep-last"]).status == 0)
+  }
+
+  @Test("below 4 examples the advice names only what works: --estimator full (and below 2, nothing)")
+  func fewerThanFourExamples() {
+    let three = runCompare(["cka", a, b, "--examples", "3"])
+    #expect(three.status == 1)
+    #expect(three.err == "Error: 3 examples are fewer than the 4 a batch needs: use --estimator full\n")
+    #expect(runCompare(["cka", a, b, "--examples", "3", "--keep-last", "--batch-size", "4"]).err == three.err)
+    // The advice works; what it leaves out does not.
+    #expect(runCompare(["cka", a, b, "--examples", "3", "--estimator", "full"]).status == 0)
+    #expect(runCompare(["cka", a, b, "--examples", "3", "--estimator", "debiased"]).status == 1)
+    let one = runCompare(["cka", a, b, "--examples", "1"])
+    #expect(one.status == 1)
+    #expect(one.err == "Error: 1 example is too few: a batch needs at least 4, and every CKA estimator at least 2\n")
+    #expect(runCompare(["cka", a, b, "--examples", "1", "--estimator", "full"]).status == 1)
+    // From 4 examples on, each of the three suggestions works.
+    let four = runCompare(["cka", a, b, "--examples", "4"])
+    #expect(four.err == "Error: 4 examples are fewer than one batch of 256: lower --batch-size, add --keep-last, or use --estimator debiased\n")
+    for fix in [["--batch-size", "4"], ["--keep-last"], ["--estimator", "debiased"]] {
+      #expect(runCompare(["cka", a, b, "--examples", "4"] + fix).status == 0, "\(fix)")
+    }
   }
 
   @Test("help shows every option with its default")

@@ -2,12 +2,25 @@
 import Compare
 import Foundation
 import Testing
+import TestSupport
 
 /// `compare similarity` on the bundled activations and the CKA fixtures.
 @Suite("compare similarity")
 struct SimilarityCommandTests {
   static let d = packageRoot + "Examples/data/"
   let mlp = d + "activations_mlp.safetensors", cnn = d + "activations_cnn.npz"
+  let scratch = TemporaryFolder("similarity")
+
+  /// `name.npz` in the scratch folder: two layers of `examples` deterministic examples.
+  func activations(_ name: String, examples: Int) throws -> String {
+    let path = scratch.file(name + ".npz")
+    let l1 = (0..<(examples * 5)).map { Float(sin(Double($0) * 0.7)) }
+    let l2 = (0..<(examples * 3)).map { Float(cos(Double($0) * 1.3)) }
+    try AtomicFile.write(NPZWriter.archive([("l1.npy", NPYWriter.encode(l1, shape: [examples, 5])),
+                                            ("l2.npy", NPYWriter.encode(l2, shape: [examples, 3]))]), to: path)
+    return path
+  }
+
   static let usage = "Usage: compare similarity [--measure <list>] [--layers-a <names>] [--layers-b <names>] [--examples <n>] [--paired-by-index] [--pool <pool>] [--name-a <name>] [--name-b <name>] [--cca-tolerance <t>] [--svcca-variance <f>] [--ridge <λ>] [--heatmap <prefix>] [--knn <k>] [--json] <a> <b>\n  See 'compare similarity --help' for more information.\n"
 
   @Test("--json has the issue's keys, every measure with its direction, and cka equal to compare cka's full estimator")
@@ -69,6 +82,61 @@ struct SimilarityCommandTests {
     let examples = runCompare(["similarity", mlp, cnn, "--examples", "451"])
     #expect(examples.status == 1)
     #expect(examples.err == "Error: activations_mlp.safetensors has 450 examples; --examples 451 asks for more\n")
+  }
+
+  @Test("too few examples name the files and the count, not an option that was not given")
+  func tooFewExamples() throws {
+    let one = try activations("one", examples: 1), three = try activations("three", examples: 3)
+    let single = runCompare(["similarity", one, one])
+    #expect(single.status == 1)
+    #expect(single.out.isEmpty)
+    #expect(single.err == "Error: \(one): 1 example to compare; the similarity measures need at least 2\n")
+    let cut = runCompare(["similarity", mlp, cnn, "--examples", "1"])
+    #expect(cut.err == "Error: \(mlp) and \(cnn): 1 example to compare; the similarity measures need at least 2\n")
+    let dcor = runCompare(["similarity", three, three, "--measure", "dcor"])
+    #expect(dcor.status == 1)
+    #expect(dcor.err == "Error: \(three): dcor needs at least 4 examples, got 3\n")
+    let knn = runCompare(["similarity", three, three])
+    #expect(knn.err == "Error: \(three): mknn with k = 10 needs at least 11 examples, got 3\n")
+    #expect(runCompare(["similarity", three, three, "--measure", "cknna", "--knn", "2"]).err
+            == "Error: \(three): cknna with k = 2 needs at least 4 examples, got 3\n")
+    // Negative control: the measures that need fewer run on the same file.
+    #expect(runCompare(["similarity", three, three, "--measure", "cka,rsa,mknn", "--knn", "2"]).status == 0)
+  }
+
+  @Test("rsa on 2 examples is null with a warning on stderr and in JSON; on 3 it has a value and no warning")
+  func rsaTooFewExamples() throws {
+    let two = try activations("two", examples: 2)
+    let text = runCompare(["similarity", two, two, "--measure", "rsa,cka"])
+    #expect(text.status == 0)
+    #expect(text.err == "warning: rsa needs at least 3 examples, got 2: its values are null\n")
+    #expect(text.out.contains("rsa (similarity, higher = more alike)\nlayer    l1    l2\nl1     null  null\n"))
+    let json = runCompare(["similarity", two, two, "--measure", "rsa,cka", "--json"])
+    let object = try #require(try JSONSerialization.jsonObject(with: Data(json.out.utf8)) as? [String: Any])
+    #expect(object["warnings"] as? [String] == ["rsa needs at least 3 examples, got 2: its values are null"])
+    let three = try activations("three", examples: 3)
+    let defined = runCompare(["similarity", three, three, "--measure", "rsa"])
+    #expect(defined.status == 0)
+    #expect(defined.err.isEmpty)
+    #expect(!defined.out.contains("null"))
+  }
+
+  @Test("--cca-tolerance 1 keeps the largest direction, as its help says: a layer against itself is 1, no null")
+  func ccaToleranceOne() throws {
+    let result = runCompare(["similarity", mlp, mlp, "--measure", "cca,pwcca,linreg", "--layers-a", "fc1,fc2",
+                             "--layers-b", "fc1,fc2", "--cca-tolerance", "1", "--json"])
+    #expect(result.status == 0)
+    #expect(result.err.isEmpty)
+    let object = try #require(try JSONSerialization.jsonObject(with: Data(result.out.utf8)) as? [String: Any])
+    let measures = try #require(object["measures"] as? [String: [String: Any]])
+    for name in ["cca", "pwcca"] {
+      let values = try #require(measures[name]?["values"] as? [[Double]], "\(name)")
+      #expect(abs(values[0][0] - 1) < 1e-9 && abs(values[1][1] - 1) < 1e-9, "\(name)")
+      // Negative control: two different layers' leading directions are not the same.
+      #expect(values[0][1] < 0.999, "\(name)")
+    }
+    #expect(measures["linreg"]?["values"] as? [[Double]] != nil)
+    #expect(object["warnings"] as? [String] == [])
   }
 
   @Test("--heatmap draws one figure per measure next to the prefix")

@@ -131,6 +131,40 @@ struct PropertyTests {
     #expect(result.warnings.first?.hasPrefix("layer 'wide' of A has 10 examples for 12 features") == true)
   }
 
+  @Test("the rank counts the nonzero singular values not below tolerance × the largest: 1 keeps the largest, 0 every nonzero one")
+  func rankTolerance() throws {
+    let x = try LayerDecomposition(of: Self.data(9, rows: 30, columns: 6))
+    #expect(x.rank(tolerance: 1) == 1)
+    #expect(x.rank(tolerance: 0) == 6)
+    #expect(x.rank(tolerance: 1e-6) == 6)
+    // A rank-2 layer: the null directions never count, even at tolerance 0.
+    let low = Matrix<Double>(rows: 30, columns: 4) { i, j in j < 2 ? Double((i * (j + 3)) % 7) : 0 }
+    #expect(try LayerDecomposition(of: low).rank(tolerance: 0) == 2)
+    #expect(try LayerDecomposition(of: Matrix<Double>(rows: 5, columns: 2) { _, _ in 1 }).rank(tolerance: 0) == 0)
+    // With tolerance 1 a layer against itself still has one canonical correlation, 1.
+    let y = Self.data(10, rows: 30, columns: 6)
+    #expect(abs(try #require(try CCASimilarity(tolerance: 1).value(y, y)) - 1) < 1e-12)
+    #expect(try #require(try CCASimilarity(tolerance: 1).value(y, Self.data(11, rows: 30, columns: 6))) < 0.99)
+  }
+
+  @Test("a value null between layers that are not constant gets a warning saying why; a defined one none")
+  func undefinedWarning() throws {
+    let comparison = RepresentationComparison(measures: [RSASimilarity(), CKASimilarity()])
+    let two = try comparison.compare(layersA: [Self.data(12, rows: 2, columns: 3)], namesA: ["x"],
+                                     layersB: [Self.data(13, rows: 2, columns: 3)], namesB: ["y"])
+    #expect(two.tables[0].values[0][0] == nil)
+    #expect(two.warnings == ["rsa needs at least 3 examples, got 2: its values are null"])
+    let ten = try comparison.compare(layersA: [Self.data(12, rows: 10, columns: 3)], namesA: ["x"],
+                                     layersB: [Self.data(13, rows: 10, columns: 3)], namesB: ["y"])
+    #expect(ten.tables[0].values[0][0] != nil)
+    #expect(ten.warnings.isEmpty)
+    // A tolerance above 1 (the library does not refuse it) keeps no direction: null, and said so.
+    let strict = try RepresentationComparison(measures: [CCASimilarity(tolerance: 2)])
+      .compare(layersA: [Self.data(12, rows: 10, columns: 3)], namesA: ["x"],
+               layersB: [Self.data(13, rows: 10, columns: 3), Self.data(14, rows: 10, columns: 3)], namesB: ["y", "z"])
+    #expect(strict.warnings == ["cca: no singular direction at or above 2 × the largest singular value: its values are null"])
+  }
+
   @Test("the wide path (QR first) and the tall path agree on the singular values")
   func wideAndTall() throws {
     let x = Self.data(8, rows: 7, columns: 15)

@@ -3,12 +3,14 @@ import CompareCore
 
 extension CKAResult {
   /// `compare cka --json`: torch_cka's export keys (`model1_name`, `model2_name`,
-  /// `model1_layers`, `model2_layers`, `CKA`), how the estimate was made (`paired_by_index`:
-  /// the models' examples are different inputs paired by position), and its uncertainty:
+  /// `model1_layers`, `model2_layers`, `CKA`), how the estimate was made (`examples`: counted
+  /// once per pass, `batches` over all passes, `epochs`: the passes; `paired_by_index`: the
+  /// models' examples are different inputs paired by position), and its uncertainty:
   /// `std_error` (jackknife), `confidence`, `bootstrap`, `ci_low`, `ci_high` (bootstrap
   /// intervals), `permutations`, `p_value`, `null_mean`, `null_std` (permutation test) and
   /// `p_adjusted` (Benjamini–Hochberg, with `fdr`). Matrices are shaped like `CKA`; a
   /// statistic not computed (or not defined, as for the full-batch estimators) is `null`.
+  /// `warnings`: undefined layers, and statistics asked for that could not be computed.
   public func json() -> JSONValue {
     let m = matrix, u = uncertainty
     func grid(_ x: Matrix<Double>?) -> JSONValue {
@@ -27,6 +29,7 @@ extension CKAResult {
       ("examples", .int(examples)),
       ("paired_by_index", .bool(pairedByIndex)),
       ("batches", .int(batches)),
+      ("epochs", .int(epochs)),
       ("std_error", grid(u.standardError)),
       ("confidence", .number(u.confidence)),
       ("bootstrap", u.bootstrap.map(JSONValue.int) ?? .null),
@@ -37,7 +40,7 @@ extension CKAResult {
       ("p_adjusted", grid(u.pAdjusted)),
       ("null_mean", grid(u.nullMean)),
       ("null_std", grid(u.nullStd)),
-      ("warnings", .strings(m.warnings)),
+      ("warnings", .strings(warnings)),
     ])
   }
 
@@ -56,7 +59,13 @@ extension CKAResult {
     let tested = u.testedPValues
     var out = "CKA of \(m.modelA) (rows, \(m.layersA.count) layers) against \(m.modelB) (columns, \(m.layersB.count) layers)\n"
     var how = "estimator \(estimator), kernel \(kernel)"
-    if let size = batchSize {
+    if let size = batchSize, epochs > 1 {
+      // `examples` counts each pass: say what one pass covers.
+      let perPass = examples / epochs
+      how += ", batch size \(size): \(batches) batches ("
+      how += perPass == available ? "\(epochs) passes over \(available) examples)"
+                                  : "\(epochs) passes, each over \(perPass) of \(available) examples)"
+    } else if let size = batchSize {
       how += ", batch size \(size): \(batches) batches, \(examples) of \(available) examples"
     } else {
       how += ": \(examples) examples"
@@ -79,13 +88,14 @@ extension CKAResult {
         ? "(no standard errors: they need at least 2 batches)\n"
         : "± the delete-one-batch jackknife standard error over the \(batches) batches\n"
     }
+    if missingIntervals { out += "(no bootstrap intervals: they need at least 2 batches)\n" }
     if tested != nil {
       let adjusted = uncertainty.pAdjusted == nil ? "" : ", Benjamini–Hochberg adjusted"
       out += "ns: not significant (permutation p > \(Format.general(CKAStatistics.significanceLevel, 2))\(adjusted))\n"
     }
     if let low = u.intervalLow, let high = u.intervalHigh, let confidence = u.confidence,
        let resamples = u.bootstrap {
-      out += "\n\(Format.general(confidence * 100, 4)) % bootstrap intervals (\(resamples) resamples of the \(batches) batches):\n"
+      out += "\n\(Self.percent(confidence)) % bootstrap intervals (\(resamples) resamples of the \(batches) batches):\n"
       let rows = m.layersA.indices.map { i in
         [m.layersA[i]] + m.layersB.indices.map { j in "[\(Self.cell(low[i, j])), \(Self.cell(high[i, j]))]" }
       }
@@ -124,8 +134,28 @@ extension CKAResult {
       : "Permutation p-values, Benjamini–Hochberg adjusted across the \(matrix.values.elements.count) cells (\(shuffles))"
   }
 
-  /// The lines for standard error: notes (examples dropped), then a warning per undefined layer.
-  public var messages: [String] { notes + matrix.warnings.map { "warning: \($0)" } }
+  /// The lines for standard error: notes (examples dropped), then the warnings.
+  public var messages: [String] { notes + warnings.map { "warning: \($0)" } }
+
+  /// A line per undefined layer (`SimilarityMatrix.warnings`), then one per statistic asked for
+  /// that could not be computed (bootstrap intervals from a single batch).
+  public var warnings: [String] {
+    matrix.warnings + (missingIntervals ? ["no bootstrap intervals: they need at least 2 batches, got \(batches)"] : [])
+  }
+
+  /// Intervals were asked for (`statistics.bootstrap` > 0) but there were too few batches.
+  var missingIntervals: Bool { statistics.bootstrap > 0 && uncertainty.intervalLow == nil }
+
+  /// A coverage in (0, 1) as a percentage with the fewest digits (at least 4 significant) that
+  /// give it back: 95, 99.5, 99.9999, never a rounded 100 or 0.
+  public static func percent(_ confidence: Double) -> String {
+    let value = confidence * 100
+    for digits in 4...16 {
+      let text = Format.general(value, digits)
+      if let parsed = Double(text), parsed > 0, parsed < 100, abs(parsed - value) <= 1e-12 * value { return text }
+    }
+    return Format.general(value, 17)
+  }
 
   /// A CKA value as the table prints it: 4 decimals, `nan` when undefined.
   public static func cell(_ value: Double) -> String { value.isNaN ? "nan" : Format.fixed(value, 4) }

@@ -26,8 +26,9 @@ public struct SimilarityReport: Sendable {
   /// Reads the first `examples` examples (all when `nil`) of every layer of `a` and `b` in
   /// float64 and computes `measures` with `settings`; each layer is decomposed once.
   ///
-  /// - Throws: `InputError` if the two sets have different example counts, `examples` exceeds
-  ///   them, rsa or dcor would not fit the memory budget, or a layer holds a non-finite value
+  /// - Throws: `InputError` naming the files if the two sets have different example counts,
+  ///   `examples` exceeds them, there are fewer than 2 examples or fewer than a measure needs
+  ///   (dcor, cknna: 4; mknn, cknna: k + 1), rsa or dcor would not fit the memory budget, or a layer holds a non-finite value
   ///   (the message names the layer); `ReadError` from
   ///   the files; `LinearAlgebraError` if a decomposition fails.
   public init(_ a: ActivationSet, _ b: ActivationSet, measures: [MeasureName],
@@ -35,11 +36,18 @@ public struct SimilarityReport: Sendable {
     guard a.examples == b.examples else {
       throw InputError("\(a.path) has \(a.examples) examples and \(b.path) has \(b.examples): the activations must be of the same examples")
     }
+    let files = a.path == b.path ? a.path : "\(a.path) and \(b.path)"
     let n = examples ?? a.examples
-    guard n >= 2, n <= a.examples else {
-      throw InputError("--examples \(n): the activations have \(a.examples) examples (at least 2 are needed)")
+    if let examples, examples > a.examples {
+      throw InputError("\(files): \(examples) examples asked for, the activations have \(a.examples)")
+    }
+    guard n >= 2 else {
+      throw InputError("\(files): \(n) example\(n == 1 ? "" : "s") to compare; the similarity measures need at least 2")
     }
     let comparison = RepresentationComparison(measures: measures.map { $0.measure(settings) })
+    for measure in comparison.measures {
+      if let problem = measure.tooFewExamples(n) { throw InputError("\(files): \(problem)") }
+    }
     try comparison.checkMemory(examples: n, layers: a.names.count + b.names.count, settings: settings)
     let layersA = try a.batch(rows: 0..<n, as: Double.self)
     let layersB = try b.batch(rows: 0..<n, as: Double.self)

@@ -75,6 +75,10 @@ enum CKACommand: Command {
                                  batchSize: try arguments.int("--batch-size", in: 4...Int.max),
                                  keepLast: arguments.flag("--keep-last"))!
     let statistics = try statisticsOptions(arguments, estimator: estimator)
+    let epochs: Int = try arguments.int("--epochs", in: 1...10_000)
+    if case .minibatch = estimator {} else if epochs > 1 {
+      throw UsageError("--epochs needs --estimator minibatch: each pass shuffles the examples into new batches, and --estimator \(estimator) has one", command: spec.name)
+    }
     let showErrors = arguments.flag("--show-se")
     let save = arguments.string("--save"), heatmap = arguments.string("--heatmap")
     if let save, !save.hasSuffix(".npy") {
@@ -88,8 +92,7 @@ enum CKACommand: Command {
       if save != nil { throw UsageError("--save writes one matrix: give two models", command: spec.name) }
       var meter = ProgressMeter(console: console, label: "CKA pairs", total: 0)
       let comparison = try CKAModelComparison(try ActivationOptions.sets(arguments), estimator: estimator, kernel: kernel,
-                                              statistics: statistics,
-                                              epochs: try arguments.int("--epochs", in: 1...10_000)) { meter.update($0, of: $1) }
+                                              statistics: statistics, epochs: epochs) { meter.update($0, of: $1) }
       meter.finish()
       for (_, _, result) in comparison.pairs { for line in result.messages { console.warn(line) } }
       if let heatmap { try comparison.writeHeatmap(to: heatmap) }
@@ -99,7 +102,7 @@ enum CKACommand: Command {
     let (a, b) = try ActivationOptions.pair(arguments)
     var meter = ProgressMeter(console: console, label: "CKA batches", total: 0)
     let result = try estimator.similarities(a, b, kernel: kernel, statistics: statistics,
-                                            epochs: try arguments.int("--epochs", in: 1...10_000)) { done, total in
+                                            epochs: epochs) { done, total in
       meter.update(done, of: total)
     }
     meter.finish()
@@ -131,11 +134,16 @@ enum CKACommand: Command {
       throw UsageError("--fdr adjusts permutation p-values: give --permutations too", command: spec.name)
     }
     if case .minibatch = estimator {} else {
-      let asked = [(intervals, "--ci"), (statistics.permutations > 0, "--permutations"),
+      let asked = [(intervals, arguments.flag("--ci") ? "--ci" : "--bootstrap"),
+                   (arguments.given("--confidence"), "--confidence"),
+                   (statistics.permutations > 0, "--permutations"),
                    (arguments.flag("--show-se"), "--show-se")].filter(\.0).map(\.1)
       if let first = asked.first {
         throw UsageError("\(first) needs --estimator minibatch: the statistics come from the spread of its batches, and --estimator \(estimator) has one", command: spec.name)
       }
+    }
+    if arguments.given("--confidence"), !intervals {
+      throw UsageError("--confidence sets the coverage of the --ci intervals: give --ci too", command: spec.name)
     }
     return statistics
   }
