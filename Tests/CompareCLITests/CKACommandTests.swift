@@ -2,6 +2,7 @@
 import Compare
 import Foundation
 import Testing
+import TestSupport
 
 /// `compare cka` on the committed fixtures of Tests/Fixtures/cka.
 @Suite("compare cka")
@@ -413,6 +414,20 @@ struct CKACommandTests {
     for fix in [["--batch-size", "4"], ["--keep-last"], ["--estimator", "debiased"]] {
       #expect(runCompare(["cka", a, b, "--examples", "4"] + fix).status == 0, "\(fix)")
     }
+  }
+
+  @Test("--save onto one of the models is a usage error and leaves it as it was")
+  func saveOntoModel() throws {
+    let scratch = TemporaryFolder("cka-save-input")
+    let a = scratch.file("a.npy")
+    try NPYWriter.write((0..<(40 * 6)).map { Float(sin(Double($0))) }, shape: [40, 6], to: a)
+    let before = try Data(contentsOf: URL(fileURLWithPath: a))
+    let result = runCompare(["cka", a, a, "--batch-size", "20", "--save", scratch.path + "/../" + FileSystem.baseName(scratch.path) + "/a.npy"])
+    #expect(result.status == 64)
+    #expect(result.err.hasPrefix("Error: --save \(scratch.path)/../\(FileSystem.baseName(scratch.path))/a.npy is also an input (<models>); choose another output path\n"))
+    #expect(try Data(contentsOf: URL(fileURLWithPath: a)) == before)
+    // Control: another file is written.
+    #expect(runCompare(["cka", a, a, "--batch-size", "20", "--save", scratch.file("m.npy")]).status == 0)
   }
 
   @Test("help shows every option with its default")

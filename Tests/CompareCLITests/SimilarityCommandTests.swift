@@ -157,6 +157,18 @@ struct SimilarityCommandTests {
     #expect(SimilarityFigures.path(prefix: "sim.png", measure: "rsa") == "sim-rsa.png")
   }
 
+  @Test("a --heatmap file that is one of the models (its format is read from the bytes, not the name) is a usage error")
+  func heatmapOntoModel() throws {
+    let scratch = TemporaryFolder("similarity-heatmap-input")
+    let model = scratch.file("m-cka.png")
+    try FileManager.default.copyItem(atPath: packageRoot + "Examples/data/activations_mlp.safetensors", toPath: model)
+    let result = runCompare(["similarity", model, model, "--measure", "cka", "--heatmap", scratch.file("m")])
+    #expect(result.status == 64)
+    #expect(result.err.hasPrefix("Error: --heatmap \(model) is also an input (<models>); choose another output path\n"))
+    // Control: another prefix draws.
+    #expect(runCompare(["similarity", model, model, "--measure", "cka", "--heatmap", scratch.file("h")]).status == 0)
+  }
+
   @Test("help shows every option with its default")
   func help() {
     let result = runCompare(["similarity", "--help"])

@@ -87,6 +87,8 @@ enum CKACommand: Command {
     if let heatmap, FigureFormat(path: heatmap) == nil {
       throw UsageError("--heatmap expects a .png or .svg file name, got '\(heatmap)'", command: spec.name)
     }
+    try arguments.checkOutputs([("--save", save), ("--heatmap", heatmap)], inputs: [],
+                               more: arguments.positionals.map { (option: "<models>", reference: $0) })
     for path in [save, heatmap].compactMap({ $0 }) { try AtomicFile.checkDestination(path) }
     if arguments.positionals.count > 2 {
       if save != nil { throw UsageError("--save writes one matrix: give two models", command: spec.name) }

@@ -56,6 +56,8 @@ enum SimilarityCommand: Command {
     }
     let heatmap = arguments.string("--heatmap")
     if let heatmap {
+      try arguments.checkOutputs(measures.map { ("--heatmap", SimilarityFigures.path(prefix: heatmap, measure: $0.rawValue)) },
+                                 inputs: [], more: arguments.positionals.map { (option: "<models>", reference: $0) })
       for name in measures {
         try AtomicFile.checkDestination(SimilarityFigures.path(prefix: heatmap, measure: name.rawValue))
       }
