@@ -123,7 +123,7 @@ run --mem=1000 --output="$WORK/kernel-merge.out" \
 compare kernel --test "$E:logits" --train "$E:logits_train" --test-labels "$E:labels" --train-labels "$E:labels_train" \
   --neighbors 20 --save-neighbors "$WORK/single.npz" --json > "$WORK/single.json"
 grep -q '"shards": 4' "$WORK/merged.json" || { say "the merge did not join 4 shards"; cat "$WORK/merged.json"; exit 1; }
-merged_accuracy=$(grep '"kernel_accuracy"' "$WORK/merged.json")
+merged_accuracy=$(grep '"kernel_accuracy"' "$WORK/merged.json" | sed 's/,$//')
 single_accuracy=$(grep '"kernel_accuracy"' "$WORK/single.json" | sed 's/,$//')
 [ "$merged_accuracy" = "$single_accuracy" ] || { say "k-NN accuracy differs: $merged_accuracy vs $single_accuracy"; exit 1; }
 for key in indices values rows; do
