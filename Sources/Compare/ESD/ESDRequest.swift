@@ -9,7 +9,7 @@ import TensorIO
 /// var request = ESDRequest(layers: ["encoder.layer.*.output.dense"])
 /// request.plot = "figures"
 /// let result = try request.run(try ModelWeights(path: "bert-base-uncased"))
-/// print(result.text)
+/// print(result.text, terminator: "")
 /// ```
 public struct ESDRequest: Sendable {
   /// The analysis settings.

@@ -60,7 +60,7 @@ public struct EnsembleInputs: Sendable {
 /// ```swift
 /// let inputs = try EnsembleInputs(test: ["runs.npz:logits"], labels: "runs.npz:labels")
 /// let result = try EnsembleRequest().run(inputs)
-/// print(result.text)
+/// print(result.text, terminator: "")
 /// ```
 public struct EnsembleRequest: Sendable {
   /// GiB for the read buffer of each pass (and of the kernel's normalised logits).

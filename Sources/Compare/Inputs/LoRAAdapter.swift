@@ -23,7 +23,7 @@ public enum LoRAScale: String, Sendable, CaseIterable {
 /// ```swift
 /// let adapter = try LoRAAdapter(path: "my-lora")
 /// let result = try adapter.esd(scale: .config, base: ModelWeights(path: "base-model"))
-/// print(result.text)
+/// print(result.text, terminator: "")
 /// ```
 public struct LoRAAdapter: Sendable {
   /// One adapted layer: its factors and its scale.

@@ -27,7 +27,7 @@ public struct KernelInputs: Sendable {
 /// let inputs = try KernelInputs(test: ["runs.npz:logits"], train: ["runs.npz:logits_train"],
 ///                               testLabels: "runs.npz:labels", trainLabels: "runs.npz:labels_train")
 /// let result = try KernelRequest(k: 3).run(inputs)
-/// print(result.text)
+/// print(result.text, terminator: "")
 /// ```
 public struct KernelRequest: Sendable {
   /// Neighbours that vote.

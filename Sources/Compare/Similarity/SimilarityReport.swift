@@ -7,7 +7,7 @@ import Similarity
 /// ```swift
 /// let (a, b) = try ActivationSet.pair("mlp.safetensors", "cnn.npz")
 /// let report = try SimilarityReport(a, b, measures: MeasureName.allCases)
-/// print(report.text)
+/// print(report.text, terminator: "")
 /// ```
 public struct SimilarityReport: Sendable {
   public var modelA: String
