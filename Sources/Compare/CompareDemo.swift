@@ -117,10 +117,10 @@ public enum CompareDemo {
     var all: [(name: String, reports: [LayerReport])] = []
     for (model, initModel) in [("weights_mlp.safetensors", "weights_mlp_init.safetensors"),
                                ("weights_cnn.pt", "weights_cnn_init.pt")] {
-      let path = examples + "/" + model
+      let path = FileSystem.path(model, in: examples)
       let weights: ModelWeights
       do { weights = try ModelWeights(path: path) } catch { lines.append("\(model): not readable in this build (\(error))"); continue }
-      let result = try weights.esd(initial: try ModelWeights(path: examples + "/" + initModel))
+      let result = try weights.esd(initial: try ModelWeights(path: FileSystem.path(initModel, in: examples)))
       all.append((String(model.prefix { $0 != "." }), result.reports))
       lines.append("compare esd \(path) --init \(examples)/\(initModel)")
       lines += result.table(columns: ESDResult.compactColumns).split(separator: "\n").map { "  " + $0 }

@@ -45,9 +45,11 @@ public enum FileSystem {
     return String(trimmed.split(separator: "/").last ?? Substring(trimmed))
   }
 
-  /// `name` inside `folder`: `folder/name`, with one `/` whether or not `folder` ends in one.
+  /// `name` inside `folder`: `folder/name`, with one `/` whether or not `folder` ends in one;
+  /// an empty `folder` is the current one (`name`), not the root.
   public static func path(_ name: String, in folder: String) -> String {
-    folder.hasSuffix("/") ? folder + name : folder + "/" + name
+    if folder.isEmpty { return name }
+    return folder.hasSuffix("/") ? folder + name : folder + "/" + name
   }
 }
 

@@ -79,6 +79,16 @@ struct CommandLineTests {
     #expect(extra.err.hasPrefix("Error: unexpected argument 'io'\n"))
   }
 
+  @Test("an empty option value is a usage error (an empty --plot or --output folder would write at /)",
+        arguments: [["esd", "Examples/data/weights_mlp.safetensors", "--plot", ""], ["demo", "--output", ""],
+                    ["esd", "Examples/data/weights_mlp.safetensors", "--plot="]])
+  func emptyValues(words: [String]) {
+    let result = runCompare(words)
+    #expect(result.status == 64)
+    let option = words.first { $0.hasPrefix("--") }!.replacingOccurrences(of: "=", with: "")
+    #expect(result.err.hasPrefix("Error: '\(option) <dir>' needs a value, got an empty one\n"))
+  }
+
   @Test("a missing example folder is a data error with exit status 1, naming the folder")
   func missingFolder() {
     let result = runCompare(["demo", "--examples", "/nonexistent/examples", "--output", "/tmp/compare-demo-test"])

@@ -14,6 +14,9 @@ struct PlatformTests {
   func join() {
     #expect(FileSystem.path("x.npy", in: "dir") == "dir/x.npy")
     #expect(FileSystem.path("x.npy", in: "dir/") == "dir/x.npy")
+    // An empty folder is the current one, never the root.
+    #expect(FileSystem.path("x.npy", in: "") == "x.npy")
+    #expect(FileSystem.path("x.npy", in: "/") == "/x.npy")
     #expect(FileSystem.path("x.npy", in: "/") == "/x.npy")
   }
 

@@ -50,6 +50,10 @@ public struct ParsedArguments: Sendable {
         value = words[index]
         index += 1
       }
+      // An empty value is never meant: as a folder it would put files at the root ("" + "/x").
+      guard !value.isEmpty else {
+        throw UsageError("'\(name) <\(option.valueName!)>' needs a value, got an empty one", command: spec.name)
+      }
       if let allowed = option.allowedValues, !allowed.contains(value) {
         throw UsageError("'\(value)' is not a valid value for '\(name)' (values: \(allowed.joined(separator: ", ")))",
                          command: spec.name)
