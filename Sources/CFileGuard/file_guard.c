@@ -23,7 +23,7 @@
 // ordering and sees LIVE reads complete fields. Nothing here takes a lock, so a handler that
 // interrupts any thread at any point cannot deadlock.
 
-enum { FREE = 0, BUSY = 1, LIVE = 2, OWNED = 3, DEAD = 4 };
+enum { FREE = 0, BUSY = 1, LIVE = 2, OWNED = 3, DEAD = 4, PENDING = 5 };
 
 // ---- mapped inputs
 
@@ -87,16 +87,24 @@ void file_guard_remove_mapping(long slot) {
 
 // ---- temporary outputs
 
-// Outputs being written at the same time; a few in practice. Paths live in the slot, so the
-// handler never reads memory that another thread may free.
-enum { TEMPORARY_SLOTS = 64 };
+// Outputs being written at the same time, and, once commits are deferred, the finished ones
+// waiting for the end of the run (a figure per layer of a large model: hundreds). Paths live in
+// the slot, so the handler never reads memory that another thread may free; untouched slots
+// cost no memory.
+enum { TEMPORARY_SLOTS = 1024 };
 
 struct temporary {
   atomic_int state;
+  // Order of the deferred commits (PENDING slots are renamed in this order).
+  long sequence;
   char path[PATH_MAX];
 };
 
 static struct temporary temporaries[TEMPORARY_SLOTS];
+// Set by file_guard_defer_commits: commits leave finished temporaries PENDING instead of
+// renaming them, until file_guard_commit_pending.
+static atomic_int defer_commits;
+static atomic_long commit_sequence;
 
 // The asynchronous signals whose handler removes temporaries. While a thread holds a temporary
 // slot BUSY or OWNED it blocks them, so the handler never runs in that thread then and may wait
@@ -178,6 +186,14 @@ int file_guard_commit_temporary(long slot, const char *temporary, const char *de
     restore_interrupts(&saved);
     return -2;
   }
+  if (atomic_load_explicit(&defer_commits, memory_order_relaxed)) {
+    // Finished, but renamed only when the whole run has succeeded; a signal still removes it.
+    temporaries[slot].sequence = atomic_fetch_add(&commit_sequence, 1);
+    atomic_store_explicit(&temporaries[slot].state, PENDING, memory_order_release);
+    restore_interrupts(&saved);
+    file_guard_test_pause("committed");
+    return 0;
+  }
   int status = rename(temporary, destination);
   int error = errno;
   atomic_store_explicit(&temporaries[slot].state, status == 0 ? FREE : LIVE, memory_order_release);
@@ -194,14 +210,78 @@ void file_guard_discard_temporary(long slot, const char *temporary) {
   atomic_compare_exchange_strong(&temporaries[slot].state, &expected, FREE);
 }
 
-// Async-signal-safe: claims every live temporary and unlinks it. A slot another thread holds
+void file_guard_defer_commits(void) { atomic_store(&defer_commits, 1); }
+
+// The destination of a temporary `DIR/.NAME.XXXXXX`: `DIR/NAME`.
+static int destination_of(const char *temporary, char *out, size_t capacity) {
+  size_t length = strlen(temporary);
+  const char *slash = strrchr(temporary, '/');
+  size_t base = slash ? (size_t)(slash - temporary) + 1 : 0;
+  if (length < base + 8 || temporary[base] != '.' || length - 1 - 7 + 1 > capacity) return -1;
+  memcpy(out, temporary, base);
+  memcpy(out + base, temporary + base + 1, length - base - 8);
+  out[length - 8] = 0;
+  return 0;
+}
+
+int file_guard_commit_pending(char *failed, size_t capacity) {
+  for (;;) {
+    // The earliest pending output next: outputs appear in the order the run wrote them.
+    long next = -1, lowest = 0;
+    for (long i = 0; i < TEMPORARY_SLOTS; i++) {
+      if (atomic_load_explicit(&temporaries[i].state, memory_order_acquire) != PENDING) continue;
+      if (next < 0 || temporaries[i].sequence < lowest) { next = i; lowest = temporaries[i].sequence; }
+    }
+    if (next < 0) return 0;
+    sigset_t saved;
+    block_interrupts(&saved);
+    int expected = PENDING;
+    if (!atomic_compare_exchange_strong(&temporaries[next].state, &expected, OWNED)) {
+      restore_interrupts(&saved);
+      return -2;
+    }
+    char destination[PATH_MAX];
+    int status = destination_of(temporaries[next].path, destination, sizeof destination);
+    if (status == 0) status = rename(temporaries[next].path, destination);
+    int error = errno;
+    if (status != 0) {
+      if (failed && capacity > 0) {
+        strncpy(failed, destination_of(temporaries[next].path, destination, sizeof destination) == 0
+                            ? destination : temporaries[next].path, capacity - 1);
+        failed[capacity - 1] = 0;
+      }
+      unlink(temporaries[next].path);
+    }
+    atomic_store_explicit(&temporaries[next].state, FREE, memory_order_release);
+    restore_interrupts(&saved);
+    if (status != 0) {
+      errno = error;
+      return -1;
+    }
+  }
+}
+
+void file_guard_discard_pending(void) {
+  for (long i = 0; i < TEMPORARY_SLOTS; i++) {
+    sigset_t saved;
+    block_interrupts(&saved);
+    int expected = PENDING;
+    if (atomic_compare_exchange_strong(&temporaries[i].state, &expected, OWNED)) {
+      unlink(temporaries[i].path);
+      atomic_store_explicit(&temporaries[i].state, FREE, memory_order_release);
+    }
+    restore_interrupts(&saved);
+  }
+}
+
+// Async-signal-safe: claims every live or pending temporary and unlinks it. A slot another thread holds
 // BUSY or OWNED (creating or renaming it, with these signals blocked) settles within a system
 // call; the wait is bounded all the same.
 static void remove_temporaries(void) {
   for (int i = 0; i < TEMPORARY_SLOTS; i++) {
     for (long spins = 0; spins < 100000000L; spins++) {
       int state = atomic_load_explicit(&temporaries[i].state, memory_order_acquire);
-      if (state == LIVE) {
+      if (state == LIVE || state == PENDING) {
         if (atomic_compare_exchange_strong(&temporaries[i].state, &state, DEAD)) {
           unlink(temporaries[i].path);
           break;

@@ -122,7 +122,7 @@ public enum CompareDemo {
       do { weights = try ModelWeights(path: path) } catch { lines.append("\(model): not readable in this build (\(error))"); continue }
       let result = try weights.esd(initial: try ModelWeights(path: FileSystem.path(initModel, in: examples)))
       all.append((String(model.prefix { $0 != "." }), result.reports))
-      lines.append("compare esd \(path) --init \(examples)/\(initModel)")
+      lines.append("compare esd \(path) --init \(FileSystem.path(initModel, in: examples))")
       lines += result.table(columns: ESDResult.compactColumns).split(separator: "\n").map { "  " + $0 }
       let moved = result.reports.compactMap { r -> Double? in
         if case .double(let x) = r.value("relative_distance_from_init") { return x }

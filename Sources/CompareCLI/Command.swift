@@ -10,8 +10,12 @@ public protocol Command: Sendable {
   /// The precision most of the command's arithmetic runs in, given its parsed arguments:
   /// `compare` picks OpenBLAS's kernels for it (`BLASKernels.prefer(for:)`).
   static func blasWork(_ arguments: ParsedArguments) -> BLASKernels.Work
+  /// Whether the command's outputs appear together when it has succeeded, or not at all
+  /// (`FileGuard.deferCommits`): true but for commands that read back files they write.
+  static var defersOutputs: Bool { get }
 }
 
 extension Command {
   public static func blasWork(_ arguments: ParsedArguments) -> BLASKernels.Work { .float64 }
+  public static var defersOutputs: Bool { true }
 }

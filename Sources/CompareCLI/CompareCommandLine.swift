@@ -28,9 +28,29 @@ public enum CompareCommandLine {
   /// status. With `choosingKernels`, once the command's options are parsed and before it runs,
   /// OpenBLAS's kernels are chosen for its work (`BLASKernels.prefer(for:)`): only for a whole
   /// process (`main`), since the switch is unsafe while other threads are inside BLAS.
-  public static func run(_ words: [String], console: Console, choosingKernels: Bool = false) -> Int32 {
+  ///
+  /// With `deferringOutputs` (also only for a whole process), the command's output files appear
+  /// together once it has succeeded, or none of them (`FileGuard.deferCommits`).
+  public static func run(_ words: [String], console: Console, choosingKernels: Bool = false,
+                         deferringOutputs: Bool = false) -> Int32 {
+    let status = status(words, console: console, choosingKernels: choosingKernels, deferringOutputs: deferringOutputs)
+    guard deferringOutputs else { return status }
+    guard status == 0 else {
+      FileGuard.discardPending()
+      return status
+    }
     do {
-      try dispatch(words, console: console, choosingKernels: choosingKernels)
+      try FileGuard.commitPending()
+      return 0
+    } catch {
+      console.warn("Error: \(error)")
+      return 1
+    }
+  }
+
+  static func status(_ words: [String], console: Console, choosingKernels: Bool, deferringOutputs: Bool) -> Int32 {
+    do {
+      try dispatch(words, console: console, choosingKernels: choosingKernels, deferringOutputs: deferringOutputs)
       // Results that did not reach standard output (a full disk, a closed file) are a failure.
       if let problem = console.outputError {
         console.warn("Error: cannot write the results to standard output: \(problem)")
@@ -57,13 +77,15 @@ public enum CompareCommandLine {
   }
 
   /// Runs with the process's arguments and exits. A file that shrinks while it is read, or an
-  /// interrupt, ends the run cleanly (see `FileGuard`). First, while no BLAS call is in
+  /// interrupt, ends the run cleanly (see `FileGuard`), and its output files appear only when it
+  /// succeeds. First, while no BLAS call is in
   /// flight, OpenBLAS's idle threads are told to sleep (`BLASThreads.sleepWhenIdle`) and its
   /// kernels are chosen for the command's work (`BLASKernels`).
   public static func main() -> Never {
     FileGuard.install()
     BLASThreads.sleepWhenIdle()
-    let status = run(Array(CommandLine.arguments.dropFirst()), console: .standard(), choosingKernels: true)
+    let status = run(Array(CommandLine.arguments.dropFirst()), console: .standard(), choosingKernels: true,
+                     deferringOutputs: true)
     exit(status)
   }
 
@@ -88,7 +110,8 @@ public enum CompareCommandLine {
     commands.map { $0.spec }.filter { $0.name.hasPrefix(name + " ") }
   }
 
-  static func dispatch(_ words: [String], console: Console, choosingKernels: Bool = false) throws {
+  static func dispatch(_ words: [String], console: Console, choosingKernels: Bool = false,
+                       deferringOutputs: Bool = false) throws {
     guard let first = words.first else {
       console.print(topLevelHelp)
       return
@@ -124,6 +147,7 @@ public enum CompareCommandLine {
       return
     }
     if choosingKernels { BLASKernels.prefer(for: command.blasWork(arguments)) }
+    if deferringOutputs && command.defersOutputs { FileGuard.deferCommits() }
     try command.run(arguments, console: console)
   }
 

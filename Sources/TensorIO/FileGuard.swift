@@ -1,4 +1,5 @@
 import CFileGuard
+import CompareCore
 
 /// Turns two ways a run could die mid-file into clean endings, for the whole process.
 ///
@@ -32,4 +33,30 @@ public enum FileGuard {
     let status = file_guard_install()
     precondition(status == 0, "sigaction failed with errno \(status)")
   }
+
+  /// Makes the run's outputs appear together at its end, or not at all: from now on each
+  /// `AtomicFile` output, once written, waits as its temporary (`.NAME.XXXXXX`) until
+  /// `commitPending()` renames them all; `discardPending()`, or SIGINT/SIGTERM/SIGHUP, removes
+  /// them instead, so an interrupted or failed run leaves no output, not some of them. The
+  /// `compare` tool does this for every command but `bench` (which reads back the inputs it
+  /// writes). Beyond 1,024 outputs at once, the later ones are renamed as they finish.
+  public static func deferCommits() { file_guard_defer_commits() }
+
+  /// Renames every finished output into place, in the order they were written.
+  /// - Throws: `ReadError` naming the output whose rename failed (the others not yet renamed
+  ///   are removed), or saying that a signal is ending the process.
+  public static func commitPending() throws {
+    var failed = [CChar](repeating: 0, count: Int(PATH_MAX))
+    switch file_guard_commit_pending(&failed, failed.count) {
+    case 0: return
+    case -2: throw ReadError(file: "outputs", "cannot be written: interrupted")
+    default:
+      let code = errno
+      discardPending()
+      throw ReadError(file: String(nulTerminated: failed), "cannot be written: \(MappedFile.describe(errno: code))")
+    }
+  }
+
+  /// Removes every finished output not yet renamed into place.
+  public static func discardPending() { file_guard_discard_pending() }
 }

@@ -192,6 +192,44 @@ final class FileGuardTests {
     #expect(try listing() == (before + ["k.npy"]).sorted())
   }
 
+  @Test("a signal after one output is finished removes it too: an interrupted run leaves no output, not some",
+        arguments: [SIGINT, SIGTERM])
+  func interruptedAfterOneOutput(signal: Int32) throws {
+    let kernel = try writeKernelInputs() + ["--save-kernel", path("k.npy"), "--save-neighbors", path("n.npz")]
+    let before = try listing()
+    var during: [String] = []
+    // Paused once the first output is complete, waiting for the run's end to be renamed.
+    let run = try runPaused(kernel, at: "committed", release: false) { pid in
+      during = try listing()
+      #expect(kill(pid, signal) == 0)
+    }
+    let extra = during.filter { !before.contains($0) }
+    #expect(extra.count == 1 && extra[0].hasPrefix(".k.npy."))  // finished, not yet in place
+    #expect(run.ending == .exited(128 + signal))
+    #expect(try listing() == before)
+  }
+
+  @Test("outputs appear together when the run succeeds; a run that fails after writing some leaves none")
+  func outputsTogether() throws {
+    let kernel = try writeKernelInputs() + ["--save-kernel", path("k.npy"), "--save-neighbors", path("n.npz")]
+    let before = try listing()
+    let run = try runPaused(kernel, at: "committed") { _ in
+      // Paused after the first output: it is not in place yet.
+      let now = try listing()
+      #expect(!now.contains("k.npy"))
+    }
+    #expect(run.ending == .exited(0))
+    #expect(try listing() == (before + ["k.npy", "n.npz"]).sorted())
+    // The demo draws the kernel figures first, then fails on the missing CKA and ESD data.
+    let examples = path("partial"), output = path("demo-out")
+    try FileManager.default.createDirectory(atPath: examples, withIntermediateDirectories: true)
+    try FileManager.default.copyItem(atPath: packageRoot + "Examples/data/ensemble.npz", toPath: examples + "/ensemble.npz")
+    let demo = try runPaused(["demo", "--examples", examples, "--output", output], at: "committed") { _ in }
+    #expect(demo.ending == .exited(1))
+    #expect(demo.err.hasPrefix("Error: "))
+    #expect(try FileManager.default.contentsOfDirectory(atPath: output).isEmpty)
+  }
+
   // MARK: - Running the binary
 
   enum Ending: Equatable {

@@ -22,10 +22,25 @@ void file_guard_remove_mapping(long slot);
 /// the table is full: the file is then not guarded). Returns the descriptor, or -1 and errno.
 int file_guard_create_temporary(char *path_template, long *slot);
 
-/// Renames a temporary created by `file_guard_create_temporary` to `destination` and forgets it.
-/// Returns 0; -1 and errno if `rename` fails (the temporary is still recorded: discard it); -2
-/// when a signal handler has already removed the temporary (the process is ending).
+/// Renames a temporary created by `file_guard_create_temporary` to `destination` and forgets it;
+/// once `file_guard_defer_commits` has run, instead keeps it, finished, until
+/// `file_guard_commit_pending` (a signal still removes it). Returns 0; -1 and errno if `rename`
+/// fails (the temporary is still recorded: discard it); -2 when a signal handler has already
+/// removed the temporary (the process is ending).
 int file_guard_commit_temporary(long slot, const char *temporary, const char *destination);
+
+/// From now on, commits wait for `file_guard_commit_pending`: a run's outputs appear together at
+/// its end, or not at all. A temporary created while the table was full is renamed at once.
+void file_guard_defer_commits(void);
+
+/// Renames every finished temporary to its destination (`DIR/.NAME.XXXXXX` to `DIR/NAME`), in the
+/// order they were finished. Returns 0; -1 and errno when a rename fails, with that destination
+/// copied to `failed` (at most `capacity` bytes) and its temporary removed (the rest stay
+/// pending: discard them); -2 when a signal handler is removing them (the process is ending).
+int file_guard_commit_pending(char *failed, size_t capacity);
+
+/// Removes every finished temporary not yet renamed (the run failed after writing them).
+void file_guard_discard_pending(void);
 
 /// Removes a temporary (after an error) and forgets it.
 void file_guard_discard_temporary(long slot, const char *temporary);

@@ -4,6 +4,9 @@ import CompareBenchmarks
 /// `compare bench MODULE`: times a module on a synthetic workload and prints the ratio to this
 /// machine's BLAS/LAPACK lower bound measured in the same run. Run it with `-c release`.
 enum BenchCommand: Command {
+  /// The benchmark writes its input files, then times commands that read them.
+  static let defersOutputs = false
+
   static let modules = Benchmarks.modules
 
   static let spec = CommandSpec(
