@@ -369,8 +369,7 @@ public struct ESDAnalyzer: Sendable {
   }
 
   func check(_ values: [Double], layer: WeightLayer, what: String, offset: Int = 0) throws {
-    if let bad = values.firstIndex(where: { !$0.isFinite }) {
-      let message = "layer '\(layer.name)': \(what) has a non-finite value (\(values[bad])) at \(layer.position(of: offset + bad))"
+    if let message = layer.nonFiniteProblem(in: values, what: what, offset: offset) {
       throw what.hasPrefix("init") ? InitWeightError(message) : InputError(message)
     }
   }

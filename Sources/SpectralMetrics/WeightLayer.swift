@@ -136,6 +136,13 @@ public struct WeightLayer: Sendable {
     return Array(try loadInit()[(e * size)..<((e + 1) * size)])
   }
 
+  /// The problem with the first NaN or ∞ of `values`, this layer's elements from `offset` on
+  /// (`layer 'fc1': weight has a non-finite value (nan) at [0, 3]`); `nil` when all are finite.
+  package func nonFiniteProblem(in values: [Double], what: String = "weight", offset: Int = 0) -> String? {
+    guard let bad = values.firstIndex(where: { !$0.isFinite }) else { return nil }
+    return "layer '\(name)': \(what) has a non-finite value (\(values[bad])) at \(position(of: offset + bad))"
+  }
+
   /// The position of flat index `index` in `shape`, for messages: `[3, 4]`.
   func position(of index: Int) -> String {
     var rest = index, coords: [Int] = []

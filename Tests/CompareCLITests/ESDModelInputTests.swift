@@ -107,4 +107,18 @@ struct ESDModelInputTests {
     func fc2Line(_ text: String) -> Substring? { text.split(separator: "\n").first { $0.hasPrefix("fc2 ") } }
     #expect(fc2Line(run.out) != nil && fc2Line(run.out) == fc2Line(complete.out))
   }
+
+  @Test("a pytorch_model.bin.index.json listing a shard the folder lacks names the shard, as the safetensors index does")
+  func binIndexMissingShard() throws {
+    let folder = scratch.file("bin-missing-shard")
+    try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+    try FileManager.default.copyItem(atPath: Self.examples + "weights_cnn.pt", toPath: folder + "/pytorch_model-00001-of-00002.bin")
+    try #"{"metadata": {}, "weight_map": {"fc1.weight": "pytorch_model-00001-of-00002.bin", "model.layers.1.q.weight": "pytorch_model-00002-of-00002.bin"}}"#
+      .write(toFile: folder + "/pytorch_model.bin.index.json", atomically: false, encoding: .utf8)
+    for extra in [[], ["--describe"]] {
+      let run = runCompare(["esd", folder] + extra)
+      #expect(run.status == 1 && run.out.isEmpty)
+      #expect(run.err == "Error: \(folder)/pytorch_model.bin.index.json: lists shard 'pytorch_model-00002-of-00002.bin', which is not in the folder\n")
+    }
+  }
 }

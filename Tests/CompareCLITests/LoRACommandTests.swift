@@ -1,11 +1,14 @@
 @testable import CompareCLI
+import Compare
 import Foundation
 import Testing
+import TestSupport
 
 @Suite("compare esd on a LoRA adapter: --lora-scale, --base, bad adapters")
 struct LoRACommandTests {
   static let lora = ESDCommandTests.fixtures + "lora/"
   static let mlp = packageRoot + "Examples/data/weights_mlp.safetensors"
+  let scratch = TemporaryFolder("lora-command")
 
   func rows(_ words: [String]) throws -> [[String: Any]] {
     let result = runCompare(["esd"] + words + ["--json"])
@@ -115,5 +118,81 @@ struct LoRACommandTests {
     let help = runCompare(["esd", "--help"]).out
     #expect(help.contains("  --lora-scale            For a LoRA adapter: ΔW = (lora_alpha/r)·B·A from adapter_config.json\n                          (default: B·A, as weightwatcher).\n"))
     #expect(help.contains("  --base <model>          For a LoRA adapter: the base model; adds W (NAME.base) and W + ΔW\n"))
+  }
+
+  /// A copy of the `mlp` fixture adapter as `name`, its adapter_config.json passed through `edit`.
+  func fixtureCopy(_ name: String, config edit: (String) -> String) throws -> String {
+    let folder = scratch.file(name)
+    try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+    let config = try String(contentsOfFile: Self.lora + "mlp/adapter_config.json", encoding: .utf8)
+    try edit(config).write(toFile: folder + "/adapter_config.json", atomically: false, encoding: .utf8)
+    try FileManager.default.copyItem(atPath: Self.lora + "mlp/adapter_model.safetensors", toPath: folder + "/adapter_model.safetensors")
+    return folder
+  }
+
+  @Test("factors of two adapter names for one module: exit 1, one line naming the file, the module and both names")
+  func twoAdapters() throws {
+    let folder = scratch.file("two-adapters")
+    try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+    try #"{"r": 2, "lora_alpha": 4, "target_modules": ["fc1"]}"#.write(toFile: folder + "/adapter_config.json", atomically: false, encoding: .utf8)
+    let entries = ["default", "other"].flatMap { name in [
+      SafetensorsWriter.Entry(key: "base_model.model.fc1.lora_A.\(name).weight", shape: [2, 4], values: (0..<8).map { Float($0) }),
+      SafetensorsWriter.Entry(key: "base_model.model.fc1.lora_B.\(name).weight", shape: [4, 2], values: (0..<8).map { Float($0 % 3) }),
+    ] }
+    try SafetensorsWriter.write(entries, to: folder + "/adapter_model.safetensors")
+    let run = runCompare(["esd", folder])
+    #expect(run.status == 1 && run.out.isEmpty)
+    #expect(run.err == "Error: \(folder)/adapter_model.safetensors: module 'fc1' has LoRA factors of two adapters ('default', 'other'); save one adapter per folder\n")
+    // Negative control: the same file with only one adapter is analysed.
+    try SafetensorsWriter.write(Array(entries.prefix(2)), to: folder + "/adapter_model.safetensors")
+    #expect(runCompare(["esd", folder, "--min-evals", "1", "--no-randomize"]).status == 0)
+  }
+
+  @Test("an r that is not a positive integer or a lora_alpha that is not a number: exit 1, one line naming adapter_config.json",
+        arguments: [(#""r": 8.5,"#, #""r" must be a positive integer, got 8.5"#),
+                    (#""r": -8,"#, #""r" must be a positive integer, got -8"#),
+                    (#""r": null,"#, #""r" must be a positive integer, got null"#)])
+  func badRank(replacement: String, problem: String) throws {
+    let folder = try fixtureCopy("bad-r", config: { $0.replacingOccurrences(of: #""r": 8,"#, with: replacement) })
+    let run = runCompare(["esd", folder, "--lora-scale"])
+    #expect(run.status == 1 && run.out.isEmpty)
+    #expect(run.err == "Error: \(folder)/adapter_config.json: \(problem)\n")
+    let alpha = try fixtureCopy("bad-alpha", config: { $0.replacingOccurrences(of: #""lora_alpha": 16,"#, with: #""lora_alpha": "16","#) })
+    #expect(runCompare(["esd", alpha]).err == "Error: \(alpha)/adapter_config.json: \"lora_alpha\" must be a finite number, got \"16\"\n")
+  }
+
+  @Test("--lora-scale with no lora_alpha in adapter_config.json: one warning naming PEFT's default; none unscaled")
+  func defaultAlpha() throws {
+    let folder = try fixtureCopy("no-alpha", config: { $0.replacingOccurrences(of: #""lora_alpha": 16,"#, with: "") })
+    let scaled = runCompare(["esd", folder, "--lora-scale", "--layers", "fc4", "--no-randomize"])
+    #expect(scaled.status == 0)
+    #expect(scaled.err == "warning: \(folder)/adapter_config.json has no \"lora_alpha\": ΔW is scaled with PEFT's default lora_alpha = 8\n")
+    let plain = runCompare(["esd", folder, "--layers", "fc4", "--no-randomize"])
+    #expect(plain.status == 0 && plain.err.isEmpty)
+    // lora_alpha 8 over r 8: the scaled rows are the unscaled ones.
+    #expect(plain.out.split(separator: "\n").first { $0.hasPrefix("fc4 ") } == scaled.out.split(separator: "\n").first { $0.hasPrefix("fc4 ") })
+    // Negative control: the fixture's own config, no warning.
+    #expect(runCompare(["esd", Self.lora + "mlp", "--lora-scale", "--layers", "fc4", "--no-randomize"]).err.isEmpty)
+  }
+
+  @Test("a NaN in the --base model: exit 1, the line compare esd prints for the base model alone")
+  func nonFiniteBase() throws {
+    let source = try TensorFile.open(Self.mlp)
+    var entries: [SafetensorsWriter.Entry] = []
+    for tensor in source.tensors {
+      var values = try tensor.floats()
+      if tensor.key == "fc1.weight" { values[0] = .nan }
+      entries.append(SafetensorsWriter.Entry(key: tensor.key, shape: tensor.shape, values: values))
+    }
+    let base = scratch.file("nan-base.safetensors")
+    try SafetensorsWriter.write(entries, to: base)
+    let alone = runCompare(["esd", base])
+    #expect(alone.status == 1)
+    #expect(alone.err == "Error: \(base): layer 'fc1': weight has a non-finite value (nan) at [0, 0]\n")
+    for scale in [[], ["--lora-scale"]] {
+      let run = runCompare(["esd", Self.lora + "mlp", "--base", base] + scale)
+      #expect(run.status == 1 && run.out.isEmpty)
+      #expect(run.err == alone.err)
+    }
   }
 }

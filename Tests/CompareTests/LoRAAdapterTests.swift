@@ -1,6 +1,7 @@
 import Compare
 import Foundation
 import Testing
+import TestSupport
 
 /// `Tests/Fixtures/esd/lora`: a PEFT adapter on the bundled MLP (`make_lora_fixtures.py`), its
 /// numpy goldens (`make_lora_golden.py`) and weightwatcher 0.7.7's own table (`ww_reference.py`).
@@ -8,6 +9,8 @@ let loraFixtures = packageRoot + "Tests/Fixtures/esd/lora/"
 
 @Suite("LoRA adapters: PEFT folders, ΔW = B·A rows, the base model beside them")
 struct LoRAAdapterTests {
+  let scratch = TemporaryFolder("lora-adapter")
+
   static let deterministic = [
     "lambda_max", "norm", "log_norm", "spectral_norm", "log_spectral_norm", "stable_rank", "entropy",
     "alpha", "xmin", "xmax", "D", "sigma", "alpha_weighted", "log_alpha_norm", "sv_max", "sv_min",
@@ -281,5 +284,139 @@ struct LoRAAdapterTests {
     defer { try? FileManager.default.removeItem(atPath: rank) }
     #expect(message { _ = try LoRAAdapter(path: rank) }
       == "\(rank)/adapter_model.safetensors: module 'fc': lora_A has rank 2 but adapter_config.json says r = 4")
+  }
+
+  /// An adapter folder `name` in `scratch`: `adapter_config.json` holding `config`, and
+  /// `adapter_model.safetensors` the factors (key, shape, values).
+  func adapter(_ name: String, config: String, factors: [(String, [Int], [Float])]) throws -> String {
+    let folder = scratch.file(name)
+    try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+    try config.write(toFile: folder + "/adapter_config.json", atomically: false, encoding: .utf8)
+    try SafetensorsWriter.write(factors.map { .init(key: $0.0, shape: $0.1, values: $0.2) },
+                                to: folder + "/adapter_model.safetensors")
+    return folder
+  }
+
+  /// A rank-2 module `fc` (A 2 × 3, B 3 × 2) under each adapter name (`nil`: no name segment).
+  static func factors(_ names: [String?], prefix: String = "base_model.model.") -> [(String, [Int], [Float])] {
+    names.flatMap { name -> [(String, [Int], [Float])] in
+      let segment = name.map { ".\($0)" } ?? ""
+      return [("\(prefix)fc.lora_A\(segment).weight", [2, 3], [1, 2, 3, 4, 5, 6]),
+              ("\(prefix)fc.lora_B\(segment).weight", [3, 2], [1, 0, 0, 1, 1, 1])]
+    }
+  }
+
+  static func message(_ body: () throws -> Void) -> String {
+    do { try body() } catch { return "\(error)" }
+    return ""
+  }
+
+  @Test("factors of two adapter names for one module are refused, naming the file, the module and both names")
+  func twoAdapters() throws {
+    let config = #"{"r": 2, "lora_alpha": 4}"#
+    let two = try adapter("two", config: config, factors: Self.factors(["other", "default"]))
+    #expect(Self.message { _ = try LoRAAdapter(path: two) }
+      == "\(two)/adapter_model.safetensors: module 'fc' has LoRA factors of two adapters ('default', 'other'); save one adapter per folder")
+    // Only lora_A of a second adapter: still two adapters for the module.
+    let half = try adapter("half", config: config, factors: Self.factors(["default"]) + [Self.factors(["b"])[0]])
+    #expect(Self.message { _ = try LoRAAdapter(path: half) }
+      == "\(half)/adapter_model.safetensors: module 'fc' has LoRA factors of two adapters ('b', 'default'); save one adapter per folder")
+    // One factor given twice under two prefixes (no adapter name) is refused too, not overwritten.
+    let twice = try adapter("twice", config: config, factors: Self.factors([nil]) + [Self.factors([nil], prefix: "")[0]])
+    #expect(Self.message { _ = try LoRAAdapter(path: twice) }
+      .hasPrefix("\(twice)/adapter_model.safetensors: module 'fc' has two lora_A tensors, '"))
+    // Negative control: one adapter name, with or without the segment, is read.
+    let one = try LoRAAdapter(path: try adapter("one", config: config, factors: Self.factors(["default"])))
+    #expect(one.modules.map(\.name) == ["fc"] && one.modules.map(\.adapterName) == ["default"])
+    let plain = try LoRAAdapter(path: try adapter("plain", config: config, factors: Self.factors([nil])))
+    #expect(plain.modules.map(\.name) == ["fc"] && plain.modules.map(\.adapterName) == [nil])
+  }
+
+  @Test("an r or rank_pattern value that is not a positive integer, a lora_alpha or alpha_pattern value that is not a finite number: one line naming adapter_config.json",
+        arguments: [
+          (#""r": 8.5"#, #""r" must be a positive integer, got 8.5"#),
+          (#""r": -8"#, #""r" must be a positive integer, got -8"#),
+          (#""r": 0"#, #""r" must be a positive integer, got 0"#),
+          (#""r": null"#, #""r" must be a positive integer, got null"#),
+          (#""r": "2""#, #""r" must be a positive integer, got "2""#),
+          (#""r": 2, "lora_alpha": null"#, #""lora_alpha" must be a finite number, got null"#),
+          (#""r": 2, "lora_alpha": "4""#, #""lora_alpha" must be a finite number, got "4""#),
+          (#""r": 2, "rank_pattern": {"fc": 2.5}"#, #""rank_pattern" entry 'fc' must be a positive integer, got 2.5"#),
+          (#""r": 2, "alpha_pattern": {"fc": true}"#, #""alpha_pattern" entry 'fc' must be a finite number, got true"#),
+        ])
+  func badConfigNumbers(entry: String, problem: String) throws {
+    let folder = try adapter("numbers", config: "{\(entry)}", factors: Self.factors([nil]))
+    #expect(Self.message { _ = try LoRAAdapter(path: folder) } == "\(folder)/adapter_config.json: \(problem)")
+  }
+
+  @Test("r given as an integral float, a negative lora_alpha and patterns of valid numbers are read")
+  func goodConfigNumbers() throws {
+    let config = #"{"r": 2.0, "lora_alpha": -4, "rank_pattern": {"other": 3}, "alpha_pattern": {"fc": 1.5}}"#
+    let folder = try adapter("good", config: config, factors: Self.factors([nil]))
+    let module = try #require(try LoRAAdapter(path: folder).modules.first)
+    #expect(module.rank == 2 && module.alpha == 1.5 && module.scale == 0.75)
+  }
+
+  @Test("a config without r or lora_alpha takes PEFT's defaults (8, 8), and the scaled ESD warns of each")
+  func configDefaults() throws {
+    let rank8: [(String, [Int], [Float])] = [
+      ("base_model.model.fc.lora_A.weight", [8, 3], (0..<24).map { Float($0 % 5) - 2 }),
+      ("base_model.model.fc.lora_B.weight", [3, 8], (0..<24).map { Float($0 % 3) }),
+    ]
+    var options = ESDOptions()
+    options.randomize = false
+    options.minEvals = 1
+    let bare = try adapter("bare", config: "{}", factors: rank8)
+    let adapter = try LoRAAdapter(path: bare)
+    #expect(adapter.defaultedKeys == ["r", "lora_alpha"])
+    #expect(adapter.modules.map(\.scale) == [1])
+    #expect(try adapter.esd(options: options, scale: .config).messages == [
+      #"warning: \#(bare)/adapter_config.json has no "r": ΔW is scaled with PEFT's default r = 8"#,
+      #"warning: \#(bare)/adapter_config.json has no "lora_alpha": ΔW is scaled with PEFT's default lora_alpha = 8"#,
+    ])
+    // Unscaled, the defaults do not enter ΔW: no warning.
+    #expect(try adapter.esd(options: options).messages.isEmpty)
+    let noAlpha = try LoRAAdapter(path: try self.adapter("no-alpha", config: #"{"r": 8}"#, factors: rank8))
+    #expect(noAlpha.defaultedKeys == ["lora_alpha"])
+    // Negative control: the keys, or patterns covering every module, leave nothing to the defaults.
+    let patterns = #"{"rank_pattern": {"fc": 8}, "alpha_pattern": {"fc": 16}}"#
+    let covered = try LoRAAdapter(path: try self.adapter("covered", config: patterns, factors: rank8))
+    #expect(covered.defaultedKeys.isEmpty && covered.modules.map(\.scale) == [2])
+    #expect(try covered.esd(options: options, scale: .config).messages.isEmpty)
+    // A rank other than the default with no r says so, rather than quoting an r the file lacks.
+    let rank2 = try self.adapter("rank2", config: "{}", factors: Self.factors([nil]))
+    #expect(Self.message { _ = try LoRAAdapter(path: rank2) }
+      == #"\#(rank2)/adapter_model.safetensors: module 'fc': lora_A has rank 2 but adapter_config.json has no "r" (PEFT's default r = 8)"#)
+  }
+
+  @Test("a NaN in the base model names the base model's file, as its own ESD does; a NaN in a factor names the adapter")
+  func nonFiniteBase() throws {
+    let fc4 = try LoRAAdapter(path: loraFixtures + "mlp").modules[3]
+    let (a, b) = (try fc4.a.doubles().map(Float.init), try fc4.b.doubles().map(Float.init))
+    var w = try ModelWeights(path: examples + "weights_mlp.safetensors").tensors.first { $0.key == "fc4.weight" }!
+      .doubles().map(Float.init)
+    w[65] = .nan
+    let basePath = scratch.file("nan-base.safetensors")
+    try SafetensorsWriter.write([.init(key: "fc4.weight", shape: [10, 64], values: w)], to: basePath)
+    let config = #"{"r": 8, "lora_alpha": 16}"#
+    let folder = try adapter("nan-base", config: config, factors: [
+      ("base_model.model.fc4.lora_A.weight", [8, 64], a), ("base_model.model.fc4.lora_B.weight", [10, 8], b),
+    ])
+    var options = ESDOptions()
+    options.randomize = false
+    let base = try ModelWeights(path: basePath)
+    let alone = Self.message { _ = try base.esd(options: options) }
+    #expect(alone == "\(basePath): layer 'fc4': weight has a non-finite value (nan) at [1, 1]")
+    for scale in LoRAScale.allCases {
+      #expect(Self.message { _ = try LoRAAdapter(path: folder).esd(options: options, scale: scale, base: base) } == alone)
+    }
+    // Negative control: a NaN in lora_A is the adapter's.
+    var badA = a
+    badA[3] = .nan
+    let nanA = try adapter("nan-a", config: config, factors: [
+      ("base_model.model.fc4.lora_A.weight", [8, 64], badA), ("base_model.model.fc4.lora_B.weight", [10, 8], b),
+    ])
+    #expect(Self.message { _ = try LoRAAdapter(path: nanA).esd(options: options, base: ModelWeights(path: examples + "weights_mlp.safetensors")) }
+      == "\(nanA)/adapter_model.safetensors: module 'fc4': A has a non-finite value (nan) at [0, 3]")
   }
 }

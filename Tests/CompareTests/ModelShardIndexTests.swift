@@ -46,4 +46,30 @@ struct ModelShardIndexTests {
     options.randomize = false
     #expect(try model.esd(options: options).messages == model.warnings)
   }
+
+  @Test("a shard the index lists but the folder lacks is named as missing, for pytorch_model.bin.index.json as for safetensors")
+  func missingShard() throws {
+    // Safetensors: the second shard gone.
+    let path = try folder([("a.weight", Self.one), ("b.weight", Self.two)])
+    try FileManager.default.removeItem(atPath: path + "/" + Self.two)
+    #expect(throws: ReadError(file: path + "/model.safetensors.index.json", "lists shard '\(Self.two)', which is not in the folder")) {
+      try ModelWeights(path: path)
+    }
+    // Torch: only shard 1 of 2 beside the index.
+    let torch = scratch.file("torch")
+    try FileManager.default.createDirectory(atPath: torch, withIntermediateDirectories: true)
+    let (first, second) = ("pytorch_model-00001-of-00002.bin", "pytorch_model-00002-of-00002.bin")
+    try FileManager.default.copyItem(atPath: examples + "weights_cnn.pt", toPath: torch + "/" + first)
+    let index = torch + "/pytorch_model.bin.index.json"
+    try #"{"metadata": {}, "weight_map": {"fc1.weight": "\#(first)", "model.layers.1.q.weight": "\#(second)"}}"#
+      .write(toFile: index, atomically: false, encoding: .utf8)
+    #expect(throws: ReadError(file: index, "lists shard '\(second)', which is not in the folder")) {
+      try ModelWeights(path: torch)
+    }
+    // Negative control: with the shard present (a copy of the first), the tensor it lacks is named.
+    try FileManager.default.copyItem(atPath: examples + "weights_cnn.pt", toPath: torch + "/" + second)
+    #expect(throws: ReadError(file: index, "lists 'model.layers.1.q.weight' in \(second), which does not hold it")) {
+      try ModelWeights(path: torch)
+    }
+  }
 }

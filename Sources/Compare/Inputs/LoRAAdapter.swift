@@ -32,6 +32,9 @@ public struct LoRAAdapter: Sendable {
     public let name: String
     /// The key prefix in the adapter file (`base_model.model.encoder…query`).
     public let prefix: String
+    /// The adapter-name segment of the factors' keys (`default` in `…query.lora_A.default.weight`);
+    /// `nil` when the keys have none, as `save_pretrained` writes them.
+    public let adapterName: String?
     /// lora_A, `r × in` (for an embedding, `r × num_embeddings`).
     public let a: Tensor
     /// lora_B, `out × r` (for an embedding, `dim × r`).
@@ -61,6 +64,10 @@ public struct LoRAAdapter: Sendable {
   public let skipped: [SkippedTensor]
   /// The config's `fan_in_fan_out`: the base weights are stored `in × out` (GPT-2's Conv1D).
   public let fanInFanOut: Bool
+  /// The keys adapter_config.json lacks whose LoraConfig default (`r` = 8, `lora_alpha` = 8) some
+  /// module's scale uses (no `rank_pattern` / `alpha_pattern` entry matches it), in that order.
+  /// `esd(scale: .config)` warns of each.
+  public let defaultedKeys: [String]
 
   static let configName = "adapter_config.json"
   static let weightNames = ["adapter_model.safetensors", "adapter_model.bin"]
@@ -72,9 +79,12 @@ public struct LoRAAdapter: Sendable {
 
   /// Opens the adapter at `path` (the config and the weight file's header).
   /// - Throws: `ReadError` naming the file: no config or weights, invalid JSON, a `peft_type`
-  ///   other than LoRA, a module with lora_A but no lora_B (or the reverse), factors whose shapes
-  ///   do not multiply, a rank that differs from the config's `r` / `rank_pattern`, a
-  ///   `target_modules` entry with no factors, no LoRA factors at all.
+  ///   other than LoRA, an `r` / `rank_pattern` value that is not a positive integer or a
+  ///   `lora_alpha` / `alpha_pattern` value that is not a finite number (null included: PEFT
+  ///   cannot load it), a module with lora_A but no lora_B (or the reverse), with factors of two
+  ///   adapter names or two tensors for one factor, factors whose shapes do not multiply, a rank
+  ///   that differs from the config's `r` / `rank_pattern`, a `target_modules` entry with no
+  ///   factors, no LoRA factors at all.
   public init(path: String) throws {
     self.path = path
     let names = FileSystem.names(in: path) ?? []
@@ -86,49 +96,52 @@ public struct LoRAAdapter: Sendable {
     weightsFile = FileSystem.path(weights, in: path)
     let config = try Self.readConfig(configFile)
     let file = configFile
-    func number(_ key: String) throws -> Double? {
-      switch config[key] {
-      case .int(let i)?: return Double(i)
-      case .double(let d)?: return d
-      case .null?, nil: return nil
-      default: throw ReadError(file: file, "\"\(key)\" is not a number")
-      }
-    }
-    func patterns(_ key: String) throws -> [(String, Double)] {
+    func patterns(_ key: String, _ read: (JSONValue, String) throws -> Double) throws -> [(String, Double)] {
       guard let value = config[key], value != .null else { return [] }
       guard case .object(let pairs) = value else { throw ReadError(file: file, "\"\(key)\" is not an object") }
-      return try pairs.map { key2, v in
-        switch v {
-        case .int(let i): (key2, Double(i))
-        case .double(let d): (key2, d)
-        default: throw ReadError(file: file, "\"\(key)\" entry '\(key2)' is not a number")
-        }
-      }
+      return try pairs.map { ($0, try read($1, "\"\(key)\" entry '\($0)'")) }
     }
     if case .string(let type)? = config["peft_type"], type.uppercased() != "LORA" {
       throw ReadError(file: file, "peft_type is '\(type)', not LORA: only LoRA adapters are analysed")
     }
-    let r = try number("r") ?? 8, alpha = try number("lora_alpha") ?? 8
-    let rankPattern = try patterns("rank_pattern"), alphaPattern = try patterns("alpha_pattern")
+    // An absent key takes LoraConfig's default; a null one PEFT cannot load (r <= 0 and
+    // lora_alpha / r fail on None), so it is refused like any other non-number.
+    let r = try config["r"].map { try Self.rank($0, "\"r\"", in: file) }
+    let alpha = try config["lora_alpha"].map { try Self.alpha($0, "\"lora_alpha\"", in: file) }
+    let rankPattern = try patterns("rank_pattern") { try Self.rank($0, $1, in: file) }
+    let alphaPattern = try patterns("alpha_pattern") { try Self.alpha($0, $1, in: file) }
     let rsLoRA = config["use_rslora"] == .bool(true)
     fanInFanOut = config["fan_in_fan_out"] == .bool(true)
 
     let tensors = try TensorFile.open(weightsFile).tensors
-    var factors: [String: (prefix: String, a: Tensor?, b: Tensor?, embedding: Bool)] = [:]
+    var factors: [String: (prefix: String, a: Tensor?, b: Tensor?, embedding: Bool, adapters: Set<String?>)] = [:]
     var skipped: [SkippedTensor] = []
     for tensor in tensors {
-      guard let (prefix, module, isA, embedding) = Self.parse(tensor.key) else {
+      guard let factor = Self.parse(tensor.key) else {
         let reason = tensor.key.contains("lora_magnitude_vector")
           ? "DoRA magnitude vector: the DoRA update is not B·A, only its B·A part is analysed"
           : "not a LoRA factor (lora_A / lora_B)"
         skipped.append(SkippedTensor(name: tensor.key, reason: reason))
         continue
       }
-      var entry = factors[module] ?? (prefix, nil, nil, embedding)
-      if isA { entry.a = tensor } else { entry.b = tensor }
+      let module = factor.module
+      var entry = factors[module] ?? (factor.prefix, nil, nil, factor.isEmbedding, [])
+      entry.adapters.insert(factor.adapter)
+      let named = NaturalOrder.sorted(entry.adapters.compactMap { $0 })
+      if named.count > 1 {
+        // PEFT saves each adapter of a multi-adapter model in a folder of its own; pairing
+        // one adapter's A with the other's B, or keeping either alone, would be silently wrong.
+        throw ReadError(file: weightsFile, "module '\(module)' has LoRA factors of \(named.count == 2 ? "two" : "\(named.count)") adapters (\(named.map { "'\($0)'" }.joined(separator: ", "))); save one adapter per folder")
+      }
+      let previous = factor.isA ? entry.a : entry.b
+      if let previous {
+        throw ReadError(file: weightsFile, "module '\(module)' has two \(factor.isA ? "lora_A" : "lora_B") tensors, '\(previous.key)' and '\(tensor.key)'")
+      }
+      if factor.isA { entry.a = tensor } else { entry.b = tensor }
       factors[module] = entry
     }
     var modules: [Module] = []
+    var defaulted: Set<String> = []
     for name in NaturalOrder.sorted(Array(factors.keys)) {
       let entry = factors[name]!
       guard let a = entry.a else { throw ReadError(file: weightsFile, "module '\(name)' has lora_B but no lora_A") }
@@ -143,14 +156,20 @@ public struct LoRAAdapter: Sendable {
       guard b.shape[1] == a.shape[0] else {
         throw ReadError(file: weightsFile, "module '\(name)': lora_B is \(ModelWeights.shapeText(b.shape)) and lora_A \(ModelWeights.shapeText(a.shape)): B·A needs B's columns to equal A's rows")
       }
-      let rank = Self.pattern(rankPattern, for: name) ?? r
+      let patternRank = Self.pattern(rankPattern, for: name)
+      let rank = patternRank ?? r ?? Self.defaultRank
       guard Double(a.shape[0]) == rank else {
-        throw ReadError(file: weightsFile, "module '\(name)': lora_A has rank \(a.shape[0]) but \(Self.configName) says r = \(Int(rank))")
+        let says = patternRank == nil && r == nil
+          ? "has no \"r\" (PEFT's default r = \(Int(Self.defaultRank)))" : "says r = \(Int(rank))"
+        throw ReadError(file: weightsFile, "module '\(name)': lora_A has rank \(a.shape[0]) but \(Self.configName) \(says)")
       }
-      let moduleAlpha = Self.pattern(alphaPattern, for: name) ?? alpha
+      let patternAlpha = Self.pattern(alphaPattern, for: name)
+      let moduleAlpha = patternAlpha ?? alpha ?? Self.defaultAlpha
+      if patternRank == nil && r == nil { defaulted.insert("r") }
+      if patternAlpha == nil && alpha == nil { defaulted.insert("lora_alpha") }
       let scale = rsLoRA ? moduleAlpha / rank.squareRoot() : moduleAlpha / rank
-      modules.append(Module(name: name, prefix: entry.prefix, a: a, b: b, alpha: moduleAlpha, scale: scale,
-                            isEmbedding: entry.embedding))
+      modules.append(Module(name: name, prefix: entry.prefix, adapterName: entry.adapters.compactMap { $0 }.first,
+                            a: a, b: b, alpha: moduleAlpha, scale: scale, isEmbedding: entry.embedding))
     }
     guard !modules.isEmpty || !factors.isEmpty else {
       throw ReadError(file: weightsFile, "has no LoRA factors (no lora_A / lora_B tensors)")
@@ -162,6 +181,29 @@ public struct LoRAAdapter: Sendable {
     }
     self.modules = modules
     self.skipped = skipped
+    defaultedKeys = ["r", "lora_alpha"].filter(defaulted.contains)
+  }
+
+  /// LoraConfig's defaults, used for a key adapter_config.json lacks: `r` = 8, `lora_alpha` = 8.
+  static let defaultRank = 8.0, defaultAlpha = 8.0
+
+  /// A rank (`r`, a `rank_pattern` value): a positive integer (an integral float such as 8.0
+  /// is read as that integer).
+  static func rank(_ value: JSONValue, _ what: String, in file: String) throws -> Double {
+    switch value {
+    case .int(let i) where i > 0: return Double(i)
+    case .double(let d) where d > 0 && d.isFinite && d.rounded() == d && d <= Double(Int32.max): return d
+    default: throw ReadError(file: file, "\(what) must be a positive integer, got \(value.serialized().prefix(40))")
+    }
+  }
+
+  /// A `lora_alpha` (or an `alpha_pattern` value): a finite number.
+  static func alpha(_ value: JSONValue, _ what: String, in file: String) throws -> Double {
+    switch value {
+    case .int(let i): return Double(i)
+    case .double(let d) where d.isFinite: return d
+    default: throw ReadError(file: file, "\(what) must be a finite number, got \(value.serialized().prefix(40))")
+    }
   }
 
   static func readConfig(_ path: String) throws -> JSONValue {
@@ -176,8 +218,19 @@ public struct LoRAAdapter: Sendable {
     return config
   }
 
-  /// (key prefix, module name, is A, is an embedding's) of a LoRA factor's key, or `nil`.
-  static func parse(_ key: String) -> (String, String, Bool, Bool)? {
+  /// A LoRA factor's key taken apart: `base_model.model.fc1.lora_A.default.weight` is the
+  /// factor A of module `fc1` (key prefix `base_model.model.fc1`) of adapter `default`.
+  struct FactorKey: Equatable {
+    var prefix: String
+    var module: String
+    /// The adapter-name segment after the marker; `nil` when the key has none.
+    var adapter: String?
+    var isA: Bool
+    var isEmbedding: Bool
+  }
+
+  /// The parts of a LoRA factor's key, or `nil` for another tensor.
+  static func parse(_ key: String) -> FactorKey? {
     let parts = key.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
     let markers = ["lora_A": (true, false), "lora_B": (false, false),
                    "lora_embedding_A": (true, true), "lora_embedding_B": (false, true)]
@@ -189,7 +242,9 @@ public struct LoRAAdapter: Sendable {
     let prefix = module.joined(separator: ".")
     if module.count > 2, module[0] == "base_model", module[1] == "model" { module.removeFirst(2) }
     let (isA, embedding) = markers[parts[at]]!
-    return (prefix, module.joined(separator: "."), isA, embedding)
+    let adapter = tail.first.flatMap { tail.count == 2 || $0 != "weight" ? $0 : nil }
+    return FactorKey(prefix: prefix, module: module.joined(separator: "."), adapter: adapter, isA: isA,
+                     isEmbedding: embedding)
   }
 
   /// Whether a module name is `target` or ends with `.target` (PEFT's rule for a list entry).
@@ -207,7 +262,8 @@ public struct LoRAAdapter: Sendable {
   /// (`.loraMerged`, W + ΔW, with ΔW transposed where the base stores it `in × out`).
   /// Nothing is read.
   /// - Throws: `InputError` naming the base model when it lacks an adapted layer or its shape
-  ///   is neither ΔW's nor its transpose.
+  ///   is neither ΔW's nor its transpose. When analysed, a NaN/∞ in W is an `InputError`
+  ///   naming the base model, one in A or B names the adapter file.
   public func layers(scale: LoRAScale = .none, base: ModelWeights? = nil, matching patterns: [String] = [],
                      excluding excluded: [String] = []) throws -> [WeightLayer] {
     func chosen(_ m: Module) -> Bool {
@@ -247,12 +303,19 @@ public struct LoRAAdapter: Sendable {
       guard w.shape == (transposed ? module.shape.reversed() : module.shape) else {
         throw InputError("\(base.path): layer '\(name)' is \(ModelWeights.shapeText(w.shape)) but B·A of \(file) is \(ModelWeights.shapeText(module.shape))")
       }
-      var plain = WeightLayer(name: name + ".base", kind: w.kind, shape: w.shape, load: w.load)
+      // W is the base model's: a NaN in it is reported against the base's file, as
+      // `compare esd BASE` reports it, not against the adapter whose rows these are.
+      let basePath = base.path
+      let load: @Sendable () throws -> [Double] = {
+        let elements = try w.load()
+        if let problem = w.nonFiniteProblem(in: elements) { throw InputError("\(basePath): \(problem)") }
+        return elements
+      }
+      var plain = WeightLayer(name: name + ".base", kind: w.kind, shape: w.shape, load: load)
       plain.id = index + 1
       plain.key = w.key
       layers.append(plain)
       let (rows, columns) = (w.shape[0], w.shape[1])
-      let load = w.load
       var merged = WeightLayer(name: name + ".merged", kind: .loraMerged, shape: w.shape, load: {
         var sum = try load()
         let update = try loadFactors().product().elements
@@ -299,7 +362,8 @@ public struct LoRAAdapter: Sendable {
   ///   - base: The base model the adapter was trained on, layers paired by name.
   ///   - patterns, excluded: Shell patterns of module names (or key prefixes).
   /// - Throws: `InputError` / `ReadError` naming the file and module (see `init(path:)` and
-  ///   `layers`), NaN/∞ factors.
+  ///   `layers`), NaN/∞ factors (naming the adapter file) or base weights (naming the base).
+  ///   With `.config`, `modelWarnings` has a line for each of `defaultedKeys`.
   /// - Complexity: per module O(r²·(out + in)) for the eigenvalues; with randomisation ΔW is
   ///   formed and its shuffles decomposed, O(out·in·M) each, and with `base` W and W + ΔW are
   ///   full decompositions.
@@ -321,6 +385,11 @@ public struct LoRAAdapter: Sendable {
                            summary: ESDSummary(reports, skippedTensors: skipped.count), options: options,
                            order: .natural, shard: nil)
     result.loraScale = scale
+    if scale == .config {
+      result.modelWarnings = defaultedKeys.map {
+        "warning: \(configFile) has no \"\($0)\": ΔW is scaled with PEFT's default \($0) = \(Int($0 == "r" ? Self.defaultRank : Self.defaultAlpha))"
+      }
+    }
     return result
   }
 

@@ -257,6 +257,14 @@ public struct ModelWeights: Sendable {
     "(" + shape.map(String.init).joined(separator: ", ") + ")"
   }
 
+  /// Throws unless every shard `index` lists is among `names`, the folder's files.
+  static func requireShards(_ listed: [String], of index: String, in names: [String]) throws {
+    let present = Set(names)
+    for name in listed where !present.contains(name) {
+      throw ReadError(file: index, "lists shard '\(name.prefix(80))', which is not in the folder")
+    }
+  }
+
   /// The files holding a model's weights.
   static func files(at path: String) throws -> [String] {
     switch FileSystem.kind(of: path) {
@@ -282,15 +290,20 @@ public struct ModelWeights: Sendable {
       guard !listed.isEmpty else {
         throw ReadError(file: inFolder(index), "lists no .safetensors shards (expected JSON with a \"weight_map\" of tensor names to shard files)")
       }
-      for name in listed where !names.contains(name) {
-        throw ReadError(file: inFolder(index), "lists shard '\(name)', which is not in the folder")
-      }
+      try requireShards(listed, of: inFolder(index), in: names)
       return sorted(listed)
     }
     let shards = names.filter { $0.hasPrefix("model-") && $0.hasSuffix(".safetensors") }
     if !shards.isEmpty { return sorted(shards) }
     let otherSafetensors = names.filter { $0.hasSuffix(".safetensors") }
     if !otherSafetensors.isEmpty { return sorted(otherSafetensors) }
+    // `.bin` shards with their index (`indexFile(at:)` picks the same one): a shard it lists
+    // that is missing is named as such, before `checkedIndex` would blame its tensors.
+    if let index = names.first(where: { $0.hasSuffix(".bin.index.json") }) {
+      var seen: Set<String> = []
+      let listed = try SafetensorsIndex.entries(inIndex: inFolder(index)).map(\.file).filter { seen.insert($0).inserted }
+      try requireShards(listed, of: inFolder(index), in: names)
+    }
     let bins = names.filter { $0.hasPrefix("pytorch_model") && $0.hasSuffix(".bin") }
     if !bins.isEmpty { return sorted(bins) }
     if names.contains(where: { $0.hasSuffix(".npy") }) { return [path] }
