@@ -90,6 +90,13 @@ struct BadInputTests {
 
   @Test("kernel pairs: features and images of the wrong shape name their file")
   func pairsFeaturesAndImages() throws {
+    // A grid of more than 100 neighbours per row is refused; a start past the pairs says "(none)".
+    let wide = runCompare(["kernel", "pairs"] + kernelInputs + ["--neighbors", "101"])
+    #expect(wide.status == 64)
+    #expect(wide.err.hasPrefix("Error: --neighbors expects an integer in 1...100, got '101'\n"))
+    let late = runCompare(["kernel", "pairs"] + kernelInputs + ["--start", "1000"])
+    #expect(late.status == 0)
+    #expect(late.out.hasPrefix("Most similar test/train pairs by kernel value (3 models)\n(none)\n"))
     try NPYWriter.write([Float](repeating: 1, count: 30), shape: [6, 5], to: path("f.npy"))
     try NPYWriter.write([Float](repeating: 1, count: 40), shape: [10, 4], to: path("f_train.npy"))
     try NPYWriter.write([Float](repeating: 1, count: 6), shape: [6], to: path("f_1d.npy"))

@@ -175,7 +175,7 @@ public struct KernelPairsResult: Sendable {
   /// The tables `compare kernel pairs` prints.
   public var text: String {
     var out = "Most similar test/train pairs by kernel value (\(models) models)\n"
-    out += Self.table(pairs, valueHeader: "kernel") + "\n"
+    out += (pairs.isEmpty ? "(none)\n" : Self.table(pairs, valueHeader: "kernel")) + "\n"
     out += "Confident failures: the nearest training example has another label\n"
     out += (failures.isEmpty ? "(none)\n" : Self.table(failures, valueHeader: "kernel")) + "\n"
     if let featurePairs {

@@ -10,7 +10,7 @@ enum KernelPairsCommand: Command {
     options: KernelOptions.sources + KernelOptions.kernel + [
       OptionSpec("--top", value: "n", help: "Rows in each table.", default: 10),
       OptionSpec("--start", value: "rank", help: "First rank shown (1 is the most similar pair).", default: 1),
-      OptionSpec("--neighbors", value: "K", help: "Nearest training examples shown per test example in the image grid.", default: 3),
+      OptionSpec("--neighbors", value: "K", help: "Nearest training examples shown per test example in the image grid (at most 100).", default: 3),
       OptionSpec("--images", value: "ref", help: "Test images (uint8 or float, [N,H,W], [N,H,W,C] or [N,C,H,W]): draw a PNG grid of each test image beside its nearest training images."),
       OptionSpec("--train-images", value: "ref", help: "Training images. (default: the --images key with _train appended)"),
       OptionSpec("--features", value: "ref", help: "Baseline: test features of one model ([N, features]), ranked by cosine similarity."),
@@ -31,7 +31,7 @@ enum KernelPairsCommand: Command {
     var request = KernelPairsRequest()
     request.top = try arguments.int("--top", in: 1...Int.max)
     request.start = try arguments.int("--start", in: 1...Int.max)
-    request.neighbors = try arguments.int("--neighbors", in: 1...Int.max)
+    request.neighbors = try arguments.int("--neighbors", in: 1...100)  // a grid row wider than 100 images is not a figure
     request.random = try arguments.int("--random", in: 0...Int.max)
     request.seed = UInt64(try arguments.int("--seed", in: 0...Int.max) as Int)
     let grid = arguments.string("--grid")!
