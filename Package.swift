@@ -45,7 +45,7 @@ let package = Package(
     .executableTarget(name: "ESDExample", dependencies: ["Compare"], path: "Examples/ESDExample"),
 
     // Test helpers shared by the test targets (temporary folders that remove themselves).
-    .target(name: "TestSupport", path: "Tests/Support"),
+    .target(name: "TestSupport", dependencies: ["TensorIO"], path: "Tests/Support"),
     .testTarget(name: "CompareCoreTests", dependencies: ["CompareCore"]),
     .testTarget(name: "TensorIOTests", dependencies: ["TensorIO", "TestSupport"]),
     .testTarget(name: "EnsembleKernelTests", dependencies: ["EnsembleKernel", "TensorIO"]),

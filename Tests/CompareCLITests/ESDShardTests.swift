@@ -120,21 +120,6 @@ struct ESDShardTests {
     #expect(GoldenOutputTests.same(merged.out, runCompare(["esd", mlp]).out))
   }
 
-  /// `file` with `edit` applied to its first row (the rest of the document as written).
-  func editingFirstRow(_ file: String, to name: String, _ edit: ([(String, JSONValue)]) -> [(String, JSONValue)]) throws -> String {
-    guard case .object(var document) = try JSONValue.parse(String(contentsOfFile: file, encoding: .utf8)),
-          let at = document.firstIndex(where: { $0.0 == "layers" }), case .array(var rows) = document[at].1,
-          case .object(let row) = rows[0] else {
-      Issue.record("\(file) is a part")
-      return file
-    }
-    rows[0] = .object(edit(row))
-    document[at].1 = .array(rows)
-    let path = folder + "/" + name
-    try JSONValue.object(document).serialized(pretty: true).write(toFile: path, atomically: false, encoding: .utf8)
-    return path
-  }
-
   @Test("a row with a value of the wrong kind or without a column is refused with exit status 1, naming the part, the layer and the column")
   func malformedRows() throws {
     let two = parts(2)
@@ -143,14 +128,14 @@ struct ESDShardTests {
       Issue.record("a part has rows")
       return
     }
-    let text = try editingFirstRow(two[1], to: "t2.json") { $0.map { $0.0 == "alpha" ? ("alpha", .string("abc")) : $0 } }
+    let text = try editingFirstRow(two[1], to: folder + "/t2.json") { $0.map { $0.0 == "alpha" ? ("alpha", .string("abc")) : $0 } }
     let run = runCompare(["esd", "merge", two[0], text])
     #expect(run.status == 1 && run.out.isEmpty)
     #expect(run.err == "Error: \(text): layer '\(name)': 'alpha' is \"abc\", not a number\n")
-    let missing = try editingFirstRow(two[1], to: "m2.json") { $0.filter { $0.0 != "alpha" } }
+    let missing = try editingFirstRow(two[1], to: folder + "/m2.json") { $0.filter { $0.0 != "alpha" } }
     #expect(runCompare(["esd", "merge", two[0], missing]).err == "Error: \(missing): layer '\(name)': has no 'alpha'\n")
     // Negative control: the row's columns in reverse order merge into the same table.
-    let reordered = try editingFirstRow(two[1], to: "r2.json") { $0.reversed() }
+    let reordered = try editingFirstRow(two[1], to: folder + "/r2.json") { $0.reversed() }
     let merged = runCompare(["esd", "merge", two[0], reordered])
     #expect(merged.status == 0 && merged.out == runCompare(["esd", "merge", two[0], two[1]]).out)
   }

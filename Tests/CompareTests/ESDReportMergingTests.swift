@@ -48,34 +48,20 @@ struct ESDReportMergingTests {
     }
   }
 
-  /// `file`'s document with `edit` applied to its first row.
-  func editingFirstRow(_ file: String, to name: String, _ edit: ([(String, JSONValue)]) -> [(String, JSONValue)]) throws -> String {
-    guard case .object(var document) = try JSONValue.parse(String(contentsOfFile: file, encoding: .utf8)),
-          let at = document.firstIndex(where: { $0.0 == "layers" }), case .array(var rows) = document[at].1,
-          case .object(let row) = rows[0] else {
-      Issue.record("\(file) is a part")
-      return file
-    }
-    rows[0] = .object(edit(row))
-    document[at].1 = .array(rows)
-    try JSONValue.object(document).serialized().write(toFile: scratch.file(name), atomically: false, encoding: .utf8)
-    return scratch.file(name)
-  }
-
   @Test("a row whose value is of the wrong kind or that lacks a column is refused, naming the part, the layer and the column")
   func malformedRows() throws {
     let first = try part(1, of: Self.mlp, to: "p1.json"), second = try part(2, of: Self.mlp, to: "p2.json")
     let name = try firstRowName(second)
-    let text = try editingFirstRow(second, to: "t2.json") { $0.map { $0.0 == "alpha" ? ("alpha", .string("abc")) : $0 } }
+    let text = try editingFirstRow(second, to: scratch.file("t2.json")) { $0.map { $0.0 == "alpha" ? ("alpha", .string("abc")) : $0 } }
     #expect(throws: InputError("\(text): layer '\(name)': 'alpha' is \"abc\", not a number")) {
       try ESDReport.merging([first, text])
     }
-    let missing = try editingFirstRow(second, to: "m2.json") { $0.filter { $0.0 != "alpha" } }
+    let missing = try editingFirstRow(second, to: scratch.file("m2.json")) { $0.filter { $0.0 != "alpha" } }
     #expect(throws: InputError("\(missing): layer '\(name)': has no 'alpha'")) {
       try ESDReport.merging([first, missing])
     }
     // Negative control: the row rewritten unchanged merges.
-    let same = try editingFirstRow(second, to: "s2.json") { $0 }
+    let same = try editingFirstRow(second, to: scratch.file("s2.json")) { $0 }
     #expect(try ESDReport.merging([first, same]).rows.count == ESDReport.merging([first, second]).rows.count)
   }
 
