@@ -39,8 +39,9 @@ enum LogitsTransform {
     sources.map { min(models, group($0, bytes: bytes)) * $0.examples * $0.classes }.max() ?? 0
   }
 
-  /// Writes the transformed logits of example `i`, model `m` of a group into `out` (Double,
-  /// `classes` long). Returns the first non-finite class, or `nil`.
+  /// Writes the transformed logits of example `i`, model `m` of a group into `out` (`classes`
+  /// long), each a `Float` value (what Z stores) held as a `Double`. Returns the first
+  /// non-finite class, or `nil`.
   @inline(__always)
   static func transform(_ x: UnsafePointer<Float>, classes: Int, logSoftmax: Bool,
                         into out: UnsafeMutablePointer<Double>) -> Int? {
@@ -57,7 +58,10 @@ enum LogitsTransform {
     var total = 0.0
     for c in 0..<classes { total += Double(expf(x[c] - maximum)) }
     let shift = Double(maximum) + log(total)
-    for c in 0..<classes { out[c] -= shift }
+    // Rounded to Float, as Z holds them: the statistics must be those of the values they
+    // standardise. (With the unrounded mean, two models whose log-probabilities differ by a
+    // few ulps gave Z = ±0.68 instead of ±1/√2, moving 2-model kernel values by up to 2e-3.)
+    for c in 0..<classes { out[c] = Double(Float(out[c] - shift)) }
     return nil
   }
 

@@ -69,6 +69,21 @@ struct CorrelationKernelTests {
     #expect(largest > 0.01)
   }
 
+  /// With 2 models every non-zero Z is ±1/√2, so a class's kernel is ±0.5 or 0, even where the
+  /// two log-probabilities differ by a few float32 ulps (train example 0, class 0 here).
+  @Test("2 models: a class's kernel values are exactly ±0.5, in memory and out of core, even for log-probabilities a few ulps apart")
+  func twoModels() throws {
+    let test = try LogitsArray(models: 2, examples: 1, classes: 3, values: [-3, 0, 1, 2, 0, 1])
+    let near: Float = -12.2187585
+    let train = try LogitsArray(models: 2, examples: 2, classes: 3,
+                                values: [near, 0, 0, 1, 2, 3, near + 13 * near.ulp, 0, 0, 3, 2, 1])
+    for options in [CorrelationKernel.Options(classIndex: 0), .init(classIndex: 0, memoryLimit: 64, readBytes: 1)] {
+      let k = try CorrelationKernel(test: test, train: train, options: options).matrix()
+      #expect(abs(abs(k[0, 0]) - 0.5) < 1e-6, "\(k[0, 0])")
+      #expect(abs(abs(k[0, 1]) - 0.5) < 1e-6, "\(k[0, 1])")
+    }
+  }
+
   @Test("shards joined along the model axis, small reads, small blocks and the out-of-core path all equal one in-memory run")
   func streaming() throws {
     let test = try syntheticLogits(models: 7, examples: 20, classes: 5, seed: 1)
