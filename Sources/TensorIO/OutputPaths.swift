@@ -31,21 +31,51 @@ public enum OutputPaths {
   ///
   /// - Throws: `Conflict` naming the option(s) and the output path as given.
   /// - Complexity: one `stat` (and at most one `realpath`) per path, then O(outputs · (inputs + outputs)).
+  ///
+  /// An input that is a folder (a Hugging Face model, a folder of `.npy` layers) counts as the
+  /// files in it: an output in that folder that already exists, or whose name ends in a tensor
+  /// or index extension (it would be read as part of the model next time), is refused. Folder
+  /// outputs (`folders`, e.g. `--plot DIR`) may not be another output's path, nor hold one.
   public static func check(outputs: [(option: String, path: String)],
-                           inputs: [(option: String, reference: String)]) throws {
-    let inputFiles = inputs.map { (option: $0.option, file: FileIdentity(TensorReference($0.reference).path)) }
+                           inputs: [(option: String, reference: String)],
+                           folders: [(option: String, path: String)] = []) throws {
+    let inputFiles = inputs.map { (option: $0.option, path: TensorReference($0.reference).path) }
+      .map { (option: $0.option, path: $0.path, file: FileIdentity($0.path), isFolder: FileSystem.kind(of: $0.path) == .directory) }
     let outputFiles = outputs.map { (option: $0.option, path: $0.path, file: FileIdentity($0.path)) }
     for output in outputFiles {
       if let input = inputFiles.first(where: { $0.file == output.file }) {
         throw Conflict("\(output.option) \(output.path) is also an input (\(input.option)); choose another output path")
       }
+      let folder = FileIdentity(parent(of: output.path))
+      if let input = inputFiles.first(where: { $0.isFolder && $0.file == folder }),
+         FileSystem.kind(of: output.path) != .missing || readExtensions.contains(where: output.path.lowercased().hasSuffix) {
+        throw Conflict("\(output.option) \(output.path) is in the input folder \(input.path) (\(input.option)) and would be read as part of it; choose another output path")
+      }
     }
-    for (i, output) in outputFiles.enumerated() {
-      if let other = outputFiles[(i + 1)...].first(where: { $0.file == output.file }) {
+    let all = outputFiles + folders.map { (option: $0.option, path: $0.path, file: FileIdentity($0.path)) }
+    for (i, output) in all.enumerated() {
+      if let other = all[(i + 1)...].first(where: { $0.file == output.file }) {
         let options = output.option == other.option ? "\(output.option) is given twice and" : "\(output.option) and \(other.option) both"
         throw Conflict("\(options) write \(output.path)")
       }
     }
+    for folder in folders {
+      let identity = FileIdentity(folder.path)
+      if let output = outputFiles.first(where: { FileIdentity(parent(of: $0.path)) == identity }) {
+        throw Conflict("\(output.option) \(output.path) is in the folder \(folder.option) writes (\(folder.path)); choose another output path")
+      }
+    }
+  }
+
+  /// Name endings a model folder's reader takes as its files (a folder of `.npy` layers, a
+  /// Hugging Face folder's shards and index): an output so named inside an input folder would
+  /// join the model.
+  static let readExtensions = [".npy", ".safetensors", ".bin", ".index.json"]
+
+  /// The folder `path` is in (`.` for a bare name).
+  static func parent(of path: String) -> String {
+    guard let slash = path.lastIndex(of: "/") else { return "." }
+    return slash == path.startIndex ? "/" : String(path[..<slash])
   }
 
   /// What makes two paths the same file: the device and inode of an existing file, else the

@@ -266,4 +266,25 @@ struct ESDOptionCombinationTests {
     #expect(try Data(contentsOf: URL(fileURLWithPath: copy)) == before)
     #expect(try scratch.listing() == ["model.safetensors"])
   }
+
+  @Test("an output in a folder model (existing, or named like a model file), or in or on the --plot folder, is a usage error")
+  func outputsInFolders() throws {
+    let folder = scratch.file("hf")
+    try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+    try FileManager.default.copyItem(atPath: model, toPath: folder + "/model.safetensors")
+    let onModel = runCompare(["esd", folder, "-o", folder + "/model.safetensors"])
+    #expect(onModel.status == 64)
+    #expect(onModel.err.hasPrefix("Error: -o \(folder)/model.safetensors is in the input folder \(folder) (model) and would be read as part of it; choose another output path\n"))
+    let newTensor = runCompare(["esd", folder, "--save-esd", folder + "/spectra.safetensors"])
+    #expect(newTensor.status == 64)
+    let plotOnOutput = runCompare(["esd", model, "-o", scratch.file("p.json"), "--plot", scratch.file("p.json")])
+    #expect(plotOnOutput.status == 64)
+    #expect(plotOnOutput.err.hasPrefix("Error: -o and --plot both write \(scratch.file("p.json"))\n"))
+    let inPlot = runCompare(["esd", model, "-o", scratch.file("plots/esd_fc1.png"), "--plot", scratch.file("plots")])
+    #expect(inPlot.status == 64)
+    #expect(inPlot.err.hasPrefix("Error: -o \(scratch.file("plots/esd_fc1.png")) is in the folder --plot writes (\(scratch.file("plots"))); choose another output path\n"))
+    #expect(try scratch.listing() == ["hf"])
+    // Control: a report beside the model files, named like none of them, is written.
+    #expect(runCompare(["esd", folder, "-o", folder + "/esd.json"]).status == 0)
+  }
 }

@@ -66,6 +66,37 @@ struct OutputPathsTests {
     #expect(conflict([("-a", old), ("-b", old)], [("--test", old)])?.hasSuffix("is also an input (--test); choose another output path") == true)
   }
 
+  @Test("a folder input counts as its files: an existing file or a model-file name in it is refused, other new files pass")
+  func folderInput() {
+    let sub = scratch.file("sub")
+    func check(_ output: String) -> String? {
+      do {
+        try OutputPaths.check(outputs: [("-o", output)], inputs: [("model", sub)])
+        return nil
+      } catch { return (error as? OutputPaths.Conflict)?.message ?? "unexpected \(error)" }
+    }
+    #expect(check(sub + "/layer.npy") == "-o \(sub)/layer.npy is in the input folder \(sub) (model) and would be read as part of it; choose another output path")
+    #expect(check(sub + "/../sub/model.safetensors") != nil)
+    #expect(check(sub + "/model.safetensors.index.json") != nil)
+    #expect(check(sub + "/esd.json") == nil)  // control: a report beside the model files
+    #expect(check(scratch.file("layer.npy")) == nil)  // control: outside the folder
+  }
+
+  @Test("a folder output may not be another output's path or hold one")
+  func folderOutputs() throws {
+    func check(_ outputs: [(String, String)], _ folders: [(String, String)]) -> String? {
+      do {
+        try OutputPaths.check(outputs: outputs, inputs: [], folders: folders)
+        return nil
+      } catch { return (error as? OutputPaths.Conflict)?.message ?? "unexpected \(error)" }
+    }
+    let plots = scratch.file("plots")
+    #expect(check([("-o", plots)], [("--plot", plots)]) == "-o and --plot both write \(plots)")
+    #expect(check([("-o", plots + "/esd_fc1.png")], [("--plot", plots)])
+            == "-o \(plots)/esd_fc1.png is in the folder --plot writes (\(plots)); choose another output path")
+    #expect(check([("-o", scratch.file("esd.json"))], [("--plot", plots)]) == nil)  // control
+  }
+
   @Test("normalising removes ., .. and repeated slashes, and keeps the root")
   func lexical() {
     #expect(OutputPaths.lexical("/a/./b//c/../d") == "/a/b/d")

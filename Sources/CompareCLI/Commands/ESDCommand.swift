@@ -152,7 +152,8 @@ enum ESDCommand: Command {
     }
     request.output = arguments.string("--output")
     try arguments.checkOutputs([("-o", request.output), ("--save-esd", request.saveESD)], inputs: ["--init", "--base"],
-                               more: arguments.positionals.map { (option: "model", reference: $0) })
+                               more: arguments.positionals.map { (option: "model", reference: $0) },
+                               folders: [("--plot", request.plot)])
     if let output = request.output { try AtomicFile.checkDestination(output) }
 
     /// Prints one of the three encodings, as --json or --csv ask; with -o, writes the JSON
