@@ -212,6 +212,52 @@ void file_guard_discard_temporary(long slot, const char *temporary) {
 
 void file_guard_defer_commits(void) { atomic_store(&defer_commits, 1); }
 
+// ---- folders created by a run whose outputs are deferred
+
+// Removed (if still empty) when the run fails or is interrupted, deepest first; forgotten when
+// it succeeds. A few per run (a --plot folder and its parents).
+enum { FOLDER_SLOTS = 64 };
+
+struct folder {
+  atomic_int state;
+  char path[PATH_MAX];
+};
+
+static struct folder folders[FOLDER_SLOTS];
+
+void file_guard_record_folder(const char *path) {
+  if (!atomic_load_explicit(&defer_commits, memory_order_relaxed)) return;
+  size_t length = strlen(path);
+  if (length >= PATH_MAX) return;
+  sigset_t saved;
+  block_interrupts(&saved);
+  for (int i = 0; i < FOLDER_SLOTS; i++) {
+    int expected = FREE;
+    if (atomic_compare_exchange_strong(&folders[i].state, &expected, BUSY)) {
+      memcpy(folders[i].path, path, length + 1);
+      atomic_store_explicit(&folders[i].state, LIVE, memory_order_release);
+      break;
+    }
+  }
+  restore_interrupts(&saved);
+}
+
+// Async-signal-safe (rmdir removes only an empty folder): the newest first, so a folder goes
+// before its parent.
+static void remove_folders(void) {
+  for (int i = FOLDER_SLOTS - 1; i >= 0; i--) {
+    int expected = LIVE;
+    if (atomic_compare_exchange_strong(&folders[i].state, &expected, DEAD)) rmdir(folders[i].path);
+  }
+}
+
+static void forget_folders(void) {
+  for (int i = 0; i < FOLDER_SLOTS; i++) {
+    int expected = LIVE;
+    atomic_compare_exchange_strong(&folders[i].state, &expected, FREE);
+  }
+}
+
 // The destination of a temporary `DIR/.NAME.XXXXXX`: `DIR/NAME`.
 static int destination_of(const char *temporary, char *out, size_t capacity) {
   size_t length = strlen(temporary);
@@ -232,7 +278,10 @@ int file_guard_commit_pending(char *failed, size_t capacity) {
       if (atomic_load_explicit(&temporaries[i].state, memory_order_acquire) != PENDING) continue;
       if (next < 0 || temporaries[i].sequence < lowest) { next = i; lowest = temporaries[i].sequence; }
     }
-    if (next < 0) return 0;
+    if (next < 0) {
+      forget_folders();
+      return 0;
+    }
     sigset_t saved;
     block_interrupts(&saved);
     int expected = PENDING;
@@ -272,9 +321,16 @@ void file_guard_discard_pending(void) {
     }
     restore_interrupts(&saved);
   }
+  sigset_t saved;
+  block_interrupts(&saved);
+  remove_folders();
+  restore_interrupts(&saved);
 }
 
-// Async-signal-safe: claims every live or pending temporary and unlinks it. A slot another thread holds
+static void remove_folders(void);
+
+// Async-signal-safe: claims every live or pending temporary and unlinks it, then removes the
+// folders a deferred run created. A slot another thread holds
 // BUSY or OWNED (creating or renaming it, with these signals blocked) settles within a system
 // call; the wait is bounded all the same.
 static void remove_temporaries(void) {
@@ -291,6 +347,7 @@ static void remove_temporaries(void) {
       if (state != BUSY && state != OWNED) break;
     }
   }
+  remove_folders();
 }
 
 // ---- handlers

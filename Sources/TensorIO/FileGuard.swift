@@ -37,7 +37,8 @@ public enum FileGuard {
   /// Makes the run's outputs appear together at its end, or not at all: from now on each
   /// `AtomicFile` output, once written, waits as its temporary (`.NAME.XXXXXX`) until
   /// `commitPending()` renames them all; `discardPending()`, or SIGINT/SIGTERM/SIGHUP, removes
-  /// them instead, so an interrupted or failed run leaves no output, not some of them. The
+  /// them instead, so an interrupted or failed run leaves no output, not some of them (nor a
+  /// folder `Folders.create` made for them, when it is empty). The
   /// `compare` tool does this for every command but `bench` (which reads back the inputs it
   /// writes). Beyond 1,024 outputs at once, the later ones are renamed as they finish.
   public static func deferCommits() { file_guard_defer_commits() }

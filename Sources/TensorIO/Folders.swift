@@ -1,3 +1,4 @@
+import CFileGuard
 import CompareCore
 
 /// Checks and creates the folders Compare reads from and writes into.
@@ -15,14 +16,19 @@ public enum Folders {
     }
   }
 
-  /// Creates `path` and its parents if missing. Throws `ReadError` when it cannot.
+  /// Creates `path` and its parents if missing. Throws `ReadError` when it cannot. Once
+  /// `FileGuard.deferCommits()` has run, the folders it creates are removed again (if empty)
+  /// when the run fails or is interrupted.
   public static func create(_ path: String) throws {
     var prefix = path.hasPrefix("/") ? "/" : ""
     for part in path.split(separator: "/") {
       prefix += part
       switch FileSystem.kind(of: prefix) {
       case .missing:
-        guard mkdir(prefix, 0o755) == 0 || errno == EEXIST else {
+        if mkdir(prefix, 0o755) == 0 {
+          // A run whose outputs are deferred removes it again if it fails (`FileGuard`).
+          file_guard_record_folder(prefix)
+        } else if errno != EEXIST {
           throw ReadError(file: path, "folder cannot be created: \(String(cString: strerror(errno)))")
         }
       case .directory: break

@@ -227,7 +227,26 @@ final class FileGuardTests {
     let demo = try runPaused(["demo", "--examples", examples, "--output", output], at: "committed") { _ in }
     #expect(demo.ending == .exited(1))
     #expect(demo.err.hasPrefix("Error: "))
-    #expect(try FileManager.default.contentsOfDirectory(atPath: output).isEmpty)
+    // Nor the output folder it created (and its parent) for them.
+    #expect(!FileManager.default.fileExists(atPath: output))
+  }
+
+  @Test("an interrupted --plot run removes the plot folder it created, parents too; a folder that existed stays")
+  func interruptedPlotFolder() throws {
+    let model = packageRoot + "Examples/data/weights_mlp.safetensors"
+    let before = try listing()
+    let run = try runPaused(["esd", model, "--plot", path("new/plots")], at: "committed", release: false) { pid in
+      #expect(FileManager.default.fileExists(atPath: path("new/plots")))
+      #expect(kill(pid, SIGTERM) == 0)
+    }
+    #expect(run.ending == .exited(128 + SIGTERM))
+    #expect(try listing() == before)
+    // Control: a folder that was there before is left, empty as it was.
+    try FileManager.default.createDirectory(atPath: path("kept"), withIntermediateDirectories: false)
+    _ = try runPaused(["esd", model, "--plot", path("kept")], at: "committed", release: false) { pid in
+      #expect(kill(pid, SIGINT) == 0)
+    }
+    #expect(try FileManager.default.contentsOfDirectory(atPath: path("kept")).isEmpty)
   }
 
   // MARK: - Running the binary

@@ -39,8 +39,14 @@ void file_guard_defer_commits(void);
 /// pending: discard them); -2 when a signal handler is removing them (the process is ending).
 int file_guard_commit_pending(char *failed, size_t capacity);
 
-/// Removes every finished temporary not yet renamed (the run failed after writing them).
+/// Removes every finished temporary not yet renamed (the run failed after writing them), then
+/// the folders recorded by `file_guard_record_folder`, if empty.
 void file_guard_discard_pending(void);
+
+/// Once commits are deferred, records a folder the run has just created (`path` copied), so that
+/// a failed or interrupted run removes it again (if empty, newest first); forgotten when
+/// `file_guard_commit_pending` succeeds. Does nothing otherwise.
+void file_guard_record_folder(const char *path);
 
 /// Removes a temporary (after an error) and forgets it.
 void file_guard_discard_temporary(long slot, const char *temporary);
