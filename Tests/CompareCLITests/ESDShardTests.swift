@@ -38,6 +38,19 @@ struct ESDShardTests {
     #expect(GoldenOutputTests.same(runCompare(["esd", "merge"] + files).out, runCompare(["esd", moe]).out))
   }
 
+  /// The folder holds stacked experts, a conv1d kernel and a matrix: parts without the experts
+  /// or the conv1d layer still state their conventions, so the merged text is the single run's.
+  @Test("parts of a model with stacked experts and conv1d merge into the single run's text, conventions included",
+        arguments: [2, 3])
+  func mixedKinds(n: Int) {
+    let folder = packageRoot + "Tests/Fixtures/esd/depth"
+    let merged = runCompare(["esd", "merge"] + parts(n, model: folder))
+    let single = runCompare(["esd", folder])
+    #expect(merged.status == 0)
+    #expect(single.out.contains("stacked experts (experts, out, in)") && single.out.contains("conv1d (out, in, k)"))
+    #expect(GoldenOutputTests.same(merged.out, single.out))
+  }
+
   @Test("layers are dealt by eigenvalue work: the parts' work is better balanced than an even split by count")
   func balanced() throws {
     let layers = try ModelWeights(path: Self.model).layers

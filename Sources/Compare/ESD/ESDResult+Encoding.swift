@@ -45,10 +45,10 @@ extension ESDResult {
       if let xminMax = options.xminMax { fit += ", xmin_max \(Format.general(xminMax, 6))" }
       conventions.append(fit)
     }
-    if reports.contains(where: { $0.kind == .conv1d }) {
+    if reports.contains(where: { $0.kind == .conv1d }) || modelLayerKinds.contains(.conv1d) {
       conventions.append("conv1d (out, in, k): k slices\(options.pool ? " pooled" : "")\(options.convNorm ? ", eigenvalues × \(options.pool ? "1/2" : "k/2")" : "")")
     }
-    if reports.contains(where: { $0.kind == .experts }) {
+    if reports.contains(where: { $0.kind == .experts }) || modelLayerKinds.contains(.expert) {
       conventions.append("stacked experts (experts, out, in): a row of all experts pooled (not in the summary), then one per expert")
     }
     if let loraScale {

@@ -27,6 +27,10 @@ public struct ESDResult: Sendable {
   public var fingerprint: ModelFingerprint? = nil
   /// Warnings from opening the model (`ModelWeights.warnings`), for standard error.
   public var modelWarnings: [String] = []
+  /// The kinds of all the model's selected layers, a shard's or not: the conventions of a part
+  /// (stacked experts, conv1d) are those of the whole run, so that its parts merge into the
+  /// single run's text.
+  public var modelLayerKinds: Set<WeightLayer.Kind> = []
 
   /// The eigenvalues of a row, ascending, by its label (`layer`, `layer[slice]` for a conv
   /// slice, `layer.expert.E`): weightwatcher's `ESD.get`-style access; `nil` when there is no
@@ -94,7 +98,7 @@ extension ModelWeights {
     if options.delta, initial == nil { throw InputError("\(path): --delta needs the init model") }
     var (layers, skipped) = try analysable(patterns, excluded, options)
     if let initial { layers = try paired(layers, with: initial) }
-    let allLayers = layers.map(\.name), skippedTensors = skipped.count
+    let allLayers = layers.map(\.name), skippedTensors = skipped.count, kinds = Set(layers.map(\.kind))
     if let shard { layers = shard.select(layers, options: options) }
     // Taken before the analysis, the nearest to when the files were opened (and mapped).
     let fingerprint = try shard.map { _ in try ModelFingerprint(of: self) }
@@ -114,6 +118,7 @@ extension ModelWeights {
                            order: order, shard: shard.map { ($0, allLayers, skippedTensors) })
     result.fingerprint = fingerprint
     result.modelWarnings = warnings
+    result.modelLayerKinds = kinds
     return result
   }
 
