@@ -34,6 +34,12 @@ extension ESDColumn {
       }
       values[key] = column.kind == .number ? value.asDouble : value
     }
+    // Sizes and counts a layer cannot have: a part edited by hand.
+    for (column, least) in [("layer_id", 1), ("N", 1), ("M", 1), ("rf", 1), ("num_evals", 0)] {
+      if case .int(let n)? = values[column], n < least {
+        throw problem("'\(column)' is \(n), not \(least == 1 ? "a positive" : "a non-negative") integer")
+      }
+    }
     if case .string(let text)? = values["status"], LayerReport.Status(rawValue: text) == nil {
       throw problem("'status' is \(Self.shown(.string(text))), not success, failed or skipped")
     }

@@ -151,6 +151,19 @@ struct ESDShardTests {
     let reordered = try editingFirstRow(two[1], to: folder + "/r2.json") { $0.reversed() }
     let merged = runCompare(["esd", "merge", two[0], reordered])
     #expect(merged.status == 0 && merged.out == runCompare(["esd", "merge", two[0], two[1]]).out)
+    // A part listing one row twice (a hand-edited file) is refused, naming the row.
+    guard case .object(var document) = try JSONValue.parse(String(contentsOfFile: two[1], encoding: .utf8)),
+          let at = document.firstIndex(where: { $0.0 == "layers" }), case .array(let rows) = document[at].1 else {
+      Issue.record("\(two[1]) is a part")
+      return
+    }
+    document[at].1 = .array(rows + [rows[0]])
+    let twice = folder + "/d2.json"
+    try JSONValue.object(document).serialized().write(toFile: twice, atomically: false, encoding: .utf8)
+    let duplicated = runCompare(["esd", "merge", two[0], twice])
+    #expect(duplicated.status == 1)
+    #expect(duplicated.err.hasPrefix("Error: \(twice): row '"))
+    #expect(duplicated.err.hasSuffix("' is given twice\n"))
   }
 
   @Test("merge -o onto one of its parts is a usage error and leaves the part as it was")

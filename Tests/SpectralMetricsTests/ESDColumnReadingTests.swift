@@ -55,6 +55,12 @@ struct ESDColumnReadingTests {
     #expect(throws: InputError("layer 'gaussian': 'layer_type' is \"mlp\", not a layer type")) {
       try ESDColumn.row(from: replacing(row, "layer_type", with: .string("mlp")))
     }
+    #expect(throws: InputError("layer 'gaussian': 'N' is -5, not a positive integer")) {
+      try ESDColumn.row(from: replacing(row, "N", with: .int(-5)))
+    }
+    #expect(throws: InputError("layer 'gaussian': 'num_evals' is -1, not a non-negative integer")) {
+      try ESDColumn.row(from: replacing(row, "num_evals", with: .int(-1)))
+    }
     // Negative control: null is how an undefined number is written.
     #expect(try ESDColumn.row(from: replacing(row, "alpha", with: .null)).first { $0.0 == "alpha" }?.1 == .null)
   }

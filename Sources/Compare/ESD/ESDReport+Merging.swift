@@ -105,12 +105,16 @@ extension ESDReport {
     var analysisSkipped: [(Int, SkippedTensor)] = []
     for index in 1...first.count {
       let part = byIndex[index]!
-      var names = Set<String>()
+      var names = Set<String>(), labels = Set<String>()
       for (k, row) in part.rows.enumerated() {
         // An expert's row (`NAME.expert.E`) belongs to its stacked tensor `NAME`.
         guard case .string(let label)? = row.first(where: { $0.0 == "name" })?.1 else {
           throw InputError("\(part.file): a row has no name")
         }
+        // A row's label (with its conv slice) is written once per run.
+        var key = label
+        if case .int(let slice)? = row.first(where: { $0.0 == "slice_id" })?.1 { key += "[\(slice)]" }
+        guard labels.insert(key).inserted else { throw InputError("\(part.file): row '\(key)' is given twice") }
         let name = position[label] != nil ? label : Self.stackName(label)
         guard let at = position[name] else { throw InputError("\(part.file): row '\(label)' is no layer of the run") }
         names.insert(name)
