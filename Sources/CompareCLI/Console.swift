@@ -69,21 +69,8 @@ public final class Console: Sendable {
     }
   }
 
-  /// `text` with its control characters (C0, DEL, C1, and the Unicode line and paragraph
-  /// separators) written as escapes: `\n`, `\r`, or `\u{1B}`; tabs are kept.
-  public static func oneLine(_ text: String) -> String {
-    func isControl(_ s: Unicode.Scalar) -> Bool {
-      (s.value < 0x20 && s != "\t") || (0x7F...0x9F).contains(s.value) || s.value == 0x2028 || s.value == 0x2029
-    }
-    guard text.unicodeScalars.contains(where: isControl) else { return text }
-    var out = String.UnicodeScalarView()
-    for s in text.unicodeScalars {
-      guard isControl(s) else { out.append(s); continue }
-      let escape = s == "\n" ? "\\n" : s == "\r" ? "\\r" : "\\u{\(String(s.value, radix: 16, uppercase: true))}"
-      out.append(contentsOf: escape.unicodeScalars)
-    }
-    return String(out)
-  }
+  /// `text` with its control characters escaped (`Format.visible`).
+  public static func oneLine(_ text: String) -> String { Format.visible(text) }
 
   /// Redraws the progress line on standard error (only on a terminal).
   public func progress(_ text: String) {

@@ -31,7 +31,10 @@ public enum Format {
   }
 
   /// A table with a header row, columns aligned (numbers right, text left), two spaces apart.
+  /// Control characters in the cells (a newline or an escape sequence inside a tensor's name)
+  /// are shown escaped (`visible`), so that a row stays a row.
   public static func table(header: [String], rows: [[String]], rightAligned: Set<Int> = []) -> String {
+    let rows = rows.map { $0.map(visible) }
     var widths = header.map(\.count)
     for row in rows { for (i, cell) in row.enumerated() where i < widths.count { widths[i] = max(widths[i], cell.count) } }
     func line(_ cells: [String]) -> String {
@@ -40,6 +43,26 @@ public enum Format {
       }.joined(separator: "  ").replacingTrailingSpaces()
     }
     return ([line(header)] + rows.map(line)).joined(separator: "\n") + "\n"
+  }
+}
+
+extension Format {
+  /// `text` with its control characters (C0, DEL, C1, and the Unicode line and paragraph
+  /// separators) written as escapes: `\n`, `\r`, or `\u{1B}`; tabs are kept. For names from
+  /// files, printed where a newline or an escape sequence would break a line or drive the
+  /// terminal.
+  public static func visible(_ text: String) -> String {
+    func isControl(_ s: Unicode.Scalar) -> Bool {
+      (s.value < 0x20 && s != "\t") || (0x7F...0x9F).contains(s.value) || s.value == 0x2028 || s.value == 0x2029
+    }
+    guard text.unicodeScalars.contains(where: isControl) else { return text }
+    var out = String.UnicodeScalarView()
+    for s in text.unicodeScalars {
+      guard isControl(s) else { out.append(s); continue }
+      let escape = s == "\n" ? "\\n" : s == "\r" ? "\\r" : "\\u{\(String(s.value, radix: 16, uppercase: true))}"
+      out.append(contentsOf: escape.unicodeScalars)
+    }
+    return String(out)
   }
 }
 

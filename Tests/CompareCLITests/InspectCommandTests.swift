@@ -29,6 +29,20 @@ struct InspectCommandTests {
     #expect(json.out.contains(#""head": [9.223372036854776e+18, 9.223372036854776e+18, 10]"#))
   }
 
+  @Test("a key holding a newline or an escape sequence is shown escaped: each tensor stays one row")
+  func controlCharactersInKeys() throws {
+    let scratch = TemporaryFolder("inspect-keys")
+    let path = scratch.file("evil.safetensors")
+    try SafetensorsWriter.write([.init(key: "evil\nname\u{1B}[31m", shape: [2], values: [Float(1), 2])], to: path)
+    let result = runCompare(["inspect", path, "--head", "2"])
+    #expect(result.status == 0)
+    #expect(result.out.contains("evil\\nname\\u{1B}[31m  float32  (2,)"))
+    #expect(result.out.contains("evil\\nname\\u{1B}[31m: [1.0, 2.0]") || result.out.contains("evil\\nname\\u{1B}[31m: [1, 2]"))
+    #expect(!result.out.contains("\u{1B}"))
+    // Control: --json keeps the key as it is (JSON escapes it).
+    #expect(runCompare(["inspect", path, "--json"]).out.contains(#""key": "evil\nname\u001b[31m""#))
+  }
+
   @Test("lists key, dtype, shape and bytes in file order")
   func table() {
     let path = fixtures + "cli/small.npz"

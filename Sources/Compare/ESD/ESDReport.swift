@@ -131,7 +131,7 @@ public struct ESDReport: Sendable {
     let small = skipped.filter { !$0.reason.hasPrefix("1-D") && !$0.reason.hasPrefix("0-D") }
     let vectors = skipped.count - small.count
     if vectors > 0 { lines.append("Skipped \(vectors) tensor\(vectors == 1 ? "" : "s") with fewer than 2 dimensions (biases, norms).") }
-    for s in small { lines.append("Skipped \(s.name): \(s.reason)") }
+    for s in small { lines.append("Skipped \(Format.visible(s.name)): \(Format.visible(s.reason))") }
     return lines
   }
 

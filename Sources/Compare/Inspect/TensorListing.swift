@@ -87,7 +87,7 @@ public struct TensorListing: Sendable {
       for e in entries {
         let values = e.integerHead.isEmpty ? e.head.map { Self.text(of: e.tensor.dtype, $0) }
           : e.integerHead.map { e.tensor.dtype == .uint64 ? String(UInt64(bitPattern: $0)) : String($0) }
-        out += "\(e.tensor.key): [" + values.joined(separator: ", ") + "]\n"
+        out += "\(Format.visible(e.tensor.key)): [" + values.joined(separator: ", ") + "]\n"
       }
     }
     return out
