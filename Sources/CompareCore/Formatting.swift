@@ -32,9 +32,10 @@ public enum Format {
 
   /// A table with a header row, columns aligned (numbers right, text left), two spaces apart.
   /// Control characters in the cells (a newline or an escape sequence inside a tensor's name)
-  /// are shown escaped (`visible`), so that a row stays a row.
+  /// are shown escaped (`visible`, and tabs as `\t`), so that a row stays a row and its columns
+  /// line up.
   public static func table(header: [String], rows: [[String]], rightAligned: Set<Int> = []) -> String {
-    let rows = rows.map { $0.map(visible) }
+    let rows = rows.map { $0.map { visible($0).split(separator: "\t", omittingEmptySubsequences: false).joined(separator: "\\t") } }
     var widths = header.map(\.count)
     for row in rows { for (i, cell) in row.enumerated() where i < widths.count { widths[i] = max(widths[i], cell.count) } }
     func line(_ cells: [String]) -> String {

@@ -1,6 +1,8 @@
 @testable import CompareCLI
+import Compare
 import Foundation
 import Testing
+import TestSupport
 
 @Suite("compare esd with several models")
 struct ESDSeriesTests {
@@ -44,6 +46,20 @@ struct ESDSeriesTests {
     let bad = runCompare(["esd", Self.d + "weights_cnn.pt", Self.d + "weights_cnn.pt", "--init", Self.d + "weights_cnn_init.pt"])
     #expect(bad.status == 64)
     #expect(bad.err.hasPrefix("Error: --init takes one model; several models are compared side by side\n"))
+  }
+
+  @Test("layer names with a newline or an escape sequence stay on their line in the change and missing-layer lines")
+  func controlCharacters() throws {
+    let scratch = TemporaryFolder("esd-series-names")
+    let w = (0..<(40 * 24)).map { Float(sin(Double($0) * 0.37) + 0.2 * cos(Double($0) * 1.3)) }
+    try SafetensorsWriter.write([.init(key: "a\nb.weight", shape: [40, 24], values: w),
+                                 .init(key: "only\u{1B}[31mhere.weight", shape: [40, 24], values: w)], to: scratch.file("a.safetensors"))
+    try SafetensorsWriter.write([.init(key: "a\nb.weight", shape: [40, 24], values: w.map { $0 * $0 })], to: scratch.file("b.safetensors"))
+    let result = runCompare(["esd", scratch.file("a.safetensors"), scratch.file("b.safetensors")])
+    #expect(result.status == 0)
+    #expect(result.out.contains("Largest changes of alpha: a\\nb ("))
+    #expect(result.out.contains("Layer only\\u{1B}[31mhere is missing in b.safetensors"))
+    #expect(!result.out.contains("\u{1B}"))
   }
 
   @Test("with --alpha-ci and --pl-test the table adds the interval and the p-value across models; without, not")

@@ -166,6 +166,38 @@ struct ESDShardTests {
     #expect(duplicated.err.hasSuffix("' is given twice\n"))
   }
 
+  @Test("parts run with another --init model at the same path are refused; a negative skipped_tensors is refused, not a crash")
+  func initAndSkippedTensors() throws {
+    let mlp = packageRoot + "Examples/data/weights_mlp.safetensors"
+    let initial = folder + "/init.safetensors", p1 = folder + "/i1.json", p2 = folder + "/i2.json"
+    try FileManager.default.copyItem(atPath: packageRoot + "Examples/data/weights_mlp_init.safetensors", toPath: initial)
+    #expect(runCompare(["esd", mlp, "--init", initial, "--shard", "1/2", "-o", p1]).status == 0)
+    // Control: the same init merges.
+    #expect(runCompare(["esd", mlp, "--init", initial, "--shard", "2/2", "-o", p2]).status == 0)
+    #expect(runCompare(["esd", "merge", p1, p2]).status == 0)
+    // Another init (the model itself: the same shapes) at the same path.
+    try FileManager.default.removeItem(atPath: initial)
+    try FileManager.default.copyItem(atPath: mlp, toPath: initial)
+    #expect(runCompare(["esd", mlp, "--init", initial, "--shard", "2/2", "-o", p2]).status == 0)
+    let other = runCompare(["esd", "merge", p1, p2])
+    #expect(other.status == 1)
+    #expect(other.err.hasPrefix("Error: \(p2): run with another init model than \(p1) (init.safetensors differs"))
+    // A hand-edited skipped_tensors below 0.
+    guard case .object(var document) = try JSONValue.parse(String(contentsOfFile: p1, encoding: .utf8)),
+          let at = document.firstIndex(where: { $0.0 == "shard" }), case .object(var shard) = document[at].1,
+          let k = shard.firstIndex(where: { $0.0 == "skipped_tensors" }) else {
+      Issue.record("\(p1) is a part")
+      return
+    }
+    shard[k].1 = .int(-1)
+    document[at].1 = .object(shard)
+    let negative = folder + "/neg.json"
+    try JSONValue.object(document).serialized().write(toFile: negative, atomically: false, encoding: .utf8)
+    let refused = runCompare(["esd", "merge", negative, p2])
+    #expect(refused.status == 1)
+    #expect(refused.err.hasPrefix("Error: \(negative): its skipped_tensors is -1, not a count of its"))
+  }
+
   @Test("merge -o onto one of its parts is a usage error and leaves the part as it was")
   func outputOnPart() throws {
     let files = parts(2)

@@ -27,7 +27,7 @@ extension ESDReport {
     guard !files.isEmpty else { throw InputError("no parts given") }
     struct Part {
       var file: String, index: Int, count: Int, layers: [String], skippedTensors: Int
-      var fingerprint: ModelFingerprint
+      var fingerprint: ModelFingerprint, initFingerprint: ModelFingerprint?
       var conventions: JSONValue, conventionsText: String
       var rows: [[(String, JSONValue)]], skipped: [SkippedTensor]
     }
@@ -50,6 +50,16 @@ extension ESDReport {
       guard let fingerprint = ModelFingerprint(json: recorded) else {
         throw InputError("\(file): its model_fingerprint is not {\"method\", \"files\": [{\"name\", \"bytes\", \"crc32\"}]}")
       }
+      var initFingerprint: ModelFingerprint?
+      if let recordedInit = shard["init_fingerprint"] {
+        guard let value = ModelFingerprint(json: recordedInit) else {
+          throw InputError("\(file): its init_fingerprint is not {\"method\", \"files\": [{\"name\", \"bytes\", \"crc32\"}]}")
+        }
+        initFingerprint = value
+      }
+      guard skippedTensors >= 0, skippedTensors <= skipped.count else {
+        throw InputError("\(file): its skipped_tensors is \(skippedTensors), not a count of its \(skipped.count) skipped entries")
+      }
       let layers = try names.map { name -> String in
         guard case .string(let s) = name else {
           throw InputError("\(file): its layer list holds \(name.serialized().prefix(40)), not a name")
@@ -58,7 +68,8 @@ extension ESDReport {
       }
       return Part(
         file: file, index: index, count: count, layers: layers,
-        skippedTensors: skippedTensors, fingerprint: fingerprint, conventions: conventions, conventionsText: text,
+        skippedTensors: skippedTensors, fingerprint: fingerprint, initFingerprint: initFingerprint,
+        conventions: conventions, conventionsText: text,
         rows: try rows.map { row in
           do { return try ESDColumn.row(from: row) } catch let error as InputError {
             throw InputError("\(file): \(error.message)")
@@ -79,6 +90,19 @@ extension ESDReport {
       }
       if let difference = part.fingerprint.difference(from: first.fingerprint) {
         throw InputError("\(part.file): a part of another model than \(first.file) (\(difference))")
+      }
+      // The init model by its content too (distances from init come from it).
+      switch (part.initFingerprint, first.initFingerprint) {
+      case (nil, nil): break
+      case (let mine?, let theirs?):
+        if let difference = mine.difference(from: theirs) {
+          throw InputError("\(part.file): run with another init model than \(first.file) (\(difference))")
+        }
+      default:
+        throw InputError("\(part.file): run \(part.initFingerprint == nil ? "without" : "with") an init model, \(first.file) \(first.initFingerprint == nil ? "without" : "with")")
+      }
+      guard part.skippedTensors == first.skippedTensors else {
+        throw InputError("\(part.file): made with other options or layers than \(first.file) (it skips \(part.skippedTensors) tensors before analysis, \(first.file) \(first.skippedTensors))")
       }
       guard part.count == first.count else {
         throw InputError("\(part.file): part \(part.index)/\(part.count), but \(first.file) is part \(first.index)/\(first.count)")

@@ -128,7 +128,8 @@ extension ESDResult {
   /// The table and the summary lines, as `compare esd` prints them.
   public var text: String { report.text }
   /// `compare esd --json`; a part of a sharded run adds a `shard` object (`index`, `count`,
-  /// `model`, `layers`, `skipped_tensors`, `conventions_text`, `model_fingerprint`) that
+  /// `model`, `layers`, `skipped_tensors`, `conventions_text`, `model_fingerprint`, and with
+  /// `--init` `init_fingerprint`) that
   /// `ESDReport.merging` reads.
   public func json() -> JSONValue {
     let document = report.json()
@@ -137,7 +138,8 @@ extension ESDResult {
       ("index", .int(shard.part.index)), ("count", .int(shard.part.count)), ("model", .string(model)),
       ("layers", .strings(shard.layers)), ("skipped_tensors", .int(shard.skippedTensors)),
       ("conventions_text", .string(conventionsText)),
-    ] + (fingerprint.map { [("model_fingerprint", $0.json)] } ?? []))))
+    ] + (fingerprint.map { [("model_fingerprint", $0.json)] } ?? [])
+      + (initFingerprint.map { [("init_fingerprint", $0.json)] } ?? []))))
     return .object(pairs)
   }
   /// `compare esd --csv`.

@@ -25,6 +25,8 @@ public struct ESDResult: Sendable {
   /// For one part of a sharded run: the model's content, which `ESDReport.merging` compares
   /// across parts (the path may differ between machines; the content may not).
   public var fingerprint: ModelFingerprint? = nil
+  /// For a part run with `--init`: the init model's fingerprint, which merge compares too.
+  public var initFingerprint: ModelFingerprint? = nil
   /// Warnings from opening the model (`ModelWeights.warnings`), for standard error.
   public var modelWarnings: [String] = []
   /// The kinds of all the model's selected layers, a shard's or not: the conventions of a part
@@ -102,6 +104,7 @@ extension ModelWeights {
     if let shard { layers = shard.select(layers, options: options) }
     // Taken before the analysis, the nearest to when the files were opened (and mapped).
     let fingerprint = try shard.map { _ in try ModelFingerprint(of: self) }
+    let initFingerprint = try shard.flatMap { _ in try initial.map { try ModelFingerprint(of: $0) } }
     let total = layers.count
     let rows: [[LayerReport]]
     do {
@@ -117,6 +120,7 @@ extension ModelWeights {
                            summary: ESDSummary(reports, skippedTensors: skipped.count), options: options,
                            order: order, shard: shard.map { ($0, allLayers, skippedTensors) })
     result.fingerprint = fingerprint
+    result.initFingerprint = initFingerprint
     result.modelWarnings = warnings
     result.modelLayerKinds = kinds
     return result

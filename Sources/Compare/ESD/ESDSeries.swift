@@ -93,10 +93,10 @@ public struct ESDSeries: Sendable {
       let changes = largestChanges(column)
       guard !changes.isEmpty else { continue }
       out += "\nLargest changes of \(column): "
-        + changes.map { "\($0.layer) (\(Format.general($0.change, 3)))" }.joined(separator: ", ") + "\n"
+        + changes.map { "\(Format.visible($0.layer)) (\(Format.general($0.change, 3)))" }.joined(separator: ", ") + "\n"
     }
     for (layer, lacking) in missing {
-      out += "Layer \(layer) is missing in \(lacking.map(FileSystem.baseName).joined(separator: ", "))\n"
+      out += "Layer \(Format.visible(layer)) is missing in \(lacking.map { Format.visible(FileSystem.baseName($0)) }.joined(separator: ", "))\n"
     }
     return out
   }
