@@ -6,7 +6,9 @@ import CompareCore
 ///
 /// The n×n Gram matrix is never stored: it is made in blocks of rows by GEMM and each row keeps a
 /// running top-k (ties: the lower index first; torch's order for exact ties is unspecified).
-/// A row of zeros stays zero, as `F.normalize` leaves it.
+/// A row of zeros stays zero, as `F.normalize` leaves it; unlike `F.normalize` (whose eps 1e-12
+/// bounds the norm it divides by), every other row is normalised, so the measures do not change
+/// with the activations' scale.
 ///
 /// - Complexity: O(n²·p) for the products, O(n²·k) for the selection; memory O(n·k + 256·n).
 public struct NeighbourLists: Sendable {
@@ -25,10 +27,16 @@ public struct NeighbourLists: Sendable {
     }
     var z = x.elements
     for i in 0..<n {
+      // The norm of the row over its largest |value| first, so that neither tiny nor huge rows
+      // under- or overflow; every non-zero row is normalised (F.normalize leaves rows shorter
+      // than its eps 1e-12 unnormalised, which makes mknn and cknna depend on the scale).
+      var largest = 0.0
+      for j in 0..<p { largest = max(largest, abs(z[i * p + j])) }
+      guard largest > 0 else { continue }
       var norm = 0.0
-      for j in 0..<p { norm += z[i * p + j] * z[i * p + j] }
-      let scale = 1 / max(norm.squareRoot(), 1e-12)
-      for j in 0..<p { z[i * p + j] *= scale }
+      for j in 0..<p { norm += (z[i * p + j] / largest) * (z[i * p + j] / largest) }
+      let root = norm.squareRoot()
+      for j in 0..<p { z[i * p + j] = z[i * p + j] / largest / root }
     }
     let normalised = Matrix(rows: n, columns: p, elements: z)
     var indices = [Int](repeating: 0, count: n * k), values = [Double](repeating: 0, count: n * k)

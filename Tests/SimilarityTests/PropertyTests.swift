@@ -92,6 +92,19 @@ struct PropertyTests {
     }
   }
 
+  @Test("measures blind to scaling stay so far from 1: activations ×1e-20 and ×1e20 (k-NN rows shorter than 1e-12 included)",
+        arguments: [1e-20, 1e20])
+  func extremeScales(scale: Double) throws {
+    let x = Self.data(3, rows: 80, columns: 6)
+    let y = Matrix<Double>(rows: 80, columns: 5) { i, j in tanh(x[i, j] + 0.5 * x[i, j + 1]) }
+    for (name, invariant, _) in Self.invariances where invariant.contains(.isotropic) {
+      let measure = name.measure()
+      let base = try #require(try measure.value(x, y))
+      let scaled = try #require(try measure.value(x.scaled(by: scale), y))
+      #expect(abs(scaled - base) < 1e-8, "\(name) at ×\(scale): \(scaled) vs \(base)")
+    }
+  }
+
   @Test("symmetric measures give the same value both ways (pwcca weights the narrower side either way); linreg is not, cknna nearly")
   func symmetry() throws {
     let x = Self.data(3, rows: 50, columns: 4), y = Self.data(4, rows: 50, columns: 9)
