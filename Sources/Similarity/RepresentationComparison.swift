@@ -78,7 +78,10 @@ public struct RepresentationComparison: Sendable {
         }
         if r.isConstant {
           warnings.append("layer '\(name)' of \(model) is constant: its values are null")
-        } else if linear, r.examples <= r.features {
+        } else if linear, let spectrum = r.spectrum,
+                  spectrum.rank(tolerance: MeasureSettings.defaultTolerance) >= r.examples - 1 {
+          // The centred columns span every direction orthogonal to 1 (rank n − 1): any other
+          // layer then lies in that span.
           warnings.append("layer '\(name)' of \(model) has \(r.examples) examples for \(r.features) features: CCA-type measures (cca, svcca, pwcca, linreg) are trivially 1 there; use more examples or svcca")
         }
         return r
@@ -109,10 +112,12 @@ public struct RepresentationComparison: Sendable {
           // Ranks adding up to more than n: the column spaces share that many directions, as
           // many canonical correlations are exactly 1, and any basis of the shared space is a
           // valid set of variates, over which pwcca's weights are not unique.
-          if let pwcca = measure as? PWCCASimilarity, v != nil, a[i].examples > a[i].features,
-             b[j].examples > b[j].features,
-             pair.x.rank(tolerance: pwcca.tolerance) + pair.y.rank(tolerance: pwcca.tolerance) > a[i].examples {
-            tiedPairs.append("\(namesA[i]) × \(namesB[j])")
+          // (By rank, not by feature count: 128 features of rank 107 on 120 examples are such a
+          // layer. A layer of rank n − 1 has its own warning: every value is 1 there.)
+          if let pwcca = measure as? PWCCASimilarity, v != nil {
+            let n = a[i].examples
+            let rx = pair.x.rank(tolerance: pwcca.tolerance), ry = pair.y.rank(tolerance: pwcca.tolerance)
+            if rx + ry > n, rx < n - 1, ry < n - 1 { tiedPairs.append("\(namesA[i]) × \(namesB[j])") }
           }
         }
       }

@@ -169,6 +169,17 @@ struct SimilarityCommandTests {
     #expect(runCompare(["similarity", model, model, "--measure", "cka", "--heatmap", scratch.file("h")]).status == 0)
   }
 
+  @Test("'trivially 1' is said of layers whose rank reaches n − 1, not of every layer with more features than examples; pwcca's tie warning counts ranks")
+  func rankWarnings() {
+    let d = packageRoot + "Examples/data/"
+    let result = runCompare(["similarity", d + "activations_mlp.safetensors", d + "activations_cnn.npz", "--measure", "pwcca", "--examples", "120"])
+    #expect(result.status == 0)
+    // conv2: 128 features, but rank 107 on 120 examples: its values are not 1.
+    #expect(result.err.contains("layer 'conv1' of activations_cnn.npz has 120 examples for 256 features"))
+    #expect(!result.err.contains("layer 'conv2'"))
+    #expect(result.err.contains("pwcca: the layers' ranks add up to more than the 120 examples for 1 pair (fc3 × conv2)"))
+  }
+
   @Test("help shows every option with its default")
   func help() {
     let result = runCompare(["similarity", "--help"])
