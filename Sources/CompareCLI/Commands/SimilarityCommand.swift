@@ -27,8 +27,9 @@ enum SimilarityCommand: Command {
       Rows are model A's layers, columns model B's; linreg is the R² of predicting the column's
       layer from the row's. Each layer is centred in float64 and decomposed once. A constant layer
       has no value (null in JSON) and a warning names it; any other null value has a warning saying
-      why (rsa on 2 examples). A layer with at least as many features as examples makes cca, pwcca
-      and linreg trivially 1, and a warning says so. rsa and dcor keep an n×n matrix per layer:
+      why (rsa on 2 examples). A layer whose centred rank reaches the examples less one (as many
+      features as examples, none redundant) makes cca, pwcca and linreg trivially 1, and a
+      warning says so. rsa and dcor keep an n×n matrix per layer:
       when they would not fit in 4 GiB the command stops and says how many examples (--examples) do.
       """,
     examples: [
