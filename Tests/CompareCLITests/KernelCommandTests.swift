@@ -140,6 +140,22 @@ struct KernelCommandTests {
     #expect(large.err == "Error: -k 31 is larger than the 30 training examples\n")
   }
 
+  @Test("a k sweep saves as many neighbours as its largest k, so that merged row shards score the whole sweep")
+  func sweepNeighbours() throws {
+    let saved = temporary("sweep.npz")
+    #expect(runCompare(["kernel"] + inputs + ["-k", "1,3,5", "--save-neighbors", saved]).status == 0)
+    #expect(try TensorFile.open(saved).tensor("indices").shape == [12, 5])
+    let shards = [temporary("s0.npz"), temporary("s1.npz")]
+    #expect(runCompare(["kernel"] + inputs + ["-k", "1,3,5", "--rows", "0:6", "--save-neighbors", shards[0]]).status == 0)
+    #expect(runCompare(["kernel"] + inputs + ["-k", "1,3,5", "--rows", "6:12", "--save-neighbors", shards[1]]).status == 0)
+    let merged = runCompare(["kernel", "merge", "-o", temporary("m.npz"), "-k", "1,3,5", "--test-labels", f + "test_labels.npy",
+                             "--train-labels", f + "train_labels.npy"] + shards)
+    #expect(merged.status == 0, "\(merged.err)")
+    // Control: an explicit --neighbors still rules.
+    #expect(runCompare(["kernel"] + inputs + ["-k", "1,3,5", "--neighbors", "2", "--save-neighbors", saved]).status == 0)
+    #expect(try TensorFile.open(saved).tensor("indices").shape == [12, 2])
+  }
+
   @Test("--save-kernel writes the whole kernel as float32 .npy, equal to the golden kernel")
   func saveKernel() throws {
     let path = temporary("kernel.npy")

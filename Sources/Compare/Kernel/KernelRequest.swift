@@ -42,8 +42,13 @@ public struct KernelRequest: Sendable {
   public var models: Int?
   /// Only these test rows (a row shard of a job array; the end is clamped).
   public var rows: Range<Int>?
-  /// Neighbours kept per test row, for `saveNeighbors` (at least `k`; `k` when `nil`).
+  /// Neighbours kept per test row, for `saveNeighbors` (at least `k`; when `nil`, the largest k
+  /// of `k` and `sweep`, so that merged row shards can score the whole sweep).
   public var neighborCount: Int?
+
+  /// The neighbours per test row a `--save-neighbors` file holds: `neighborCount`, else the
+  /// largest k of `k` and `sweep`.
+  public var neighborsKept: Int { neighborCount ?? max(k, sweep.max() ?? 0) }
   /// Also evaluate the first n models for each n (the accuracy-against-size table).
   public var sizes: [Int]
   /// Write the whole kernel, float32 `[test, train]`, to this `.npy`, streamed by row blocks.
@@ -77,7 +82,7 @@ public struct KernelRequest: Sendable {
     let (kernel, covered) = try checkedKernel(inputs)
     let knn = KernelKNN(k: k, weighting: weighting, ties: ties)
     let test = inputs.test, train = inputs.train
-    let kept = neighborCount ?? k
+    let kept = neighborsKept
     let main = try KernelEvaluation(kernel, rows: covered, keep: max(k, kept, sweep.max() ?? 0), knn: knn,
                                     labels: inputs, saveKernel: saveKernel, progress: progress)
     let byK = try sweep.map { value in
@@ -113,16 +118,16 @@ extension KernelRequest {
     guard k <= train.examples else {
       throw InputError("-k \(k) is larger than the \(train.examples) training examples")
     }
-    let kept = neighborCount ?? k
+    for value in sweep where value > train.examples {
+      throw InputError("-k \(value) is larger than the \(train.examples) training examples")
+    }
+    let kept = neighborsKept
     guard kept <= train.examples else {
       throw InputError("--neighbors \(kept) is larger than the \(train.examples) training examples")
     }
     let kernel = try CorrelationKernel(test: test, train: train, models: models, options: options)
     for size in sizes where size > kernel.models {
       throw InputError("--sizes \(size) exceeds the \(kernel.models) models available")
-    }
-    for value in sweep where value > train.examples {
-      throw InputError("-k \(value) is larger than the \(train.examples) training examples")
     }
     // Each would be a key of the JSON output.
     for (name, list) in [("-k", sweep), ("--sizes", sizes)] {

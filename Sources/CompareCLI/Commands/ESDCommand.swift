@@ -14,7 +14,7 @@ enum ESDCommand: Command {
     options: [
       OptionSpec("--layers", value: "glob", help: "Analyse only layers whose name (or tensor key) matches; or a comma-separated list.", default: "all", repeatable: true),
       OptionSpec("--exclude", value: "glob", help: "Leave out layers whose name (or tensor key) matches; or a comma-separated list.", repeatable: true),
-      OptionSpec("--describe", help: "List the layers (layer_id, name, type, N, M, Q, rf, num_evals) without reading weights or computing eigenvalues."),
+      OptionSpec("--describe", help: "List the layers (layer_id, name, longname, layer_type, N, M, Q, rf, num_evals) without reading weights or computing eigenvalues."),
       OptionSpec("--3d", value: "rule", help: "How 3-D weights are read: by the rule below, all as stacked experts, or all as conv1d kernels.",
                  default: ESDOptions().threeDimensional.rawValue, values: ThreeDimensionalRule.allCases.map(\.rawValue)),
       OptionSpec("--min-evals", value: "n", help: "Skip (and list) layers with fewer eigenvalues.", default: ESDOptions().minEvals),

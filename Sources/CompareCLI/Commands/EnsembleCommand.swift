@@ -29,7 +29,7 @@ enum EnsembleCommand: Command {
       OptionSpec("--against", value: "ref", help: "Another configuration's logits on the same examples: compare the two example by example. Repeatable like --test.",
                  repeatable: true),
       OptionSpec("--top", value: "n", help: "Examples listed: the least stable, or with --against the most changed.", default: defaults.top),
-      OptionSpec("--save-examples", value: "file", help: "Write the per-example arrays (.npz): p_correct, margin_mean, margin_std, entropy; with --against p_correct_difference, p_value."),
+      OptionSpec("--save-examples", value: "file", help: "Write the per-example arrays (.npz): p_correct, margin_mean, margin_std, entropy, ensemble_prediction; with --against instead p_correct, p_correct_against, p_correct_difference, p_value, ensemble_prediction, ensemble_prediction_against."),
       OptionSpec("--sizes", value: "list", help: "Also report accuracies of smaller ensembles of these comma-separated sizes, as a table."),
       OptionSpec("--resamples", value: "R", help: "With --sizes: random subsets per size, reported as mean ± std (1: the first n runs).", default: defaults.resamples),
       OptionSpec("--seed", value: "S", help: "Seed of the random subsets.", default: defaults.seed),

@@ -11,7 +11,7 @@ enum KernelCommand: Command {
       OptionSpec("--figure", value: "file", help: "With --sizes: plot accuracy against ensemble size (.png or .svg)."),
       OptionSpec("--rows", value: "start:end", help: "Only test examples START..<END (a row shard of a job array; END is clamped)."),
       OptionSpec("--save-neighbors", value: "file", help: "Write the top neighbours of each test example: .npz with indices (int64 [test, K]), values (float32 [test, K]) and rows."),
-      OptionSpec("--neighbors", value: "K", help: "Neighbours per example written by --save-neighbors. (default: k)"),
+      OptionSpec("--neighbors", value: "K", help: "Neighbours per example written by --save-neighbors. (default: the largest -k)"),
       OptionSpec("--save-kernel", value: "file", help: "Write the whole kernel, float32 [test, train], as .npy (streamed by row blocks)."),
       OptionSpec("--plan", help: "Print the work (flops, bytes read, passes), the memory and the estimated time at this machine's measured rates, without computing."),
     ],
@@ -73,7 +73,7 @@ enum KernelCommand: Command {
     let result = try request.run(inputs) { done, total in meter.update(total > 0 ? 100 * done / total : 100) }
     meter.finish()
     if let saveNeighbors {
-      try NeighborsFile.write(result.main.neighbors.prefix(request.neighborCount ?? request.k), to: saveNeighbors)
+      try NeighborsFile.write(result.main.neighbors.prefix(request.neighborsKept), to: saveNeighbors)
     }
     if let figure { try KernelFigures.sizes(result.sizes, k: request.k, to: figure) }
     console.write(arguments.flag("--json") ? result.json().serialized(pretty: true) + "\n" : result.text)
