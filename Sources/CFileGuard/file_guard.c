@@ -98,6 +98,8 @@ struct temporary {
   // Order of the deferred commits (PENDING slots are renamed in this order).
   long sequence;
   char path[PATH_MAX];
+  // Where a PENDING temporary goes (a long name's temporary is shortened, so it is kept here).
+  char destination[PATH_MAX];
 };
 
 static struct temporary temporaries[TEMPORARY_SLOTS];
@@ -186,8 +188,9 @@ int file_guard_commit_temporary(long slot, const char *temporary, const char *de
     restore_interrupts(&saved);
     return -2;
   }
-  if (atomic_load_explicit(&defer_commits, memory_order_relaxed)) {
+  if (atomic_load_explicit(&defer_commits, memory_order_relaxed) && strlen(destination) < PATH_MAX) {
     // Finished, but renamed only when the whole run has succeeded; a signal still removes it.
+    strcpy(temporaries[slot].destination, destination);
     temporaries[slot].sequence = atomic_fetch_add(&commit_sequence, 1);
     atomic_store_explicit(&temporaries[slot].state, PENDING, memory_order_release);
     restore_interrupts(&saved);
@@ -258,18 +261,6 @@ static void forget_folders(void) {
   }
 }
 
-// The destination of a temporary `DIR/.NAME.XXXXXX`: `DIR/NAME`.
-static int destination_of(const char *temporary, char *out, size_t capacity) {
-  size_t length = strlen(temporary);
-  const char *slash = strrchr(temporary, '/');
-  size_t base = slash ? (size_t)(slash - temporary) + 1 : 0;
-  if (length < base + 8 || temporary[base] != '.' || length - 1 - 7 + 1 > capacity) return -1;
-  memcpy(out, temporary, base);
-  memcpy(out + base, temporary + base + 1, length - base - 8);
-  out[length - 8] = 0;
-  return 0;
-}
-
 int file_guard_commit_pending(char *failed, size_t capacity) {
   for (;;) {
     // The earliest pending output next: outputs appear in the order the run wrote them.
@@ -289,14 +280,11 @@ int file_guard_commit_pending(char *failed, size_t capacity) {
       restore_interrupts(&saved);
       return -2;
     }
-    char destination[PATH_MAX];
-    int status = destination_of(temporaries[next].path, destination, sizeof destination);
-    if (status == 0) status = rename(temporaries[next].path, destination);
+    int status = rename(temporaries[next].path, temporaries[next].destination);
     int error = errno;
     if (status != 0) {
       if (failed && capacity > 0) {
-        strncpy(failed, destination_of(temporaries[next].path, destination, sizeof destination) == 0
-                            ? destination : temporaries[next].path, capacity - 1);
+        strncpy(failed, temporaries[next].destination, capacity - 1);
         failed[capacity - 1] = 0;
       }
       unlink(temporaries[next].path);

@@ -48,7 +48,7 @@ public enum AtomicFile {
     let folderEnd = path.lastIndex(of: "/")
     let folder = folderEnd.map { String(path[..<$0]) } ?? "."
     let name = folderEnd.map { String(path[path.index(after: $0)...]) } ?? path
-    var template = Array("\(folder.isEmpty ? "" : folder)/.\(name).XXXXXX".utf8CString)
+    var template = Array("\(folder.isEmpty ? "" : folder)/.\(temporaryStem(name)).XXXXXX".utf8CString)
     var slot = -1
     let fd = template.withUnsafeMutableBufferPointer { file_guard_create_temporary($0.baseAddress!, &slot) }
     guard fd >= 0 else {
@@ -75,6 +75,19 @@ public enum AtomicFile {
       file_guard_discard_temporary(slot, temporary)
       throw error
     }
+  }
+
+  /// The name of `name`'s temporary without its `.` and `.XXXXXX`: `name`, cut (on a character
+  /// boundary) so that the temporary fits a file name's 255 bytes when `name` itself does.
+  static func temporaryStem(_ name: String) -> String {
+    let room = 255 - 8
+    guard name.utf8.count > room else { return name }
+    var stem = ""
+    for character in name {
+      guard stem.utf8.count + character.utf8.count <= room else { break }
+      stem.append(character)
+    }
+    return stem
   }
 
   /// Writes all of `bytes` to `fd`, retrying short writes.

@@ -1,6 +1,7 @@
 @testable import CompareCLI
 import Foundation
 import Testing
+import TestSupport
 
 /// What reaches the user's streams: results that cannot be written are an error, and messages
 /// stay one line whatever a file's names hold.
@@ -30,6 +31,18 @@ struct OutputStreamTests {
     let null = try run(words, stdout: "/dev/null")
     #expect(null.status == 0)
     #expect(null.err.isEmpty)
+  }
+
+  @Test("an output name of 255 bytes (the longest a file system takes) is written, in process and as a whole run")
+  func longestName() throws {
+    let scratch = TemporaryFolder("long-name")
+    let model = packageRoot + "Examples/data/weights_mlp.safetensors"
+    let long = scratch.file(String(repeating: "q", count: 250) + ".json")  // 255 bytes
+    #expect(runCompare(["esd", model, "-o", long]).status == 0)  // renamed at once
+    try FileManager.default.removeItem(atPath: long)
+    let child = try run(["esd", model, "-o", long], stdout: "/dev/null")  // renamed at the end
+    #expect(child.status == 0, "\(child.err)")
+    #expect(try scratch.listing() == [String(repeating: "q", count: 250) + ".json"])
   }
 
   @Test("control characters in a message (a newline or escape in a tensor name) are escaped: one line")

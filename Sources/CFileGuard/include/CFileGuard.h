@@ -33,8 +33,8 @@ int file_guard_commit_temporary(long slot, const char *temporary, const char *de
 /// its end, or not at all. A temporary created while the table was full is renamed at once.
 void file_guard_defer_commits(void);
 
-/// Renames every finished temporary to its destination (`DIR/.NAME.XXXXXX` to `DIR/NAME`), in the
-/// order they were finished. Returns 0; -1 and errno when a rename fails, with that destination
+/// Renames every finished temporary to the destination its commit named, in the order they were
+/// finished. Returns 0; -1 and errno when a rename fails, with that destination
 /// copied to `failed` (at most `capacity` bytes) and its temporary removed (the rest stay
 /// pending: discard them); -2 when a signal handler is removing them (the process is ending).
 int file_guard_commit_pending(char *failed, size_t capacity);
