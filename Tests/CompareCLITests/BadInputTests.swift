@@ -47,7 +47,7 @@ struct BadInputTests {
   func missingOutputFolder() throws {
     let before = try listing()
     for option in ["--save-kernel", "--save-neighbors"] {
-      let out = path("nodir/out.npy")
+      let out = path(option == "--save-neighbors" ? "nodir/out.npz" : "nodir/out.npy")
       let result = runCompare(["kernel"] + kernelInputs + [option, out])
       #expect(result.status == 1)
       #expect(result.err == "Error: \(out): cannot be written: folder '\(path("nodir"))' does not exist\n")
@@ -60,10 +60,10 @@ struct BadInputTests {
 
   @Test("an output that is a directory or a FIFO is refused and left alone")
   func outputNotARegularFile() throws {
-    try FileManager.default.createDirectory(atPath: path("adir"), withIntermediateDirectories: true)
-    let dir = runCompare(["kernel"] + kernelInputs + ["--save-neighbors", path("adir")])
+    try FileManager.default.createDirectory(atPath: path("adir.npz"), withIntermediateDirectories: true)
+    let dir = runCompare(["kernel"] + kernelInputs + ["--save-neighbors", path("adir.npz")])
     #expect(dir.status == 1)
-    #expect(dir.err == "Error: \(path("adir")): cannot be written: is a directory\n")
+    #expect(dir.err == "Error: \(path("adir.npz")): cannot be written: is a directory\n")
     #expect(mkfifo(path("fifo.npy"), 0o644) == 0)
     let fifo = runCompare(["kernel"] + kernelInputs + ["--save-kernel", path("fifo.npy")])
     #expect(fifo.status == 1)

@@ -151,9 +151,17 @@ struct KernelCommandTests {
     let merged = runCompare(["kernel", "merge", "-o", temporary("m.npz"), "-k", "1,3,5", "--test-labels", f + "test_labels.npy",
                              "--train-labels", f + "train_labels.npy"] + shards)
     #expect(merged.status == 0, "\(merged.err)")
-    // Control: an explicit --neighbors still rules.
-    #expect(runCompare(["kernel"] + inputs + ["-k", "1,3,5", "--neighbors", "2", "--save-neighbors", saved]).status == 0)
+    // Control: an explicit --neighbors still rules, with a note that merged shards score k ≤ 2 only.
+    let fewer = runCompare(["kernel"] + inputs + ["-k", "1,3,5", "--neighbors", "2", "--save-neighbors", saved])
+    #expect(fewer.status == 0)
+    #expect(fewer.err == "note: --neighbors 2 keeps fewer neighbours than -k 5; merged shards of this run can score k ≤ 2 only\n")
     #expect(try TensorFile.open(saved).tensor("indices").shape == [12, 2])
+    // The neighbours are an .npz archive, whatever the name would suggest.
+    let npy = runCompare(["kernel"] + inputs + ["--save-neighbors", temporary("n.npy")])
+    #expect(npy.status == 64)
+    #expect(npy.err.hasPrefix("Error: --save-neighbors writes an .npz archive (indices, values, rows), got '\(temporary("n.npy"))'\n"))
+    let mergeNpy = runCompare(["kernel", "merge", "-o", temporary("m.npy")] + shards)
+    #expect(mergeNpy.status == 64)
   }
 
   @Test("--save-kernel writes the whole kernel as float32 .npy, equal to the golden kernel")

@@ -48,7 +48,12 @@ public struct KernelRequest: Sendable {
 
   /// The neighbours per test row a `--save-neighbors` file holds: `neighborCount`, else the
   /// largest k of `k` and `sweep`.
-  public var neighborsKept: Int { neighborCount ?? max(k, sweep.max() ?? 0) }
+  public var neighborsKept: Int { neighborsKept(ignoringCount: false) }
+
+  /// `neighborsKept`, or with `ignoringCount` the default it takes without `neighborCount`.
+  public func neighborsKept(ignoringCount: Bool) -> Int {
+    (ignoringCount ? nil : neighborCount) ?? max(k, sweep.max() ?? 0)
+  }
   /// Also evaluate the first n models for each n (the accuracy-against-size table).
   public var sizes: [Int]
   /// Write the whole kernel, float32 `[test, train]`, to this `.npy`, streamed by row blocks.

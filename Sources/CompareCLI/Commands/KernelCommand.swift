@@ -57,6 +57,12 @@ enum KernelCommand: Command {
     }
     try arguments.checkOutputs([("--save-kernel", request.saveKernel), ("--save-neighbors", saveNeighbors), ("--figure", figure)],
                                inputs: ["--test", "--train", "--test-labels", "--train-labels"])
+    if let saveNeighbors, !saveNeighbors.lowercased().hasSuffix(".npz") {
+      throw UsageError("--save-neighbors writes an .npz archive (indices, values, rows), got '\(saveNeighbors)'", command: spec.name)
+    }
+    if let kept = request.neighborCount, kept < request.neighborsKept(ignoringCount: true) {
+      console.warn("note: --neighbors \(kept) keeps fewer neighbours than -k \(request.neighborsKept(ignoringCount: true)); merged shards of this run can score k ≤ \(kept) only")
+    }
     for path in [figure, saveNeighbors, request.saveKernel].compactMap({ $0 }) { try AtomicFile.checkDestination(path) }
     let inputs = try KernelOptions.inputs(arguments)
     request.options = try KernelOptions.kernelOptions(arguments, classes: inputs.test.classes)

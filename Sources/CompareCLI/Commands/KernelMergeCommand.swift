@@ -26,6 +26,9 @@ enum KernelMergeCommand: Command {
     }
     try arguments.checkOutputs([("-o", output)], inputs: ["--test-labels", "--train-labels"],
                                more: arguments.positionals.map { ("<shards>", $0) })
+    guard output.lowercased().hasSuffix(".npz") else {
+      throw UsageError("-o writes an .npz archive (indices, values, rows), got '\(output)'", command: spec.name)
+    }
     let labels = testReference.map { ($0, trainReference!) }
     let merge = try NeighborsMerge(files: arguments.positionals, output: output, labels: labels, knn: knn,
                                    sweep: ks.count > 1 ? ks : [])
