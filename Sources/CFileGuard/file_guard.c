@@ -315,12 +315,10 @@ void file_guard_discard_pending(void) {
   restore_interrupts(&saved);
 }
 
-static void remove_folders(void);
-
 // Async-signal-safe: claims every live or pending temporary and unlinks it, then removes the
-// folders a deferred run created. A slot another thread holds
-// BUSY or OWNED (creating or renaming it, with these signals blocked) settles within a system
-// call; the wait is bounded all the same.
+// folders a deferred run created. A slot another thread holds BUSY or OWNED (creating or
+// renaming it, with these signals blocked) settles within a system call; the wait is bounded
+// all the same.
 static void remove_temporaries(void) {
   for (int i = 0; i < TEMPORARY_SLOTS; i++) {
     for (long spins = 0; spins < 100000000L; spins++) {

@@ -50,17 +50,14 @@ public final class Console: Sendable {
     return code == 0 ? nil : String(cString: strerror(code))
   }
 
-  /// Marks standard output as failed with `errno` `code` (tests).
-  func failOutput(_ code: Int32) { outputFailure.store(code, ordering: .relaxed) }
-
   /// Writes a line to standard output.
   public func print(_ line: String = "") { write(line + "\n") }
 
   /// Writes a line to standard error, clearing any progress line first. Control characters in
   /// it (a newline or an escape sequence inside a file's tensor name, say) are shown escaped,
-  /// so that a message stays one line and cannot drive the terminal (`Console.oneLine`).
+  /// so that a message stays one line and cannot drive the terminal (`Format.visible`).
   public func warn(_ line: String) {
-    let line = Console.oneLine(line)
+    let line = Format.visible(line)
     switch sink {
     case .standard:
       if showsProgress { Console.put("\r\u{1B}[K", to: 2) }
@@ -68,9 +65,6 @@ public final class Console: Sendable {
     case .captured: captured.withLock { $0.err += line + "\n" }
     }
   }
-
-  /// `text` with its control characters escaped (`Format.visible`).
-  public static func oneLine(_ text: String) -> String { Format.visible(text) }
 
   /// Redraws the progress line on standard error (only on a terminal).
   public func progress(_ text: String) {

@@ -1,4 +1,5 @@
 @testable import CompareCLI
+import Compare
 import Foundation
 import Testing
 import TestSupport
@@ -47,8 +48,8 @@ struct OutputStreamTests {
 
   @Test("control characters in a message (a newline or escape in a tensor name) are escaped: one line")
   func controlCharacters() {
-    #expect(Console.oneLine("layer 'a\nb' has \u{1B}[31mred\r") == "layer 'a\\nb' has \\u{1B}[31mred\\r")
-    #expect(Console.oneLine("tabs\tand ünïcode stay") == "tabs\tand ünïcode stay")
+    #expect(Format.visible("layer 'a\nb' has \u{1B}[31mred\r") == "layer 'a\\nb' has \\u{1B}[31mred\\r")
+    #expect(Format.visible("tabs\tand ünïcode stay") == "tabs\tand ünïcode stay")
     let console = Console.capturing()
     console.warn("Error: x.pt: 'torch\nline2'")
     #expect(console.standardError == "Error: x.pt: 'torch\\nline2'\n")

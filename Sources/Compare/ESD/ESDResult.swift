@@ -57,10 +57,9 @@ public struct ESDResult: Sendable {
     return ESDSpectra(entries)
   }
 
-  /// One warning per failed row, for standard error.
-  public var warnings: [String] {
-    reports.filter { $0.status == .failed }.map { "warning: layer '\($0.name)': \($0.reason)" }
-  }
+  /// One warning per failed row, for standard error (`ESDReport.warnings`, which a merge of
+  /// parts prints the same way).
+  public var warnings: [String] { report.warnings }
 
   /// The lines for standard error: `modelWarnings`, a note when `NAME.merged` rows are W + B·A
   /// rather than the fine-tuned weight (a LoRA adapter with a base, unscaled), then `warnings`.

@@ -48,12 +48,10 @@ public struct KernelRequest: Sendable {
 
   /// The neighbours per test row a `--save-neighbors` file holds: `neighborCount`, else the
   /// largest k of `k` and `sweep`.
-  public var neighborsKept: Int { neighborsKept(ignoringCount: false) }
+  public var neighborsKept: Int { neighborCount ?? largestK }
 
-  /// `neighborsKept`, or with `ignoringCount` the default it takes without `neighborCount`.
-  public func neighborsKept(ignoringCount: Bool) -> Int {
-    (ignoringCount ? nil : neighborCount) ?? max(k, sweep.max() ?? 0)
-  }
+  /// The largest k that votes: `k`, or the sweep's largest.
+  public var largestK: Int { max(k, sweep.max() ?? 0) }
   /// Also evaluate the first n models for each n (the accuracy-against-size table).
   public var sizes: [Int]
   /// Write the whole kernel, float32 `[test, train]`, to this `.npy`, streamed by row blocks.
@@ -87,8 +85,7 @@ public struct KernelRequest: Sendable {
     let (kernel, covered) = try checkedKernel(inputs)
     let knn = KernelKNN(k: k, weighting: weighting, ties: ties)
     let test = inputs.test, train = inputs.train
-    let kept = neighborsKept
-    let main = try KernelEvaluation(kernel, rows: covered, keep: max(k, kept, sweep.max() ?? 0), knn: knn,
+    let main = try KernelEvaluation(kernel, rows: covered, keep: max(neighborsKept, largestK), knn: knn,
                                     labels: inputs, saveKernel: saveKernel, progress: progress)
     let byK = try sweep.map { value in
       (k: value, accuracy: try KernelKNN(k: value, weighting: weighting, ties: ties)

@@ -160,8 +160,9 @@ enum ESDCommand: Command {
     /// document there too (for --describe and --plan as for an analysis).
     func emit(_ document: @autoclosure () -> JSONValue, csv table: @autoclosure () -> String,
               text: @autoclosure () -> String) throws {
-      if let output = request.output { try AtomicFile.write(document().serialized(pretty: true) + "\n", to: output) }
-      console.write(json ? document().serialized(pretty: true) + "\n" : csv ? table() : text())
+      let serialized = json || request.output != nil ? document().serialized(pretty: true) + "\n" : ""
+      if let output = request.output { try AtomicFile.write(serialized, to: output) }
+      console.write(json ? serialized : csv ? table() : text())
     }
     if arguments.positionals.count > 1 {
       for option in ["--init", "--shard", "--output", "--save-esd", "--plan", "--base"] where used(option) {

@@ -60,8 +60,8 @@ enum KernelCommand: Command {
     if let saveNeighbors, !saveNeighbors.lowercased().hasSuffix(".npz") {
       throw UsageError("--save-neighbors writes an .npz archive (indices, values, rows), got '\(saveNeighbors)'", command: spec.name)
     }
-    if let kept = request.neighborCount, kept < request.neighborsKept(ignoringCount: true) {
-      console.warn("note: --neighbors \(kept) keeps fewer neighbours than -k \(request.neighborsKept(ignoringCount: true)); merged shards of this run can score k ≤ \(kept) only")
+    if let kept = request.neighborCount, kept < request.largestK {
+      console.warn("note: --neighbors \(kept) keeps fewer neighbours than -k \(request.largestK); merged shards of this run can score k ≤ \(kept) only")
     }
     for path in [figure, saveNeighbors, request.saveKernel].compactMap({ $0 }) { try AtomicFile.checkDestination(path) }
     let inputs = try KernelOptions.inputs(arguments)

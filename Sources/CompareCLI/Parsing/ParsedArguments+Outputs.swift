@@ -9,8 +9,8 @@ extension ParsedArguments {
   ///     (options not given) are skipped.
   ///   - inputs: Options whose given values are inputs (every value of a repeatable one).
   ///   - more: Further inputs, e.g. positional files or paths derived from other options.
-  /// - Throws: `UsageError` with the conflict's message.
   ///   - folders: Options naming folders the run writes into (`--plot DIR`), with their paths.
+  /// - Throws: `UsageError` with the conflict's message.
   func checkOutputs(_ outputs: [(option: String, path: String?)], inputs: [String],
                     more: [(option: String, reference: String)] = [],
                     folders: [(option: String, path: String?)] = []) throws {
@@ -23,5 +23,4 @@ extension ParsedArguments {
       throw UsageError(conflict.message, command: spec.name)
     }
   }
-
 }
