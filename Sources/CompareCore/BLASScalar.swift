@@ -66,14 +66,27 @@ where Self.RawSignificand: FixedWidthInteger {
   /// order is not positive definite. The routine is `LAPACKE_?potrf`.
   static func potrf(_ a: UnsafeMutablePointer<Self>, size: Int32) -> Int32
 
-  /// QR factorisation of a column-major rows×columns matrix, Q formed in place (first
-  /// `columns` columns). The routines are `LAPACKE_?geqrf` then `LAPACKE_?orgqr`.
-  static func orthonormalize(
-    _ a: UnsafeMutablePointer<Self>, rows: Int32, columns: Int32,
-    tau: UnsafeMutablePointer<Self>) -> (routine: String, info: Int32)
+  /// QR factorisation of a column-major rows×columns matrix (rows ≥ columns): R in the upper
+  /// triangle, the Householder reflectors below it and in `tau`. The routine is `LAPACKE_?geqrf`.
+  static func geqrf(_ a: UnsafeMutablePointer<Self>, rows: Int32, columns: Int32,
+                    tau: UnsafeMutablePointer<Self>) -> Int32
+
+  /// The first `columns` columns of Q from `geqrf`'s reflectors, in place. The routine is
+  /// `LAPACKE_?orgqr`.
+  static func orgqr(_ a: UnsafeMutablePointer<Self>, rows: Int32, columns: Int32,
+                    tau: UnsafeMutablePointer<Self>) -> Int32
 }
 
 extension BLASScalar {
+  /// QR factorisation of a column-major rows×columns matrix, Q formed in place (first
+  /// `columns` columns): `geqrf` then `orgqr`.
+  public static func orthonormalize(
+    _ a: UnsafeMutablePointer<Self>, rows: Int32, columns: Int32,
+    tau: UnsafeMutablePointer<Self>) -> (routine: String, info: Int32) {
+    let info = geqrf(a, rows: rows, columns: columns, tau: tau)
+    guard info == 0 else { return ("geqrf", info) }
+    return ("orgqr", orgqr(a, rows: rows, columns: columns, tau: tau))
+  }
   /// `syevd` by the one-stage reduction (`LAPACKE_?syevd`).
   public static func syevd(_ a: UnsafeMutablePointer<Self>, size: Int32,
                             values: UnsafeMutablePointer<Self>) -> Int32 {

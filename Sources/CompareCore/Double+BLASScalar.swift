@@ -95,11 +95,15 @@ extension Double: BLASScalar {
     LAPACKE_dpotrf(LAPACK_COL_MAJOR, CChar(UInt8(ascii: "L")), size, a, max(size, 1))
   }
 
-  public static func orthonormalize(
-    _ a: UnsafeMutablePointer<Double>, rows: Int32, columns: Int32, tau: UnsafeMutablePointer<Double>
-  ) -> (routine: String, info: Int32) {
-    let info = LAPACKE_dgeqrf(LAPACK_COL_MAJOR, rows, columns, a, max(rows, 1), tau)
-    guard info == 0 else { return ("geqrf", info) }
-    return ("orgqr", LAPACKE_dorgqr(LAPACK_COL_MAJOR, rows, columns, columns, a, max(rows, 1), tau))
+  /// QR factorisation. The routine is `LAPACKE_dgeqrf`.
+  public static func geqrf(_ a: UnsafeMutablePointer<Double>, rows: Int32, columns: Int32,
+                           tau: UnsafeMutablePointer<Double>) -> Int32 {
+    LAPACKE_dgeqrf(LAPACK_COL_MAJOR, rows, columns, a, max(rows, 1), tau)
+  }
+
+  /// Q from the reflectors. The routine is `LAPACKE_dorgqr`.
+  public static func orgqr(_ a: UnsafeMutablePointer<Double>, rows: Int32, columns: Int32,
+                           tau: UnsafeMutablePointer<Double>) -> Int32 {
+    LAPACKE_dorgqr(LAPACK_COL_MAJOR, rows, columns, columns, a, max(rows, 1), tau)
   }
 }

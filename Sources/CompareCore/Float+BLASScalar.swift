@@ -95,11 +95,15 @@ extension Float: BLASScalar {
     LAPACKE_spotrf(LAPACK_COL_MAJOR, CChar(UInt8(ascii: "L")), size, a, max(size, 1))
   }
 
-  public static func orthonormalize(
-    _ a: UnsafeMutablePointer<Float>, rows: Int32, columns: Int32, tau: UnsafeMutablePointer<Float>
-  ) -> (routine: String, info: Int32) {
-    let info = LAPACKE_sgeqrf(LAPACK_COL_MAJOR, rows, columns, a, max(rows, 1), tau)
-    guard info == 0 else { return ("geqrf", info) }
-    return ("orgqr", LAPACKE_sorgqr(LAPACK_COL_MAJOR, rows, columns, columns, a, max(rows, 1), tau))
+  /// QR factorisation. The routine is `LAPACKE_sgeqrf`.
+  public static func geqrf(_ a: UnsafeMutablePointer<Float>, rows: Int32, columns: Int32,
+                           tau: UnsafeMutablePointer<Float>) -> Int32 {
+    LAPACKE_sgeqrf(LAPACK_COL_MAJOR, rows, columns, a, max(rows, 1), tau)
+  }
+
+  /// Q from the reflectors. The routine is `LAPACKE_sorgqr`.
+  public static func orgqr(_ a: UnsafeMutablePointer<Float>, rows: Int32, columns: Int32,
+                           tau: UnsafeMutablePointer<Float>) -> Int32 {
+    LAPACKE_sorgqr(LAPACK_COL_MAJOR, rows, columns, columns, a, max(rows, 1), tau)
   }
 }

@@ -6,7 +6,8 @@ import CompareCore
 ///
 ///     dcor = ⟨Ã, B̃⟩ / √(⟨Ã, Ã⟩ ⟨B̃, B̃⟩),   Ã, B̃ the U-centred distance matrices
 ///
-/// (the U-statistics' 1/(n(n−3)) cancels). Invariant to orthogonal maps, isotropic scaling,
+/// (the U-statistics' 1/(n(n−3)) cancels; Ã and B̃ are symmetric with zero diagonals, so the
+/// products run over their upper triangles and count twice). Invariant to orthogonal maps, isotropic scaling,
 /// translation and permutation of features; not to a general invertible linear map. Symmetric.
 /// A similarity, 1 for equal shapes; can fall slightly below 0.
 ///
@@ -28,9 +29,9 @@ public struct DistanceCorrelationSimilarity: SimilarityMeasure {
     guard !pair.a.isConstant, !pair.b.isConstant,
           let x = pair.a.distances, let y = pair.b.distances else { return nil }
     if let problem = tooFewExamples(pair.a.examples) { throw InputError(problem) }
-    let n = try blasDimension(x.values.count, "distance entries")
-    let dot = x.values.withUnsafeBufferPointer { px in
-      y.values.withUnsafeBufferPointer { py in
+    let n = try blasDimension(x.upperTriangle.count, "distance entries")
+    let dot = 2 * x.upperTriangle.withUnsafeBufferPointer { px in
+      y.upperTriangle.withUnsafeBufferPointer { py in
         Double.dot(n: n, x: px.baseAddress!, incx: 1, y: py.baseAddress!, incy: 1)
       }
     }

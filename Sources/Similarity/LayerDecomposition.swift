@@ -7,10 +7,11 @@ import CompareCore
 ///
 /// Centring is done first, in float64, so that a large mean does not cancel the variance (the
 /// same care as CKA). A LAPACK QR (`geqrf`/`orgqr`) first reduces X̃ to a square matrix with the
-/// same singular values: QᵀX̃ of X̃ = QR when n ≥ p (then U = Q·W), X̃Q' of X̃ᵀ = Q'R' when
+/// same singular values: R of X̃ = QR when n ≥ p (then U = Q·W), X̃Q' of X̃ᵀ = Q'R' when
 /// n < p; LAPACK's divide-and-conquer SVD (`gesdd` with vectors) then runs on that
-/// min(n, p)-square matrix. `projections` = UᵀX̃ = ΣVᵀ (one GEMM) holds the inner products of
-/// each singular direction with each centred feature (projection-weighted CCA's weights).
+/// min(n, p)-square matrix. `projections` = UᵀX̃ = ΣVᵀ (from the SVD when n ≥ p, one GEMM
+/// otherwise) holds the inner products of each singular direction with each centred feature
+/// (projection-weighted CCA's weights).
 ///
 /// - Complexity: O(n·p·m) for the QR and products, plus O(m³) for the SVD (m = min(n, p)).
 public struct LayerDecomposition: Sendable {
@@ -32,66 +33,161 @@ public struct LayerDecomposition: Sendable {
   /// - Throws: `InputError` if `x` is empty or holds a NaN or ∞; `LinearAlgebraError` if the
   ///   QR or the SVD fails.
   public init(of x: Matrix<Double>) throws {
+    try self.init(of: x, scratch: LayerScratch())
+  }
+
+  /// The same, with the centred copy and the QR's panel in `scratch`: only Uᵀ, ΣVᵀ and the
+  /// small SVD are allocated.
+  package init(of x: Matrix<Double>, scratch: LayerScratch) throws {
     guard !x.isEmpty else { throw InputError("a layer has no examples or no features (\(x.shapeDescription))") }
     if let bad = x.firstNonFinite() {
       throw InputError("a layer holds a non-finite value at example \(bad.row), feature \(bad.column)")
     }
-    let n = x.rows, p = x.columns
-    let c = Self.centred(x)
+    let n = x.rows, p = x.columns, m = min(n, p)
     examples = n
     features = p
-    totalVariance = c.frobeniusNormSquared
-    let m = min(n, p)
-    if totalVariance == 0 {
-      singularValues = [Double](repeating: 0, count: m)
-      leftVectorsTransposed = Matrix(zeros: m, n)
-    } else if n >= p {
-      // X̃ = QR (LAPACK), then the SVD of the p×p R = QᵀX̃ = W Σ Vᵀ: U = QW, Uᵀ = WᵀQᵀ.
-      let qt = try Self.orthonormalTransposed(columnMajor: c.transposed().elements, rows: n, columns: p)
-      let svd = try qt.multiplied(by: c).singularValueDecomposition()
+    if n >= p {
+      // X̃ = QR (LAPACK's geqrf on X̃ centred straight into the column-major panel), then the
+      // SVD of the p×p R = W Σ Vᵀ: U = QW, Uᵀ = WᵀQᵀ (Q formed by orgqr), and UᵀX̃ = WᵀR = ΣVᵀ.
+      Self.centre(x, transposedInto: &scratch.panel)
+      totalVariance = scratch.panel.reduce(0) { $0 + $1 * $1 }
+      guard totalVariance > 0 else {
+        (singularValues, leftVectorsTransposed, projections) = Self.zero(n, p)
+        return
+      }
+      var tau = [Double](repeating: 0, count: p)
+      let rows = try blasDimension(n, "rows"), columns = try blasDimension(p, "columns")
+      var r = Matrix<Double>(zeros: p, p)
+      try scratch.panel.withUnsafeMutableBufferPointer { pq in
+        try tau.withUnsafeMutableBufferPointer { pt in
+          let info = Double.geqrf(pq.baseAddress!, rows: rows, columns: columns, tau: pt.baseAddress!)
+          guard info == 0 else { throw LinearAlgebraError(routine: "geqrf", info: info) }
+          for i in 0..<p { for j in i..<p { r.elements[i * p + j] = pq[j * n + i] } }
+          let formed = Double.orgqr(pq.baseAddress!, rows: rows, columns: columns, tau: pt.baseAddress!)
+          guard formed == 0 else { throw LinearAlgebraError(routine: "orgqr", info: formed) }
+        }
+      }
+      let qt = Matrix(rows: p, columns: n, elements: scratch.panel)
+      let svd = try r.singularValueDecomposition()
       singularValues = svd.values
-      leftVectorsTransposed = svd.left.transposedMultiplied(by: qt)
+      leftVectorsTransposed = Self.product(svd.left, transposed: true, qt)
+      projections = Matrix(rows: p, columns: p) { i, j in svd.values[i] * svd.rightTransposed[i, j] }
     } else {
       // A row-major n×p buffer is the column-major p×n X̃ᵀ = Q'R': X̃ = (X̃Q')Q'ᵀ, and the n×n
-      // X̃Q' has X̃'s U and Σ.
-      let qt = try Self.orthonormalTransposed(columnMajor: c.elements, rows: p, columns: n)
+      // X̃Q' has X̃'s U and Σ; UᵀX̃ is one more product.
+      Self.centre(x, into: &scratch.copy)
+      let c = Matrix(rows: n, columns: p, elements: scratch.copy)
+      totalVariance = c.frobeniusNormSquared
+      guard totalVariance > 0 else {
+        (singularValues, leftVectorsTransposed, projections) = Self.zero(n, p)
+        return
+      }
+      WorkBuffer.resize(&scratch.panel, to: n * p)
+      scratch.panel.withUnsafeMutableBufferPointer { q in
+        c.elements.withUnsafeBufferPointer { q.baseAddress!.update(from: $0.baseAddress!, count: n * p) }
+      }
+      try Self.orthonormalize(&scratch.panel, columnMajorRows: p, columns: n)
+      let qt = Matrix(rows: n, columns: p, elements: scratch.panel)
       let svd = try c.multipliedByTransposed(qt).singularValueDecomposition()
       singularValues = svd.values
       leftVectorsTransposed = svd.left.transposed()
+      projections = leftVectorsTransposed.multiplied(by: c)
     }
-    let ut = leftVectorsTransposed
-    projections = ut.multiplied(by: c)
   }
 
-  /// Q of the QR of a column-major `rows × columns` matrix (rows ≥ columns), returned as the
-  /// row-major `columns × rows` Qᵀ (the same buffer).
-  static func orthonormalTransposed(columnMajor a: [Double], rows: Int, columns: Int) throws -> Matrix<Double> {
-    var q = a
+  /// A constant layer's parts: zero singular values, Uᵀ and UᵀX̃.
+  static func zero(_ n: Int, _ p: Int) -> ([Double], Matrix<Double>, Matrix<Double>) {
+    let m = min(n, p)
+    return ([Double](repeating: 0, count: m), Matrix(zeros: m, n), Matrix(zeros: m, p))
+  }
+
+  /// op(A)·B into prefaulted memory (a layer's Uᵀ is large, and kept).
+  static func product(_ a: Matrix<Double>, transposed: Bool, _ b: Matrix<Double>) -> Matrix<Double> {
+    let m = transposed ? a.columns : a.rows, k = transposed ? a.rows : a.columns, n = b.columns
+    let elements: [Double] = WorkBuffer.prefaulted(count: m * n)
+    var out = Matrix(rows: m, columns: n, elements: elements)
+    guard m > 0, n > 0, k > 0 else { return out }
+    a.elements.withUnsafeBufferPointer { pa in
+      b.elements.withUnsafeBufferPointer { pb in
+        out.elements.withUnsafeMutableBufferPointer { pc in
+          Double.gemm(transposeA: transposed, transposeB: false, m: Int32(m), n: Int32(n), k: Int32(k), alpha: 1,
+                      a: pa.baseAddress!, lda: Int32(a.columns), b: pb.baseAddress!, ldb: Int32(b.columns),
+                      beta: 0, c: pc.baseAddress!, ldc: Int32(n))
+        }
+      }
+    }
+    return out
+  }
+
+  /// Replaces the column-major `rows × columns` matrix in `a` (rows ≥ columns) by the Q of its
+  /// QR, in place: the row-major `columns × rows` Qᵀ.
+  static func orthonormalize(_ a: inout [Double], columnMajorRows rows: Int, columns: Int) throws {
     var tau = [Double](repeating: 0, count: columns)
     let m = try blasDimension(rows, "rows"), n = try blasDimension(columns, "columns")
-    let (routine, info) = q.withUnsafeMutableBufferPointer { pq in
+    let (routine, info) = a.withUnsafeMutableBufferPointer { pq in
       tau.withUnsafeMutableBufferPointer { pt in
         Double.orthonormalize(pq.baseAddress!, rows: m, columns: n, tau: pt.baseAddress!)
       }
     }
     guard info == 0 else { throw LinearAlgebraError(routine: routine, info: info) }
-    return Matrix(rows: columns, columns: rows, elements: q)
   }
 
   /// X with each column's mean subtracted, means accumulated in float64.
   /// A constant column's mean is its value exactly, so that it centres to exact zeros.
   package static func centred(_ x: Matrix<Double>) -> Matrix<Double> {
-    var means = [Double](repeating: 0, count: x.columns)
-    var out = x.elements
-    for i in 0..<x.rows { for j in 0..<x.columns { means[j] += out[i * x.columns + j] } }
-    for j in 0..<x.columns {
-      let first = out[j]
-      var constant = true
-      for i in 1..<max(x.rows, 1) where out[i * x.columns + j] != first { constant = false; break }
-      means[j] = constant ? first : means[j] / Double(x.rows)
-    }
-    for i in 0..<x.rows { for j in 0..<x.columns { out[i * x.columns + j] -= means[j] } }
+    var out: [Double] = []
+    centre(x, into: &out)
     return Matrix(rows: x.rows, columns: x.columns, elements: out)
+  }
+
+  /// `centred(x)`, written into `out` (resized, its storage reused).
+  static func centre(_ x: Matrix<Double>, into out: inout [Double]) {
+    let n = x.rows, p = x.columns
+    let means = columnMeans(x)
+    WorkBuffer.resize(&out, to: n * p)
+    x.elements.withUnsafeBufferPointer { xs in
+      out.withUnsafeMutableBufferPointer { o in
+        let a = xs.baseAddress!, c = o.baseAddress!
+        for i in 0..<n { for j in 0..<p { c[i * p + j] = a[i * p + j] - means[j] } }
+      }
+    }
+  }
+
+  /// `centred(x)` transposed (the column-major X̃), written into `out` in 64 × 64 tiles.
+  static func centre(_ x: Matrix<Double>, transposedInto out: inout [Double]) {
+    let n = x.rows, p = x.columns, tile = 64
+    let means = columnMeans(x)
+    WorkBuffer.resize(&out, to: n * p)
+    x.elements.withUnsafeBufferPointer { xs in
+      out.withUnsafeMutableBufferPointer { o in
+        let a = xs.baseAddress!, t = o.baseAddress!
+        for i0 in stride(from: 0, to: n, by: tile) {
+          for j0 in stride(from: 0, to: p, by: tile) {
+            for i in i0..<min(i0 + tile, n) {
+              for j in j0..<min(j0 + tile, p) { t[j * n + i] = a[i * p + j] - means[j] }
+            }
+          }
+        }
+      }
+    }
+  }
+
+  /// Each column's mean, accumulated in float64; a constant column's mean is its value exactly,
+  /// so that it centres to exact zeros.
+  static func columnMeans(_ x: Matrix<Double>) -> [Double] {
+    let n = x.rows, p = x.columns
+    var means = [Double](repeating: 0, count: p)
+    x.elements.withUnsafeBufferPointer { xs in
+      let a = xs.baseAddress!
+      for i in 0..<n { for j in 0..<p { means[j] += a[i * p + j] } }
+      for j in 0..<p {
+        let first = a[j]
+        var constant = true
+        for i in 1..<max(n, 1) where a[i * p + j] != first { constant = false; break }
+        means[j] = constant ? first : means[j] / Double(n)
+      }
+    }
+    return means
   }
 
   /// True when every column is constant (X̃ = 0): no measure is defined.

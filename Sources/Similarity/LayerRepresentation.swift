@@ -28,6 +28,11 @@ public struct LayerRepresentation: Sendable {
   ///
   /// - Throws: `InputError` for an empty or non-finite layer, or k ≥ examples with neighbours.
   public init(of x: Matrix<Double>, needs: LayerNeeds, neighbours k: Int = MeasureSettings.defaultNeighbours) throws {
+    try self.init(of: x, needs: needs, neighbours: k, scratch: LayerScratch())
+  }
+
+  /// The same, with the work buffers in `scratch` (one per worker, reused layer after layer).
+  package init(of x: Matrix<Double>, needs: LayerNeeds, neighbours k: Int, scratch: LayerScratch) throws {
     guard !x.isEmpty else { throw InputError("a layer has no examples or no features (\(x.shapeDescription))") }
     if let bad = x.firstNonFinite() {
       throw InputError("a layer holds a non-finite value at example \(bad.row), feature \(bad.column)")
@@ -35,10 +40,10 @@ public struct LayerRepresentation: Sendable {
     examples = x.rows
     features = x.columns
     isConstant = Self.allRowsEqual(x)
-    spectrum = needs.contains(.spectrum) ? try LayerDecomposition(of: x) : nil
-    dissimilarities = needs.contains(.dissimilarities) ? RankedDissimilarities(of: x) : nil
-    neighbours = needs.contains(.neighbours) ? try NeighbourLists(of: x, k: k) : nil
-    distances = needs.contains(.distances) ? UCentredDistances(of: x) : nil
+    spectrum = needs.contains(.spectrum) ? try LayerDecomposition(of: x, scratch: scratch) : nil
+    dissimilarities = needs.contains(.dissimilarities) ? RankedDissimilarities(of: x, scratch: scratch) : nil
+    neighbours = needs.contains(.neighbours) ? try NeighbourLists(of: x, k: k, scratch: scratch) : nil
+    distances = needs.contains(.distances) ? UCentredDistances(of: x, scratch: scratch) : nil
   }
 
   /// True when every example has the same activations: no measure is defined.

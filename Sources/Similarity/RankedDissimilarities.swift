@@ -12,29 +12,134 @@ import CompareCore
 /// same single unit have D = 0) stay ties whatever the summation order of the products; and an
 /// example whose activations are all equal has no correlation, so we set its correlations to 0
 /// (distance 1) where rsatoolbox would give NaN. Made with one `syrk` on the row-standardised
-/// activations and one sort. Memory: n(n−1)/2 doubles.
+/// activations and one radix sort. Memory: n(n−1)/2 doubles.
 public struct RankedDissimilarities: Sendable {
   /// The centred unit-norm ranks, in row-major upper-triangle order; all zero when the RDM is
   /// constant (no Spearman correlation is defined).
   public let ranks: [Double]
 
   public init(of x: Matrix<Double>) {
+    self.init(of: x, scratch: LayerScratch())
+  }
+
+  /// The same, with the standardised copy, the correlations and the sort's keys in `scratch`.
+  ///
+  /// The rounded dissimilarities are integers over 10¹⁰, so they are ranked by an LSD radix sort
+  /// of those integers (each packed above its entry's index into one 64-bit key) instead of a
+  /// comparison sort: the same ranks, in a few linear passes over the n(n−1)/2 entries.
+  package init(of x: Matrix<Double>, scratch: LayerScratch) {
     let n = x.rows, p = x.columns
-    var z = x.elements
-    for i in 0..<n {
-      var mean = 0.0
-      for j in 0..<p { mean += z[i * p + j] }
-      mean /= Double(p)
-      var norm = 0.0
-      for j in 0..<p { z[i * p + j] -= mean; norm += z[i * p + j] * z[i * p + j] }
-      let scale = norm > 0 ? 1 / norm.squareRoot() : 0
-      for j in 0..<p { z[i * p + j] *= scale }
+    WorkBuffer.resize(&scratch.copy, to: n * p)
+    x.elements.withUnsafeBufferPointer { xs in
+      scratch.copy.withUnsafeMutableBufferPointer { zs in
+        let a = xs.baseAddress!, z = zs.baseAddress!
+        for i in 0..<n {
+          var mean = 0.0
+          for j in 0..<p { mean += a[i * p + j] }
+          mean /= Double(p)
+          var norm = 0.0
+          for j in 0..<p { z[i * p + j] = a[i * p + j] - mean; norm += z[i * p + j] * z[i * p + j] }
+          let scale = norm > 0 ? 1 / norm.squareRoot() : 0
+          for j in 0..<p { z[i * p + j] *= scale }
+        }
+      }
     }
-    let corr = Matrix(rows: n, columns: p, elements: z).gram()
-    var d = [Double]()
-    d.reserveCapacity(n * (n - 1) / 2)
-    for i in 0..<n { for j in (i + 1)..<max(n, i + 1) { d.append(((1 - corr[i, j]) * 1e10).rounded(.toNearestOrEven) / 1e10) } }
-    ranks = Self.centredUnitRanks(d)
+    WorkBuffer.resize(&scratch.gram, to: n * n)
+    if n > 0, p > 0 {
+      scratch.copy.withUnsafeBufferPointer { z in
+        scratch.gram.withUnsafeMutableBufferPointer { g in
+          Double.syrk(transpose: false, n: Int32(n), k: Int32(p), alpha: 1, a: z.baseAddress!, lda: Int32(p),
+                      beta: 0, c: g.baseAddress!, ldc: Int32(n))
+        }
+      }
+    }
+    // D's upper triangle, rounded to 10 decimals, as the integers D·10¹⁰, packed in place at the
+    // front of the Gram buffer (entry k of the triangle sits at or before the (i, j) it is read
+    // from, and every later read is further on).
+    let count = n * (n - 1) / 2
+    var lowest = Double.infinity, highest = -Double.infinity
+    scratch.gram.withUnsafeMutableBufferPointer { gs in
+      let g = gs.baseAddress!
+      var k = 0
+      for i in 0..<n {
+        for j in (i + 1)..<max(n, i + 1) {
+          let scaled = ((1 - g[i * n + j]) * 1e10).rounded(.toNearestOrEven)
+          g[k] = scaled
+          lowest = min(lowest, scaled)
+          highest = max(highest, scaled)
+          k += 1
+        }
+      }
+    }
+    let indexBits = count > 1 ? Int.bitWidth - (count - 1).leadingZeroBitCount : 1
+    let span = count > 0 ? highest - lowest : 0
+    let valueBits = span < 1 ? 1 : span < 0x1p53 ? Int.bitWidth - UInt64(span).leadingZeroBitCount : 64
+    guard count > 0, indexBits + valueBits <= 64 else {
+      // Beyond what one 64-bit key holds (not reached within the memory budget): a comparison sort.
+      ranks = Self.centredUnitRanks(scratch.gram.prefix(count).map { $0 / 1e10 })
+      return
+    }
+    // The keys go to the Gram buffer's second half (n² ≥ 2·count), then the values are no longer
+    // needed and its first half is the sort's second buffer.
+    ranks = scratch.gram.withUnsafeMutableBufferPointer { gram in
+      let g = gram.baseAddress!
+      let keys = UnsafeMutableRawPointer(g + count).bindMemory(to: UInt64.self, capacity: count)
+      for k in 0..<count { keys[k] = UInt64(g[k] - lowest) << indexBits | UInt64(k) }
+      let other = UnsafeMutableRawPointer(g).bindMemory(to: UInt64.self, capacity: count)
+      let sorted = Self.radixSort(UnsafeMutableBufferPointer(start: keys, count: count),
+                                  buffer: UnsafeMutableBufferPointer(start: other, count: count),
+                                  from: indexBits, bits: valueBits)
+      return WorkBuffer.prefaulted(count: count) { (r: UnsafeMutableBufferPointer<Double>) in
+        let indexMask = UInt64(1) << indexBits - 1
+        var start = 0
+        while start < count {
+          let value = sorted[start] >> indexBits
+          var end = start + 1
+          while end < count, sorted[end] >> indexBits == value { end += 1 }
+          let rank = Double(start + end + 1) / 2
+          for k in start..<end { r[Int(sorted[k] & indexMask)] = rank }
+          start = end
+        }
+        Self.centreAndScale(r)
+      }
+    }
+  }
+
+  /// Sorts `a` by its bits `[from, from + bits)`, stably, in passes of up to 11 bits that go back
+  /// and forth between `a` and `buffer` (same count); returns the one holding the result.
+  static func radixSort(_ a: UnsafeMutableBufferPointer<UInt64>, buffer: UnsafeMutableBufferPointer<UInt64>,
+                        from low: Int, bits: Int) -> UnsafeMutableBufferPointer<UInt64> {
+    let passes = max(1, (bits + 10) / 11), width = (bits + passes - 1) / passes
+    let buckets = 1 << width, mask = UInt64(buckets - 1)
+    var counts = [Int](repeating: 0, count: buckets)
+    var (src, dst) = (a, buffer)
+    for pass in 0..<passes {
+      let shift = UInt64(low + pass * width)
+      counts.withUnsafeMutableBufferPointer { c in
+        c.update(repeating: 0)
+        for v in src { c[Int(v >> shift & mask)] += 1 }
+        var total = 0
+        for b in 0..<buckets { let here = c[b]; c[b] = total; total += here }
+        for v in src {
+          let b = Int(v >> shift & mask)
+          dst[c[b]] = v
+          c[b] += 1
+        }
+      }
+      swap(&src, &dst)
+    }
+    return src
+  }
+
+  /// Centres `r` and scales it to unit norm (all zero when it is constant).
+  static func centreAndScale(_ r: UnsafeMutableBufferPointer<Double>) {
+    var sum = 0.0
+    for v in r { sum += v }
+    let mean = sum / Double(max(r.count, 1))
+    var norm = 0.0
+    for k in r.indices { r[k] -= mean; norm += r[k] * r[k] }
+    let scale = norm > 0 ? 1 / norm.squareRoot() : 0
+    for k in r.indices { r[k] *= scale }
   }
 
   /// Average ranks (1-based, ties share their mean rank), centred and scaled to unit norm.
@@ -49,10 +154,7 @@ public struct RankedDissimilarities: Sendable {
       for k in start..<end { ranks[order[k]] = rank }
       start = end
     }
-    let mean = ranks.reduce(0, +) / Double(max(ranks.count, 1))
-    var norm = 0.0
-    for k in ranks.indices { ranks[k] -= mean; norm += ranks[k] * ranks[k] }
-    let scale = norm > 0 ? 1 / norm.squareRoot() : 0
-    return ranks.map { $0 * scale }
+    ranks.withUnsafeMutableBufferPointer { centreAndScale($0) }
+    return ranks
   }
 }

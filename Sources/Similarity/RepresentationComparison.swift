@@ -50,23 +50,13 @@ public struct RepresentationComparison: Sendable {
                          working: Swift.min(BLASThreads.count, layersA.count + layersB.count))
     // Every layer's decomposition at once over the cores, one BLAS thread each: they are
     // independent, and OpenBLAS's threads spin between mid-sized calls when cores are shared.
+    // Each worker keeps its own work buffers (`LayerScratch`) from one layer to the next.
     let all = layersA + layersB
     let made = Mutex<[Int: Swift.Result<LayerRepresentation, any Error>]>([:])
     let neighbours = settings.neighbours
-    let workers = Swift.min(BLASThreads.count, all.count)
-    if workers > 1 {
-      let threads = BLASThreads.count
-      BLASThreads.set(1)
-      DispatchQueue.concurrentPerform(iterations: all.count) { index in
-        let r = Swift.Result { try LayerRepresentation(of: all[index], needs: needs, neighbours: neighbours) }
-        made.withLock { $0[index] = r }
-      }
-      BLASThreads.set(threads)
-    } else {
-      for index in all.indices {
-        let r = Swift.Result { try LayerRepresentation(of: all[index], needs: needs, neighbours: neighbours) }
-        made.withLock { $0[index] = r }
-      }
+    Self.forEachIndex(all.count, state: LayerScratch.init) { index, scratch in
+      let r = Swift.Result { try LayerRepresentation(of: all[index], needs: needs, neighbours: neighbours, scratch: scratch) }
+      made.withLock { $0[index] = r }
     }
     func represent(_ offset: Int, _ names: [String], _ model: String) throws -> [LayerRepresentation] {
       try names.enumerated().map { position, name in
@@ -88,6 +78,14 @@ public struct RepresentationComparison: Sendable {
       }
     }
     let a = try represent(0, namesA, modelA), b = try represent(layersA.count, namesB, modelB)
+    // Every pair at once over the cores too, one BLAS thread each (each pair's cross product and
+    // the measures' small decompositions), then assembled in order.
+    let measures = self.measures
+    let outcomes = Mutex<[Int: Swift.Result<PairOutcome, any Error>]>([:])
+    Self.forEachIndex(a.count * b.count, state: { () }) { q, _ in
+      let r = Swift.Result { try PairOutcome(a[q / b.count], b[q % b.count], measures: measures) }
+      outcomes.withLock { $0[q] = r }
+    }
     var values = [[[Double?]]](repeating: [[Double?]](repeating: [Double?](repeating: nil, count: b.count),
                                                        count: a.count), count: measures.count)
     var tiedPairs: [String] = []
@@ -96,30 +94,19 @@ public struct RepresentationComparison: Sendable {
     var undefined = [[(reason: String, pairs: [String])]](repeating: [], count: measures.count)
     for i in a.indices {
       for j in b.indices {
-        let pair = try LayerPair(a[i], b[j])
-        for (k, measure) in measures.enumerated() {
-          let v = try measure.value(pair)
-          values[k][i][j] = v.flatMap { $0.isFinite ? $0 : nil }
-          if values[k][i][j] == nil, !a[i].isConstant, !b[j].isConstant {
-            let reason = measure.whyUndefined(pair) ?? "\(measure.name) is undefined for these layers"
-            let name = "\(namesA[i]) × \(namesB[j])"
+        let outcome = try outcomes.withLock { $0[i * b.count + j]! }.get()
+        let name = "\(namesA[i]) × \(namesB[j])"
+        for k in measures.indices {
+          values[k][i][j] = outcome.values[k]
+          if let reason = outcome.reasons[k] {
             if let r = undefined[k].firstIndex(where: { $0.reason == reason }) {
               undefined[k][r].pairs.append(name)
             } else {
               undefined[k].append((reason, [name]))
             }
           }
-          // Ranks adding up to more than n: the column spaces share that many directions, as
-          // many canonical correlations are exactly 1, and any basis of the shared space is a
-          // valid set of variates, over which pwcca's weights are not unique.
-          // (By rank, not by feature count: 128 features of rank 107 on 120 examples are such a
-          // layer. A layer of rank n − 1 has its own warning: every value is 1 there.)
-          if let pwcca = measure as? PWCCASimilarity, v != nil {
-            let n = a[i].examples
-            let rx = pair.x.rank(tolerance: pwcca.tolerance), ry = pair.y.rank(tolerance: pwcca.tolerance)
-            if rx + ry > n, rx < n - 1, ry < n - 1 { tiedPairs.append("\(namesA[i]) × \(namesB[j])") }
-          }
         }
+        if outcome.tied { tiedPairs.append(name) }
       }
     }
     let pairs = a.count * b.count
@@ -139,8 +126,61 @@ public struct RepresentationComparison: Sendable {
     return Result(tables: tables, warnings: warnings)
   }
 
-  /// rsa and dcor keep an n×n matrix per layer (with its sort or Gram alongside while it is
-  /// made): refuse before reading when that does not fit.
+  /// Runs `body` for every index in `0..<count` over the cores (`BLASThreads.count` workers, each
+  /// with one BLAS thread and its own `state()`, taking the next index as it finishes one), or on
+  /// this thread with one worker.
+  static func forEachIndex<State>(_ count: Int, state: @Sendable () -> State,
+                                  _ body: @Sendable (Int, State) -> Void) {
+    let workers = Swift.min(BLASThreads.count, count)
+    let next = Atomic<Int>(0)
+    @Sendable func work() {
+      let mine = state()
+      while true {
+        let index = next.add(1, ordering: .relaxed).oldValue
+        guard index < count else { return }
+        body(index, mine)
+      }
+    }
+    guard workers > 1 else { return work() }
+    let threads = BLASThreads.count
+    BLASThreads.set(1)
+    DispatchQueue.concurrentPerform(iterations: workers) { _ in work() }
+    BLASThreads.set(threads)
+  }
+
+  /// One pair's values, one per measure (`nil` where undefined or not finite), why each `nil`
+  /// is undefined when neither layer is constant, and whether pwcca's weights are tied.
+  struct PairOutcome: Sendable {
+    var values: [Double?]
+    var reasons: [String?]
+    var tied = false
+
+    init(_ a: LayerRepresentation, _ b: LayerRepresentation, measures: [any SimilarityMeasure]) throws {
+      let pair = try LayerPair(a, b)
+      values = []
+      reasons = []
+      for measure in measures {
+        let v = try measure.value(pair)
+        let value = v.flatMap { $0.isFinite ? $0 : nil }
+        values.append(value)
+        reasons.append(value == nil && !a.isConstant && !b.isConstant
+                       ? measure.whyUndefined(pair) ?? "\(measure.name) is undefined for these layers" : nil)
+        // Ranks adding up to more than n: the column spaces share that many directions, as
+        // many canonical correlations are exactly 1, and any basis of the shared space is a
+        // valid set of variates, over which pwcca's weights are not unique.
+        // (By rank, not by feature count: 128 features of rank 107 on 120 examples are such a
+        // layer. A layer of rank n − 1 has its own warning: every value is 1 there.)
+        if let pwcca = measure as? PWCCASimilarity, v != nil {
+          let n = a.examples
+          let rx = pair.x.rank(tolerance: pwcca.tolerance), ry = pair.y.rank(tolerance: pwcca.tolerance)
+          if rx + ry > n, rx < n - 1, ry < n - 1 { tied = true }
+        }
+      }
+    }
+  }
+
+  /// rsa and dcor keep an n×n matrix's upper triangle per layer (with an n×n Gram matrix per
+  /// worker while layers are made): refuse before reading when that does not fit.
   ///
   /// - Throws: `InputError` suggesting how many examples fit.
   public func checkMemory(examples: Int, layers: Int, settings: MeasureSettings) throws {
@@ -148,17 +188,18 @@ public struct RepresentationComparison: Sendable {
                          layers: layers, budget: settings.memoryBudget)
   }
 
-  /// `working`: layers decomposed at once, each with one n×n working matrix beside its own.
+  /// `working`: layers made at once, each worker with an n×n Gram matrix (where rsa also sorts)
+  /// beside the triangles the layers keep.
   static func checkMemory(needs: LayerNeeds, examples n: Int, layers: Int, budget: Int, working: Int = 1) throws {
-    var perLayer = 0.0
+    var perLayer = 0.0, perWorker = 0.0
     let n2 = Double(n) * Double(n)
-    if needs.contains(.dissimilarities) { perLayer += n2 / 2 * 8 }
-    if needs.contains(.distances) { perLayer += n2 * 8 }
-    let total = perLayer * Double(layers) + (perLayer > 0 ? Double(Swift.max(working, 1)) * n2 * 8 : 0)
+    if needs.contains(.dissimilarities) { perLayer += n2 / 2 * 8; perWorker = n2 * 8 }
+    if needs.contains(.distances) { perLayer += n2 / 2 * 8; perWorker = Swift.max(perWorker, n2 * 8) }
+    let total = perLayer * Double(layers) + Double(Swift.max(working, 1)) * perWorker
     guard total <= Double(budget) else {
       let gib = { (b: Double) in Format.fixed(b / Double(1 << 30), 1) + " GiB" }
-      let room = Int((Double(budget) / (Double(layers + 1 + Swift.max(working, 1)) * 8 * 1.5)).squareRoot())
-      throw InputError("rsa and dcor keep n² values per layer: \(n) examples × \(layers) layers need \(gib(total)), more than the \(gib(Double(budget))) budget; compare fewer examples (--examples \(room) fits)")
+      let room = Int((Double(budget) / ((perLayer * Double(layers) + Double(Swift.max(working, 1)) * perWorker) / n2 * 1.5)).squareRoot())
+      throw InputError("rsa and dcor keep n(n−1)/2 values per layer: \(n) examples × \(layers) layers need \(gib(total)), more than the \(gib(Double(budget))) budget; compare fewer examples (--examples \(room) fits)")
     }
   }
 }

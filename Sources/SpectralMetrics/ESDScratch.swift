@@ -29,40 +29,6 @@ package final class ESDScratch: @unchecked Sendable {
 
   package init() {}
 
-  /// Resizes `buffer` to `count` elements, reusing its storage when it is large enough (the
-  /// contents are unspecified).
-  package static func resize<T: Numeric>(_ buffer: inout [T], to count: Int) {
-    guard buffer.count != count else { return }
-    if buffer.capacity >= count {
-      if buffer.count > count {
-        buffer.removeLast(buffer.count - count)
-      } else {
-        buffer.append(contentsOf: repeatElement(0, count: count - buffer.count))
-      }
-    } else {
-      buffer = prefaulted(count: count)
-    }
-  }
-
-  /// `count` zeros whose pages the kernel fills in one call (`MADV_POPULATE_WRITE`) before they
-  /// are written, rather than one page fault per 4 KiB page as the zeros are written: about
-  /// 0.3 s instead of 0.5 s of system time per GB here. Advice only: where it is refused (or
-  /// for buffers under 64 MiB), the zeros fault the pages in as usual.
-  static func prefaulted<T: Numeric>(count: Int) -> [T] {
-    [T](unsafeUninitializedCapacity: count) { buffer, initialized in
-      let bytes = count * MemoryLayout<T>.stride
-      if bytes >= 64 << 20, let base = buffer.baseAddress {
-        let page = 4096, start = (Int(bitPattern: base) + page - 1) / page * page
-        let end = (Int(bitPattern: base) + bytes) / page * page
-        if end > start {
-          _ = madvise(UnsafeMutableRawPointer(bitPattern: start), end - start, MADV_POPULATE_WRITE)
-        }
-      }
-      buffer.initialize(repeating: 0)
-      initialized = count
-    }
-  }
-
   /// Keeps `count` arrays in `shuffled`, each with its storage.
   func resizeShuffled(to count: Int) {
     if shuffled.count > count { shuffled.removeLast(shuffled.count - count) }
@@ -73,7 +39,7 @@ package final class ESDScratch: @unchecked Sendable {
   func copyToShuffled(_ slices: [[Double]]) {
     resizeShuffled(to: slices.count)
     for s in slices.indices {
-      Self.resize(&shuffled[s], to: slices[s].count)
+      WorkBuffer.resize(&shuffled[s], to: slices[s].count)
       shuffled[s].withUnsafeMutableBufferPointer { out in
         slices[s].withUnsafeBufferPointer { out.baseAddress!.update(from: $0.baseAddress!, count: $0.count) }
       }

@@ -100,7 +100,7 @@ public struct EigenvalueSolver: Sendable, Equatable {
           try Self.eigenvalues(Float.self, $0, rows: rows, columns: columns, method: method, scratch: nil)
         }
       }
-      ESDScratch.resize(&scratch.narrowed, to: elements.count)
+      WorkBuffer.resize(&scratch.narrowed, to: elements.count)
       scratch.narrowed.withUnsafeMutableBufferPointer { out in
         for i in 0..<elements.count { out[i] = Float(elements[i]) }
       }
@@ -166,7 +166,7 @@ public struct EigenvalueSolver: Sendable, Equatable {
     let info: Int32?
     if let scratch {
       // n² scalars of S fit in n² doubles.
-      ESDScratch.resize(&scratch.gram, to: Swift.max(scratch.gram.count, n * n))
+      WorkBuffer.resize(&scratch.gram, to: Swift.max(scratch.gram.count, n * n))
       info = scratch.gram.withUnsafeMutableBytes { raw in
         decompose(raw.baseAddress!.assumingMemoryBound(to: S.self))
       }
@@ -255,7 +255,7 @@ public struct EigenvalueSolver: Sendable, Equatable {
       return fresh.withUnsafeMutableBufferPointer { body($0.baseAddress!) }
     }
     // count scalars of S (at most 8 bytes) fit in count doubles.
-    ESDScratch.resize(&scratch.factored, to: Swift.max(scratch.factored.count, count))
+    WorkBuffer.resize(&scratch.factored, to: Swift.max(scratch.factored.count, count))
     return scratch.factored.withUnsafeMutableBytes { body($0.baseAddress!.assumingMemoryBound(to: S.self)) }
   }
 }

@@ -117,7 +117,7 @@ package func shuffleElements(_ values: inout [Double], using rng: inout SplitMix
   }
   var output: [Double] = []
   if let scratch { swap(&output, &scratch.shuffleOutput) }
-  ESDScratch.resize(&output, to: n)
+  WorkBuffer.resize(&output, to: n)
   values.withUnsafeBufferPointer { source in
     scatterShuffle(source, into: &output, using: &rng, scratch: scratch)
   }
@@ -133,7 +133,7 @@ package func shuffleElements(_ values: inout [Double], using rng: inout SplitMix
 package func shuffledCopy(of source: UnsafeBufferPointer<Double>, into values: inout [Double],
                           using rng: inout SplitMix64, scratch: ESDScratch? = nil) {
   let n = source.count
-  ESDScratch.resize(&values, to: n)
+  WorkBuffer.resize(&values, to: n)
   guard n > 1 << 16 else {
     values.withUnsafeMutableBufferPointer { out in
       if n > 0 { out.baseAddress!.update(from: source.baseAddress!, count: n) }
@@ -152,7 +152,7 @@ func scatterShuffle(_ source: UnsafeBufferPointer<Double>, into output: inout [D
   let n = source.count
   var buckets: [UInt8] = []
   if let scratch { swap(&buckets, &scratch.shuffleBuckets) }
-  ESDScratch.resize(&buckets, to: n)
+  WorkBuffer.resize(&buckets, to: n)
   var counts = [Int](repeating: 0, count: 257)
   buckets.withUnsafeMutableBufferPointer { b in
     counts.withUnsafeMutableBufferPointer { c in

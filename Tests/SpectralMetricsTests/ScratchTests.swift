@@ -11,7 +11,7 @@ struct ScratchTests {
     let w = (0..<(rows * columns)).map { _ in rng.nextGaussian() * (1 + 3 * Double(seed % 2)) }
     var layer = WeightLayer(name: name, kind: .dense, shape: [rows, columns], load: { w })
     layer.loadInto = { buffer in
-      ESDScratch.resize(&buffer, to: w.count)
+      WorkBuffer.resize(&buffer, to: w.count)
       buffer.withUnsafeMutableBufferPointer { out in w.withUnsafeBufferPointer { out.baseAddress!.update(from: $0.baseAddress!, count: w.count) } }
     }
     return layer
@@ -77,17 +77,6 @@ struct ScratchTests {
     _ = try ESDAnalyzer(options: twice).analyze(Self.layer("again", rows: 350, columns: 280, seed: 3), id: 1,
                                                 scratch: scratch)
     #expect(scratch.shuffleOutput.count == 350 * 280)
-  }
-
-  @Test("buffers of 64 MiB and more are prefaulted, and every new buffer holds zeros", arguments: [1000, 9_000_000])
-  func prefaulted(count: Int) {
-    let buffer: [Double] = ESDScratch.prefaulted(count: count)
-    #expect(buffer.count == count)
-    #expect(buffer.allSatisfy { $0 == 0 })
-    // Growing a buffer through `resize` goes the same way and keeps nothing of the old contents.
-    var grown: [Double] = [1, 2, 3]
-    ESDScratch.resize(&grown, to: count)
-    #expect(grown.count == count && grown.allSatisfy { $0 == 0 })
   }
 
   @Test("large layers run as many at once as BLAS threads, layers and half the memory allow")

@@ -218,7 +218,7 @@ public struct ModelWeights: Sendable {
       var layer = WeightLayer(name: name, kind: kind, shape: tensor.shape, load: { try tensor.doubles() })
       layer.loadRows = { try tensor.doubles(rows: $0) }
       layer.loadInto = { buffer in
-        ESDScratch.resize(&buffer, to: tensor.count)
+        WorkBuffer.resize(&buffer, to: tensor.count)
         _ = try buffer.withUnsafeMutableBufferPointer { try tensor.convert(into: $0) }
       }
       layer.id = position

@@ -1,0 +1,82 @@
+import CompareCore
+import Testing
+@testable import Similarity
+
+/// Layers made one after another in one worker's `LayerScratch` (the comparison's path) equal
+/// layers made each with fresh buffers, whatever the order of their shapes; rsa's radix sort
+/// ranks as the comparison sort does, ties included.
+@Suite("Similarity work buffers")
+struct WorkBufferReuseTests {
+  static func layer(_ n: Int, _ p: Int, seed: UInt64, levels: Double? = nil) -> Matrix<Double> {
+    var rng = SplitMix64(seed: seed)
+    return Matrix(rows: n, columns: p) { _, _ in
+      let g = rng.nextGaussian() + 0.5
+      // A few levels and ReLU: many equal dissimilarities (ties) and zero rows.
+      return levels.map { max(($0 * g).rounded(), 0) } ?? g
+    }
+  }
+
+  @Test("one scratch through layers of growing and shrinking shapes gives what fresh buffers give, bit for bit")
+  func reuse() throws {
+    let shapes = [(60, 40), (30, 70), (80, 20), (25, 25), (60, 40)]
+    // The last layer is the first again.
+    let layers = shapes.enumerated().map { Self.layer($1.0, $1.1, seed: UInt64($0 % 4 + 1)) }
+    let needs: LayerNeeds = [.spectrum, .dissimilarities, .neighbours, .distances]
+    let scratch = LayerScratch()
+    for x in layers {
+      let reused = try LayerRepresentation(of: x, needs: needs, neighbours: 5, scratch: scratch)
+      let fresh = try LayerRepresentation(of: x, needs: needs, neighbours: 5)
+      #expect(reused.spectrum!.singularValues == fresh.spectrum!.singularValues)
+      #expect(reused.spectrum!.leftVectorsTransposed.elements == fresh.spectrum!.leftVectorsTransposed.elements)
+      #expect(reused.spectrum!.projections.elements == fresh.spectrum!.projections.elements)
+      #expect(reused.dissimilarities!.ranks == fresh.dissimilarities!.ranks)
+      #expect(reused.neighbours!.indices == fresh.neighbours!.indices)
+      #expect(reused.distances!.upperTriangle == fresh.distances!.upperTriangle)
+    }
+    // Control: a scratch left holding a larger layer is overwritten, not read: the last layer
+    // has the first one's shape and values, and matches it.
+    let first = try LayerRepresentation(of: layers[0], needs: needs, neighbours: 5)
+    let last = try LayerRepresentation(of: layers[4], needs: needs, neighbours: 5, scratch: scratch)
+    #expect(first.spectrum!.singularValues == last.spectrum!.singularValues)
+  }
+
+  @Test("rsa's radix-sorted ranks equal the comparison sort's, with many ties; a different layer's do not")
+  func radixRanks() {
+    let x = Self.layer(90, 4, seed: 7, levels: 1)
+    let ranks = RankedDissimilarities(of: x).ranks
+    // The comparison sort on the same rounded dissimilarities (1 − Pearson, 10 decimals).
+    let n = x.rows, p = x.columns
+    var z = x.elements
+    for i in 0..<n {
+      let mean = (0..<p).reduce(0.0) { $0 + z[i * p + $1] } / Double(p)
+      var norm = 0.0
+      for j in 0..<p { z[i * p + j] -= mean; norm += z[i * p + j] * z[i * p + j] }
+      for j in 0..<p { z[i * p + j] *= norm > 0 ? 1 / norm.squareRoot() : 0 }
+    }
+    var d: [Double] = []
+    for i in 0..<n { for j in (i + 1)..<n {
+      let corr = (0..<p).reduce(0.0) { $0 + z[i * p + $1] * z[j * p + $1] }
+      d.append(((1 - corr) * 1e10).rounded(.toNearestOrEven) / 1e10)
+    } }
+    #expect(Set(d).count < d.count / 4, "the data has many ties")
+    let expected = RankedDissimilarities.centredUnitRanks(d)
+    #expect(ranks.count == expected.count)
+    #expect(zip(ranks, expected).allSatisfy { abs($0 - $1) < 1e-12 })
+    let other = RankedDissimilarities(of: Self.layer(90, 4, seed: 8, levels: 1)).ranks
+    #expect(!zip(other, expected).allSatisfy { abs($0 - $1) < 1e-12 })
+  }
+
+  @Test("the distance triangle expands to the symmetric n×n Ã with a zero diagonal and zero row sums")
+  func triangle() {
+    let d = UCentredDistances(of: Self.layer(20, 6, seed: 3))
+    let a = d.values, n = 20
+    #expect(d.upperTriangle.count == n * (n - 1) / 2)
+    for i in 0..<n {
+      #expect(a[i * n + i] == 0)
+      for j in 0..<n { #expect(a[i * n + j] == a[j * n + i]) }
+      // U-centring makes every row of Ã sum to zero.
+      #expect(abs((0..<n).reduce(0.0) { $0 + a[i * n + $1] }) < 1e-9)
+    }
+    #expect(abs(a.reduce(0) { $0 + $1 * $1 } - d.selfProduct) < 1e-9 * d.selfProduct)
+  }
+}
