@@ -3,12 +3,14 @@ import CompareCore
 /// One worker's work buffers for making layers' representations (`LayerRepresentation`),
 /// allocated once per comparison and reused layer after layer.
 ///
-/// A layer's centred, standardised or normalised float64 copy, the QR's panel and the n×n inner
+/// A layer as read, its centred, standardised or normalised float64 copy, the QR's panel and the n×n inner
 /// products (rsa sorts its keys in the same buffer) are needed only while the layer is made. Made fresh per layer,
 /// they were most of `compare similarity`'s system time (fresh memory costs about 0.5 s per GB
 /// to fault in here); now only what a representation keeps (its singular vectors, its distance
 /// triangle or its ranks) is allocated per layer.
 package final class LayerScratch {
+  /// The layer as read (`LayerInput` with a reader).
+  var input: [Double] = []
   /// The layer's float64 copy, centred (`LayerDecomposition`, `UCentredDistances`), standardised
   /// by row (`RankedDissimilarities`) or normalised by row (`NeighbourLists`).
   var copy: [Double] = []

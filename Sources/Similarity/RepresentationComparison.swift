@@ -42,27 +42,45 @@ public struct RepresentationComparison: Sendable {
   public func compare(layersA: [Matrix<Double>], namesA: [String], layersB: [Matrix<Double>],
                       namesB: [String], modelA: String = "A", modelB: String = "B",
                       settings: MeasureSettings = MeasureSettings()) throws -> Result {
+    try compare(inputsA: layersA.map(LayerInput.init), namesA: namesA, inputsB: layersB.map(LayerInput.init),
+                namesB: namesB, modelA: modelA, modelB: modelB, settings: settings)
+  }
+
+  /// The same, on layers each read by the worker that makes its representation, into a buffer
+  /// that worker reuses (`LayerInput`). A layer's read error is thrown as it is; the first
+  /// failing layer (A's first, in order) stops the comparison.
+  public func compare(inputsA: [LayerInput], namesA: [String], inputsB: [LayerInput],
+                      namesB: [String], modelA: String = "A", modelB: String = "B",
+                      settings: MeasureSettings = MeasureSettings()) throws -> Result {
     var warnings: [String] = []
     let linear = measures.contains { $0.fitsLinearMaps }
     let needs = measures.reduce(LayerNeeds()) { $0.union($1.needs) }
-    try Self.checkMemory(needs: needs, examples: (layersA + layersB).first?.rows ?? 0,
-                         layers: layersA.count + layersB.count, budget: settings.memoryBudget,
-                         working: Swift.min(BLASThreads.count, layersA.count + layersB.count))
+    try Self.checkMemory(needs: needs, examples: (inputsA + inputsB).first?.examples ?? 0,
+                         layers: inputsA.count + inputsB.count, budget: settings.memoryBudget,
+                         working: Swift.min(BLASThreads.count, inputsA.count + inputsB.count))
     // Every layer's decomposition at once over the cores, one BLAS thread each: they are
     // independent, and OpenBLAS's threads spin between mid-sized calls when cores are shared.
     // Each worker keeps its own work buffers (`LayerScratch`) from one layer to the next.
-    let all = layersA + layersB
+    let all = inputsA + inputsB
     let made = Mutex<[Int: Swift.Result<LayerRepresentation, any Error>]>([:])
     let neighbours = settings.neighbours
     Self.forEachIndex(all.count, state: LayerScratch.init) { index, scratch in
-      let r = Swift.Result { try LayerRepresentation(of: all[index], needs: needs, neighbours: neighbours, scratch: scratch) }
+      let r = Swift.Result {
+        try LayerRepresentation(of: try all[index].matrix(using: &scratch.input), needs: needs,
+                                neighbours: neighbours, scratch: scratch)
+      }
       made.withLock { $0[index] = r }
+      return r.isSuccess
     }
     func represent(_ offset: Int, _ names: [String], _ model: String) throws -> [LayerRepresentation] {
       try names.enumerated().map { position, name in
         let r: LayerRepresentation
         do {
-          r = try made.withLock { $0[offset + position]! }.get()
+          // A layer is missing only after an earlier one failed, whose error was thrown.
+          guard let result = made.withLock({ $0[offset + position] }) else {
+            throw InputError("not made after an earlier layer failed")
+          }
+          r = try result.get()
         } catch let error as InputError {
           throw InputError("layer '\(name)' of \(model): \(error.message)")
         }
@@ -77,7 +95,7 @@ public struct RepresentationComparison: Sendable {
         return r
       }
     }
-    let a = try represent(0, namesA, modelA), b = try represent(layersA.count, namesB, modelB)
+    let a = try represent(0, namesA, modelA), b = try represent(inputsA.count, namesB, modelB)
     // Every pair at once over the cores too, one BLAS thread each (each pair's cross product and
     // the measures' small decompositions), then assembled in order.
     let measures = self.measures
@@ -85,6 +103,7 @@ public struct RepresentationComparison: Sendable {
     Self.forEachIndex(a.count * b.count, state: { () }) { q, _ in
       let r = Swift.Result { try PairOutcome(a[q / b.count], b[q % b.count], measures: measures) }
       outcomes.withLock { $0[q] = r }
+      return r.isSuccess
     }
     var values = [[[Double?]]](repeating: [[Double?]](repeating: [Double?](repeating: nil, count: b.count),
                                                        count: a.count), count: measures.count)
@@ -94,7 +113,8 @@ public struct RepresentationComparison: Sendable {
     var undefined = [[(reason: String, pairs: [String])]](repeating: [], count: measures.count)
     for i in a.indices {
       for j in b.indices {
-        let outcome = try outcomes.withLock { $0[i * b.count + j]! }.get()
+        guard let result = outcomes.withLock({ $0[i * b.count + j] }) else { continue }
+        let outcome = try result.get()
         let name = "\(namesA[i]) × \(namesB[j])"
         for k in measures.indices {
           values[k][i][j] = outcome.values[k]
@@ -128,17 +148,18 @@ public struct RepresentationComparison: Sendable {
 
   /// Runs `body` for every index in `0..<count` over the cores (`BLASThreads.count` workers, each
   /// with one BLAS thread and its own `state()`, taking the next index as it finishes one), or on
-  /// this thread with one worker.
+  /// this thread with one worker. Once `body` returns false (a failure), no further index is
+  /// started: every index below a failed one has been started, so the lowest failure is known.
   static func forEachIndex<State>(_ count: Int, state: @Sendable () -> State,
-                                  _ body: @Sendable (Int, State) -> Void) {
+                                  _ body: @Sendable (Int, State) -> Bool) {
     let workers = Swift.min(BLASThreads.count, count)
-    let next = Atomic<Int>(0)
+    let next = Atomic<Int>(0), failed = Atomic<Bool>(false)
     @Sendable func work() {
       let mine = state()
-      while true {
+      while !failed.load(ordering: .relaxed) {
         let index = next.add(1, ordering: .relaxed).oldValue
         guard index < count else { return }
-        body(index, mine)
+        if !body(index, mine) { failed.store(true, ordering: .relaxed) }
       }
     }
     guard workers > 1 else { return work() }
@@ -201,5 +222,13 @@ public struct RepresentationComparison: Sendable {
       let room = Int((Double(budget) / ((perLayer * Double(layers) + Double(Swift.max(working, 1)) * perWorker) / n2 * 1.5)).squareRoot())
       throw InputError("rsa and dcor keep n(n−1)/2 values per layer: \(n) examples × \(layers) layers need \(gib(total)), more than the \(gib(Double(budget))) budget; compare fewer examples (--examples \(room) fits)")
     }
+  }
+}
+
+extension Swift.Result {
+  /// Whether this is a success.
+  fileprivate var isSuccess: Bool {
+    if case .success = self { return true }
+    return false
   }
 }

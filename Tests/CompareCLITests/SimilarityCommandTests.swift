@@ -49,6 +49,26 @@ struct SimilarityCommandTests {
     for i in 0..<2 { for j in 0..<5 { #expect(abs(cka[i][j] - reference.values[i, j]) < 1e-10) } }
   }
 
+  @Test("a NaN in a layer names that layer and its model, the first bad layer in order when several are; the rest still run")
+  func nonFiniteLayer() throws {
+    func file(_ name: String, badLayer: Int?) throws -> String {
+      let path = scratch.file(name + ".npz")
+      var layers = (0..<3).map { l in (0..<(40 * 4)).map { Float(sin(Double($0 * (l + 2)) * 0.7)) } }
+      if let badLayer { layers[badLayer][37] = .nan }
+      try AtomicFile.write(NPZWriter.archive(layers.indices.map { ("l\($0).npy", NPYWriter.encode(layers[$0], shape: [40, 4])) }),
+                           to: path)
+      return path
+    }
+    let good = try file("good", badLayer: nil), badB = try file("badB", badLayer: 2), badA = try file("badA", badLayer: 1)
+    let one = runCompare(["similarity", good, badB, "--measure", "cka,dcor,rsa"])
+    #expect(one.status == 1)
+    #expect(one.err == "Error: layer 'l2' of badB.npz: a layer holds a non-finite value at example 9, feature 1\n")
+    let two = runCompare(["similarity", badA, badB, "--measure", "cka,dcor,rsa"])
+    #expect(two.err == "Error: layer 'l1' of badA.npz: a layer holds a non-finite value at example 9, feature 1\n")
+    // Control: the same layers without the NaN.
+    #expect(runCompare(["similarity", good, good, "--measure", "cka,dcor,rsa"]).status == 0)
+  }
+
   @Test("the table prints one matrix per measure, with its direction and parameters")
   func table() {
     let result = runCompare(["similarity", mlp, cnn, "--measure", "cka,procrustes,linreg", "--layers-a", "fc1",

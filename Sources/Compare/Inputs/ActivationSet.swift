@@ -169,7 +169,7 @@ public struct ActivationSet: RepresentationSource, Sendable {
   func readPooled<S: BLASScalar>(rows: Range<Int>, into matrices: inout [Matrix<S>]) throws {
     var reused = matrices
     matrices = []
-    for (index, (tensor, width)) in zip(tensors, features).enumerated() {
+    for (index, width) in features.enumerated() {
       // Take the old matrix out of the array, so that writing it does not copy it.
       var m = Matrix<S>(zeros: 0, 0)
       if index < reused.count, reused[index].rows == rows.count, reused[index].columns == width {
@@ -177,39 +177,45 @@ public struct ActivationSet: RepresentationSource, Sendable {
       } else {
         m = Matrix<S>(zeros: rows.count, width)
       }
-      let trailing = Array(tensor.shape.dropFirst())
-      let perRow = trailing.reduce(1, *)
-      guard trailing.count >= 2, pool != .flatten else {
-        try m.elements.withUnsafeMutableBufferPointer { _ = try tensor.convert(rows: rows, into: $0) }
-        matrices.append(m)
-        continue
-      }
-      var buffer = [Double](repeating: 0, count: perRow)
-      // [tokens, d]: reduce over tokens for each of d; [C, H, W]: over H·W for each of C.
-      let (groups, span, stride) = trailing.count == 2 ? (trailing[1], trailing[0], trailing[1])
-                                                        : (trailing[0], trailing[1] * trailing[2], 1)
-      try m.elements.withUnsafeMutableBufferPointer { out in
-        try buffer.withUnsafeMutableBufferPointer { b in
-          for r in 0..<rows.count {
-            let row = rows.lowerBound + r
-            _ = try tensor.convert(rows: row..<(row + 1), into: b)
-            for g in 0..<groups {
-              // Element t of group g: [t, g] for tokens (stride d), [g, t] for channels.
-              func at(_ t: Int) -> Double { trailing.count == 2 ? b[t * stride + g] : b[g * span + t] }
-              var value: Double
-              switch pool {
-              case .mean: value = 0; for t in 0..<span { value += at(t) }; value /= Double(span)
-              case .max: value = -.infinity; for t in 0..<span { value = Swift.max(value, at(t)) }
-              case .cls: value = at(0)
-              case .last: value = at(span - 1)
-              case .flatten: value = 0
-              }
-              out[r * width + g] = S(value)
-            }
+      try m.elements.withUnsafeMutableBufferPointer { try readLayer(index, rows: rows, into: $0) }
+      matrices.append(m)
+    }
+  }
+
+  /// Examples `rows` of layer `index`, pooled, written row-major into `out`
+  /// (`rows.count × features[index]` values).
+  ///
+  /// - Throws: `ReadError` from the file.
+  public func readLayer<S: BLASScalar>(_ index: Int, rows: Range<Int>, into out: UnsafeMutableBufferPointer<S>) throws {
+    let tensor = tensors[index], width = features[index]
+    let trailing = Array(tensor.shape.dropFirst())
+    let perRow = trailing.reduce(1, *)
+    guard trailing.count >= 2, pool != .flatten else {
+      _ = try tensor.convert(rows: rows, into: out)
+      return
+    }
+    var buffer = [Double](repeating: 0, count: perRow)
+    // [tokens, d]: reduce over tokens for each of d; [C, H, W]: over H·W for each of C.
+    let (groups, span, stride) = trailing.count == 2 ? (trailing[1], trailing[0], trailing[1])
+                                                      : (trailing[0], trailing[1] * trailing[2], 1)
+    try buffer.withUnsafeMutableBufferPointer { b in
+      for r in 0..<rows.count {
+        let row = rows.lowerBound + r
+        _ = try tensor.convert(rows: row..<(row + 1), into: b)
+        for g in 0..<groups {
+          // Element t of group g: [t, g] for tokens (stride d), [g, t] for channels.
+          func at(_ t: Int) -> Double { trailing.count == 2 ? b[t * stride + g] : b[g * span + t] }
+          var value: Double
+          switch pool {
+          case .mean: value = 0; for t in 0..<span { value += at(t) }; value /= Double(span)
+          case .max: value = -.infinity; for t in 0..<span { value = Swift.max(value, at(t)) }
+          case .cls: value = at(0)
+          case .last: value = at(span - 1)
+          case .flatten: value = 0
           }
+          out[r * width + g] = S(value)
         }
       }
-      matrices.append(m)
     }
   }
 

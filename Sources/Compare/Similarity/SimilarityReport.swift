@@ -24,7 +24,7 @@ public struct SimilarityReport: Sendable {
   public var warnings: [String]
 
   /// Reads the first `examples` examples (all when `nil`) of every layer of `a` and `b` in
-  /// float64 and computes `measures` with `settings`; each layer is decomposed once.
+  /// float64 and computes `measures` with `settings`; each layer is read and decomposed once.
   ///
   /// - Throws: `InputError` naming the files if the two sets have different example counts,
   ///   `examples` exceeds them, there are fewer than 2 examples or fewer than a measure needs
@@ -49,9 +49,14 @@ public struct SimilarityReport: Sendable {
       if let problem = measure.tooFewExamples(n) { throw InputError("\(files): \(problem)") }
     }
     try comparison.checkMemory(examples: n, layers: a.names.count + b.names.count, settings: settings)
-    let layersA = try a.batch(rows: 0..<n, as: Double.self)
-    let layersB = try b.batch(rows: 0..<n, as: Double.self)
-    let result = try comparison.compare(layersA: layersA, namesA: a.names, layersB: layersB, namesB: b.names,
+    // Each layer is converted to float64 by the worker that decomposes it, into that worker's
+    // reused buffer, not all of them up front.
+    func inputs(_ set: ActivationSet) -> [LayerInput] {
+      set.features.indices.map { l in
+        LayerInput(examples: n, features: set.features[l]) { out in try set.readLayer(l, rows: 0..<n, into: out) }
+      }
+    }
+    let result = try comparison.compare(inputsA: inputs(a), namesA: a.names, inputsB: inputs(b), namesB: b.names,
                                         modelA: a.name, modelB: b.name, settings: settings)
     modelA = a.name
     modelB = b.name
