@@ -124,6 +124,34 @@ enum PythonBLAS {
       """, threads: threads)
   }
 
+  /// Best-of-3 seconds of numpy's float64 `a @ b.T`, a m×k, b n×k (a GEMM, not numpy's `syrk`
+  /// route for `x @ x.T`), or `nil` without numpy.
+  static func gemm64Seconds(m: Int, n: Int, k: Int) -> Double? {
+    seconds("""
+      import numpy as np, time
+      g = np.random.default_rng(0)
+      a = g.standard_normal((\(m), \(k))); b = g.standard_normal((\(n), \(k)))
+      best = 1e9
+      for _ in range(3):
+          t = time.perf_counter(); a @ b.T; best = min(best, time.perf_counter() - t)
+      print(best)
+      """, threads: 1)
+  }
+
+  /// Best-of-3 seconds of a similarity layer's decomposition in numpy (float64, one thread):
+  /// `np.linalg.qr` (LAPACK `geqrf`/`orgqr`) of the max(n, p) × min(n, p) matrix, then
+  /// `np.linalg.svd` (`gesdd` with vectors) of its R; or `nil` without numpy.
+  static func decompositionSeconds(rows n: Int, columns p: Int) -> Double? {
+    seconds("""
+      import numpy as np, time
+      x = np.random.default_rng(0).standard_normal((\(max(n, p)), \(min(n, p))))
+      best = 1e9
+      for _ in range(3):
+          t = time.perf_counter(); q, r = np.linalg.qr(x); np.linalg.svd(r); best = min(best, time.perf_counter() - t)
+      print(best)
+      """, threads: 1)
+  }
+
   /// Best-of-2 seconds of numpy's faster float64 route to the eigenvalues of WᵀW for a
   /// rows×columns W (values-only SVD, or the Gram and `eigvalsh`), or `nil` without numpy.
   static func eigenvalueSeconds(rows: Int, columns: Int, threads: Int) -> Double? {

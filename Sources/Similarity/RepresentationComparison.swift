@@ -137,7 +137,7 @@ public struct RepresentationComparison: Sendable {
     }
     if let first = tiedPairs.first {
       let n = a.first?.examples ?? 0
-      warnings.append("pwcca: the layers' ranks add up to more than the \(n) examples for \(tiedPairs.count) pair\(tiedPairs.count == 1 ? "" : "s") (\(first)\(tiedPairs.count > 1 ? ", ..." : "")): several canonical correlations are exactly 1 and their weights are not unique, so those values can move in the 4th digit with the BLAS thread count; more examples make them well defined")
+      warnings.append("pwcca: the layers' ranks add up to more than the \(n) examples for \(tiedPairs.count) pair\(tiedPairs.count == 1 ? "" : "s") (\(first)\(tiedPairs.count > 1 ? ", ..." : "")): several canonical correlations are exactly 1 and their weights are not unique, so those values can move in the 4th digit with the BLAS library or its thread count; more examples make them well defined")
     }
     let tables = measures.indices.map { k in
       Table(name: measures[k].name, direction: measures[k].direction,

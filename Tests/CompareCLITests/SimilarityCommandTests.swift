@@ -216,7 +216,7 @@ struct SimilarityCommandTests {
     let tied = runCompare(["similarity", mlp, cnn, "--measure", "pwcca", "--layers-a", "fc1", "--json"])
     #expect(tied.status == 0)
     let warnings = try #require((try JSONSerialization.jsonObject(with: Data(tied.out.utf8)) as? [String: Any])?["warnings"] as? [String])
-    #expect(warnings == ["pwcca: the layers' ranks add up to more than the 450 examples for 1 pair (fc1 × conv3): several canonical correlations are exactly 1 and their weights are not unique, so those values can move in the 4th digit with the BLAS thread count; more examples make them well defined"])
+    #expect(warnings == ["pwcca: the layers' ranks add up to more than the 450 examples for 1 pair (fc1 × conv3): several canonical correlations are exactly 1 and their weights are not unique, so those values can move in the 4th digit with the BLAS library or its thread count; more examples make them well defined"])
     // Negative controls: the same pairs without pwcca, and a layer whose ranks leave room.
     #expect(!runCompare(["similarity", mlp, cnn, "--measure", "cca", "--layers-a", "fc1"]).err.contains("pwcca:"))
     #expect(!runCompare(["similarity", mlp, cnn, "--measure", "pwcca", "--layers-a", "fc3"]).err.contains("pwcca:"))
