@@ -24,7 +24,7 @@ public struct ProcrustesDistance: SimilarityMeasure {
   public func value(_ pair: LayerPair) throws -> Double? {
     guard !pair.x.isConstant, !pair.y.isConstant else { return nil }
     let scale = (pair.x.totalVariance * pair.y.totalVariance).squareRoot()
-    let nuclear = min(try pair.scaledCross().singularValues().reduce(0, +) / scale, 1)
+    let nuclear = min(try pair.scaledCrossSingularValues().reduce(0, +) / scale, 1)
     return euclidean ? max(2 - 2 * nuclear, 0).squareRoot() : acos(nuclear)
   }
 }

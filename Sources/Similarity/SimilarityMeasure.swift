@@ -1,4 +1,5 @@
 import CompareCore
+import Synchronization
 
 /// Whether a measure grows (`similarity`) or shrinks (`distance`) as two representations agree.
 public enum MeasureDirection: String, Sendable {
@@ -63,6 +64,9 @@ public struct LayerPair: Sendable {
   public let b: LayerRepresentation
   /// U_Xᵀ U_Y, when both layers have their spectrum (empty otherwise).
   public let cross: Matrix<Double>
+  /// Decompositions that several measures of this pair read (cca and cca_r2, svcca where its
+  /// directions are the ranks, procrustes and its Euclidean form): made once.
+  let shared = SharedDecompositions()
 
   /// - Throws: `InputError` if the example counts differ.
   public init(_ a: LayerRepresentation, _ b: LayerRepresentation) throws {
@@ -105,6 +109,26 @@ public struct LayerPair: Sendable {
   /// The canonical correlations of the leading `rx` and `ry` directions, descending, in [0, 1].
   func canonicalCorrelations(rx: Int, ry: Int) throws -> [Double] {
     guard rx > 0, ry > 0 else { return [] }
-    return try block(rows: rx, columns: ry).singularValues().map { min(max($0, 0), 1) }
+    if let made = shared.correlations.withLock({ $0[rx << 32 | ry] }) { return made }
+    let rho = try block(rows: rx, columns: ry).singularValues().map { min(max($0, 0), 1) }
+    shared.correlations.withLock { $0[rx << 32 | ry] = rho }
+    return rho
   }
+
+  /// The singular values of Σ_X M Σ_Y (those of X̃ᵀỸ), descending.
+  func scaledCrossSingularValues() throws -> [Double] {
+    if let made = shared.scaledCross.withLock({ $0 }) { return made }
+    let values = try scaledCross().singularValues()
+    shared.scaledCross.withLock { $0 = values }
+    return values
+  }
+}
+
+/// A pair's decompositions read by more than one measure, each made by the first that needs it
+/// (the same call on the same matrix, so the values do not depend on which measures run).
+final class SharedDecompositions: Sendable {
+  /// Canonical correlations by `rx << 32 | ry`.
+  let correlations = Mutex<[Int: [Double]]>([:])
+  /// The singular values of Σ_X M Σ_Y.
+  let scaledCross = Mutex<[Double]?>(nil)
 }

@@ -80,3 +80,24 @@ struct WorkBufferReuseTests {
     #expect(abs(a.reduce(0) { $0 + $1 * $1 } - d.selfProduct) < 1e-9 * d.selfProduct)
   }
 }
+
+/// Decompositions shared by the measures of a pair are keyed by what they decompose: each
+/// measure gives the same value, bit for bit, alone as with the others.
+@Suite("Similarity: decompositions shared across measures")
+struct SharedDecompositionTests {
+  @Test("every measure alone equals the same measure among all the others")
+  func aloneOrTogether() throws {
+    let a = [WorkBufferReuseTests.layer(50, 12, seed: 1), WorkBufferReuseTests.layer(50, 30, seed: 2)]
+    let b = [WorkBufferReuseTests.layer(50, 8, seed: 3)]
+    let all = MeasureName.allCases.map { $0.measure(MeasureSettings(svccaVariance: 0.9)) }
+    let together = try RepresentationComparison(measures: all)
+      .compare(layersA: a, namesA: ["a0", "a1"], layersB: b, namesB: ["b0"])
+    for (k, measure) in all.enumerated() {
+      let alone = try RepresentationComparison(measures: [measure])
+        .compare(layersA: a, namesA: ["a0", "a1"], layersB: b, namesB: ["b0"])
+      #expect(alone.tables[0].values == together.tables[k].values, "\(measure.name)")
+    }
+    // svcca keeps fewer directions than the ranks here, so its correlations are not cca's.
+    #expect(together.tables[3].values != together.tables[1].values)
+  }
+}
