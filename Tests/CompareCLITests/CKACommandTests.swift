@@ -11,6 +11,12 @@ struct CKACommandTests {
   let a = fixtures + "model_a", b = fixtures + "model_b"
   static let usage = "Usage: compare cka [--estimator <estimator>] [--kernel <kernel>] [--batch-size <n>] [--keep-last] [--epochs <E>] [--layers-a <names>] [--layers-b <names>] [--examples <n>] [--paired-by-index] [--pool <pool>] [--name-a <name>] [--name-b <name>] [--save <file>] [--heatmap <file>] [--show-se] [--ci] [--bootstrap <R>] [--confidence <level>] [--permutations <P>] [--fdr] [--seed <n>] [--json] <a> <b> [<more> ...]\n  See 'compare cka --help' for more information.\n"
 
+  @Test("one layer is counted as '1 layer', several as 'layers'")
+  func layerCount() {
+    let one = runCompare(["cka", a, b, "--batch-size", "16", "--layers-a", "layer2"])
+    #expect(one.out.hasPrefix("CKA of model_a (rows, 1 layer) against model_b (columns, 2 layers)\n"))
+  }
+
   @Test("prints the table, the batching and each layer's best match; notes the dropped examples")
   func table() {
     let result = runCompare(["cka", a, b, "--batch-size", "16"])

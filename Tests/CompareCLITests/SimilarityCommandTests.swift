@@ -75,7 +75,7 @@ struct SimilarityCommandTests {
                              "--layers-b", "conv1,fc1", "--name-a", "mlp", "--name-b", "cnn"])
     #expect(result.status == 0)
     #expect(result.out.hasPrefix("""
-      Similarity of mlp (rows, 1 layers) against cnn (columns, 2 layers): 450 examples
+      Similarity of mlp (rows, 1 layer) against cnn (columns, 2 layers): 450 examples
 
       cka (similarity, higher = more alike)
       layer   conv1     fc1

@@ -57,7 +57,8 @@ extension CKAResult {
     let m = matrix, u = uncertainty
     let errors = showingStandardErrors ? u.standardError : nil
     let tested = u.testedPValues
-    var out = "CKA of \(m.modelA) (rows, \(m.layersA.count) layers) against \(m.modelB) (columns, \(m.layersB.count) layers)\n"
+    let layers = { (count: Int) in "\(count) layer\(count == 1 ? "" : "s")" }
+    var out = "CKA of \(m.modelA) (rows, \(layers(m.layersA.count))) against \(m.modelB) (columns, \(layers(m.layersB.count)))\n"
     var how = "estimator \(estimator), kernel \(kernel)"
     if let size = batchSize, epochs > 1 {
       // `examples` counts each pass: say what one pass covers.

@@ -24,7 +24,8 @@ extension SimilarityReport {
 
   /// The tables `compare similarity` prints: one matrix per measure.
   public var text: String {
-    var out = "Similarity of \(modelA) (rows, \(layersA.count) layers) against \(modelB) (columns, \(layersB.count) layers): \(examples)"
+    let layers = { (count: Int) in "\(count) layer\(count == 1 ? "" : "s")" }
+    var out = "Similarity of \(modelA) (rows, \(layers(layersA.count))) against \(modelB) (columns, \(layers(layersB.count))): \(examples)"
     out += examples == available ? " examples\n" : " of \(available) examples\n"
     for table in tables {
       let arrow = table.direction == .similarity ? "higher = more alike" : "lower = more alike"
