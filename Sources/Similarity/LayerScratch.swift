@@ -21,4 +21,17 @@ package final class LayerScratch {
   var gram: [Double] = []
 
   package init() {}
+
+  /// Writes the upper triangle of C·Cᵀ into `gram` (n×n, row-major), C the n×p `copy`. One
+  /// `syrk`.
+  func makeGramOfCopy(rows n: Int, columns p: Int) {
+    WorkBuffer.resize(&gram, to: n * n)
+    guard n > 0, p > 0 else { return }
+    copy.withUnsafeBufferPointer { c in
+      gram.withUnsafeMutableBufferPointer { g in
+        Double.syrk(transpose: false, n: Int32(n), k: Int32(p), alpha: 1, a: c.baseAddress!, lda: Int32(p),
+                    beta: 0, c: g.baseAddress!, ldc: Int32(n))
+      }
+    }
+  }
 }

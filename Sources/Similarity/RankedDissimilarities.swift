@@ -44,15 +44,7 @@ public struct RankedDissimilarities: Sendable {
         }
       }
     }
-    WorkBuffer.resize(&scratch.gram, to: n * n)
-    if n > 0, p > 0 {
-      scratch.copy.withUnsafeBufferPointer { z in
-        scratch.gram.withUnsafeMutableBufferPointer { g in
-          Double.syrk(transpose: false, n: Int32(n), k: Int32(p), alpha: 1, a: z.baseAddress!, lda: Int32(p),
-                      beta: 0, c: g.baseAddress!, ldc: Int32(n))
-        }
-      }
-    }
+    scratch.makeGramOfCopy(rows: n, columns: p)
     // D's upper triangle, rounded to 10 decimals, as the integers D·10¹⁰, packed in place at the
     // front of the Gram buffer (entry k of the triangle sits at or before the (i, j) it is read
     // from, and every later read is further on).

@@ -26,15 +26,7 @@ public struct UCentredDistances: Sendable {
     let n = x.rows, p = x.columns
     examples = n
     LayerDecomposition.centre(x, into: &scratch.copy)
-    WorkBuffer.resize(&scratch.gram, to: n * n)
-    if n > 0, p > 0 {
-      scratch.copy.withUnsafeBufferPointer { c in
-        scratch.gram.withUnsafeMutableBufferPointer { g in
-          Double.syrk(transpose: false, n: Int32(n), k: Int32(p), alpha: 1, a: c.baseAddress!, lda: Int32(p),
-                      beta: 0, c: g.baseAddress!, ldc: Int32(n))
-        }
-      }
-    }
+    scratch.makeGramOfCopy(rows: n, columns: p)
     var sum = 0.0
     upperTriangle = scratch.gram.withUnsafeBufferPointer { gram in
       let g = gram.baseAddress!
