@@ -79,8 +79,9 @@ public enum CompareCommandLine {
   /// Runs with the process's arguments and exits. A file that shrinks while it is read, or an
   /// interrupt, ends the run cleanly (see `FileGuard`), and its output files appear only when it
   /// succeeds. First, while no BLAS call is in
-  /// flight, OpenBLAS's idle threads are told to sleep (`BLASThreads.sleepWhenIdle`) and its
-  /// kernels are chosen for the command's work (`BLASKernels`).
+  /// flight, OpenBLAS's idle threads are told to sleep (`BLASThreads.sleepWhenIdle`), its threads
+  /// fitted to an address-space limit (`BLASThreads.fitAddressSpaceLimit`) and its kernels
+  /// chosen for the command's work (`BLASKernels`).
   public static func main() -> Never {
     FileGuard.install()
     BLASThreads.sleepWhenIdle()
@@ -146,7 +147,10 @@ public enum CompareCommandLine {
       console.write(HelpFormatter.help(command.spec, subcommands: subcommands(of: command.spec.name)))
       return
     }
-    if choosingKernels { BLASKernels.prefer(for: command.blasWork(arguments)) }
+    if choosingKernels {
+      if let lowered = try BLASThreads.fitAddressSpaceLimit() { console.warn("warning: " + lowered) }
+      BLASKernels.prefer(for: command.blasWork(arguments))
+    }
     if deferringOutputs && command.defersOutputs { FileGuard.deferCommits() }
     try command.run(arguments, console: console)
   }
