@@ -66,6 +66,11 @@ extension MinibatchCKA {
     // uses, each with its own buffers; each null entry is summed by one thread in a fixed
     // order, so the result does not depend on the thread count.
     let workers = max(1, min(BLASThreads.count, chunks))
+    // Each worker's products run on one BLAS thread: threaded ones woke OpenBLAS's threads,
+    // which then spun in `sched_yield` beside the workers (0.5 s of system time in 3 s).
+    let threads = BLASThreads.count
+    if workers > 1 { BLASThreads.set(1) }
+    defer { if workers > 1 { BLASThreads.set(threads) } }
     let gatheredCount = chunk * b * (target + n), productsCount = a * chunk * b
     var work = permutationScratch
     permutationScratch = PermutationScratch()  // keeps the buffers uniquely referenced
