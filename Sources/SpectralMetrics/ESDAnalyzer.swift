@@ -401,65 +401,80 @@ public struct ESDAnalyzer: Sendable {
   func shuffledDraws(of slices: [[Double]], shape: (rows: Int, columns: Int), scale: Double,
                      seed: UInt64, shuffles: Int, scratch: ESDScratch?) throws -> [[Double]] {
     guard shuffles > 0 else { return [] }
-    var rng = SplitMix64(seed: seed)
-    var draws: [[Double]] = []
     // Without a scratch, a fresh one holds this layer's buffers.
-    let scratch = scratch ?? ESDScratch()
-    if options.randMethod == .shuffle {
-      // The first draw scatters straight from the slices into the shuffled buffers, later
-      // draws reshuffle those: one W-sized copy per slice, plus the scatter's second buffer
-      // only from the second draw on (the same draws as copying first, one buffer fewer).
-      scratch.resizeShuffled(to: slices.count)
-      for draw in 0..<shuffles {
-        for s in slices.indices {
-          if draw == 0 {
-            slices[s].withUnsafeBufferPointer {
-              shuffledCopy(of: $0, into: &scratch.shuffled[s], using: &rng, scratch: scratch)
-            }
-          } else {
-            shuffleElements(&scratch.shuffled[s], using: &rng, scratch: scratch)
-          }
-        }
-        draws.append(try Spectrum.pooledEigenvalues(of: scratch.shuffled, shape: shape, scale: scale,
-                                                    solver: options.solver, scratch: scratch))
-      }
-    } else {
-      scratch.copyToShuffled(slices)
-      for _ in 0..<shuffles {
-        draws.append(try randomizedEigenvalues(&scratch.shuffled, method: options.randMethod, shape: shape,
-                                               scale: scale, using: &rng, solver: options.solver, scratch: scratch))
-      }
+    let draws = RandomDraws(seed: seed, scratch: scratch ?? ESDScratch())
+    return try (0..<shuffles).map { _ in try nextDraw(draws, of: slices, shape: shape, scale: scale) }
+  }
+
+  /// Where a layer's sequence of random counterparts stands: the generator and how many have
+  /// been drawn, with the buffers they are drawn in.
+  final class RandomDraws: @unchecked Sendable {
+    var rng: SplitMix64
+    var drawn = 0
+    let scratch: ESDScratch
+    init(seed: UInt64, scratch: ESDScratch) {
+      rng = SplitMix64(seed: seed)
+      self.scratch = scratch
     }
-    return draws
+  }
+
+  /// The eigenvalues of the next random counterpart in `draws`. With `--rand-method shuffle`
+  /// the first draw scatters straight from the slices into the shuffled buffers and later draws
+  /// reshuffle those: one W-sized copy per slice, plus the scatter's second buffer only from the
+  /// second draw on (the same draws as copying first, one buffer fewer).
+  func nextDraw(_ draws: RandomDraws, of slices: [[Double]], shape: (rows: Int, columns: Int),
+                scale: Double) throws -> [Double] {
+    let scratch = draws.scratch
+    defer { draws.drawn += 1 }
+    if options.randMethod == .shuffle {
+      if draws.drawn == 0 { scratch.resizeShuffled(to: slices.count) }
+      for s in slices.indices {
+        if draws.drawn == 0 {
+          slices[s].withUnsafeBufferPointer {
+            shuffledCopy(of: $0, into: &scratch.shuffled[s], using: &draws.rng, scratch: scratch)
+          }
+        } else {
+          shuffleElements(&scratch.shuffled[s], using: &draws.rng, scratch: scratch)
+        }
+      }
+      return try Spectrum.pooledEigenvalues(of: scratch.shuffled, shape: shape, scale: scale,
+                                            solver: options.solver, scratch: scratch)
+    }
+    if draws.drawn == 0 { scratch.copyToShuffled(slices) }
+    return try randomizedEigenvalues(&scratch.shuffled, method: options.randMethod, shape: shape,
+                                     scale: scale, using: &draws.rng, solver: options.solver, scratch: scratch)
   }
 
   /// `spectra` for a large layer analysed alone with several BLAS threads: W's decomposition
-  /// (in `scratch.companion`'s buffers) and its random draws' (in `scratch`'s) run at once, one
-  /// BLAS thread each, rather than one after the other with OpenBLAS threading each. Threaded,
-  /// `syevd`'s many matrix–vector steps keep OpenBLAS's second thread spinning in
-  /// `sched_yield`: 18 % of the wall time in system time on a 4096 × 11008 layer. The draws use
-  /// the same seeded shuffles, so the numbers are those of the sequential route (to BLAS
-  /// threading's last bits).
+  /// (in `scratch.companion`'s buffers) and its first random draw's (in `scratch`'s) run at once,
+  /// one BLAS thread each, rather than one after the other with OpenBLAS threading each.
+  /// Threaded, `syevd`'s many matrix–vector steps keep OpenBLAS's second thread spinning in
+  /// `sched_yield`: 18 % of the wall time in system time on a 4096 × 11008 layer. Further draws
+  /// (`--rand-repeats`) follow on all the BLAS threads: on one thread beside nothing, they had
+  /// left the other cores idle (4 draws of that layer: 31 s, 1.2 cores busy). The draws use the
+  /// same seeded shuffles, so the numbers are those of the sequential route (to BLAS threading's
+  /// last bits).
   func concurrentSpectra(of slices: [[Double]], shape: (rows: Int, columns: Int), n: Int, scale: Double,
                          seed: UInt64, shuffles: Int, scratch: ESDScratch) throws -> LayerSpectra {
     let companion = scratch.companion
+    let draws = RandomDraws(seed: seed, scratch: scratch)
     let results = Mutex<[Int: Result<[[Double]], any Error>]>([:])
     let threads = BLASThreads.count
     BLASThreads.set(1)
-    defer { BLASThreads.set(threads) }
     DispatchQueue.concurrentPerform(iterations: 2) { job in
       let result = Result { () throws -> [[Double]] in
         job == 0
           ? try Spectrum.sliceEigenvalues(of: slices, shape: shape, scale: scale, solver: options.solver,
                                           scratch: companion)
-          : try shuffledDraws(of: slices, shape: shape, scale: scale, seed: seed, shuffles: shuffles,
-                              scratch: scratch)
+          : [try nextDraw(draws, of: slices, shape: shape, scale: scale)]
       }
       results.withLock { $0[job] = result }
     }
+    BLASThreads.set(threads)
     let perSlice = try results.withLock { $0[0]! }.get()
-    let draws = try results.withLock { $0[1]! }.get()
-    return LayerSpectra(slices: perSlice, n: n, shuffles: draws)
+    var all = try results.withLock { $0[1]! }.get()
+    while all.count < shuffles { all.append(try nextDraw(draws, of: slices, shape: shape, scale: scale)) }
+    return LayerSpectra(slices: perSlice, n: n, shuffles: all)
   }
 
   /// The tail fit the options ask for: PL, PL with fingers fixed, TPL or E_TPL.
