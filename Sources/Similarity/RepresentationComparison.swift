@@ -49,9 +49,13 @@ public struct RepresentationComparison: Sendable {
   /// The same, on layers each read by the worker that makes its representation, into a buffer
   /// that worker reuses (`LayerInput`). A layer's read error is thrown as it is; the first
   /// failing layer (A's first, in order) stops the comparison.
+  ///
+  /// `progress` is called, from any thread, with (done, total) steps as each layer is made and
+  /// each pair measured (total: layers + pairs).
   public func compare(inputsA: [LayerInput], namesA: [String], inputsB: [LayerInput],
                       namesB: [String], modelA: String = "A", modelB: String = "B",
-                      settings: MeasureSettings = MeasureSettings()) throws -> Result {
+                      settings: MeasureSettings = MeasureSettings(),
+                      progress: @Sendable (Int, Int) -> Void = { _, _ in }) throws -> Result {
     var warnings: [String] = []
     let linear = measures.contains { $0.fitsLinearMaps }
     let needs = measures.reduce(LayerNeeds()) { $0.union($1.needs) }
@@ -62,6 +66,7 @@ public struct RepresentationComparison: Sendable {
     // independent, and OpenBLAS's threads spin between mid-sized calls when cores are shared.
     // Each worker keeps its own work buffers (`LayerScratch`) from one layer to the next.
     let all = inputsA + inputsB
+    let steps = all.count + inputsA.count * inputsB.count, done = Atomic<Int>(0)
     let made = Mutex<[Int: Swift.Result<LayerRepresentation, any Error>]>([:])
     let neighbours = settings.neighbours
     Self.forEachIndex(all.count, state: LayerScratch.init) { index, scratch in
@@ -70,6 +75,7 @@ public struct RepresentationComparison: Sendable {
                                 neighbours: neighbours, scratch: scratch)
       }
       made.withLock { $0[index] = r }
+      progress(done.add(1, ordering: .relaxed).newValue, steps)
       return r.isSuccess
     }
     func represent(_ offset: Int, _ names: [String], _ model: String) throws -> [LayerRepresentation] {
@@ -103,6 +109,7 @@ public struct RepresentationComparison: Sendable {
     Self.forEachIndex(a.count * b.count, state: { () }) { q, _ in
       let r = Swift.Result { try PairOutcome(a[q / b.count], b[q % b.count], measures: measures) }
       outcomes.withLock { $0[q] = r }
+      progress(done.add(1, ordering: .relaxed).newValue, steps)
       return r.isSuccess
     }
     var values = [[[Double?]]](repeating: [[Double?]](repeating: [Double?](repeating: nil, count: b.count),

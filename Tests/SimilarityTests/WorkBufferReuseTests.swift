@@ -1,4 +1,5 @@
 import CompareCore
+import Synchronization
 import Testing
 @testable import Similarity
 
@@ -112,5 +113,32 @@ struct SharedDecompositionTests {
     // svcca keeps fewer directions than the ranks here, so its correlations are not cca's.
     #expect(!WorkBufferReuseTests.close(together.tables[3].values.flatMap { $0.map { $0 ?? -7 } },
                                         together.tables[1].values.flatMap { $0.map { $0 ?? -7 } }))
+  }
+}
+
+/// `compare(inputsA:...)` reports its steps: each layer made, each pair measured.
+@Suite("Similarity progress")
+struct SimilarityProgressTests {
+  @Test("progress reaches layers + pairs, once per step; a failing layer stops short of it")
+  func steps() throws {
+    let a = [WorkBufferReuseTests.layer(30, 5, seed: 1), WorkBufferReuseTests.layer(30, 7, seed: 2)]
+    let b = [WorkBufferReuseTests.layer(30, 4, seed: 3)]
+    let seen = Mutex<[Int]>([])
+    _ = try RepresentationComparison(measures: [CKASimilarity(), DistanceCorrelationSimilarity()])
+      .compare(inputsA: a.map(LayerInput.init), namesA: ["a0", "a1"], inputsB: b.map(LayerInput.init), namesB: ["b0"]) { done, total in
+        #expect(total == 3 + 2)
+        seen.withLock { $0.append(done) }
+      }
+    #expect(seen.withLock { $0.sorted() } == [1, 2, 3, 4, 5])
+    // Control: a layer that cannot be read: an error, and no pair is measured.
+    let failing = LayerInput(examples: 30, features: 4) { _ in throw InputError("unreadable") }
+    let steps = Mutex<[Int]>([])
+    #expect(throws: InputError.self) {
+      try RepresentationComparison(measures: [CKASimilarity()])
+        .compare(inputsA: a.map(LayerInput.init), namesA: ["a0", "a1"], inputsB: [failing], namesB: ["b0"]) { done, _ in
+          steps.withLock { $0.append(done) }
+        }
+    }
+    #expect(steps.withLock { $0.count } == 3)
   }
 }

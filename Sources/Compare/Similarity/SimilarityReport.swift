@@ -31,8 +31,12 @@ public struct SimilarityReport: Sendable {
   ///   (dcor, cknna: 4; mknn, cknna: k + 1), rsa or dcor would not fit the memory budget, or a layer holds a non-finite value
   ///   (the message names the layer); `ReadError` from
   ///   the files; `LinearAlgebraError` if a decomposition fails.
+  ///
+  /// `progress` is called, from any thread, with (done, total) steps: each layer read and
+  /// decomposed, each pair measured.
   public init(_ a: ActivationSet, _ b: ActivationSet, measures: [MeasureName],
-              settings: MeasureSettings = MeasureSettings(), examples: Int? = nil) throws {
+              settings: MeasureSettings = MeasureSettings(), examples: Int? = nil,
+              progress: @Sendable (Int, Int) -> Void = { _, _ in }) throws {
     guard a.examples == b.examples else {
       throw InputError("\(a.path) has \(a.examples) examples and \(b.path) has \(b.examples): the activations must be of the same examples")
     }
@@ -57,7 +61,7 @@ public struct SimilarityReport: Sendable {
       }
     }
     let result = try comparison.compare(inputsA: inputs(a), namesA: a.names, inputsB: inputs(b), namesB: b.names,
-                                        modelA: a.name, modelB: b.name, settings: settings)
+                                        modelA: a.name, modelB: b.name, settings: settings, progress: progress)
     modelA = a.name
     modelB = b.name
     self.layersA = a.names

@@ -1,4 +1,5 @@
 import Compare
+import Synchronization
 
 /// `compare similarity A B`: several representation similarity measures (CKA, CCA, SVCCA,
 /// PWCCA, Procrustes, linear regression) between every layer of model A and every layer of B.
@@ -64,7 +65,12 @@ enum SimilarityCommand: Command {
       }
     }
     let (a, b) = try ActivationOptions.pair(arguments)
-    let report = try SimilarityReport(a, b, measures: measures, settings: settings)
+    let meter = Mutex(ProgressMeter(console: console, label: "similarity: layers and pairs", total: 0))
+    defer { meter.withLock { $0.finish() } }
+    let report = try SimilarityReport(a, b, measures: measures, settings: settings) { done, total in
+      meter.withLock { $0.update(done, of: total) }
+    }
+    meter.withLock { $0.finish() }
     for line in report.messages { console.warn(line) }
     if let heatmap { try SimilarityFigures.writeHeatmaps(report, prefix: heatmap) }
     console.write(arguments.flag("--json") ? report.json().serialized(pretty: true) + "\n" : report.text)
