@@ -11,7 +11,8 @@ import CompareCore
 /// orthogonal maps (the correlation centres each example over its features) nor to a general
 /// invertible linear map. Symmetric. A similarity in [−1, 1].
 ///
-/// - Complexity: O(n²·p + n² log n) per layer (`RankedDissimilarities`), O(n²) per pair; memory
+/// - Complexity: O(n²·p) per layer and a radix sort of its n(n−1)/2 dissimilarities, linear in
+///   them (`RankedDissimilarities`), O(n²) per pair; memory
 ///   n(n−1)/2 doubles per layer, checked against the budget before it is spent.
 public struct RSASimilarity: SimilarityMeasure {
   public init() {}
