@@ -107,12 +107,17 @@ struct SharedDecompositionTests {
     for (k, measure) in all.enumerated() {
       let alone = try RepresentationComparison(measures: [measure])
         .compare(layersA: a, namesA: ["a0", "a1"], layersB: b, namesB: ["b0"])
-      #expect(WorkBufferReuseTests.close(alone.tables[0].values.flatMap { $0.map { $0 ?? -7 } },
-                                         together.tables[k].values.flatMap { $0.map { $0 ?? -7 } }), "\(measure.name)")
+      #expect(Self.close(alone.tables[0], together.tables[k]), "\(measure.name)")
     }
     // svcca keeps fewer directions than the ranks here, so its correlations are not cca's.
-    #expect(!WorkBufferReuseTests.close(together.tables[3].values.flatMap { $0.map { $0 ?? -7 } },
-                                        together.tables[1].values.flatMap { $0.map { $0 ?? -7 } }))
+    #expect(!Self.close(together.tables[3], together.tables[1]))
+  }
+
+  /// Two tables' values close (`WorkBufferReuseTests.close`), null where both are null.
+  static func close(_ x: RepresentationComparison.Table, _ y: RepresentationComparison.Table) -> Bool {
+    // No measure takes the value −7: a null stands for it.
+    func flat(_ t: RepresentationComparison.Table) -> [Double] { t.values.flatMap { $0.map { $0 ?? -7 } } }
+    return WorkBufferReuseTests.close(flat(x), flat(y))
   }
 }
 
