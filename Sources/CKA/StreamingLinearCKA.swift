@@ -1,4 +1,6 @@
 import CompareCore
+import Dispatch
+import Synchronization
 
 /// Exact full-data linear CKA, biased or debiased, accumulated over batches of examples with
 /// memory independent of the number of examples n (Kornblith et al. 2019, in feature space).
@@ -20,7 +22,11 @@ public struct StreamingLinearCKA: Sendable {
   let widthsA: [Int], widthsB: [Int]
   var centres: [[Double]] = []
   public private(set) var examples = 0
-  var sums: [[Double]], grams: [[Double]], cross: [[Double]]
+  var sums: [[Double]]
+  /// Every layer's Gram X′ᵀX′, then every pair's X′ᵀY′, row-major, one after the other in one
+  /// buffer (so that the workers can add into them at once); `products[k]` is where the k-th
+  /// starts (layers first, then pairs in row order), with one more entry at the end.
+  var accumulated: [Double], products: [Int]
   var normSums: [Double], normSquares: [Double], normWeighted: [[Double]]
   var normProducts: [Double], weightedX: [[Double]], weightedY: [[Double]]
 
@@ -31,14 +37,15 @@ public struct StreamingLinearCKA: Sendable {
     self.widthsB = widthsB
     let widths = widthsA + widthsB
     // The Gram and cross accumulators are the large ones (134 MB per pair of 4,096-wide
-    // layers): prefaulted in one call each, which here costs 0.7 s per GB of system time
-    // against 1.7 s for zeros written page by page.
+    // layers): prefaulted in one call, which here costs 0.7 s per GB of system time against
+    // 1.7 s for zeros written page by page.
     sums = widths.map { [Double](repeating: 0, count: $0) }
-    grams = widths.map { WorkBuffer.prefaulted(count: $0 * $0) }
+    let sizes = widths.map { $0 * $0 } + widthsA.flatMap { p in widthsB.map { q in p * q } }
+    products = sizes.reduce(into: [0]) { $0.append($0.last! + $1) }
+    accumulated = WorkBuffer.prefaulted(count: products.last!)
     normSums = [Double](repeating: 0, count: widths.count)
     normSquares = normSums
     normWeighted = sums
-    cross = widthsA.flatMap { p in widthsB.map { q in WorkBuffer.prefaulted(count: p * q) } }
     normProducts = [Double](repeating: 0, count: widthsA.count * widthsB.count)
     weightedX = widthsA.flatMap { p in widthsB.map { _ in [Double](repeating: 0, count: p) } }
     weightedY = widthsA.flatMap { _ in widthsB.map { q in [Double](repeating: 0, count: q) } }
@@ -100,18 +107,22 @@ public struct StreamingLinearCKA: Sendable {
         }
       }
     }
+    // The matrix–vector products below are memory-bound and run on one BLAS thread: threaded,
+    // each woke OpenBLAS's threads, which then spun beside the next step.
+    let threads = BLASThreads.count
+    BLASThreads.set(1)
+    defer { BLASThreads.set(threads) }
     let ones = [Double](repeating: 1, count: b)
     for (l, x) in shifted.enumerated() {
       Self.accumulateTransposedProduct(x, ones, into: &sums[l])
       for i in 0..<b { normSums[l] += norms[l][i]; normSquares[l] += norms[l][i] * norms[l][i] }
       if debiased { Self.accumulateTransposedProduct(x, norms[l], into: &normWeighted[l]) }
-      Self.accumulateProduct(x, x, into: &grams[l])
     }
     let a = widthsA.count
+    Self.accumulateProducts(shifted, layersA: a, into: &accumulated, at: products, workers: threads)
     for i in 0..<a {
       for j in 0..<widthsB.count {
         let e = i * widthsB.count + j, x = shifted[i], y = shifted[a + j]
-        Self.accumulateProduct(x, y, into: &cross[e])
         guard debiased else { continue }
         for r in 0..<b { normProducts[e] += norms[i][r] * norms[a + j][r] }
         Self.accumulateTransposedProduct(x, norms[a + j], into: &weightedX[e])
@@ -134,17 +145,35 @@ public struct StreamingLinearCKA: Sendable {
     }
   }
 
-  /// C += xᵀy, C row-major `x.columns × y.columns`: one GEMM with beta 1 into the accumulator.
-  static func accumulateProduct(_ x: Matrix<Double>, _ y: Matrix<Double>, into c: inout [Double]) {
-    guard x.rows > 0 else { return }
-    x.elements.withUnsafeBufferPointer { px in
-      y.elements.withUnsafeBufferPointer { py in
-        c.withUnsafeMutableBufferPointer { pc in
-          Double.gemm(transposeA: true, transposeB: false, m: Int32(x.columns), n: Int32(y.columns), k: Int32(x.rows),
-                      alpha: 1, a: px.baseAddress!, lda: Int32(x.columns), b: py.baseAddress!, ldb: Int32(y.columns),
-                      beta: 1, c: pc.baseAddress!, ldc: Int32(y.columns))
+  /// Adds every layer's XᵀX and every pair's XᵀY (A's layers against B's) of the batch into
+  /// `accumulated` at `products`' offsets: one GEMM with beta 1 each. The products are
+  /// independent, so they run over the cores, one BLAS thread each; threaded one after another,
+  /// OpenBLAS's threads spun between them (200k `sched_yield` calls on 6 × 6 layers of 4,096).
+  /// `threads` workers at most; the caller has set OpenBLAS to one thread.
+  static func accumulateProducts(_ layers: [Matrix<Double>], layersA a: Int, into accumulated: inout [Double],
+                                 at products: [Int], workers threads: Int) {
+    guard let b = layers.first?.rows, b > 0 else { return }
+    let pairs = (0..<layers.count).map { ($0, $0) }
+      + (0..<a).flatMap { i in (a..<layers.count).map { (i, $0) } }
+    let workers = Swift.max(1, Swift.min(threads, pairs.count))
+    accumulated.withUnsafeMutableBufferPointer { out in
+      let base = SendableAddress(out.baseAddress!)
+      let next = Atomic<Int>(0)
+      let work: @Sendable (Int) -> Void = { _ in
+        while true {
+          let k = next.add(1, ordering: .relaxed).oldValue
+          guard k < pairs.count else { return }
+          let (x, y) = (layers[pairs[k].0], layers[pairs[k].1])
+          x.elements.withUnsafeBufferPointer { px in
+            y.elements.withUnsafeBufferPointer { py in
+              Double.gemm(transposeA: true, transposeB: false, m: Int32(x.columns), n: Int32(y.columns), k: Int32(b),
+                          alpha: 1, a: px.baseAddress!, lda: Int32(x.columns), b: py.baseAddress!, ldb: Int32(y.columns),
+                          beta: 1, c: base.base + products[k], ldc: Int32(y.columns))
+            }
+          }
         }
       }
+      if workers > 1 { DispatchQueue.concurrentPerform(iterations: workers, execute: work) } else { work(0) }
     }
   }
 
@@ -159,34 +188,37 @@ public struct StreamingLinearCKA: Sendable {
     let deltas = sums.map { $0.map { $0 / n } }
     let deltaSquares = deltas.map { $0.reduce(0) { $0 + $1 * $1 } }
     let traces = (0..<deltas.count).map { normSums[$0] - n * deltaSquares[$0] }
-    func product(_ c: [Double], _ dx: [Double], _ dy: [Double]) -> Double {
+    func product(_ c: ArraySlice<Double>, _ dx: [Double], _ dy: [Double]) -> Double {
+      let c0 = c.startIndex
       var total = 0.0
-      for r in dx.indices { for s in dy.indices { let v = c[r * dy.count + s] - n * dx[r] * dy[s]; total += v * v } }
+      for r in dx.indices { for s in dy.indices { let v = c[c0 + r * dy.count + s] - n * dx[r] * dy[s]; total += v * v } }
       return total
     }
-    func quadratic(_ c: [Double], _ dx: [Double], _ dy: [Double]) -> Double {
+    func quadratic(_ c: ArraySlice<Double>, _ dx: [Double], _ dy: [Double]) -> Double {
+      let c0 = c.startIndex
       var total = 0.0
-      for r in dx.indices { for s in dy.indices { total += dx[r] * c[r * dy.count + s] * dy[s] } }
+      for r in dx.indices { for s in dy.indices { total += dx[r] * c[c0 + r * dy.count + s] * dy[s] } }
       return total
     }
     func dot(_ u: [Double], _ v: [Double]) -> Double { zip(u, v).reduce(0) { $0 + $1.0 * $1.1 } }
     func hsic(_ product: Double, _ normDot: Double, _ tx: Double, _ ty: Double) -> Double {
       LinearCKA.hsic(product: product, normDot: normDot, traceX: tx, traceY: ty, examples: examples, debiased: debiased)
     }
+    func gram(_ k: Int) -> ArraySlice<Double> { accumulated[products[k]..<products[k + 1]] }
     let selfHSIC = (0..<deltas.count).map { l -> Double in
       let d = deltas[l], dd = deltaSquares[l]
-      let normDot = normSquares[l] - 4 * dot(d, normWeighted[l]) + 4 * quadratic(grams[l], d, d)
+      let normDot = normSquares[l] - 4 * dot(d, normWeighted[l]) + 4 * quadratic(gram(l), d, d)
         + 2 * dd * normSums[l] - 3 * n * dd * dd
-      return hsic(product(grams[l], d, d), normDot, traces[l], traces[l])
+      return hsic(product(gram(l), d, d), normDot, traces[l], traces[l])
     }
     var hsicMatrix = Matrix<Double>(zeros: a, widthsB.count)
     for i in 0..<a {
       for j in 0..<widthsB.count {
         let e = i * widthsB.count + j, dx = deltas[i], dy = deltas[a + j]
         let normDot = normProducts[e] - 2 * dot(dy, weightedY[e]) - 2 * dot(dx, weightedX[e])
-          + 4 * quadratic(cross[e], dx, dy) + deltaSquares[a + j] * normSums[i] + deltaSquares[i] * normSums[a + j]
+          + 4 * quadratic(gram(deltas.count + e), dx, dy) + deltaSquares[a + j] * normSums[i] + deltaSquares[i] * normSums[a + j]
           - 3 * n * deltaSquares[i] * deltaSquares[a + j]
-        hsicMatrix[i, j] = hsic(product(cross[e], dx, dy), normDot, traces[i], traces[a + j])
+        hsicMatrix[i, j] = hsic(product(gram(deltas.count + e), dx, dy), normDot, traces[i], traces[a + j])
       }
     }
     return try SimilarityMatrix(modelA: modelA, modelB: modelB, layersA: namesA, layersB: namesB, hsic: hsicMatrix,
