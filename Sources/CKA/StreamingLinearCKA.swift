@@ -1,6 +1,4 @@
 import CompareCore
-import Dispatch
-import Synchronization
 
 /// Exact full-data linear CKA, biased or debiased, accumulated over batches of examples with
 /// memory independent of the number of examples n (Kornblith et al. 2019, in feature space).
@@ -107,6 +105,8 @@ public struct StreamingLinearCKA: Sendable {
         }
       }
     }
+    let a = widthsA.count
+    Self.accumulateProducts(shifted, layersA: a, into: &accumulated, at: products)
     // The matrix–vector products below are memory-bound and run on one BLAS thread: threaded,
     // each woke OpenBLAS's threads, which then spun beside the next step.
     let threads = BLASThreads.count
@@ -118,12 +118,9 @@ public struct StreamingLinearCKA: Sendable {
       for i in 0..<b { normSums[l] += norms[l][i]; normSquares[l] += norms[l][i] * norms[l][i] }
       if debiased { Self.accumulateTransposedProduct(x, norms[l], into: &normWeighted[l]) }
     }
-    let a = widthsA.count
-    Self.accumulateProducts(shifted, layersA: a, into: &accumulated, at: products, workers: threads)
-    for i in 0..<a {
+    for i in 0..<a where debiased {
       for j in 0..<widthsB.count {
         let e = i * widthsB.count + j, x = shifted[i], y = shifted[a + j]
-        guard debiased else { continue }
         for r in 0..<b { normProducts[e] += norms[i][r] * norms[a + j][r] }
         Self.accumulateTransposedProduct(x, norms[a + j], into: &weightedX[e])
         Self.accumulateTransposedProduct(y, norms[i], into: &weightedY[e])
@@ -147,33 +144,27 @@ public struct StreamingLinearCKA: Sendable {
 
   /// Adds every layer's XᵀX and every pair's XᵀY (A's layers against B's) of the batch into
   /// `accumulated` at `products`' offsets: one GEMM with beta 1 each. The products are
-  /// independent, so they run over the cores, one BLAS thread each; threaded one after another,
-  /// OpenBLAS's threads spun between them (200k `sched_yield` calls on 6 × 6 layers of 4,096).
-  /// `threads` workers at most; the caller has set OpenBLAS to one thread.
+  /// independent, so they run over the cores, one BLAS thread each (`BLASWorkers`); threaded one
+  /// after another, OpenBLAS's threads spun between them (200k `sched_yield` calls on 6 × 6
+  /// layers of 4,096).
   static func accumulateProducts(_ layers: [Matrix<Double>], layersA a: Int, into accumulated: inout [Double],
-                                 at products: [Int], workers threads: Int) {
+                                 at products: [Int]) {
     guard let b = layers.first?.rows, b > 0 else { return }
     let pairs = (0..<layers.count).map { ($0, $0) }
       + (0..<a).flatMap { i in (a..<layers.count).map { (i, $0) } }
-    let workers = Swift.max(1, Swift.min(threads, pairs.count))
     accumulated.withUnsafeMutableBufferPointer { out in
       let base = SendableAddress(out.baseAddress!)
-      let next = Atomic<Int>(0)
-      let work: @Sendable (Int) -> Void = { _ in
-        while true {
-          let k = next.add(1, ordering: .relaxed).oldValue
-          guard k < pairs.count else { return }
-          let (x, y) = (layers[pairs[k].0], layers[pairs[k].1])
-          x.elements.withUnsafeBufferPointer { px in
-            y.elements.withUnsafeBufferPointer { py in
-              Double.gemm(transposeA: true, transposeB: false, m: Int32(x.columns), n: Int32(y.columns), k: Int32(b),
-                          alpha: 1, a: px.baseAddress!, lda: Int32(x.columns), b: py.baseAddress!, ldb: Int32(y.columns),
-                          beta: 1, c: base.base + products[k], ldc: Int32(y.columns))
-            }
+      BLASWorkers.forEachIndex(pairs.count, state: { () }) { k, _ in
+        let (x, y) = (layers[pairs[k].0], layers[pairs[k].1])
+        x.elements.withUnsafeBufferPointer { px in
+          y.elements.withUnsafeBufferPointer { py in
+            Double.gemm(transposeA: true, transposeB: false, m: Int32(x.columns), n: Int32(y.columns), k: Int32(b),
+                        alpha: 1, a: px.baseAddress!, lda: Int32(x.columns), b: py.baseAddress!, ldb: Int32(y.columns),
+                        beta: 1, c: base.base + products[k], ldc: Int32(y.columns))
           }
         }
+        return true
       }
-      if workers > 1 { DispatchQueue.concurrentPerform(iterations: workers, execute: work) } else { work(0) }
     }
   }
 

@@ -136,25 +136,18 @@ public enum SimilarityBenchmark {
   /// `Bounds` from the timers (each shape timed once), or `nil` when a timer has no answer.
   static func bounds(_ c: Case, threads: Int, decomposition: (Int, Int) throws -> Double?,
                      gram: (Int, Int) -> Double?, pair: (_ n: Int, _ ma: Int, _ mb: Int) -> Double?) throws -> Bounds? {
-    var decompositions: [Int: Double] = [:], grams: [Int: Double] = [:], products: [Int: Double] = [:]
-    func decomposed(_ n: Int, _ p: Int) throws -> Double? {
-      if let t = decompositions[n << 32 | p] { return t }
-      let t = try decomposition(n, p)
-      decompositions[n << 32 | p] = t
+    // Each timer's answer for a shape, timed once.
+    var timed: [String: Double] = [:]
+    func once(_ timer: String, _ x: Int, _ y: Int, _ time: () throws -> Double?) rethrows -> Double? {
+      let key = "\(timer) \(x)×\(y)"
+      if let t = timed[key] { return t }
+      let t = try time()
+      timed[key] = t
       return t
     }
-    func multiplied(_ n: Int, _ p: Int) -> Double? {
-      if let t = grams[n << 32 | p] { return t }
-      let t = gram(n, p)
-      grams[n << 32 | p] = t
-      return t
-    }
-    func crossed(_ ma: Int, _ mb: Int) -> Double? {
-      if let t = products[ma << 32 | mb] { return t }
-      let t = pair(c.examples, ma, mb)
-      products[ma << 32 | mb] = t
-      return t
-    }
+    func decomposed(_ n: Int, _ p: Int) throws -> Double? { try once("qr+svd", n, p) { try decomposition(n, p) } }
+    func multiplied(_ n: Int, _ p: Int) -> Double? { once("gram", n, p) { gram(n, p) } }
+    func crossed(_ ma: Int, _ mb: Int) -> Double? { once("pair", ma, mb) { pair(c.examples, ma, mb) } }
     let workers = Double(max(1, min(threads, c.features.count)))
     let m = c.features.map { min($0, c.examples) }
     let pairWorkers = Double(max(1, min(threads, c.layersA * (m.count - c.layersA))))

@@ -34,7 +34,8 @@ extension Matrix {
     let m = ta ? a.columns : a.rows
     let k = ta ? a.rows : a.columns
     let n = tb ? b.rows : b.columns
-    var c = [Scalar](repeating: 0, count: m * n)
+    // A large product (a layer's singular vectors, say) is prefaulted in one call.
+    var c: [Scalar] = WorkBuffer.prefaulted(count: m * n)
     if m > 0, n > 0, k > 0 {
       a.elements.withUnsafeBufferPointer { pa in
         b.elements.withUnsafeBufferPointer { pb in
@@ -62,7 +63,7 @@ extension Matrix {
   func symmetricProduct(transposed: Bool) -> Matrix {
     let n = transposed ? columns : rows
     let k = transposed ? rows : columns
-    var c = [Scalar](repeating: 0, count: n * n)
+    var c: [Scalar] = WorkBuffer.prefaulted(count: n * n)
     if n > 0, k > 0 {
       elements.withUnsafeBufferPointer { pa in
         c.withUnsafeMutableBufferPointer { pc in

@@ -1,6 +1,6 @@
 /// Work buffers that are allocated once per run and reused: fresh anonymous memory costs about
 /// 0.5 s per GB to fault in on these machines, often more than the arithmetic done in it.
-package enum WorkBuffer {
+@usableFromInline package enum WorkBuffer {
   /// Resizes `buffer` to `count` elements, reusing its storage when it is large enough (the
   /// contents are unspecified).
   package static func resize<T: Numeric>(_ buffer: inout [T], to count: Int) {
@@ -19,7 +19,7 @@ package enum WorkBuffer {
   /// `count` zeros whose pages the kernel fills in one call (`MADV_POPULATE_WRITE`) before they
   /// are written, rather than one page fault per 4 KiB page as the zeros are written: about
   /// 0.3 s instead of 0.5 s of system time per GB here (for buffers of 16 MiB and more).
-  package static func prefaulted<T: Numeric>(count: Int) -> [T] {
+  @usableFromInline package static func prefaulted<T: Numeric>(count: Int) -> [T] {
     [T](unsafeUninitializedCapacity: count) { buffer, initialized in
       prefault(UnsafeMutableRawBufferPointer(buffer))
       if _isPOD(T.self), let base = buffer.baseAddress {

@@ -43,7 +43,7 @@ public struct LayerDecomposition: Sendable {
     if let bad = x.firstNonFinite() {
       throw InputError("a layer holds a non-finite value at example \(bad.row), feature \(bad.column)")
     }
-    let n = x.rows, p = x.columns, m = min(n, p)
+    let n = x.rows, p = x.columns
     examples = n
     features = p
     if n >= p {
@@ -70,7 +70,7 @@ public struct LayerDecomposition: Sendable {
       let qt = Matrix(rows: p, columns: n, elements: scratch.panel)
       let svd = try r.singularValueDecomposition()
       singularValues = svd.values
-      leftVectorsTransposed = Self.product(svd.left, transposed: true, qt)
+      leftVectorsTransposed = svd.left.transposedMultiplied(by: qt)
       projections = Matrix(rows: p, columns: p) { i, j in svd.values[i] * svd.rightTransposed[i, j] }
     } else {
       // A row-major n×p buffer is the column-major p×n X̃ᵀ = Q'R': X̃ = (X̃Q')Q'ᵀ, and the n×n
@@ -101,24 +101,6 @@ public struct LayerDecomposition: Sendable {
     return ([Double](repeating: 0, count: m), Matrix(zeros: m, n), Matrix(zeros: m, p))
   }
 
-  /// op(A)·B into prefaulted memory (a layer's Uᵀ is large, and kept).
-  static func product(_ a: Matrix<Double>, transposed: Bool, _ b: Matrix<Double>) -> Matrix<Double> {
-    let m = transposed ? a.columns : a.rows, k = transposed ? a.rows : a.columns, n = b.columns
-    let elements: [Double] = WorkBuffer.prefaulted(count: m * n)
-    var out = Matrix(rows: m, columns: n, elements: elements)
-    guard m > 0, n > 0, k > 0 else { return out }
-    a.elements.withUnsafeBufferPointer { pa in
-      b.elements.withUnsafeBufferPointer { pb in
-        out.elements.withUnsafeMutableBufferPointer { pc in
-          Double.gemm(transposeA: transposed, transposeB: false, m: Int32(m), n: Int32(n), k: Int32(k), alpha: 1,
-                      a: pa.baseAddress!, lda: Int32(a.columns), b: pb.baseAddress!, ldb: Int32(b.columns),
-                      beta: 0, c: pc.baseAddress!, ldc: Int32(n))
-        }
-      }
-    }
-    return out
-  }
-
   /// Replaces the column-major `rows × columns` matrix in `a` (rows ≥ columns) by the Q of its
   /// QR, in place: the row-major `columns × rows` Qᵀ.
   static func orthonormalize(_ a: inout [Double], columnMajorRows rows: Int, columns: Int) throws {
@@ -132,15 +114,8 @@ public struct LayerDecomposition: Sendable {
     guard info == 0 else { throw LinearAlgebraError(routine: routine, info: info) }
   }
 
-  /// X with each column's mean subtracted, means accumulated in float64.
-  /// A constant column's mean is its value exactly, so that it centres to exact zeros.
-  package static func centred(_ x: Matrix<Double>) -> Matrix<Double> {
-    var out: [Double] = []
-    centre(x, into: &out)
-    return Matrix(rows: x.rows, columns: x.columns, elements: out)
-  }
-
-  /// `centred(x)`, written into `out` (resized, its storage reused).
+  /// X with each column's mean subtracted (`columnMeans`), written into `out` (resized, its
+  /// storage reused).
   static func centre(_ x: Matrix<Double>, into out: inout [Double]) {
     let n = x.rows, p = x.columns
     let means = columnMeans(x)
@@ -153,7 +128,7 @@ public struct LayerDecomposition: Sendable {
     }
   }
 
-  /// `centred(x)` transposed (the column-major X̃), written into `out` in 64 × 64 tiles.
+  /// The same transposed (the column-major X̃), written into `out` in 64 × 64 tiles.
   static func centre(_ x: Matrix<Double>, transposedInto out: inout [Double]) {
     let n = x.rows, p = x.columns, tile = 64
     let means = columnMeans(x)

@@ -83,15 +83,8 @@ public struct RankedDissimilarities: Sendable {
                                   from: indexBits, bits: valueBits)
       return WorkBuffer.prefaulted(count: count) { (r: UnsafeMutableBufferPointer<Double>) in
         let indexMask = UInt64(1) << indexBits - 1
-        var start = 0
-        while start < count {
-          let value = sorted[start] >> indexBits
-          var end = start + 1
-          while end < count, sorted[end] >> indexBits == value { end += 1 }
-          let rank = Double(start + end + 1) / 2
-          for k in start..<end { r[Int(sorted[k] & indexMask)] = rank }
-          start = end
-        }
+        Self.assignAverageRanks(count: count, entry: { Int(sorted[$0] & indexMask) },
+                                equalsPrevious: { sorted[$0] >> indexBits == sorted[$0 - 1] >> indexBits }, into: r)
         Self.centreAndScale(r)
       }
     }
@@ -123,6 +116,21 @@ public struct RankedDissimilarities: Sendable {
     return src
   }
 
+  /// Average ranks (1-based; equal values share their mean rank) of entries visited in sorted
+  /// order: position k of the order holds entry `entry(k)`, and `equalsPrevious(k)` says whether
+  /// its value equals position k − 1's. Written into `ranks` by entry.
+  static func assignAverageRanks(count: Int, entry: (Int) -> Int, equalsPrevious: (Int) -> Bool,
+                                 into ranks: UnsafeMutableBufferPointer<Double>) {
+    var start = 0
+    while start < count {
+      var end = start + 1
+      while end < count, equalsPrevious(end) { end += 1 }
+      let rank = Double(start + end + 1) / 2
+      for k in start..<end { ranks[entry(k)] = rank }
+      start = end
+    }
+  }
+
   /// Centres `r` and scales it to unit norm (all zero when it is constant).
   static func centreAndScale(_ r: UnsafeMutableBufferPointer<Double>) {
     var sum = 0.0
@@ -138,15 +146,11 @@ public struct RankedDissimilarities: Sendable {
   package static func centredUnitRanks(_ values: [Double]) -> [Double] {
     let order = values.indices.sorted { values[$0] < values[$1] }
     var ranks = [Double](repeating: 0, count: values.count)
-    var start = 0
-    while start < order.count {
-      var end = start + 1
-      while end < order.count, values[order[end]] == values[order[start]] { end += 1 }
-      let rank = Double(start + end + 1) / 2
-      for k in start..<end { ranks[order[k]] = rank }
-      start = end
+    ranks.withUnsafeMutableBufferPointer { r in
+      assignAverageRanks(count: order.count, entry: { order[$0] },
+                         equalsPrevious: { values[order[$0]] == values[order[$0 - 1]] }, into: r)
+      centreAndScale(r)
     }
-    ranks.withUnsafeMutableBufferPointer { centreAndScale($0) }
     return ranks
   }
 }

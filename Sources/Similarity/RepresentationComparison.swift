@@ -1,5 +1,4 @@
 import CompareCore
-import Dispatch
 import Synchronization
 
 /// Several similarity measures between every layer of one model and every layer of another,
@@ -69,7 +68,7 @@ public struct RepresentationComparison: Sendable {
     let steps = all.count + inputsA.count * inputsB.count, done = Atomic<Int>(0)
     let made = Mutex<[Int: Swift.Result<LayerRepresentation, any Error>]>([:])
     let neighbours = settings.neighbours
-    Self.forEachIndex(all.count, state: LayerScratch.init) { index, scratch in
+    BLASWorkers.forEachIndex(all.count, state: LayerScratch.init) { index, scratch in
       let r = Swift.Result {
         try LayerRepresentation(of: try all[index].matrix(using: &scratch.input), needs: needs,
                                 neighbours: neighbours, scratch: scratch)
@@ -106,7 +105,7 @@ public struct RepresentationComparison: Sendable {
     // the measures' small decompositions), then assembled in order.
     let measures = self.measures
     let outcomes = Mutex<[Int: Swift.Result<PairOutcome, any Error>]>([:])
-    Self.forEachIndex(a.count * b.count, state: { () }) { q, _ in
+    BLASWorkers.forEachIndex(a.count * b.count, state: { () }) { q, _ in
       let r = Swift.Result { try PairOutcome(a[q / b.count], b[q % b.count], measures: measures) }
       outcomes.withLock { $0[q] = r }
       progress(done.add(1, ordering: .relaxed).newValue, steps)
@@ -151,29 +150,6 @@ public struct RepresentationComparison: Sendable {
             parameters: measures[k].parameters, values: values[k])
     }
     return Result(tables: tables, warnings: warnings)
-  }
-
-  /// Runs `body` for every index in `0..<count` over the cores (`BLASThreads.count` workers, each
-  /// with one BLAS thread and its own `state()`, taking the next index as it finishes one), or on
-  /// this thread with one worker. Once `body` returns false (a failure), no further index is
-  /// started: every index below a failed one has been started, so the lowest failure is known.
-  static func forEachIndex<State>(_ count: Int, state: @Sendable () -> State,
-                                  _ body: @Sendable (Int, State) -> Bool) {
-    let workers = Swift.min(BLASThreads.count, count)
-    let next = Atomic<Int>(0), failed = Atomic<Bool>(false)
-    @Sendable func work() {
-      let mine = state()
-      while !failed.load(ordering: .relaxed) {
-        let index = next.add(1, ordering: .relaxed).oldValue
-        guard index < count else { return }
-        if !body(index, mine) { failed.store(true, ordering: .relaxed) }
-      }
-    }
-    guard workers > 1 else { return work() }
-    let threads = BLASThreads.count
-    BLASThreads.set(1)
-    DispatchQueue.concurrentPerform(iterations: workers) { _ in work() }
-    BLASThreads.set(threads)
   }
 
   /// One pair's values, one per measure (`nil` where undefined or not finite), why each `nil`
