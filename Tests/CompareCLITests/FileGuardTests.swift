@@ -113,7 +113,7 @@ final class FileGuardTests {
     #expect(try listing() == before)
   }
 
-  @Test("esd and cka name the truncated file too")
+  @Test("esd, cka and similarity name the truncated file too")
   func truncatedInputOtherCommands() throws {
     let file = try writeInput(.npy)
     let expected = size(file)
@@ -129,15 +129,16 @@ final class FileGuardTests {
     // mapping (`ActivationSet.withRows`), so the fault lands inside the CKA arithmetic.
     for ext in ["npz", "safetensors"] {
       let a = path("a.\(ext)"), b = path("b.\(ext)")
-      if ext == "npz" {
-        let layer = NPYWriter.encode(Self.values, shape: [128, 128])
-        try AtomicFile.write(NPZWriter.archive([("x.npy", layer)]), to: a)
-        try AtomicFile.write(NPZWriter.archive([("x.npy", layer)]), to: b)
-      } else {
+      func writeModels() throws {
         for file in [a, b] {
-          try SafetensorsWriter.write([.init(key: "x", shape: [128, 128], values: Self.values)], to: file)
+          if ext == "npz" {
+            try AtomicFile.write(NPZWriter.archive([("x.npy", NPYWriter.encode(Self.values, shape: [128, 128]))]), to: file)
+          } else {
+            try SafetensorsWriter.write([.init(key: "x", shape: [128, 128], values: Self.values)], to: file)
+          }
         }
       }
+      try writeModels()
       let sizeA = size(a)
       let before = try listing()
       let cka = try runPaused(["cka", a, b, "--batch-size", "32", "--save", path("cka.npy")], at: "mapped") { _ in
@@ -147,6 +148,17 @@ final class FileGuardTests {
       #expect(cka.err == changed(a, expected: sizeA), "\(ext)")
       #expect(cka.out.isEmpty, "\(ext)")
       #expect(try listing() == before, "\(ext)")
+      // similarity reads each layer in the worker that decomposes it.
+      try writeModels()
+      let again = try listing()
+      let similarity = try runPaused(["similarity", a, b, "--measure", "cka,dcor", "--heatmap", path("sim")],
+                                     at: "mapped") { _ in
+        #expect(truncate(a, 1000) == 0)
+      }
+      #expect(similarity.ending == .exited(1), "\(ext)")
+      #expect(similarity.err == changed(a, expected: sizeA), "\(ext)")
+      #expect(similarity.out.isEmpty, "\(ext)")
+      #expect(try listing() == again, "\(ext)")
     }
   }
 
