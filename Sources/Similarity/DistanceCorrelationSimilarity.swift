@@ -29,11 +29,9 @@ public struct DistanceCorrelationSimilarity: SimilarityMeasure {
     guard !pair.a.isConstant, !pair.b.isConstant,
           let x = pair.a.distances, let y = pair.b.distances else { return nil }
     if let problem = tooFewExamples(pair.a.examples) { throw InputError(problem) }
-    let n = try blasDimension(x.upperTriangle.count, "distance entries")
-    let dot = 2 * x.upperTriangle.withUnsafeBufferPointer { px in
-      y.upperTriangle.withUnsafeBufferPointer { py in
-        Double.dot(n: n, x: px.baseAddress!, incx: 1, y: py.baseAddress!, incy: 1)
-      }
+    let n = try blasDimension(x.count, "distance entries")
+    let dot = 2 * x.withTriangle { px in
+      y.withTriangle { py in Double.dot(n: n, x: px.baseAddress!, incx: 1, y: py.baseAddress!, incy: 1) }
     }
     let scale = (x.selfProduct * y.selfProduct).squareRoot()
     guard scale > 0 else { return nil }

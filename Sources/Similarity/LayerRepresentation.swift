@@ -32,7 +32,10 @@ public struct LayerRepresentation: Sendable {
   }
 
   /// The same, with the work buffers in `scratch` (one per worker, reused layer after layer).
-  package init(of x: Matrix<Double>, needs: LayerNeeds, neighbours k: Int, scratch: LayerScratch) throws {
+  /// A `transient` layer, compared and then dropped, keeps its rsa ranks and dcor triangle in
+  /// Gram buffers lent by `scratch`; `LayerScratch.recycle` drops it and takes them back.
+  package init(of x: Matrix<Double>, needs: LayerNeeds, neighbours k: Int, scratch: LayerScratch,
+               transient: Bool = false) throws {
     guard !x.isEmpty else { throw InputError("a layer has no examples or no features (\(x.shapeDescription))") }
     if let bad = x.firstNonFinite() {
       throw InputError("a layer holds a non-finite value at example \(bad.row), feature \(bad.column)")
@@ -41,9 +44,9 @@ public struct LayerRepresentation: Sendable {
     features = x.columns
     isConstant = Self.allRowsEqual(x)
     spectrum = needs.contains(.spectrum) ? try LayerDecomposition(of: x, scratch: scratch) : nil
-    dissimilarities = needs.contains(.dissimilarities) ? RankedDissimilarities(of: x, scratch: scratch) : nil
+    dissimilarities = needs.contains(.dissimilarities) ? RankedDissimilarities(of: x, scratch: scratch, transient: transient) : nil
     neighbours = needs.contains(.neighbours) ? try NeighbourLists(of: x, k: k, scratch: scratch) : nil
-    distances = needs.contains(.distances) ? UCentredDistances(of: x, scratch: scratch) : nil
+    distances = needs.contains(.distances) ? UCentredDistances(of: x, scratch: scratch, transient: transient) : nil
   }
 
   /// True when every example has the same activations: no measure is defined.

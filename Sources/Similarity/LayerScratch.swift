@@ -1,14 +1,15 @@
 import CompareCore
+import Synchronization
 
 /// One worker's work buffers for making layers' representations (`LayerRepresentation`),
-/// allocated once per comparison and reused layer after layer.
+/// allocated once per comparison and reused layer after layer. One worker uses it at a time.
 ///
 /// A layer as read, its centred, standardised or normalised float64 copy, the QR's panel and the n×n inner
 /// products (rsa sorts its keys in the same buffer) are needed only while the layer is made. Made fresh per layer,
 /// they were most of `compare similarity`'s system time (fresh memory costs about 0.5 s per GB
 /// to fault in here); now only what a representation keeps (its singular vectors, its distance
 /// triangle or its ranks) is allocated per layer.
-package final class LayerScratch {
+package final class LayerScratch: @unchecked Sendable {
   /// The layer as read (`LayerInput` with a reader).
   var input: [Double] = []
   /// The layer's float64 copy, centred (`LayerDecomposition`, `UCentredDistances`), standardised
@@ -20,7 +21,29 @@ package final class LayerScratch {
   /// for rsa the sort's keys and its second buffer).
   var gram: [Double] = []
 
+  /// Gram buffers given back by transient layers (`recycle`), for the next Gram matrices.
+  var spare: [[Double]] = []
+
   package init() {}
+
+  /// Hands the Gram buffer to a transient layer, which keeps its triangle in it; the next Gram
+  /// matrix goes into a buffer given back earlier, or a new one.
+  func lendGram() -> [Double] {
+    let lent = gram
+    gram = spare.popLast() ?? []
+    return lent
+  }
+
+  /// Drops a transient layer and takes back the buffers it was lent (now referenced only here,
+  /// so they are reused in place, not copied).
+  package func recycle(_ layer: inout LayerRepresentation?) {
+    guard let r = layer else { return }
+    let lent = [r.dissimilarities?.storage, r.distances?.storage].compactMap { $0 }
+    layer = nil
+    for buffer in lent where buffer.count > 0 {
+      if gram.isEmpty { gram = buffer } else { spare.append(buffer) }
+    }
+  }
 
   /// Writes the upper triangle of C·Cᵀ into `gram` (n×n, row-major), C the n×p `copy`. One
   /// `syrk`.
@@ -34,4 +57,26 @@ package final class LayerScratch {
       }
     }
   }
+}
+
+/// One `LayerScratch` per worker, kept from one phase of a comparison to the next, so that the
+/// workers that compare B's layers reuse the buffers that made A's.
+final class ScratchPool: Sendable {
+  /// Every scratch made so far; the first `taken` are held by this phase's workers.
+  private let state = Mutex<(all: [LayerScratch], taken: Int)>(([], 0))
+
+  init() {}
+
+  /// A scratch that no other worker of this phase holds (made when every one is held).
+  func take() -> LayerScratch {
+    state.withLock { s in
+      if s.taken == s.all.count { s.all.append(LayerScratch()) }
+      s.taken += 1
+      return s.all[s.taken - 1]
+    }
+  }
+
+  /// Starts the next phase, once the workers of the last one have finished: every scratch is
+  /// free again.
+  func reset() { state.withLock { $0.taken = 0 } }
 }

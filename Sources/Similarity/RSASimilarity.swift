@@ -31,16 +31,14 @@ public struct RSASimilarity: SimilarityMeasure {
 
   public func value(_ pair: LayerPair) throws -> Double? {
     guard !pair.a.isConstant, !pair.b.isConstant,
-          let x = pair.a.dissimilarities?.ranks, let y = pair.b.dissimilarities?.ranks, !x.isEmpty
+          let x = pair.a.dissimilarities, let y = pair.b.dissimilarities, x.count > 0,
+          // A constant RDM has all-zero ranks: no correlation.
+          !x.isConstant, !y.isConstant
     else { return nil }
     let n = try blasDimension(x.count, "RDM entries")
-    let dot = x.withUnsafeBufferPointer { px in
-      y.withUnsafeBufferPointer { py in
-        Double.dot(n: n, x: px.baseAddress!, incx: 1, y: py.baseAddress!, incy: 1)
-      }
+    let dot = x.withRanks { px in
+      y.withRanks { py in Double.dot(n: n, x: px.baseAddress!, incx: 1, y: py.baseAddress!, incy: 1) }
     }
-    // A constant RDM has all-zero ranks: no correlation.
-    guard x.contains(where: { $0 != 0 }), y.contains(where: { $0 != 0 }) else { return nil }
     return min(max(dot, -1), 1)
   }
 }

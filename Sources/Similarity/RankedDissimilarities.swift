@@ -14,20 +14,36 @@ import CompareCore
 /// (distance 1) where rsatoolbox would give NaN. Made with one `syrk` on the row-standardised
 /// activations and one radix sort. Memory: n(n−1)/2 doubles.
 public struct RankedDissimilarities: Sendable {
+  /// Where the ranks are: `storage[offset ..< offset + count]`, an array of their own, or for a
+  /// transient layer the worker's Gram buffer, lent to it for as long as it lives.
+  let storage: [Double]
+  let offset: Int
+  /// Entries of the triangle, n(n−1)/2.
+  public let count: Int
+  /// Whether the RDM is constant (its ranks all zero).
+  public let isConstant: Bool
+
   /// The centred unit-norm ranks, in row-major upper-triangle order; all zero when the RDM is
   /// constant (no Spearman correlation is defined).
-  public let ranks: [Double]
+  public var ranks: [Double] { withRanks { Array($0) } }
+
+  /// Calls `body` with the ranks in place.
+  package func withRanks<R>(_ body: (UnsafeBufferPointer<Double>) throws -> R) rethrows -> R {
+    try storage.withUnsafeBufferPointer { try body(UnsafeBufferPointer(rebasing: $0[offset ..< offset + count])) }
+  }
 
   public init(of x: Matrix<Double>) {
     self.init(of: x, scratch: LayerScratch())
   }
 
   /// The same, with the standardised copy, the correlations and the sort's keys in `scratch`.
+  /// A `transient` layer (one compared and then dropped) keeps its ranks in the Gram buffer
+  /// itself, which it takes from `scratch` (`LayerScratch.recycle` gives it back).
   ///
   /// The rounded dissimilarities are integers over 10¹⁰, so they are ranked by an LSD radix sort
   /// of those integers (each packed above its entry's index into one 64-bit key) instead of a
   /// comparison sort: the same ranks, in a few linear passes over the n(n−1)/2 entries.
-  package init(of x: Matrix<Double>, scratch: LayerScratch) {
+  package init(of x: Matrix<Double>, scratch: LayerScratch, transient: Bool = false) {
     let n = x.rows, p = x.columns
     WorkBuffer.resize(&scratch.copy, to: n * p)
     x.elements.withUnsafeBufferPointer { xs in
@@ -66,14 +82,19 @@ public struct RankedDissimilarities: Sendable {
     let indexBits = count > 1 ? Int.bitWidth - (count - 1).leadingZeroBitCount : 1
     let span = count > 0 ? highest - lowest : 0
     let valueBits = span < 1 ? 1 : span < 0x1p53 ? Int.bitWidth - UInt64(span).leadingZeroBitCount : 64
+    self.count = count
     guard count > 0, indexBits + valueBits <= 64 else {
       // Beyond what one 64-bit key holds (not reached within the memory budget): a comparison sort.
-      ranks = Self.centredUnitRanks(scratch.gram.prefix(count).map { $0 / 1e10 })
+      storage = Self.centredUnitRanks(scratch.gram.prefix(count).map { $0 / 1e10 })
+      offset = 0
+      isConstant = !storage.contains { $0 != 0 }
       return
     }
     // The keys go to the Gram buffer's second half (n² ≥ 2·count), then the values are no longer
-    // needed and its first half is the sort's second buffer.
-    ranks = scratch.gram.withUnsafeMutableBufferPointer { gram in
+    // needed and its first half is the sort's second buffer. A transient layer's ranks then go
+    // to whichever half the sorted keys are not in.
+    var flat = false, at = 0
+    let own: [Double]? = scratch.gram.withUnsafeMutableBufferPointer { gram in
       let g = gram.baseAddress!
       let keys = UnsafeMutableRawPointer(g + count).bindMemory(to: UInt64.self, capacity: count)
       for k in 0..<count { keys[k] = UInt64(g[k] - lowest) << indexBits | UInt64(k) }
@@ -81,13 +102,21 @@ public struct RankedDissimilarities: Sendable {
       let sorted = Self.radixSort(UnsafeMutableBufferPointer(start: keys, count: count),
                                   buffer: UnsafeMutableBufferPointer(start: other, count: count),
                                   from: indexBits, bits: valueBits)
-      return WorkBuffer.prefaulted(count: count) { (r: UnsafeMutableBufferPointer<Double>) in
+      func rank(into r: UnsafeMutableBufferPointer<Double>) {
         let indexMask = UInt64(1) << indexBits - 1
         Self.assignAverageRanks(count: count, entry: { Int(sorted[$0] & indexMask) },
                                 equalsPrevious: { sorted[$0] >> indexBits == sorted[$0 - 1] >> indexBits }, into: r)
-        Self.centreAndScale(r)
+        flat = !Self.centreAndScale(r)
       }
+      guard transient else { return WorkBuffer.prefaulted(count: count, rank) }
+      at = sorted.baseAddress == keys ? 0 : count
+      let free = UnsafeMutableRawPointer(g + at).bindMemory(to: Double.self, capacity: count)
+      rank(into: UnsafeMutableBufferPointer(start: free, count: count))
+      return nil
     }
+    storage = own ?? scratch.lendGram()
+    offset = at
+    isConstant = flat
   }
 
   /// Sorts `a` by its bits `[from, from + bits)`, stably, in passes of up to 11 bits that go back
@@ -131,8 +160,10 @@ public struct RankedDissimilarities: Sendable {
     }
   }
 
-  /// Centres `r` and scales it to unit norm (all zero when it is constant).
-  static func centreAndScale(_ r: UnsafeMutableBufferPointer<Double>) {
+  /// Centres `r` and scales it to unit norm (all zero when it is constant); returns whether it
+  /// was not constant.
+  @discardableResult
+  static func centreAndScale(_ r: UnsafeMutableBufferPointer<Double>) -> Bool {
     var sum = 0.0
     for v in r { sum += v }
     let mean = sum / Double(max(r.count, 1))
@@ -140,6 +171,7 @@ public struct RankedDissimilarities: Sendable {
     for k in r.indices { r[k] -= mean; norm += r[k] * r[k] }
     let scale = norm > 0 ? 1 / norm.squareRoot() : 0
     for k in r.indices { r[k] *= scale }
+    return norm > 0
   }
 
   /// Average ranks (1-based, ties share their mean rank), centred and scaled to unit norm.

@@ -55,71 +55,123 @@ public struct RepresentationComparison: Sendable {
                       namesB: [String], modelA: String = "A", modelB: String = "B",
                       settings: MeasureSettings = MeasureSettings(),
                       progress: @Sendable (Int, Int) -> Void = { _, _ in }) throws -> Result {
-    var warnings: [String] = []
+    try compare(inputsA: inputsA, namesA: namesA, inputsB: inputsB, namesB: namesB, modelA: modelA,
+                modelB: modelB, settings: settings, streamingB: nil, progress: progress)
+  }
+
+  /// The same; `streamingB` forces B's layers to be kept (false) or made, compared and dropped
+  /// one per worker (true) instead of choosing by the worker count (nil).
+  package func compare(inputsA: [LayerInput], namesA: [String], inputsB: [LayerInput],
+                       namesB: [String], modelA: String, modelB: String, settings: MeasureSettings,
+                       streamingB: Bool?, progress: @Sendable (Int, Int) -> Void) throws -> Result {
     let linear = measures.contains { $0.fitsLinearMaps }
     let needs = measures.reduce(LayerNeeds()) { $0.union($1.needs) }
-    try Self.checkMemory(needs: needs, examples: (inputsA + inputsB).first?.examples ?? 0,
-                         layers: inputsA.count + inputsB.count, budget: settings.memoryBudget,
-                         working: Swift.min(BLASThreads.count, inputsA.count + inputsB.count))
+    // Model A's layers are made and kept; when there are enough of B's to keep every worker
+    // busy, each of B's is made by a worker, compared with all of A's and dropped, its buffers
+    // reused for the next (`transient`): only A's layers and one of B's per worker are held.
+    let plan = Self.MemoryPlan(layersA: inputsA.count, layersB: inputsB.count, streaming: streamingB)
+    let streamed = plan.streamed
+    try Self.checkMemory(needs: needs, examples: (inputsA + inputsB).first?.examples ?? 0, plan: plan,
+                         budget: settings.memoryBudget)
     // Every layer's decomposition at once over the cores, one BLAS thread each: they are
     // independent, and OpenBLAS's threads spin between mid-sized calls when cores are shared.
     // Each worker keeps its own work buffers (`LayerScratch`) from one layer to the next.
-    let all = inputsA + inputsB
-    let steps = all.count + inputsA.count * inputsB.count, done = Atomic<Int>(0)
+    let kept = streamed ? inputsA : inputsA + inputsB
+    let steps = inputsA.count + inputsB.count + inputsA.count * inputsB.count, done = Atomic<Int>(0)
     let made = Mutex<[Int: Swift.Result<LayerRepresentation, any Error>]>([:])
     let neighbours = settings.neighbours
-    BLASWorkers.forEachIndex(all.count, state: LayerScratch.init) { index, scratch in
+    let pool = ScratchPool()
+    BLASWorkers.forEachIndex(kept.count, state: pool.take) { index, scratch in
       let r = Swift.Result {
-        try LayerRepresentation(of: try all[index].matrix(using: &scratch.input), needs: needs,
+        try LayerRepresentation(of: try kept[index].matrix(using: &scratch.input), needs: needs,
                                 neighbours: neighbours, scratch: scratch)
       }
       made.withLock { $0[index] = r }
       progress(done.add(1, ordering: .relaxed).newValue, steps)
       return r.isSuccess
     }
+    /// The layer's warning (constant, or as many features as examples for the CCA family), or
+    /// its error with the layer named.
+    @Sendable func checked(_ result: Swift.Result<LayerRepresentation, any Error>?, _ name: String,
+                           _ model: String) throws -> (LayerRepresentation, String?) {
+      let r: LayerRepresentation
+      do {
+        // A layer is missing only after an earlier one failed, whose error was thrown.
+        guard let result else { throw InputError("not made after an earlier layer failed") }
+        r = try result.get()
+      } catch let error as InputError {
+        throw InputError("layer '\(name)' of \(model): \(error.message)")
+      }
+      if r.isConstant { return (r, "layer '\(name)' of \(model) is constant: its values are null") }
+      if linear, let spectrum = r.spectrum, spectrum.rank(tolerance: MeasureSettings.defaultTolerance) >= r.examples - 1 {
+        // The centred columns span every direction orthogonal to 1 (rank n − 1): any other
+        // layer then lies in that span.
+        return (r, "layer '\(name)' of \(model) has \(r.examples) examples for \(r.features) features: CCA-type measures (cca, svcca, pwcca, linreg) are trivially 1 there; use more examples or svcca")
+      }
+      return (r, nil)
+    }
+    var warnings: [String] = []
     func represent(_ offset: Int, _ names: [String], _ model: String) throws -> [LayerRepresentation] {
-      try names.enumerated().map { position, name in
-        let r: LayerRepresentation
-        do {
-          // A layer is missing only after an earlier one failed, whose error was thrown.
-          guard let result = made.withLock({ $0[offset + position] }) else {
-            throw InputError("not made after an earlier layer failed")
-          }
-          r = try result.get()
-        } catch let error as InputError {
-          throw InputError("layer '\(name)' of \(model): \(error.message)")
-        }
-        if r.isConstant {
-          warnings.append("layer '\(name)' of \(model) is constant: its values are null")
-        } else if linear, let spectrum = r.spectrum,
-                  spectrum.rank(tolerance: MeasureSettings.defaultTolerance) >= r.examples - 1 {
-          // The centred columns span every direction orthogonal to 1 (rank n − 1): any other
-          // layer then lies in that span.
-          warnings.append("layer '\(name)' of \(model) has \(r.examples) examples for \(r.features) features: CCA-type measures (cca, svcca, pwcca, linreg) are trivially 1 there; use more examples or svcca")
-        }
+      try names.indices.map { position in
+        let (r, warning) = try checked(made.withLock { $0[offset + position] }, names[position], model)
+        if let warning { warnings.append(warning) }
         return r
       }
     }
-    let a = try represent(0, namesA, modelA), b = try represent(inputsA.count, namesB, modelB)
+    let a = try represent(0, namesA, modelA)
     // Every pair at once over the cores too, one BLAS thread each (each pair's cross product and
     // the measures' small decompositions), then assembled in order.
     let measures = self.measures
     let outcomes = Mutex<[Int: Swift.Result<PairOutcome, any Error>]>([:])
-    BLASWorkers.forEachIndex(a.count * b.count, state: { () }) { q, _ in
-      let r = Swift.Result { try PairOutcome(a[q / b.count], b[q % b.count], measures: measures) }
-      outcomes.withLock { $0[q] = r }
-      progress(done.add(1, ordering: .relaxed).newValue, steps)
-      return r.isSuccess
+    let countB = inputsB.count
+    if streamed {
+      // One of B's layers per task: made, compared with every layer of A, dropped.
+      let warningsB = Mutex<[Int: Swift.Result<String?, any Error>]>([:])
+      pool.reset()
+      BLASWorkers.forEachIndex(countB, state: pool.take) { j, scratch in
+        let result = Swift.Result {
+          try LayerRepresentation(of: try inputsB[j].matrix(using: &scratch.input), needs: needs,
+                                  neighbours: neighbours, scratch: scratch, transient: true)
+        }
+        progress(done.add(1, ordering: .relaxed).newValue, steps)
+        let layer: Swift.Result<(LayerRepresentation, String?), any Error> = Swift.Result {
+          try checked(result, namesB[j], modelB)
+        }
+        warningsB.withLock { $0[j] = layer.map(\.1) }
+        guard case .success(let (b, _)) = layer else { return false }
+        var ok = true
+        for i in a.indices where ok {
+          let r = Swift.Result { try PairOutcome(a[i], b, measures: measures) }
+          outcomes.withLock { $0[i * countB + j] = r }
+          progress(done.add(1, ordering: .relaxed).newValue, steps)
+          ok = r.isSuccess
+        }
+        var dropped: LayerRepresentation? = b
+        scratch.recycle(&dropped)
+        return ok
+      }
+      // B's layer errors first, in order, as when every layer is made before any pair.
+      for j in 0..<countB {
+        if let warning = try warningsB.withLock({ $0[j] })?.get() { warnings.append(warning) }
+      }
+    } else {
+      let b = try represent(inputsA.count, namesB, modelB)
+      BLASWorkers.forEachIndex(a.count * countB, state: { () }) { q, _ in
+        let r = Swift.Result { try PairOutcome(a[q / countB], b[q % countB], measures: measures) }
+        outcomes.withLock { $0[q] = r }
+        progress(done.add(1, ordering: .relaxed).newValue, steps)
+        return r.isSuccess
+      }
     }
-    var values = [[[Double?]]](repeating: [[Double?]](repeating: [Double?](repeating: nil, count: b.count),
+    var values = [[[Double?]]](repeating: [[Double?]](repeating: [Double?](repeating: nil, count: countB),
                                                        count: a.count), count: measures.count)
     var tiedPairs: [String] = []
     // Per measure, the reasons its value is null between layers that are not constant, each
     // with the pairs it concerns, in order.
     var undefined = [[(reason: String, pairs: [String])]](repeating: [], count: measures.count)
     for i in a.indices {
-      for j in b.indices {
-        guard let result = outcomes.withLock({ $0[i * b.count + j] }) else { continue }
+      for j in 0..<countB {
+        guard let result = outcomes.withLock({ $0[i * countB + j] }) else { continue }
         let outcome = try result.get()
         let name = "\(namesA[i]) × \(namesB[j])"
         for k in measures.indices {
@@ -135,7 +187,7 @@ public struct RepresentationComparison: Sendable {
         if outcome.tied { tiedPairs.append(name) }
       }
     }
-    let pairs = a.count * b.count
+    let pairs = a.count * countB
     for (reason, names) in undefined.joined() {
       warnings.append(names.count == pairs
         ? "\(reason): its values are null"
@@ -184,26 +236,56 @@ public struct RepresentationComparison: Sendable {
   }
 
   /// rsa and dcor keep an n×n matrix's upper triangle per layer (with an n×n Gram matrix per
-  /// worker while layers are made): refuse before reading when that does not fit.
+  /// worker while layers are made): refuse before reading when that does not fit. `layers` of
+  /// both models, all counted as kept.
   ///
   /// - Throws: `InputError` suggesting how many examples fit.
   public func checkMemory(examples: Int, layers: Int, settings: MeasureSettings) throws {
     try Self.checkMemory(needs: measures.reduce(LayerNeeds()) { $0.union($1.needs) }, examples: examples,
-                         layers: layers, budget: settings.memoryBudget)
+                         plan: MemoryPlan(kept: layers, workers: 1, streamed: false), budget: settings.memoryBudget)
   }
 
-  /// `working`: layers made at once, each worker with an n×n Gram matrix (where rsa also sorts)
-  /// beside the triangles the layers keep.
-  static func checkMemory(needs: LayerNeeds, examples n: Int, layers: Int, budget: Int, working: Int = 1) throws {
-    var perLayer = 0.0, perWorker = 0.0
+  /// The same for a comparison of `layersA` layers with `layersB`, as `compare` holds them: A's
+  /// layers kept, and B's each made, compared and dropped by a worker when there are at least as
+  /// many as workers.
+  public func checkMemory(examples: Int, layersA: Int, layersB: Int, settings: MeasureSettings) throws {
+    try Self.checkMemory(needs: measures.reduce(LayerNeeds()) { $0.union($1.needs) }, examples: examples,
+                         plan: MemoryPlan(layersA: layersA, layersB: layersB), budget: settings.memoryBudget)
+  }
+
+  /// Which layers a comparison holds at once.
+  struct MemoryPlan {
+    /// Layers made and kept for the whole comparison.
+    var kept: Int
+    /// Layers made at once, each worker with its n×n Gram matrices.
+    var workers: Int
+    /// Whether B's layers are made one per worker, compared and dropped.
+    var streamed: Bool
+
+    init(kept: Int, workers: Int, streamed: Bool) {
+      (self.kept, self.workers, self.streamed) = (kept, workers, streamed)
+    }
+
+    init(layersA: Int, layersB: Int, streaming: Bool? = nil) {
+      workers = Swift.max(1, Swift.min(BLASThreads.count, layersA + layersB))
+      streamed = streaming ?? (layersB >= Swift.max(workers, 2))
+      kept = streamed ? layersA : layersA + layersB
+    }
+  }
+
+  /// Each kept layer holds n(n−1)/2 values per quadratic measure, each worker an n×n Gram matrix
+  /// (where rsa also sorts) and, streaming, one per quadratic measure (a transient layer's
+  /// triangles stay in them).
+  static func checkMemory(needs: LayerNeeds, examples n: Int, plan: MemoryPlan, budget: Int) throws {
+    let quadratic = [LayerNeeds.dissimilarities, .distances].filter { needs.contains($0) }.count
+    guard quadratic > 0 else { return }
     let n2 = Double(n) * Double(n)
-    if needs.contains(.dissimilarities) { perLayer += n2 / 2 * 8; perWorker = n2 * 8 }
-    if needs.contains(.distances) { perLayer += n2 / 2 * 8; perWorker = Swift.max(perWorker, n2 * 8) }
-    let total = perLayer * Double(layers) + Double(Swift.max(working, 1)) * perWorker
+    let perLayer = Double(quadratic) * n2 / 2 * 8, perWorker = Double(plan.streamed ? quadratic : 1) * n2 * 8
+    let total = perLayer * Double(plan.kept) + Double(plan.workers) * perWorker
     guard total <= Double(budget) else {
       let gib = { (b: Double) in Format.fixed(b / Double(1 << 30), 1) + " GiB" }
-      let room = Int((Double(budget) / ((perLayer * Double(layers) + Double(Swift.max(working, 1)) * perWorker) / n2 * 1.5)).squareRoot())
-      throw InputError("rsa and dcor keep n(n−1)/2 values per layer: \(n) examples × \(layers) layers need \(gib(total)), more than the \(gib(Double(budget))) budget; compare fewer examples (--examples \(room) fits)")
+      let room = Int((Double(budget) / (total / n2 * 1.5)).squareRoot())
+      throw InputError("rsa and dcor keep n(n−1)/2 values per layer: \(n) examples × \(plan.kept) layers need \(gib(total)), more than the \(gib(Double(budget))) budget; compare fewer examples (--examples \(room) fits)")
     }
   }
 }

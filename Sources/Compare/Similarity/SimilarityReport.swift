@@ -52,7 +52,7 @@ public struct SimilarityReport: Sendable {
     for measure in comparison.measures {
       if let problem = measure.tooFewExamples(n) { throw InputError("\(files): \(problem)") }
     }
-    try comparison.checkMemory(examples: n, layers: a.names.count + b.names.count, settings: settings)
+    try comparison.checkMemory(examples: n, layersA: a.names.count, layersB: b.names.count, settings: settings)
     // Each layer is converted to float64 by the worker that decomposes it, into that worker's
     // reused buffer, not all of them up front.
     func inputs(_ set: ActivationSet) -> [LayerInput] {
