@@ -13,7 +13,7 @@ import CompareCore
 ///
 /// - Complexity: O(n²·p) per layer and a radix sort of its n(n−1)/2 dissimilarities, linear in
 ///   them (`RankedDissimilarities`), O(n²) per pair; memory
-///   n(n−1)/2 doubles per layer, checked against the budget before it is spent.
+///   n(n−1)/2 32-bit ranks per layer, checked against the budget before it is spent.
 public struct RSASimilarity: SimilarityMeasure {
   public init() {}
   public var name: String { "rsa" }
@@ -29,16 +29,14 @@ public struct RSASimilarity: SimilarityMeasure {
     return "rsa: a layer's dissimilarities between examples are all equal, so their ranks do not correlate"
   }
 
+  /// Σ cₐc_b / √(Σcₐ² Σc_b²) over the two layers' centred doubled ranks (`RankedDissimilarities`).
   public func value(_ pair: LayerPair) throws -> Double? {
     guard !pair.a.isConstant, !pair.b.isConstant,
-          let x = pair.a.dissimilarities, let y = pair.b.dissimilarities, x.count > 0,
+          let x = pair.a.dissimilarities, let y = pair.b.dissimilarities, x.count > 0, x.count == y.count,
           // A constant RDM has all-zero ranks: no correlation.
           !x.isConstant, !y.isConstant
     else { return nil }
-    let n = try blasDimension(x.count, "RDM entries")
-    let dot = x.withRanks { px in
-      y.withRanks { py in Double.dot(n: n, x: px.baseAddress!, incx: 1, y: py.baseAddress!, incy: 1) }
-    }
-    return min(max(dot, -1), 1)
+    let dot = x.withCentredRanks { a in y.withCentredRanks { b in RankedDissimilarities.dot(a, b) } }
+    return min(max(dot / (x.sumOfSquares * y.sumOfSquares).squareRoot(), -1), 1)
   }
 }

@@ -12,24 +12,54 @@ import CompareCore
 /// same single unit have D = 0) stay ties whatever the summation order of the products; and an
 /// example whose activations are all equal has no correlation, so we set its correlations to 0
 /// (distance 1) where rsatoolbox would give NaN. Made with one `syrk` on the row-standardised
-/// activations and one radix sort. Memory: n(n−1)/2 doubles.
+/// activations and one radix sort. The ranks are kept as the integers c = 2r − (N + 1) (N entries;
+/// twice an average rank is an integer), exact in 32 bits: memory n(n−1)/2 × 4 bytes.
 public struct RankedDissimilarities: Sendable {
-  /// Where the ranks are: `storage[offset ..< offset + count]`, an array of their own, or for a
-  /// transient layer the worker's Gram buffer, lent to it for as long as it lives.
+  /// Where the centred doubled ranks are: `count` `Int32`s from byte `byteOffset` of `storage`,
+  /// an array of their own, or for a transient layer the worker's Gram buffer, lent to it for as
+  /// long as it lives.
   let storage: [Double]
-  let offset: Int
-  /// Entries of the triangle, n(n−1)/2.
+  let byteOffset: Int
+  /// Entries of the triangle, N = n(n−1)/2.
   public let count: Int
-  /// Whether the RDM is constant (its ranks all zero).
-  public let isConstant: Bool
+  /// Σ c² over the centred doubled ranks: 0 when the RDM is constant.
+  public let sumOfSquares: Double
 
-  /// The centred unit-norm ranks, in row-major upper-triangle order; all zero when the RDM is
-  /// constant (no Spearman correlation is defined).
-  public var ranks: [Double] { withRanks { Array($0) } }
+  /// Whether the RDM is constant (no Spearman correlation is defined).
+  public var isConstant: Bool { sumOfSquares == 0 }
 
-  /// Calls `body` with the ranks in place.
-  package func withRanks<R>(_ body: (UnsafeBufferPointer<Double>) throws -> R) rethrows -> R {
-    try storage.withUnsafeBufferPointer { try body(UnsafeBufferPointer(rebasing: $0[offset ..< offset + count])) }
+  /// The centred unit-norm ranks c/‖c‖, in row-major upper-triangle order; all zero when the
+  /// RDM is constant.
+  public var ranks: [Double] {
+    let scale = sumOfSquares > 0 ? 1 / sumOfSquares.squareRoot() : 0
+    return withCentredRanks { $0.map { Double($0) * scale } }
+  }
+
+  /// Calls `body` with the centred doubled ranks c = 2r − (N + 1) in place.
+  package func withCentredRanks<R>(_ body: (UnsafeBufferPointer<Int32>) throws -> R) rethrows -> R {
+    guard count > 0 else { return try body(UnsafeBufferPointer(start: nil, count: 0)) }
+    return try storage.withUnsafeBytes { raw in
+      try body(UnsafeBufferPointer(start: (raw.baseAddress! + byteOffset).assumingMemoryBound(to: Int32.self), count: count))
+    }
+  }
+
+  /// Σ aₖbₖ of two layers' centred doubled ranks, in float64 (four partial sums).
+  package static func dot(_ a: UnsafeBufferPointer<Int32>, _ b: UnsafeBufferPointer<Int32>) -> Double {
+    let n = Swift.min(a.count, b.count)
+    var s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0, k = 0
+    while k + 4 <= n {
+      s0 += Double(a[k]) * Double(b[k])
+      s1 += Double(a[k + 1]) * Double(b[k + 1])
+      s2 += Double(a[k + 2]) * Double(b[k + 2])
+      s3 += Double(a[k + 3]) * Double(b[k + 3])
+      k += 4
+    }
+    while k < n { s0 += Double(a[k]) * Double(b[k]); k += 1 }
+    return (s0 + s1) + (s2 + s3)
+  }
+
+  private init(storage: [Double], byteOffset: Int, count: Int, sumOfSquares: Double) {
+    (self.storage, self.byteOffset, self.count, self.sumOfSquares) = (storage, byteOffset, count, sumOfSquares)
   }
 
   public init(of x: Matrix<Double>) {
@@ -85,15 +115,17 @@ public struct RankedDissimilarities: Sendable {
     self.count = count
     guard count > 0, indexBits + valueBits <= 64 else {
       // Beyond what one 64-bit key holds (not reached within the memory budget): a comparison sort.
-      storage = Self.centredUnitRanks(scratch.gram.prefix(count).map { $0 / 1e10 })
-      offset = 0
-      isConstant = !storage.contains { $0 != 0 }
+      let values = scratch.gram.prefix(count).map { $0 / 1e10 }
+      let order = values.indices.sorted { values[$0] < values[$1] }
+      (storage, sumOfSquares) = Self.centredDoubledRanks(count: count, entry: { order[$0] },
+                                                         equalsPrevious: { values[order[$0]] == values[order[$0 - 1]] })
+      byteOffset = 0
       return
     }
     // The keys go to the Gram buffer's second half (n² ≥ 2·count), then the values are no longer
     // needed and its first half is the sort's second buffer. A transient layer's ranks then go
     // to whichever half the sorted keys are not in.
-    var flat = false, at = 0
+    var squares = 0.0, at = 0
     let own: [Double]? = scratch.gram.withUnsafeMutableBufferPointer { gram in
       let g = gram.baseAddress!
       let keys = UnsafeMutableRawPointer(g + count).bindMemory(to: UInt64.self, capacity: count)
@@ -102,21 +134,53 @@ public struct RankedDissimilarities: Sendable {
       let sorted = Self.radixSort(UnsafeMutableBufferPointer(start: keys, count: count),
                                   buffer: UnsafeMutableBufferPointer(start: other, count: count),
                                   from: indexBits, bits: valueBits)
-      func rank(into r: UnsafeMutableBufferPointer<Double>) {
-        let indexMask = UInt64(1) << indexBits - 1
-        Self.assignAverageRanks(count: count, entry: { Int(sorted[$0] & indexMask) },
-                                equalsPrevious: { sorted[$0] >> indexBits == sorted[$0 - 1] >> indexBits }, into: r)
-        flat = !Self.centreAndScale(r)
+      let indexMask = UInt64(1) << indexBits - 1
+      let entry = { (k: Int) in Int(sorted[k] & indexMask) }
+      let equalsPrevious = { (k: Int) in sorted[k] >> indexBits == sorted[k - 1] >> indexBits }
+      guard transient else {
+        let (own, s) = Self.centredDoubledRanks(count: count, entry: entry, equalsPrevious: equalsPrevious)
+        squares = s
+        return own
       }
-      guard transient else { return WorkBuffer.prefaulted(count: count, rank) }
       at = sorted.baseAddress == keys ? 0 : count
-      let free = UnsafeMutableRawPointer(g + at).bindMemory(to: Double.self, capacity: count)
-      rank(into: UnsafeMutableBufferPointer(start: free, count: count))
+      let free = UnsafeMutableRawPointer(g + at).bindMemory(to: Int32.self, capacity: count)
+      squares = Self.assignCentredDoubledRanks(count: count, entry: entry, equalsPrevious: equalsPrevious,
+                                               into: UnsafeMutableBufferPointer(start: free, count: count))
       return nil
     }
     storage = own ?? scratch.lendGram()
-    offset = at
-    isConstant = flat
+    byteOffset = at * MemoryLayout<Double>.stride
+    sumOfSquares = squares
+  }
+
+  /// The centred doubled ranks (`assignCentredDoubledRanks`) in an array of their own (`Double`
+  /// storage, as a lent Gram buffer is), with Σ c².
+  static func centredDoubledRanks(count: Int, entry: (Int) -> Int,
+                                  equalsPrevious: (Int) -> Bool) -> (storage: [Double], sumOfSquares: Double) {
+    guard count > 0 else { return ([], 0) }
+    var squares = 0.0
+    let storage = WorkBuffer.prefaulted(count: (count + 1) / 2) { (d: UnsafeMutableBufferPointer<Double>) in
+      let c = UnsafeMutableRawPointer(d.baseAddress!).bindMemory(to: Int32.self, capacity: 2 * d.count)
+      c[2 * d.count - 1] = 0
+      squares = assignCentredDoubledRanks(count: count, entry: entry, equalsPrevious: equalsPrevious,
+                                          into: UnsafeMutableBufferPointer(start: c, count: count))
+    }
+    return (storage, squares)
+  }
+
+  /// Writes the centred doubled average ranks c = 2r − (N + 1) of N = `count` entries visited in
+  /// sorted order (`assignAverageRanks`) into `c`, by entry, and returns Σ c². Exact: N < 2³¹
+  /// (the memory budget holds far fewer).
+  static func assignCentredDoubledRanks(count: Int, entry: (Int) -> Int, equalsPrevious: (Int) -> Bool,
+                                        into c: UnsafeMutableBufferPointer<Int32>) -> Double {
+    precondition(count < Int(Int32.max), "more RDM entries than 32-bit ranks hold")
+    var squares = 0.0
+    assignAverageRanks(count: count, entry: entry, equalsPrevious: equalsPrevious) { k, doubled in
+      let v = Int32(doubled - (count + 1))
+      c[k] = v
+      squares += Double(v) * Double(v)
+    }
+    return squares
   }
 
   /// Sorts `a` by its bits `[from, from + bits)`, stably, in passes of up to 11 bits that go back
@@ -147,42 +211,25 @@ public struct RankedDissimilarities: Sendable {
 
   /// Average ranks (1-based; equal values share their mean rank) of entries visited in sorted
   /// order: position k of the order holds entry `entry(k)`, and `equalsPrevious(k)` says whether
-  /// its value equals position k − 1's. Written into `ranks` by entry.
+  /// its value equals position k − 1's. `assign(entry, 2·rank)` is called once per entry (twice
+  /// an average rank is an integer).
   static func assignAverageRanks(count: Int, entry: (Int) -> Int, equalsPrevious: (Int) -> Bool,
-                                 into ranks: UnsafeMutableBufferPointer<Double>) {
+                                 assign: (Int, Int) -> Void) {
     var start = 0
     while start < count {
       var end = start + 1
       while end < count, equalsPrevious(end) { end += 1 }
-      let rank = Double(start + end + 1) / 2
-      for k in start..<end { ranks[entry(k)] = rank }
+      let doubled = start + end + 1
+      for k in start..<end { assign(entry(k), doubled) }
       start = end
     }
-  }
-
-  /// Centres `r` and scales it to unit norm (all zero when it is constant); returns whether it
-  /// was not constant.
-  @discardableResult
-  static func centreAndScale(_ r: UnsafeMutableBufferPointer<Double>) -> Bool {
-    var sum = 0.0
-    for v in r { sum += v }
-    let mean = sum / Double(max(r.count, 1))
-    var norm = 0.0
-    for k in r.indices { r[k] -= mean; norm += r[k] * r[k] }
-    let scale = norm > 0 ? 1 / norm.squareRoot() : 0
-    for k in r.indices { r[k] *= scale }
-    return norm > 0
   }
 
   /// Average ranks (1-based, ties share their mean rank), centred and scaled to unit norm.
   package static func centredUnitRanks(_ values: [Double]) -> [Double] {
     let order = values.indices.sorted { values[$0] < values[$1] }
-    var ranks = [Double](repeating: 0, count: values.count)
-    ranks.withUnsafeMutableBufferPointer { r in
-      assignAverageRanks(count: order.count, entry: { order[$0] },
-                         equalsPrevious: { values[order[$0]] == values[order[$0 - 1]] }, into: r)
-      centreAndScale(r)
-    }
-    return ranks
+    let (storage, squares) = centredDoubledRanks(count: values.count, entry: { order[$0] },
+                                                 equalsPrevious: { values[order[$0]] == values[order[$0 - 1]] })
+    return RankedDissimilarities(storage: storage, byteOffset: 0, count: values.count, sumOfSquares: squares).ranks
   }
 }

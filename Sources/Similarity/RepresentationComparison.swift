@@ -273,14 +273,16 @@ public struct RepresentationComparison: Sendable {
     }
   }
 
-  /// Each kept layer holds n(n−1)/2 values per quadratic measure, each worker an n×n Gram matrix
-  /// (where rsa also sorts) and, streaming, one per quadratic measure (a transient layer's
-  /// triangles stay in them).
+  /// Each kept layer holds n(n−1)/2 values per quadratic measure (rsa's 32-bit ranks, dcor's
+  /// float64 distances), each worker an n×n Gram matrix (where rsa also sorts) and, streaming,
+  /// one per quadratic measure (a transient layer's triangles stay in them).
   static func checkMemory(needs: LayerNeeds, examples n: Int, plan: MemoryPlan, budget: Int) throws {
-    let quadratic = [LayerNeeds.dissimilarities, .distances].filter { needs.contains($0) }.count
+    let rsa = needs.contains(.dissimilarities), dcor = needs.contains(.distances)
+    let quadratic = (rsa ? 1 : 0) + (dcor ? 1 : 0)
     guard quadratic > 0 else { return }
     let n2 = Double(n) * Double(n)
-    let perLayer = Double(quadratic) * n2 / 2 * 8, perWorker = Double(plan.streamed ? quadratic : 1) * n2 * 8
+    let perLayer = n2 / 2 * Double((rsa ? 4 : 0) + (dcor ? 8 : 0))
+    let perWorker = Double(plan.streamed ? quadratic : 1) * n2 * 8
     let total = perLayer * Double(plan.kept) + Double(plan.workers) * perWorker
     guard total <= Double(budget) else {
       let gib = { (b: Double) in Format.fixed(b / Double(1 << 30), 1) + " GiB" }

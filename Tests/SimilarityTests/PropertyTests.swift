@@ -1,6 +1,6 @@
 import CompareCore
 import Foundation
-import Similarity
+@testable import Similarity
 import Testing
 
 /// Identity, the invariances each measure claims, a negative control for one it does not claim,
@@ -198,6 +198,25 @@ struct PropertyTests {
     #expect(r.ranks.count == 6)
     #expect(abs(r.ranks.reduce(0) { $0 + $1 * $1 } - 1) < 1e-12)
     #expect(abs(r.ranks.reduce(0, +)) < 1e-12)
+  }
+
+  @Test("rsa keeps 2r − (N + 1) as 32-bit integers: average ranks of ties included, exactly")
+  func doubledRanks() {
+    // Values 0.3, 0.1, 0.3, 0.2: ranks 3.5, 1, 3.5, 2; doubled minus N + 1 = 5: 2, −3, 2, −1.
+    let values = [0.3, 0.1, 0.3, 0.2]
+    let order = values.indices.sorted { values[$0] < values[$1] }
+    var c = [Int32](repeating: 99, count: 4)
+    let squares = c.withUnsafeMutableBufferPointer {
+      RankedDissimilarities.assignCentredDoubledRanks(count: 4, entry: { order[$0] },
+                                                      equalsPrevious: { values[order[$0]] == values[order[$0 - 1]] }, into: $0)
+    }
+    #expect(c == [2, -3, 2, -1])
+    #expect(squares == 18)
+    // Control: without the tie, the two 0.3s take ranks 3 and 4.
+    c.withUnsafeMutableBufferPointer {
+      _ = RankedDissimilarities.assignCentredDoubledRanks(count: 4, entry: { order[$0] }, equalsPrevious: { _ in false }, into: $0)
+    }
+    #expect(c == [1, -3, 3, -1])
   }
 
   @Test("rsa and dcor refuse before reading when n² per layer does not fit the budget")

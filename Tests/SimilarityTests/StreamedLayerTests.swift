@@ -69,8 +69,9 @@ struct StreamedLayerTests {
 
   @Test("the memory check counts A's layers and one of B's per worker when B is streamed")
   func memoryPlan() throws {
-    let needs = Self.quadratic, budget = 100 << 20
-    // 1,000 examples: 8 MB per layer and measure kept, 8 MB per Gram buffer.
+    let needs = Self.quadratic, budget = 80 << 20
+    // 1,000 examples: 2 MB of rsa ranks and 4 MB of dcor distances per layer kept, 8 MB per Gram
+    // buffer: 6 × 6 + 2 × 2 × 8 = 68 MB streamed, 12 × 6 + 2 × 8 = 88 MB kept.
     try RepresentationComparison.checkMemory(
       needs: needs, examples: 1000, plan: .init(kept: 6, workers: 2, streamed: true), budget: budget)
     #expect(throws: InputError.self) {
