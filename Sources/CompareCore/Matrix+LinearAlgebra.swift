@@ -31,11 +31,22 @@ extension Matrix {
 
   @inlinable
   static func product(_ a: Matrix, transposed ta: Bool, _ b: Matrix, transposed tb: Bool) -> Matrix {
+    // A large product (a layer's singular vectors, say) is prefaulted in one call.
+    product(a, transposed: ta, b, transposed: tb, into: [])
+  }
+
+  /// The product op(a)·op(b), written into `storage` (resized: its memory is reused when it holds
+  /// the product, as a buffer given back by a dropped layer does; a new one is prefaulted).
+  /// One `gemm`.
+  @usableFromInline
+  package static func product(_ a: Matrix, transposed ta: Bool, _ b: Matrix, transposed tb: Bool,
+                              into storage: consuming [Scalar]) -> Matrix {
     let m = ta ? a.columns : a.rows
     let k = ta ? a.rows : a.columns
     let n = tb ? b.rows : b.columns
-    // A large product (a layer's singular vectors, say) is prefaulted in one call.
-    var c: [Scalar] = WorkBuffer.prefaulted(count: m * n)
+    // Moved, not copied: a second reference would make the first write copy the whole buffer.
+    var c = consume storage
+    WorkBuffer.resize(&c, to: m * n)
     if m > 0, n > 0, k > 0 {
       a.elements.withUnsafeBufferPointer { pa in
         b.elements.withUnsafeBufferPointer { pb in

@@ -37,8 +37,9 @@ public struct LayerDecomposition: Sendable {
   }
 
   /// The same, with the centred copy and the QR's panel in `scratch`: only Uᵀ, ΣVᵀ and the
-  /// small SVD are allocated.
-  package init(of x: Matrix<Double>, scratch: LayerScratch) throws {
+  /// small SVD are allocated. A `transient` layer (compared and then dropped) makes Uᵀ and UᵀX̃
+  /// in `scratch`'s spare buffers, which `LayerScratch.recycle` takes back.
+  package init(of x: Matrix<Double>, scratch: LayerScratch, transient: Bool = false) throws {
     guard !x.isEmpty else { throw InputError("a layer has no examples or no features (\(x.shapeDescription))") }
     if let bad = x.firstNonFinite() {
       throw InputError("a layer holds a non-finite value at example \(bad.row), feature \(bad.column)")
@@ -70,8 +71,11 @@ public struct LayerDecomposition: Sendable {
       let qt = Matrix(rows: p, columns: n, elements: scratch.panel)
       let svd = try r.singularValueDecomposition()
       singularValues = svd.values
-      leftVectorsTransposed = svd.left.transposedMultiplied(by: qt)
-      projections = Matrix(rows: p, columns: p) { i, j in svd.values[i] * svd.rightTransposed[i, j] }
+      leftVectorsTransposed = Matrix.product(svd.left, transposed: true, qt, transposed: false,
+                                             into: transient ? scratch.takeSpare(holding: p * n) : [])
+      projections = Self.matrix(rows: p, columns: p, in: transient ? scratch.takeSpare(holding: p * p) : []) { i, j in
+        svd.values[i] * svd.rightTransposed[i, j]
+      }
     } else {
       // A row-major n×p buffer is the column-major p×n X̃ᵀ = Q'R': X̃ = (X̃Q')Q'ᵀ, and the n×n
       // X̃Q' has X̃'s U and Σ; UᵀX̃ is one more product.
@@ -90,9 +94,24 @@ public struct LayerDecomposition: Sendable {
       let qt = Matrix(rows: n, columns: p, elements: scratch.panel)
       let svd = try c.multipliedByTransposed(qt).singularValueDecomposition()
       singularValues = svd.values
-      leftVectorsTransposed = svd.left.transposed()
-      projections = leftVectorsTransposed.multiplied(by: c)
+      leftVectorsTransposed = Self.matrix(rows: n, columns: n, in: transient ? scratch.takeSpare(holding: n * n) : []) { i, j in
+        svd.left[j, i]
+      }
+      projections = Matrix.product(leftVectorsTransposed, transposed: false, c, transposed: false,
+                                   into: transient ? scratch.takeSpare(holding: n * p) : [])
     }
+  }
+
+  /// The rows × columns matrix of `value(i, j)`, in `storage` (resized, its memory reused when
+  /// it holds the matrix).
+  static func matrix(rows: Int, columns: Int, in storage: consuming [Double],
+                     _ value: (Int, Int) -> Double) -> Matrix<Double> {
+    var e = consume storage
+    WorkBuffer.resize(&e, to: rows * columns)
+    e.withUnsafeMutableBufferPointer { e in
+      for i in 0..<rows { for j in 0..<columns { e[i * columns + j] = value(i, j) } }
+    }
+    return Matrix(rows: rows, columns: columns, elements: e)
   }
 
   /// A constant layer's parts: zero singular values, Uᵀ and UᵀX̃.

@@ -33,7 +33,8 @@ public struct LayerRepresentation: Sendable {
 
   /// The same, with the work buffers in `scratch` (one per worker, reused layer after layer).
   /// A `transient` layer, compared and then dropped, keeps its rsa ranks and dcor triangle in
-  /// Gram buffers lent by `scratch`; `LayerScratch.recycle` drops it and takes them back.
+  /// Gram buffers lent by `scratch`, and its singular vectors in spare buffers;
+  /// `LayerScratch.recycle` drops it and takes them back.
   package init(of x: Matrix<Double>, needs: LayerNeeds, neighbours k: Int, scratch: LayerScratch,
                transient: Bool = false) throws {
     guard !x.isEmpty else { throw InputError("a layer has no examples or no features (\(x.shapeDescription))") }
@@ -43,7 +44,7 @@ public struct LayerRepresentation: Sendable {
     examples = x.rows
     features = x.columns
     isConstant = Self.allRowsEqual(x)
-    spectrum = needs.contains(.spectrum) ? try LayerDecomposition(of: x, scratch: scratch) : nil
+    spectrum = needs.contains(.spectrum) ? try LayerDecomposition(of: x, scratch: scratch, transient: transient) : nil
     dissimilarities = needs.contains(.dissimilarities) ? RankedDissimilarities(of: x, scratch: scratch, transient: transient) : nil
     neighbours = needs.contains(.neighbours) ? try NeighbourLists(of: x, k: k, scratch: scratch) : nil
     distances = needs.contains(.distances) ? UCentredDistances(of: x, scratch: scratch, transient: transient) : nil

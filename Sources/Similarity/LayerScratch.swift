@@ -21,33 +21,42 @@ package final class LayerScratch: @unchecked Sendable {
   /// for rsa the sort's keys and its second buffer).
   var gram: [Double] = []
 
-  /// Gram buffers given back by transient layers (`recycle`), for the next Gram matrices.
+  /// Buffers given back by transient layers (`recycle`), for the next layers' Gram matrices,
+  /// singular vectors and projections.
   var spare: [[Double]] = []
 
   package init() {}
 
-  /// Hands the Gram buffer to a transient layer, which keeps its triangle in it; the next Gram
-  /// matrix goes into a buffer given back earlier, or a new one.
+  /// Hands the Gram buffer to a transient layer (rsa, dcor), which keeps its triangle in it; the
+  /// next Gram matrix goes into a spare buffer or a new one.
   func lendGram() -> [Double] {
     let lent = gram
-    gram = spare.popLast() ?? []
+    gram = []
     return lent
   }
 
-  /// Drops a transient layer and takes back the buffers it was lent (now referenced only here,
-  /// so they are reused in place, not copied).
+  /// The smallest spare buffer that holds `count` elements, taken from the spares, or an empty
+  /// array (contents unspecified; `WorkBuffer.resize` or `Matrix.product(…, into:)` sizes it).
+  func takeSpare(holding count: Int) -> [Double] {
+    guard let best = spare.indices.filter({ spare[$0].capacity >= count })
+      .min(by: { spare[$0].capacity < spare[$1].capacity }) else { return [] }
+    return spare.remove(at: best)
+  }
+
+  /// Drops a transient layer and takes back the buffers it was lent or made in spares (now
+  /// referenced only here, so they are reused in place, not copied).
   package func recycle(_ layer: inout LayerRepresentation?) {
     guard let r = layer else { return }
-    let lent = [r.dissimilarities?.storage, r.distances?.storage].compactMap { $0 }
+    let lent = [r.dissimilarities?.storage, r.distances?.storage, r.spectrum?.leftVectorsTransposed.elements,
+                r.spectrum?.projections.elements].compactMap { $0 }
     layer = nil
-    for buffer in lent where buffer.count > 0 {
-      if gram.isEmpty { gram = buffer } else { spare.append(buffer) }
-    }
+    spare.append(contentsOf: lent.filter { $0.capacity > 0 })
   }
 
   /// Writes the upper triangle of C·Cᵀ into `gram` (n×n, row-major), C the n×p `copy`. One
   /// `syrk`.
   func makeGramOfCopy(rows n: Int, columns p: Int) {
+    if gram.capacity < n * n { gram = takeSpare(holding: n * n) }
     WorkBuffer.resize(&gram, to: n * n)
     guard n > 0, p > 0 else { return }
     copy.withUnsafeBufferPointer { c in

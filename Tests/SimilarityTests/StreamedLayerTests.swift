@@ -8,12 +8,15 @@ import Testing
 @Suite("Similarity: B's layers streamed through recycled buffers")
 struct StreamedLayerTests {
   static let quadratic: LayerNeeds = [.dissimilarities, .distances]
+  /// What a transient layer keeps in recycled buffers.
+  static let recycled: LayerNeeds = [.dissimilarities, .distances, .spectrum]
 
   /// The base address of an array's storage.
   static func address(_ a: [Double]) -> UnsafeRawPointer? { a.withUnsafeBufferPointer { UnsafeRawPointer($0.baseAddress) } }
 
   static func addresses(_ r: LayerRepresentation) -> Set<UnsafeRawPointer?> {
-    [address(r.dissimilarities!.storage), address(r.distances!.storage)]
+    [address(r.dissimilarities!.storage), address(r.distances!.storage),
+     address(r.spectrum!.leftVectorsTransposed.elements), address(r.spectrum!.projections.elements)]
   }
 
   @Test("every measure's values and warnings are the same whether B's layers are kept or streamed")
@@ -45,26 +48,44 @@ struct StreamedLayerTests {
 
   @Test("a dropped transient layer's buffers hold the next layer's values, reused in place")
   func recycled() throws {
-    func layer(_ n: Int, _ p: Int, _ seed: UInt64, _ levels: Double?) -> Matrix<Double> {
-      WorkBufferReuseTests.layer(n, p, seed: seed, levels: levels)
+    func layer(_ seed: UInt64, _ levels: Double?) -> Matrix<Double> {
+      WorkBufferReuseTests.layer(60, 20, seed: seed, levels: levels)
     }
     let scratch = LayerScratch()
-    var first: LayerRepresentation? = try LayerRepresentation(of: layer(60, 9, 1, 1), needs: Self.quadratic,
+    var first: LayerRepresentation? = try LayerRepresentation(of: layer(1, 1), needs: Self.recycled,
                                                               neighbours: 5, scratch: scratch, transient: true)
     let lent = Self.addresses(first!)
+    #expect(lent.count == 4)
     scratch.recycle(&first)
     #expect(first == nil)
-    let x = layer(60, 20, 2, nil)
-    let second = try LayerRepresentation(of: x, needs: Self.quadratic, neighbours: 5, scratch: scratch, transient: true)
-    let fresh = try LayerRepresentation(of: x, needs: Self.quadratic, neighbours: 5)
+    let x = layer(2, nil)
+    let second = try LayerRepresentation(of: x, needs: Self.recycled, neighbours: 5, scratch: scratch, transient: true)
+    let fresh = try LayerRepresentation(of: x, needs: Self.recycled, neighbours: 5)
     #expect(Self.addresses(second) == lent)
     #expect(WorkBufferReuseTests.close(second.dissimilarities!.ranks, fresh.dissimilarities!.ranks))
     #expect(WorkBufferReuseTests.close(second.distances!.upperTriangle, fresh.distances!.upperTriangle))
     #expect(second.distances!.selfProduct == fresh.distances!.selfProduct)
+    #expect(WorkBufferReuseTests.close(second.spectrum!.leftVectorsTransposed.elements, fresh.spectrum!.leftVectorsTransposed.elements))
+    #expect(WorkBufferReuseTests.close(second.spectrum!.projections.elements, fresh.spectrum!.projections.elements))
     // Control: while a transient layer lives, the next one gets buffers of its own.
-    let third = try LayerRepresentation(of: x, needs: Self.quadratic, neighbours: 5, scratch: scratch, transient: true)
+    let third = try LayerRepresentation(of: x, needs: Self.recycled, neighbours: 5, scratch: scratch, transient: true)
     #expect(Self.addresses(third).isDisjoint(with: Self.addresses(second)))
     #expect(WorkBufferReuseTests.close(second.distances!.upperTriangle, fresh.distances!.upperTriangle))
+  }
+
+  @Test("a wide transient layer (fewer examples than features) recycles its Uᵀ and UᵀX̃ too")
+  func recycledWide() throws {
+    let scratch = LayerScratch()
+    var first: LayerRepresentation? = try LayerRepresentation(
+      of: WorkBufferReuseTests.layer(30, 50, seed: 3), needs: .spectrum, neighbours: 5, scratch: scratch, transient: true)
+    let lent: Set = [Self.address(first!.spectrum!.leftVectorsTransposed.elements), Self.address(first!.spectrum!.projections.elements)]
+    scratch.recycle(&first)
+    let x = WorkBufferReuseTests.layer(30, 50, seed: 4)
+    let second = try LayerRepresentation(of: x, needs: .spectrum, neighbours: 5, scratch: scratch, transient: true)
+    let fresh = try LayerDecomposition(of: x)
+    #expect([Self.address(second.spectrum!.leftVectorsTransposed.elements), Self.address(second.spectrum!.projections.elements)] == lent)
+    #expect(WorkBufferReuseTests.close(second.spectrum!.leftVectorsTransposed.elements, fresh.leftVectorsTransposed.elements))
+    #expect(WorkBufferReuseTests.close(second.spectrum!.projections.elements, fresh.projections.elements))
   }
 
   @Test("the memory check counts A's layers and one of B's per worker when B is streamed")
