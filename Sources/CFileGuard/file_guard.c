@@ -94,15 +94,17 @@ void file_guard_remove_mapping(long slot) {
 enum { TEMPORARY_SLOTS = 1024 };
 
 struct temporary {
-  atomic_int state;
-  // Order of the deferred commits (PENDING slots are renamed in this order).
-  long sequence;
   char path[PATH_MAX];
   // Where a PENDING temporary goes (a long name's temporary is shortened, so it is kept here).
   char destination[PATH_MAX];
 };
 
 static struct temporary temporaries[TEMPORARY_SLOTS];
+// Each slot's state, and the order of the deferred commits (PENDING slots are renamed in this
+// order), apart from the 8 KiB paths: a scan of the slots reads two pages, not 1,024 (a page
+// fault each, a millisecond or more per run).
+static atomic_int temporary_state[TEMPORARY_SLOTS];
+static long temporary_sequence[TEMPORARY_SLOTS];
 // Set by file_guard_defer_commits: commits leave finished temporaries PENDING instead of
 // renaming them, until file_guard_commit_pending.
 static atomic_int defer_commits;
@@ -157,7 +159,7 @@ int file_guard_create_temporary(char *path_template, long *slot) {
   long chosen = -1;
   for (long i = 0; i < TEMPORARY_SLOTS; i++) {
     int expected = FREE;
-    if (atomic_compare_exchange_strong(&temporaries[i].state, &expected, BUSY)) {
+    if (atomic_compare_exchange_strong(&temporary_state[i], &expected, BUSY)) {
       chosen = i;
       break;
     }
@@ -171,7 +173,7 @@ int file_guard_create_temporary(char *path_template, long *slot) {
   }
   int error = errno;
   if (chosen >= 0) {
-    atomic_store_explicit(&temporaries[chosen].state, fd >= 0 ? LIVE : FREE, memory_order_release);
+    atomic_store_explicit(&temporary_state[chosen], fd >= 0 ? LIVE : FREE, memory_order_release);
   }
   restore_interrupts(&saved);
   *slot = fd >= 0 ? chosen : -1;
@@ -184,22 +186,22 @@ int file_guard_commit_temporary(long slot, const char *temporary, const char *de
   sigset_t saved;
   block_interrupts(&saved);
   int expected = LIVE;
-  if (!atomic_compare_exchange_strong(&temporaries[slot].state, &expected, OWNED)) {
+  if (!atomic_compare_exchange_strong(&temporary_state[slot], &expected, OWNED)) {
     restore_interrupts(&saved);
     return -2;
   }
   if (atomic_load_explicit(&defer_commits, memory_order_relaxed) && strlen(destination) < PATH_MAX) {
     // Finished, but renamed only when the whole run has succeeded; a signal still removes it.
     strcpy(temporaries[slot].destination, destination);
-    temporaries[slot].sequence = atomic_fetch_add(&commit_sequence, 1);
-    atomic_store_explicit(&temporaries[slot].state, PENDING, memory_order_release);
+    temporary_sequence[slot] = atomic_fetch_add(&commit_sequence, 1);
+    atomic_store_explicit(&temporary_state[slot], PENDING, memory_order_release);
     restore_interrupts(&saved);
     file_guard_test_pause("committed");
     return 0;
   }
   int status = rename(temporary, destination);
   int error = errno;
-  atomic_store_explicit(&temporaries[slot].state, status == 0 ? FREE : LIVE, memory_order_release);
+  atomic_store_explicit(&temporary_state[slot], status == 0 ? FREE : LIVE, memory_order_release);
   restore_interrupts(&saved);
   errno = error;
   return status;
@@ -210,7 +212,7 @@ void file_guard_discard_temporary(long slot, const char *temporary) {
   if (slot < 0 || slot >= TEMPORARY_SLOTS) return;
   int expected = LIVE;
   // Fails only when a handler has claimed the slot: it removes the file and ends the process.
-  atomic_compare_exchange_strong(&temporaries[slot].state, &expected, FREE);
+  atomic_compare_exchange_strong(&temporary_state[slot], &expected, FREE);
 }
 
 void file_guard_defer_commits(void) { atomic_store(&defer_commits, 1); }
@@ -222,11 +224,11 @@ void file_guard_defer_commits(void) { atomic_store(&defer_commits, 1); }
 enum { FOLDER_SLOTS = 64 };
 
 struct folder {
-  atomic_int state;
   char path[PATH_MAX];
 };
 
 static struct folder folders[FOLDER_SLOTS];
+static atomic_int folder_state[FOLDER_SLOTS];
 
 void file_guard_record_folder(const char *path) {
   if (!atomic_load_explicit(&defer_commits, memory_order_relaxed)) return;
@@ -236,9 +238,9 @@ void file_guard_record_folder(const char *path) {
   block_interrupts(&saved);
   for (int i = 0; i < FOLDER_SLOTS; i++) {
     int expected = FREE;
-    if (atomic_compare_exchange_strong(&folders[i].state, &expected, BUSY)) {
+    if (atomic_compare_exchange_strong(&folder_state[i], &expected, BUSY)) {
       memcpy(folders[i].path, path, length + 1);
-      atomic_store_explicit(&folders[i].state, LIVE, memory_order_release);
+      atomic_store_explicit(&folder_state[i], LIVE, memory_order_release);
       break;
     }
   }
@@ -250,14 +252,14 @@ void file_guard_record_folder(const char *path) {
 static void remove_folders(void) {
   for (int i = FOLDER_SLOTS - 1; i >= 0; i--) {
     int expected = LIVE;
-    if (atomic_compare_exchange_strong(&folders[i].state, &expected, DEAD)) rmdir(folders[i].path);
+    if (atomic_compare_exchange_strong(&folder_state[i], &expected, DEAD)) rmdir(folders[i].path);
   }
 }
 
 static void forget_folders(void) {
   for (int i = 0; i < FOLDER_SLOTS; i++) {
     int expected = LIVE;
-    atomic_compare_exchange_strong(&folders[i].state, &expected, FREE);
+    atomic_compare_exchange_strong(&folder_state[i], &expected, FREE);
   }
 }
 
@@ -266,8 +268,8 @@ int file_guard_commit_pending(char *failed, size_t capacity) {
     // The earliest pending output next: outputs appear in the order the run wrote them.
     long next = -1, lowest = 0;
     for (long i = 0; i < TEMPORARY_SLOTS; i++) {
-      if (atomic_load_explicit(&temporaries[i].state, memory_order_acquire) != PENDING) continue;
-      if (next < 0 || temporaries[i].sequence < lowest) { next = i; lowest = temporaries[i].sequence; }
+      if (atomic_load_explicit(&temporary_state[i], memory_order_acquire) != PENDING) continue;
+      if (next < 0 || temporary_sequence[i] < lowest) { next = i; lowest = temporary_sequence[i]; }
     }
     if (next < 0) {
       forget_folders();
@@ -276,7 +278,7 @@ int file_guard_commit_pending(char *failed, size_t capacity) {
     sigset_t saved;
     block_interrupts(&saved);
     int expected = PENDING;
-    if (!atomic_compare_exchange_strong(&temporaries[next].state, &expected, OWNED)) {
+    if (!atomic_compare_exchange_strong(&temporary_state[next], &expected, OWNED)) {
       restore_interrupts(&saved);
       return -2;
     }
@@ -289,7 +291,7 @@ int file_guard_commit_pending(char *failed, size_t capacity) {
       }
       unlink(temporaries[next].path);
     }
-    atomic_store_explicit(&temporaries[next].state, FREE, memory_order_release);
+    atomic_store_explicit(&temporary_state[next], FREE, memory_order_release);
     restore_interrupts(&saved);
     if (status != 0) {
       errno = error;
@@ -303,9 +305,9 @@ void file_guard_discard_pending(void) {
     sigset_t saved;
     block_interrupts(&saved);
     int expected = PENDING;
-    if (atomic_compare_exchange_strong(&temporaries[i].state, &expected, OWNED)) {
+    if (atomic_compare_exchange_strong(&temporary_state[i], &expected, OWNED)) {
       unlink(temporaries[i].path);
-      atomic_store_explicit(&temporaries[i].state, FREE, memory_order_release);
+      atomic_store_explicit(&temporary_state[i], FREE, memory_order_release);
     }
     restore_interrupts(&saved);
   }
@@ -322,9 +324,9 @@ void file_guard_discard_pending(void) {
 static void remove_temporaries(void) {
   for (int i = 0; i < TEMPORARY_SLOTS; i++) {
     for (long spins = 0; spins < 100000000L; spins++) {
-      int state = atomic_load_explicit(&temporaries[i].state, memory_order_acquire);
+      int state = atomic_load_explicit(&temporary_state[i], memory_order_acquire);
       if (state == LIVE || state == PENDING) {
-        if (atomic_compare_exchange_strong(&temporaries[i].state, &state, DEAD)) {
+        if (atomic_compare_exchange_strong(&temporary_state[i], &state, DEAD)) {
           unlink(temporaries[i].path);
           break;
         }
