@@ -27,6 +27,9 @@ public protocol RepresentationSource {
   /// across calls, as `read(rows:into:)`). The buffers are valid only inside `body`.
   func withRows<S: BLASScalar, R>(_ rows: Range<Int>, buffers: inout [Matrix<S>],
                                   _ body: ([UnsafeBufferPointer<S>]) throws -> R) throws -> R
+  /// Writes examples `rows` of layer `index`, row-major `rows.count × features`, into `out`
+  /// (exactly that many values): one layer without the others, for the full-batch estimators.
+  func readLayer<S: BLASScalar>(_ index: Int, rows: Range<Int>, into out: UnsafeMutableBufferPointer<S>) throws
 }
 
 extension RepresentationSource {
@@ -45,6 +48,15 @@ extension RepresentationSource {
                                          _ body: ([UnsafeBufferPointer<S>]) throws -> R) throws -> R {
     try read(rows: rows, into: &buffers)
     return try withElementBuffers(buffers, body)
+  }
+
+  /// Reads every layer's rows through `read(rows:into:)` and copies out the one asked for.
+  public func readLayer<S: BLASScalar>(_ index: Int, rows: Range<Int>, into out: UnsafeMutableBufferPointer<S>) throws {
+    var all: [Matrix<S>] = []
+    try read(rows: rows, into: &all)
+    let layer = all[index].elements
+    precondition(layer.count == out.count, "readLayer: \(layer.count) values for a buffer of \(out.count)")
+    _ = out.initialize(from: layer)
   }
 
   /// Reads one example at a time through `read(rows:into:)` and gathers them.
@@ -96,6 +108,12 @@ public struct RepresentationArrays<Scalar: BLASScalar>: RepresentationSource, Se
         UnsafeBufferPointer(rebasing: buffer[(rows.lowerBound * x.columns)..<(rows.upperBound * x.columns)])
       })
     }
+  }
+
+  public func readLayer<S: BLASScalar>(_ index: Int, rows: Range<Int>, into out: UnsafeMutableBufferPointer<S>) throws {
+    let x = layers[index], first = rows.lowerBound * x.columns
+    precondition(rows.count * x.columns == out.count, "readLayer: \(rows.count * x.columns) values for a buffer of \(out.count)")
+    for e in 0..<out.count { out[e] = S(Double(x.elements[first + e])) }
   }
 
   public func read<S: BLASScalar>(rows: Range<Int>, into matrices: inout [Matrix<S>]) throws {

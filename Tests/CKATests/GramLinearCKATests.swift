@@ -1,0 +1,76 @@
+import CompareCore
+import Testing
+@testable import CKA
+
+/// Full-data linear CKA from each layer's n×n Gram matrix (example space), the route
+/// `CKAEstimator.full` and `.debiased` take when it is cheaper than the feature-space one.
+@Suite("Full-data linear CKA in example space")
+struct GramLinearCKATests {
+  static func sources(_ a: [Matrix<Double>], _ b: [Matrix<Double>]) throws -> (RepresentationArrays<Double>, RepresentationArrays<Double>) {
+    (try RepresentationArrays(name: "A", layerNames: a.indices.map { "\($0)" }, layers: a),
+     try RepresentationArrays(name: "B", layerNames: b.indices.map { "\($0)" }, layers: b))
+  }
+
+  @Test("equals the in-memory feature-space value to 1e-9, biased and debiased, offsets included", arguments: [false, true])
+  func equalsFeatureSpace(debiased: Bool) throws {
+    let (a, b) = StreamingLinearCKATests.layers(seed: 3)
+    let (sa, sb) = try Self.sources(a, b)
+    let reference = try LinearCKA(debiased: debiased).similarities(layersA: a, layersB: b)
+    let result = try GramLinearCKA(debiased: debiased).similarities(sa, sb, widthsA: a.map(\.columns), widthsB: b.map(\.columns))
+    for (x, y) in zip(result.values.elements + result.hsicA + result.hsicB,
+                      reference.values.elements + reference.hsicA + reference.hsicB) {
+      #expect(abs(x - y) <= 1e-9 * max(abs(y), 1e-3), "\(x) vs \(y)")
+    }
+    // Negative control: the other estimator differs.
+    let other = try GramLinearCKA(debiased: !debiased).similarities(sa, sb, widthsA: a.map(\.columns), widthsB: b.map(\.columns))
+    #expect(zip(result.values.elements, other.values.elements).contains { abs($0 - $1) > 1e-6 })
+  }
+
+  @Test("matches the float64 numpy goldens (full and debiased linear) to 1e-10")
+  func goldens() throws {
+    let (namesA, a) = try CKAFixtures.layers("model_a")
+    let (namesB, b) = try CKAFixtures.layers("model_b")
+    let sa = try RepresentationArrays(name: "A", layerNames: namesA, layers: a)
+    let sb = try RepresentationArrays(name: "B", layerNames: namesB, layers: b)
+    let cases = try CKAFixtures.cases().filter { $0.kernel == "linear" && $0.estimator != "minibatch" }
+    #expect(cases.map(\.estimator).sorted() == ["debiased", "full"])
+    for c in cases {
+      let result = try GramLinearCKA(debiased: c.estimator == "debiased")
+        .similarities(sa, sb, widthsA: a.map(\.columns), widthsB: b.map(\.columns))
+      #expect(CKAFixtures.maxRelativeError(result.values, c.cka) < 1e-10, "\(c.name)")
+      #expect(CKAFixtures.maxRelativeError(result.hsic, c.hsic) < 1e-10, "\(c.name)")
+      #expect(CKAFixtures.maxRelativeError(result.hsicA, c.hsicA) < 1e-10, "\(c.name)")
+      #expect(CKAFixtures.maxRelativeError(result.hsicB, c.hsicB) < 1e-10, "\(c.name)")
+    }
+  }
+
+  @Test("chosen for fewer examples than features, not for many examples or narrow layers")
+  func route() {
+    let wide = [Int](repeating: 4096, count: 6)
+    #expect(GramLinearCKA.isCheaper(examples: 4000, widthsA: wide, widthsB: wide, scalarBytes: 4, workers: 2))
+    #expect(!GramLinearCKA.isCheaper(examples: 1_000_000, widthsA: wide, widthsB: wide, scalarBytes: 4, workers: 2))
+    // The bundled digits models' widths: their 4096-wide Gram of 1,797 examples costs more.
+    #expect(!GramLinearCKA.isCheaper(examples: 1797, widthsA: [256, 128, 64, 10], widthsB: [256, 128, 256, 64, 10],
+                                      scalarBytes: 4, workers: 2))
+  }
+
+  @Test("the estimators take it for wide layers and give the feature-space values; NaN is named")
+  func estimator() throws {
+    var rng = SplitMix64(seed: 5)
+    let a = [Matrix<Double>.gaussian(rows: 40, columns: 300, using: &rng), Matrix<Double>.gaussian(rows: 40, columns: 200, using: &rng)]
+    let b = [a[0].adding(Matrix<Double>.gaussian(rows: 40, columns: 300, using: &rng), scaledBy: 0.5)]
+    #expect(GramLinearCKA.isCheaper(examples: 40, widthsA: [300, 200], widthsB: [300], scalarBytes: 8))
+    let (sa, sb) = try Self.sources(a, b)
+    for (estimator, debiased) in [(CKAEstimator.full, false), (.debiased, true)] {
+      let result = try estimator.similarities(sa, sb)
+      let reference = try LinearCKA(debiased: debiased).similarities(layersA: a, layersB: b)
+      #expect(zip(result.matrix.values.elements, reference.values.elements).allSatisfy { abs($0 - $1) < 1e-10 })
+    }
+    var bad = b[0]
+    bad[13, 2] = .infinity
+    let (_, sbad) = try Self.sources(a, [bad])
+    #expect(throws: InputError("layer '0' of B has a non-finite activation (inf) at example 13, feature 2")) {
+      try CKAEstimator.full.similarities(sa, sbad)
+    }
+  }
+}
