@@ -51,12 +51,11 @@ package struct GramLinearCKA: Sendable {
   /// The CKA matrix between the layers of `a` and `b` (the same n examples; `widthsA` and
   /// `widthsB` their features).
   ///
-  /// A's layers are made first and kept, `workers` at a time: each read on this thread (one
-  /// layer, `RepresentationSource.readLayer`, in float64) and centred there, then their Gram
-  /// matrices made at once, one BLAS thread each. Then B's the same way, except that each
-  /// worker measures its layer of B against every layer of A at once, its triangle packed in
-  /// the Gram buffer, and drops it: only A's triangles are held beside each worker's buffers.
-  /// `progress` is called with (done, total) layers.
+  /// A's layers are made first and kept, over the cores with one BLAS thread each: each read
+  /// alone (`RepresentationSource.readLayer`, in float64), centred and passed to one `dsyrk`.
+  /// Then B's the same way, except that each worker measures its layer of B against every layer
+  /// of A at once, its triangle packed in the Gram buffer, and drops it: only A's triangles are
+  /// held beside each worker's buffers. `progress` is called with (done, total) layers.
   /// - Throws: `InputError` for a NaN/∞ activation (named by layer, example and feature) or
   ///   too few examples.
   package func similarities(_ a: any RepresentationSource, _ b: any RepresentationSource, widthsA: [Int],
@@ -67,33 +66,53 @@ package struct GramLinearCKA: Sendable {
     }
     let total = widthsA.count + widthsB.count
     let workers = Swift.max(1, Swift.min(BLASThreads.count, total))
-    let scratches = (0..<workers).map { _ in Scratch() }
-    let debiased = self.debiased
-    /// Reads layers `layers` of `source` into the scratches, then runs `body` on each at once.
-    func inGroups(_ source: any RepresentationSource, _ widths: [Int], done: Int,
-                  _ body: @escaping @Sendable (Int, Scratch) -> Void) throws {
+    let scratches = WorkerStates(Scratch.init)
+    /// Runs `body` on every layer of `source`, loaded into a worker's scratch: by the worker
+    /// itself when the source may be read from several threads (`readsConcurrently`), else
+    /// `workers` at a time on this thread before their Gram matrices are made at once.
+    func forEachLayer(_ source: any RepresentationSource, _ widths: [Int], done: Int,
+                      _ body: @escaping @Sendable (Int, Scratch) -> Void) throws {
+      scratches.reset()
+      if source.readsConcurrently {
+        let shared = source.shared
+        let failed = Mutex<[Int: any Error]>([:])
+        BLASWorkers.forEachIndex(widths.count, state: scratches.take) { l, scratch in
+          do {
+            try scratch.load(shared.source, layer: l, examples: n, features: widths[l])
+          } catch {
+            failed.withLock { $0[l] = error }
+            return false
+          }
+          body(l, scratch)
+          return true
+        }
+        // The first failing layer, in order.
+        if let first = failed.withLock({ $0.min { $0.key < $1.key } }) { throw first.value }
+        progress(done + widths.count, total)
+        return
+      }
+      let held = (0..<workers).map { _ in scratches.take() }
       for group in stride(from: 0, to: widths.count, by: workers) {
         let members = group..<Swift.min(widths.count, group + workers)
         for (k, l) in members.enumerated() {
-          try scratches[k].load(source, layer: l, examples: n, features: widths[l])
+          try held[k].load(source, layer: l, examples: n, features: widths[l])
         }
-        let chosen = scratches
         BLASWorkers.forEachIndex(members.count, state: { () }) { k, _ in
-          body(members.lowerBound + k, chosen[k])
+          body(members.lowerBound + k, held[k])
           return true
         }
         progress(done + members.upperBound, total)
       }
     }
     let kept = Mutex<[Int: LayerGram]>([:])
-    try inGroups(a, widthsA, done: 0) { l, scratch in
+    try forEachLayer(a, widthsA, done: 0) { l, scratch in
       var gram = scratch.gram(examples: n, keep: true)
       gram.ownHSIC = Self.hsic(gram, gram, examples: n, debiased: debiased)
       kept.withLock { $0[l] = gram }
     }
     let gramsA = (0..<widthsA.count).map { l in kept.withLock { $0[l]! } }
     let measured = Mutex<[Int: (row: [Double], own: Double)]>([:])
-    try inGroups(b, widthsB, done: widthsA.count) { l, scratch in
+    try forEachLayer(b, widthsB, done: widthsA.count) { l, scratch in
       let gram = scratch.gram(examples: n, keep: false)
       let row = gramsA.map { Self.hsic($0, gram, examples: n, debiased: debiased) }
       measured.withLock { $0[l] = (row, Self.hsic(gram, gram, examples: n, debiased: debiased)) }

@@ -30,11 +30,20 @@ public protocol RepresentationSource {
   /// Writes examples `rows` of layer `index`, row-major `rows.count × features`, into `out`
   /// (exactly that many values): one layer without the others, for the full-batch estimators.
   func readLayer<S: BLASScalar>(_ index: Int, rows: Range<Int>, into out: UnsafeMutableBufferPointer<S>) throws
+  /// Whether `readLayer` may run on several threads at once (false unless a source says so):
+  /// the full-batch linear estimators then read each layer in the worker that uses it.
+  var readsConcurrently: Bool { get }
 }
 
 extension RepresentationSource {
   /// The same inputs as the other model's unless a source says otherwise.
   public var pairedByIndex: Bool { false }
+
+  /// Read on one thread at a time unless a source says otherwise.
+  public var readsConcurrently: Bool { false }
+
+  /// This source, for workers to read from when `readsConcurrently` says they may.
+  var shared: SharedSource { SharedSource(source: self) }
 
   /// Features per example of each layer, from reading one example.
   func widths() throws -> [Int] {
@@ -72,6 +81,11 @@ extension RepresentationSource {
   }
 }
 
+/// A source whose `readsConcurrently` is true, handed to workers on other threads.
+struct SharedSource: @unchecked Sendable {
+  let source: any RepresentationSource
+}
+
 /// Activations already in memory, one `examples × features` matrix per layer.
 public struct RepresentationArrays<Scalar: BLASScalar>: RepresentationSource, Sendable {
   public let name: String
@@ -95,6 +109,8 @@ public struct RepresentationArrays<Scalar: BLASScalar>: RepresentationSource, Se
 
   public var examples: Int { layers.first?.rows ?? 0 }
   public var isDouble: Bool { Scalar.self == Double.self }
+  /// Immutable arrays: read from any thread.
+  public var readsConcurrently: Bool { true }
 
   /// The layers' own storage when `S` is their scalar type, else converted copies.
   public func withRows<S: BLASScalar, R>(_ rows: Range<Int>, buffers: inout [Matrix<S>],

@@ -28,3 +28,28 @@ package enum BLASWorkers {
     BLASThreads.set(threads)
   }
 }
+
+/// One state per worker, kept from one `BLASWorkers.forEachIndex` to the next, so that the
+/// workers of a later phase reuse the buffers of an earlier one: pass `take` as the state and
+/// call `reset` between the phases.
+package final class WorkerStates<State: Sendable>: Sendable {
+  private let make: @Sendable () -> State
+  /// Every state made so far; the first `taken` are held by this phase's workers.
+  private let states = Mutex<(all: [State], taken: Int)>(([], 0))
+
+  package init(_ make: @escaping @Sendable () -> State) { self.make = make }
+
+  /// A state that no other worker of this phase holds (made when every one is held).
+  @Sendable package func take() -> State {
+    states.withLock { s in
+      if s.taken == s.all.count { s.all.append(make()) }
+      s.taken += 1
+      return s.all[s.taken - 1]
+    }
+  }
+
+  /// Starts the next phase, once the workers of the last one have finished: every state is
+  /// free again.
+  package func reset() { states.withLock { $0.taken = 0 } }
+}
+

@@ -1,5 +1,4 @@
 import CompareCore
-import Synchronization
 
 /// One worker's work buffers for making layers' representations (`LayerRepresentation`),
 /// allocated once per comparison and reused layer after layer. One worker uses it at a time.
@@ -66,26 +65,4 @@ package final class LayerScratch: @unchecked Sendable {
       }
     }
   }
-}
-
-/// One `LayerScratch` per worker, kept from one phase of a comparison to the next, so that the
-/// workers that compare B's layers reuse the buffers that made A's.
-final class ScratchPool: Sendable {
-  /// Every scratch made so far; the first `taken` are held by this phase's workers.
-  private let state = Mutex<(all: [LayerScratch], taken: Int)>(([], 0))
-
-  init() {}
-
-  /// A scratch that no other worker of this phase holds (made when every one is held).
-  func take() -> LayerScratch {
-    state.withLock { s in
-      if s.taken == s.all.count { s.all.append(LayerScratch()) }
-      s.taken += 1
-      return s.all[s.taken - 1]
-    }
-  }
-
-  /// Starts the next phase, once the workers of the last one have finished: every scratch is
-  /// free again.
-  func reset() { state.withLock { $0.taken = 0 } }
 }

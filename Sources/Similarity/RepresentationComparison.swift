@@ -80,7 +80,8 @@ public struct RepresentationComparison: Sendable {
     let steps = inputsA.count + inputsB.count + inputsA.count * inputsB.count, done = Atomic<Int>(0)
     let made = Mutex<[Int: Swift.Result<LayerRepresentation, any Error>]>([:])
     let neighbours = settings.neighbours
-    let pool = ScratchPool()
+    // One scratch per worker, kept for B's layers too.
+    let pool = WorkerStates(LayerScratch.init)
     BLASWorkers.forEachIndex(kept.count, state: pool.take) { index, scratch in
       let r = Swift.Result {
         try LayerRepresentation(of: try kept[index].matrix(using: &scratch.input), needs: needs,

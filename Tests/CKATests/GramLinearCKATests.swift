@@ -73,4 +73,38 @@ struct GramLinearCKATests {
       try CKAEstimator.full.similarities(sa, sbad)
     }
   }
+
+  /// A source read on one thread at a time (the default), through `read(rows:into:)`.
+  struct Serial: RepresentationSource {
+    let arrays: RepresentationArrays<Double>
+    var name: String { arrays.name }
+    var layerNames: [String] { arrays.layerNames }
+    var examples: Int { arrays.examples }
+    var isDouble: Bool { true }
+    func read<S: BLASScalar>(rows: Range<Int>, into matrices: inout [Matrix<S>]) throws {
+      try arrays.read(rows: rows, into: &matrices)
+    }
+  }
+
+  @Test("a source read on one thread at a time gives the same values; the first bad layer is named either way")
+  func serialSource() throws {
+    let (a, b) = StreamingLinearCKATests.layers(seed: 4)
+    let (sa, sb) = try Self.sources(a, b)
+    #expect(sa.readsConcurrently && !Serial(arrays: sa).readsConcurrently)
+    let widths = (a.map(\.columns), b.map(\.columns))
+    let concurrent = try GramLinearCKA(debiased: true).similarities(sa, sb, widthsA: widths.0, widthsB: widths.1)
+    let serial = try GramLinearCKA(debiased: true).similarities(Serial(arrays: sa), Serial(arrays: sb),
+                                                               widthsA: widths.0, widthsB: widths.1)
+    #expect(zip(concurrent.values.elements, serial.values.elements).allSatisfy { abs($0 - $1) < 1e-12 })
+    // Layers 1 and 2 of B hold a NaN: layer 1 is named, whichever worker reads it.
+    var bad = b
+    bad[1][7, 3] = .nan
+    bad[2][2, 1] = .nan
+    let (_, sbad) = try Self.sources(a, bad)
+    let message = InputError("layer '1' of B has a non-finite activation (nan) at example 7, feature 3")
+    #expect(throws: message) { try GramLinearCKA(debiased: false).similarities(sa, sbad, widthsA: widths.0, widthsB: widths.1) }
+    #expect(throws: message) {
+      try GramLinearCKA(debiased: false).similarities(sa, Serial(arrays: sbad), widthsA: widths.0, widthsB: widths.1)
+    }
+  }
 }

@@ -89,6 +89,8 @@ public struct ActivationSet: RepresentationSource, Sendable {
   public var names: [String] { tensors.map(\.key) }
   public var layerNames: [String] { names }
   public var isDouble: Bool { tensors.allSatisfy { $0.dtype == .float64 } }
+  /// Its layers are read from mapped files, each read independent: from any thread.
+  public var readsConcurrently: Bool { true }
 
   /// Examples `rows` of every layer as `rows.count × features` matrices, into `matrices`,
   /// whose storage is reused when the shapes already fit (every full batch after the first).
