@@ -139,7 +139,7 @@ public enum CKAEstimator: Sendable, Equatable, CustomStringConvertible {
       let names = a.layerNames.map { "layer '\($0)' of \(a.name)" } + b.layerNames.map { "layer '\($0)' of \(b.name)" }
       let widthsA = kernel == .linear ? try a.widths() : [], widthsB = kernel == .linear ? try b.widths() : []
       if kernel == .linear,
-         GramLinearCKA.isCheaper(examples: n, widthsA: widthsA, widthsB: widthsB, scalarBytes: MemoryLayout<S>.size) {
+         GramLinearCKA.isCheaper(examples: n, widthsA: widthsA, widthsB: widthsB) {
         // Fewer examples than features: each layer's n×n Gram matrix, in example space.
         matrix = try GramLinearCKA(debiased: debiased).similarities(a, b, widthsA: widthsA, widthsB: widthsB,
                                                                    progress: progress)

@@ -31,9 +31,9 @@ package struct GramLinearCKA: Sendable {
   }
 
   /// Whether this route does fewer multiply–adds than the feature-space one for these shapes
-  /// and holds less memory than its accumulators (`StreamingLinearCKA`), with every layer read
-  /// whole in `scalarBytes` per value.
-  package static func isCheaper(examples n: Int, widthsA: [Int], widthsB: [Int], scalarBytes: Int,
+  /// and holds less memory than its accumulators (`StreamingLinearCKA`): A's triangles, and per
+  /// worker one layer in float64 and one n×n Gram matrix.
+  package static func isCheaper(examples n: Int, widthsA: [Int], widthsB: [Int],
                                 workers: Int = BLASThreads.count) -> Bool {
     let widths = widthsA + widthsB
     guard n > 0, !widths.isEmpty else { return false }
@@ -42,8 +42,8 @@ package struct GramLinearCKA: Sendable {
     let squares = Double(widths.reduce(0) { $0 + $1 * $1 })
     let gramWork = examples * examples * total
     let featureWork = examples * (squares + 2 * crossed)
-    let gramBytes = examples * total * Double(scalarBytes) + Double(widths.count) * examples * examples / 2 * 8
-      + Double(Swift.max(workers, 1)) * (examples * widest + examples * examples) * 8
+    let gramBytes = Double(widthsA.count) * examples * examples / 2 * 8
+      + Double(Swift.max(1, Swift.min(workers, widths.count))) * (examples * widest + examples * examples) * 8
     let featureBytes = Double(StreamingLinearCKA.memoryBytes(widthsA: widthsA, widthsB: widthsB))
     return gramWork < featureWork && gramBytes < featureBytes
   }
