@@ -2,8 +2,8 @@ import CompareCore
 import Synchronization
 
 /// Exact full-data linear CKA, biased or debiased, from each layer's n×n Gram matrix of centred
-/// activations (example space) instead of its features' p×p products: the cheaper route when a
-/// comparison has fewer examples than about twice its layers' widths (Kornblith et al. 2019).
+/// activations (example space) instead of its features' p×p products: the cheaper route when
+/// there are few examples for the layers' widths (`isCheaper`; Kornblith et al. 2019).
 ///
 ///     K̃ = X̃X̃ᵀ,   ‖X̃ᵀỸ‖²_F = ⟨K̃, L̃⟩_F,   Σᵢ ‖x̃ᵢ‖²‖ỹᵢ‖² = Σᵢ K̃ᵢᵢL̃ᵢᵢ,   ‖X̃‖²_F = tr K̃
 ///
