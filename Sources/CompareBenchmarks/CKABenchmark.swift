@@ -69,6 +69,7 @@ public enum CKABenchmark {
             ["whole command's speed-up over torch_cka", torch.map { Format.fixed($0 / run.wall, 2) + "x" } ?? "-"],
           ], rightAligned: [1]))
         }
+        command.append(("full_data", try fullDataCommand(a, b, work, log: log, json: json)))
       }
       let layers = work.layersA + work.layersB
       let flops = Double(work.batches * work.batch * work.batch) * Double((work.featuresA + work.featuresB).reduce(0, +))
@@ -89,6 +90,70 @@ public enum CKABenchmark {
       ] + command))
     }
     return .object([("threads", .int(BLASThreads.count)), ("results", .array(results))])
+  }
+
+  /// Examples of the full-data case: fewer than the features, where `--estimator full` forms
+  /// each layer's n×n Gram matrix (`GramLinearCKA`).
+  static let fullDataExamples = 4000
+
+  /// `compare cka A B --estimator full --examples N` on the large case's files, timed whole,
+  /// against its bound: one float64 `dsyrk` of N × features per layer, the layers over the
+  /// cores with one BLAS thread each, timed alone in this run.
+  static func fullDataCommand(_ a: String, _ b: String, _ work: Workload, log: BenchmarkLog, json: Bool) throws -> JSONValue {
+    let n = min(fullDataExamples, work.examples)
+    log.progress("cka: compare cka --estimator full on files")
+    let run = try CommandTiming.compare(["cka", a, b, "--estimator", "full", "--examples", "\(n)", "--json"],
+                                        warming: [a, b], median: 1)
+    log.progress("cka: the full-data estimator's dsyrk bound")
+    let widths = work.featuresA + work.featuresB
+    let bound = gramSeconds(examples: n, widths: widths)
+    // numpy's OpenBLAS: one layer's dsyrk at one thread, times the layers per worker.
+    let workers = Double(max(1, min(BLASThreads.count, widths.count)))
+    let python = PythonBLAS.syrk64Seconds(n: n, k: widths.max() ?? 0).map { $0 * (Double(widths.count) / workers).rounded(.up) }
+    log.endProgress()
+    let flops = Double(n) * Double(n) * Double(widths.reduce(0, +))
+    if !json {
+      log.print("Full-data CKA: compare cka A B --estimator full --examples \(n) --json (\(widths.count) layers, float64 Gram matrices in example space)")
+      log.print(Format.table(header: ["", "value"], rows: [
+        ["compare cka --estimator full, whole process", run.summary],
+        ["bound: \(widths.count) × dsyrk \(n)×features (\(Format.fixed(flops / 1e12, 3)) TFLOP)", Format.fixed(bound, 3) + " s"],
+        ["ratio", Format.fixed(run.wall / bound, 2)],
+        ["bound at numpy/scipy's bundled OpenBLAS (dsyrk, one thread per worker)", python.map { Format.fixed($0, 3) + " s" } ?? "- (no python3 with scipy)"],
+        ["ratio to that bound", python.map { Format.fixed(run.wall / $0, 2) } ?? "-"],
+        ["peak memory", Format.fixed(Double(run.peakBytes) / 1048576, 0) + " MiB"],
+      ], rightAligned: [1]))
+    }
+    return .object(run.json + [("examples", .int(n)), ("bound_seconds", .double(bound)),
+                               ("command_ratio", .double(run.wall / bound)), ("gram_tflop", .double(flops / 1e12)),
+                               ("numpy_bound_seconds", python.map(JSONValue.double) ?? .null)])
+  }
+
+  /// Seconds of one float64 `dsyrk` of n × p per layer (random values), the layers over the
+  /// cores with one BLAS thread each (buffers made before the clock starts).
+  static func gramSeconds(examples n: Int, widths: [Int]) -> Double {
+    final class Buffers: @unchecked Sendable {
+      let x: [Double], gram: UnsafeMutableBufferPointer<Double>
+      init(rows n: Int, columns p: Int) {
+        var rng = SplitMix64(seed: 11)
+        x = Matrix<Double>.gaussian(rows: n, columns: p, using: &rng).elements
+        gram = .allocate(capacity: n * n)
+        gram.initialize(repeating: 0)
+      }
+      deinit { gram.deallocate() }
+    }
+    let widest = widths.max() ?? 0
+    let states = WorkerStates { Buffers(rows: n, columns: widest) }
+    for _ in 0..<min(BLASThreads.count, widths.count) { _ = states.take() }
+    states.reset()
+    let start = ContinuousClock.now
+    BLASWorkers.forEachIndex(widths.count, state: states.take) { l, buffers in
+      buffers.x.withUnsafeBufferPointer { x in
+        Double.syrk(transpose: false, n: Int32(n), k: Int32(widths[l]), alpha: 1, a: x.baseAddress!,
+                    lda: Int32(widths[l]), beta: 0, c: buffers.gram.baseAddress!, ldc: Int32(n))
+      }
+      return true
+    }
+    return secondsSince(start)
   }
 
   /// Writes one model's activations, `examples × features` float32 per layer, to a

@@ -111,6 +111,20 @@ enum PythonBLAS {
       """, threads: threads)
   }
 
+  /// Best-of-2 seconds of `scipy.linalg.blas.dsyrk` on an n×k float64 matrix at one thread (the
+  /// full-data CKA's per-layer Gram matrix), or `nil` without Python, numpy or scipy.
+  static func syrk64Seconds(n: Int, k: Int) -> Double? {
+    seconds("""
+      import numpy as np, time
+      from scipy.linalg.blas import dsyrk
+      x = np.asfortranarray(np.random.default_rng(0).standard_normal((\(n), \(k))))
+      best = 1e9
+      for _ in range(2):
+          t = time.perf_counter(); dsyrk(1.0, x); best = min(best, time.perf_counter() - t)
+      print(best)
+      """, threads: 1)
+  }
+
   /// Best-of-3 seconds of numpy's float32 `a @ b`, a m×k, b k×n, or `nil` without numpy.
   static func gemmSeconds(m: Int, n: Int, k: Int, threads: Int) -> Double? {
     seconds("""
