@@ -136,17 +136,17 @@ public enum CKAEstimator: Sendable, Equatable, CustomStringConvertible {
       }
       let debiased = self == .debiased
       let matrix: SimilarityMatrix
-      let names = a.layerNames.map { "layer '\($0)' of \(a.name)" } + b.layerNames.map { "layer '\($0)' of \(b.name)" }
       let widthsA = kernel == .linear ? try a.widths() : [], widthsB = kernel == .linear ? try b.widths() : []
       if kernel == .linear,
          GramLinearCKA.isCheaper(examples: n, widthsA: widthsA, widthsB: widthsB) {
-        // Fewer examples than features: each layer's n×n Gram matrix, in example space.
+        // Less arithmetic and memory in example space: each layer's n×n Gram matrix.
         matrix = try GramLinearCKA(debiased: debiased).similarities(a, b, widthsA: widthsA, widthsB: widthsB,
                                                                    progress: progress)
       } else if kernel == .linear {
         // Exact over any n: one pass in batches, memory independent of n.
         var streaming = StreamingLinearCKA(widthsA: widthsA, widthsB: widthsB, debiased: debiased)
         var batchA: [Matrix<Double>] = [], batchB: [Matrix<Double>] = []
+        let names = a.layerNames.map { "layer '\($0)' of \(a.name)" } + b.layerNames.map { "layer '\($0)' of \(b.name)" }
         let step = Self.streamingBatch
         for start in stride(from: 0, to: n, by: step) {
           let rows = start..<Swift.min(n, start + step)

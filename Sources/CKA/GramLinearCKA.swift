@@ -144,21 +144,24 @@ package struct GramLinearCKA: Sendable {
     var gram: [Double] = []
     var features = 0
 
-    /// Reads layer `layer` of `source` (n × p) in float64 and centres its columns (means summed
-    /// in float64).
+    /// Reads layer `layer` of `source` (n × p) in float64 and centres its columns in place
+    /// (`GramKernel.centreColumns`); a constant layer becomes exact zeros, as in `LinearCKA`, so
+    /// that its HSIC with itself is 0 and its CKA is reported undefined.
     /// - Throws: `InputError` for a NaN/∞ activation, named by layer, example and feature.
     func load(_ source: any RepresentationSource, layer: Int, examples n: Int, features p: Int) throws {
       features = p
       WorkBuffer.resize(&centred, to: n * p)
+      guard n > 0, p > 0 else { return }
       try centred.withUnsafeMutableBufferPointer { c in
         try source.readLayer(layer, rows: 0..<n, into: c)
         if let bad = c.firstIndex(where: { !$0.isFinite }) {
           throw InputError("layer '\(source.layerNames[layer])' of \(source.name) has a non-finite activation (\(c[bad])) at example \(bad / p), feature \(bad % p)")
         }
-        var means = [Double](repeating: 0, count: p)
-        for i in 0..<n { for j in 0..<p { means[j] += c[i * p + j] } }
-        for j in 0..<p { means[j] /= Double(n) }
-        for i in 0..<n { for j in 0..<p { c[i * p + j] -= means[j] } }
+        if GramKernel.isConstant(c.baseAddress!, rows: n, columns: p) {
+          c.update(repeating: 0)
+        } else {
+          GramKernel.centreColumns(c.baseAddress!, rows: n, columns: p, into: c.baseAddress!)
+        }
       }
     }
 

@@ -78,6 +78,24 @@ struct GramLinearCKATests {
     }
   }
 
+  @Test("a constant layer has HSIC 0 with itself and is reported undefined, as in feature space")
+  func constantLayer() throws {
+    var rng = SplitMix64(seed: 1)
+    let x = Matrix<Double>.gaussian(rows: 30, columns: 50, using: &rng)
+    // 0.1·(j + 1): a mean summed in float64 does not come back to the value exactly.
+    let constant = Matrix<Double>(rows: 30, columns: 40) { _, j in 0.1 * Double(j + 1) }
+    let (sa, sb) = try Self.sources([x, constant], [x])
+    for debiased in [false, true] {
+      let result = try GramLinearCKA(debiased: debiased).similarities(sa, sb, widthsA: [50, 40], widthsB: [50])
+      let reference = try LinearCKA(debiased: debiased).similarities(layersA: [x, constant], layersB: [x])
+      #expect(result.hsicA[1] == 0 && reference.hsicA[1] == 0)
+      #expect(result.warnings == ["layer '1' of A is constant (HSIC with itself is 0): its CKA is undefined, the row is NaN"])
+      #expect(result.warnings == reference.warnings)
+      // Control: the varying layer is measured.
+      #expect(result.hsicA[0] > 0 && abs(result.values[0, 0] - 1) < 1e-12)
+    }
+  }
+
   /// A source read on one thread at a time (the default), through `read(rows:into:)`.
   struct Serial: RepresentationSource {
     let arrays: RepresentationArrays<Double>
