@@ -42,6 +42,13 @@ package final class LayerScratch: @unchecked Sendable {
     return spare.remove(at: best)
   }
 
+  /// Resizes `gram` to `count` elements, taking a spare buffer that holds them when its own
+  /// storage is too small (after a transient layer took it, say); contents unspecified.
+  func resizeGram(to count: Int) {
+    if gram.capacity < count { gram = takeSpare(holding: count) }
+    WorkBuffer.resize(&gram, to: count)
+  }
+
   /// Drops a transient layer and takes back the buffers it was lent or made in spares (now
   /// referenced only here, so they are reused in place, not copied).
   package func recycle(_ layer: inout LayerRepresentation?) {
@@ -55,8 +62,7 @@ package final class LayerScratch: @unchecked Sendable {
   /// Writes the upper triangle of C·Cᵀ into `gram` (n×n, row-major), C the n×p `copy`. One
   /// `syrk`.
   func makeGramOfCopy(rows n: Int, columns p: Int) {
-    if gram.capacity < n * n { gram = takeSpare(holding: n * n) }
-    WorkBuffer.resize(&gram, to: n * n)
+    resizeGram(to: n * n)
     guard n > 0, p > 0 else { return }
     copy.withUnsafeBufferPointer { c in
       gram.withUnsafeMutableBufferPointer { g in

@@ -54,7 +54,7 @@ public struct NeighbourLists: Sendable {
     }
     var indices = [Int](repeating: 0, count: n * k), values = [Double](repeating: 0, count: n * k)
     let block = 256
-    WorkBuffer.resize(&scratch.gram, to: min(block, n) * n)
+    scratch.resizeGram(to: min(block, n) * n)
     var bestIndex = [Int](repeating: -1, count: k), bestValue = [Double](repeating: -.infinity, count: k)
     var start = 0
     while start < n {
