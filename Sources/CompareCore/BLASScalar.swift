@@ -20,6 +20,14 @@ where Self.RawSignificand: FixedWidthInteger {
     transpose: Bool, n: Int32, k: Int32, alpha: Self, a: UnsafePointer<Self>, lda: Int32,
     beta: Self, c: UnsafeMutablePointer<Self>, ldc: Int32)
 
+  /// Upper triangle of C ← alpha·A·Aᵀ + beta·C, A n×k row-major, with C in LAPACK's rectangular
+  /// full packed format (TRANSR 'N', UPLO 'U'; `RectangularFullPacked` maps its entries):
+  /// n(n+1)/2 elements instead of a syrk's n×n. The routine is `?sfrk` (two `syrk` and one `gemm`
+  /// on the halves).
+  static func sfrk(
+    n: Int32, k: Int32, alpha: Self, a: UnsafePointer<Self>, lda: Int32, beta: Self,
+    c: UnsafeMutablePointer<Self>)
+
   /// y ← alpha·op(A)·x + beta·y, row-major A m×n. The routine is `cblas_?gemv`.
   static func gemv(
     transpose: Bool, m: Int32, n: Int32, alpha: Self, a: UnsafePointer<Self>, lda: Int32,

@@ -27,6 +27,18 @@ extension Double: BLASScalar {
       CblasRowMajor, CblasUpper, transposeFlag(transpose), n, k, alpha, a, lda, beta, c, ldc)
   }
 
+  /// Rank-k update of an RFP matrix. The routine is `dsfrk`, called directly: `LAPACKE_dsfrk`
+  /// would scan C for NaN first, though beta = 0 overwrites it.
+  public static func sfrk(
+    n: Int32, k: Int32, alpha: Double, a: UnsafePointer<Double>, lda: Int32, beta: Double,
+    c: UnsafeMutablePointer<Double>
+  ) {
+    // The row-major n×k A is the column-major k×n Aᵀ, so C = A·Aᵀ is LAPACK's trans 'T' update.
+    var (n, k, lda, alpha, beta) = (n, k, lda, alpha, beta)
+    var (transr, uplo, trans) = (CChar(UInt8(ascii: "N")), CChar(UInt8(ascii: "U")), CChar(UInt8(ascii: "T")))
+    dsfrk_(&transr, &uplo, &trans, &n, &k, &alpha, a, &lda, &beta, c, 1, 1, 1)
+  }
+
   @inlinable
   public static func gemv(
     transpose: Bool, m: Int32, n: Int32, alpha: Double, a: UnsafePointer<Double>, lda: Int32,

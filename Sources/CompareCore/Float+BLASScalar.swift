@@ -27,6 +27,18 @@ extension Float: BLASScalar {
       CblasRowMajor, CblasUpper, transposeFlag(transpose), n, k, alpha, a, lda, beta, c, ldc)
   }
 
+  /// Rank-k update of an RFP matrix. The routine is `ssfrk`, called directly: `LAPACKE_ssfrk`
+  /// would scan C for NaN first, though beta = 0 overwrites it.
+  public static func sfrk(
+    n: Int32, k: Int32, alpha: Float, a: UnsafePointer<Float>, lda: Int32, beta: Float,
+    c: UnsafeMutablePointer<Float>
+  ) {
+    // The row-major n×k A is the column-major k×n Aᵀ, so C = A·Aᵀ is LAPACK's trans 'T' update.
+    var (n, k, lda, alpha, beta) = (n, k, lda, alpha, beta)
+    var (transr, uplo, trans) = (CChar(UInt8(ascii: "N")), CChar(UInt8(ascii: "U")), CChar(UInt8(ascii: "T")))
+    ssfrk_(&transr, &uplo, &trans, &n, &k, &alpha, a, &lda, &beta, c, 1, 1, 1)
+  }
+
   @inlinable
   public static func gemv(
     transpose: Bool, m: Int32, n: Int32, alpha: Float, a: UnsafePointer<Float>, lda: Int32,

@@ -11,8 +11,8 @@ import CompareCore
 /// translation and permutation of features; not to a general invertible linear map. Symmetric.
 /// A similarity, 1 for equal shapes; can fall slightly below 0.
 ///
-/// - Complexity: O(n²·p) per layer (`UCentredDistances`), O(n²) per pair (one `dot`); memory n²
-///   doubles per layer, checked against the budget.
+/// - Complexity: O(n²·p) per layer (`UCentredDistances`), O(n²) per pair (one `dot`); memory
+///   n(n+1)/2 doubles per layer, checked against the budget.
 public struct DistanceCorrelationSimilarity: SimilarityMeasure {
   public init() {}
   public var name: String { "dcor" }
@@ -29,9 +29,12 @@ public struct DistanceCorrelationSimilarity: SimilarityMeasure {
     guard !pair.a.isConstant, !pair.b.isConstant,
           let x = pair.a.distances, let y = pair.b.distances else { return nil }
     if let problem = tooFewExamples(pair.a.examples) { throw InputError(problem) }
-    let n = try blasDimension(x.count, "distance entries")
-    let dot = 2 * x.withTriangle { px in
-      y.withTriangle { py in Double.dot(n: n, x: px.baseAddress!, incx: 1, y: py.baseAddress!, incy: 1) }
+    // Both triangles are packed alike with zeros on the diagonal: one dot over the arrays.
+    let dot = try 2 * x.withPackedTriangle { px in
+      try y.withPackedTriangle { py in
+        Double.dot(n: try blasDimension(px.count, "distance entries"), x: px.baseAddress!, incx: 1,
+                   y: py.baseAddress!, incy: 1)
+      }
     }
     let scale = (x.selfProduct * y.selfProduct).squareRoot()
     guard scale > 0 else { return nil }

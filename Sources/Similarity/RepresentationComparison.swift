@@ -275,15 +275,15 @@ public struct RepresentationComparison: Sendable {
   }
 
   /// Each kept layer holds n(n−1)/2 values per quadratic measure (rsa's 32-bit ranks, dcor's
-  /// float64 distances), each worker an n×n Gram matrix (where rsa also sorts) and, streaming,
-  /// one per quadratic measure (a transient layer's triangles stay in them).
+  /// float64 distances, packed with their diagonal). For rsa each worker has an n×n Gram matrix
+  /// (where it also sorts, and where a transient layer's ranks stay); dcor makes its triangle in
+  /// place, so a worker needs only, streaming, the packed triangle of the layer it holds.
   static func checkMemory(needs: LayerNeeds, examples n: Int, plan: MemoryPlan, budget: Int) throws {
     let rsa = needs.contains(.dissimilarities), dcor = needs.contains(.distances)
-    let quadratic = (rsa ? 1 : 0) + (dcor ? 1 : 0)
-    guard quadratic > 0 else { return }
+    guard rsa || dcor else { return }
     let n2 = Double(n) * Double(n)
     let perLayer = n2 / 2 * Double((rsa ? 4 : 0) + (dcor ? 8 : 0))
-    let perWorker = Double(plan.streamed ? quadratic : 1) * n2 * 8
+    let perWorker = (rsa ? n2 * 8 : 0) + (dcor && plan.streamed ? n2 / 2 * 8 : 0)
     let total = perLayer * Double(plan.kept) + Double(plan.workers) * perWorker
     guard total <= Double(budget) else {
       let gib = { (b: Double) in Format.fixed(b / Double(1 << 30), 1) + " GiB" }
