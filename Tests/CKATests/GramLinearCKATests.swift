@@ -78,6 +78,31 @@ struct GramLinearCKATests {
     }
   }
 
+  @Test("float32 layers wider than a panel: every panel is centred and added, the last one partial")
+  func panels() throws {
+    var rng = SplitMix64(seed: 9)
+    let width = GramLinearCKA.Scratch.panelWidth
+    // 2 panels and a partial third; activations offset by 100, so that the centring matters.
+    let x = Matrix<Double>(rows: 24, columns: 2 * width + 76) { _, _ in Double(Float(100 + rng.nextGaussian())) }
+    let y = Matrix<Double>(rows: 24, columns: width + 1) { i, j in Double(Float(x[i, j] + 0.7 * rng.nextGaussian())) }
+    let floats = { (m: Matrix<Double>) in Matrix<Float>(rows: m.rows, columns: m.columns) { i, j in Float(m[i, j]) } }
+    let sa = try RepresentationArrays(name: "A", layerNames: ["x"], layers: [floats(x)])
+    let sb = try RepresentationArrays(name: "B", layerNames: ["y"], layers: [floats(y)])
+    #expect(!sa.isDouble)
+    for debiased in [false, true] {
+      let result = try GramLinearCKA(debiased: debiased).similarities(sa, sb, widthsA: [x.columns], widthsB: [y.columns])
+      let reference = try LinearCKA(debiased: debiased).similarities(layersA: [x], layersB: [y])
+      for (u, v) in zip(result.values.elements + result.hsicA + result.hsicB,
+                        reference.values.elements + reference.hsicA + reference.hsicB) {
+        #expect(abs(u - v) <= 1e-10 * abs(v), "\(u) vs \(v)")
+      }
+      // Negative control: the first panel alone is not the layer.
+      let first = Matrix<Double>(rows: x.rows, columns: width) { i, j in x[i, j] }
+      let partial = try LinearCKA(debiased: debiased).similarities(layersA: [first], layersB: [y])
+      #expect(abs(partial.hsicA[0] - result.hsicA[0]) > 1e-3 * result.hsicA[0])
+    }
+  }
+
   @Test("a constant layer has HSIC 0 with itself and is reported undefined, as in feature space")
   func constantLayer() throws {
     var rng = SplitMix64(seed: 1)
