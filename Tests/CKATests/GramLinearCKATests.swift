@@ -53,6 +53,9 @@ struct GramLinearCKATests {
     // against 6.4 GB of accumulators.
     #expect(!GramLinearCKA.isCheaper(examples: 20_000, widthsA: wide, widthsB: wide, workers: 2))
     #expect(GramLinearCKA.isCheaper(examples: 8_000, widthsA: wide, widthsB: wide, workers: 2))
+    // The memory side decides between them: about 13,000 examples here.
+    #expect(GramLinearCKA.isCheaper(examples: 12_900, widthsA: wide, widthsB: wide, workers: 2))
+    #expect(!GramLinearCKA.isCheaper(examples: 13_300, widthsA: wide, widthsB: wide, workers: 2))
     // The bundled digits models' widths: their 4096-wide Gram of 1,797 examples costs more.
     #expect(!GramLinearCKA.isCheaper(examples: 1797, widthsA: [256, 128, 64, 10], widthsB: [256, 128, 256, 64, 10],
                                       workers: 2))
