@@ -60,6 +60,16 @@ where Self.RawSignificand: FixedWidthInteger {
     values: UnsafeMutablePointer<Self>, left: UnsafeMutablePointer<Self>,
     rightTransposed: UnsafeMutablePointer<Self>) -> Int32
 
+  /// The same SVD with the caller's LAPACK workspace: `work` of `lwork` elements and `iwork` of
+  /// 8·min(rows, columns); with `lwork` −1 it only writes the optimal size to `work[0]`. With
+  /// `left` and `rightTransposed` the thin vectors (jobz 'S'), without them values only (jobz
+  /// 'N'). The routine is `LAPACKE_?gesdd_work`, which allocates nothing of its own.
+  static func gesdd(
+    _ a: UnsafeMutablePointer<Self>, rows: Int32, columns: Int32,
+    values: UnsafeMutablePointer<Self>, left: UnsafeMutablePointer<Self>?,
+    rightTransposed: UnsafeMutablePointer<Self>?, work: UnsafeMutablePointer<Self>, lwork: Int32,
+    iwork: UnsafeMutablePointer<Int32>) -> Int32
+
   /// Eigenvalues of a symmetric n×n matrix (upper triangle of the row-major buffer read),
   /// ascending; `a` is destroyed. The routine is `LAPACKE_?syevd` with jobz 'N', or with
   /// `twoStage` `LAPACKE_?syevd_2stage`: LAPACK's two-stage reduction (full → band by blocked

@@ -89,6 +89,20 @@ extension Double: BLASScalar {
       left, max(rows, 1), rightTransposed, max(min(rows, columns), 1))
   }
 
+  /// SVD with the caller's workspace, thin vectors or values only. The routine is
+  /// `LAPACKE_dgesdd_work`.
+  public static func gesdd(
+    _ a: UnsafeMutablePointer<Double>, rows: Int32, columns: Int32,
+    values: UnsafeMutablePointer<Double>, left: UnsafeMutablePointer<Double>?,
+    rightTransposed: UnsafeMutablePointer<Double>?, work: UnsafeMutablePointer<Double>, lwork: Int32,
+    iwork: UnsafeMutablePointer<Int32>
+  ) -> Int32 {
+    let vectors = left != nil && rightTransposed != nil
+    return LAPACKE_dgesdd_work(
+      LAPACK_COL_MAJOR, CChar(UInt8(ascii: vectors ? "S" : "N")), rows, columns, a, max(rows, 1), values,
+      left, vectors ? max(rows, 1) : 1, rightTransposed, vectors ? max(min(rows, columns), 1) : 1, work, lwork, iwork)
+  }
+
   /// Eigenvalues of a symmetric matrix, ascending. The routine is `LAPACKE_dsyevd`, or
   /// `LAPACKE_dsyevd_2stage` with `twoStage`.
   public static func syevd(

@@ -89,6 +89,20 @@ extension Float: BLASScalar {
       left, max(rows, 1), rightTransposed, max(min(rows, columns), 1))
   }
 
+  /// SVD with the caller's workspace, thin vectors or values only. The routine is
+  /// `LAPACKE_sgesdd_work`.
+  public static func gesdd(
+    _ a: UnsafeMutablePointer<Float>, rows: Int32, columns: Int32,
+    values: UnsafeMutablePointer<Float>, left: UnsafeMutablePointer<Float>?,
+    rightTransposed: UnsafeMutablePointer<Float>?, work: UnsafeMutablePointer<Float>, lwork: Int32,
+    iwork: UnsafeMutablePointer<Int32>
+  ) -> Int32 {
+    let vectors = left != nil && rightTransposed != nil
+    return LAPACKE_sgesdd_work(
+      LAPACK_COL_MAJOR, CChar(UInt8(ascii: vectors ? "S" : "N")), rows, columns, a, max(rows, 1), values,
+      left, vectors ? max(rows, 1) : 1, rightTransposed, vectors ? max(min(rows, columns), 1) : 1, work, lwork, iwork)
+  }
+
   /// Eigenvalues of a symmetric matrix, ascending. The routine is `LAPACKE_ssyevd`, or
   /// `LAPACKE_ssyevd_2stage` with `twoStage`.
   public static func syevd(

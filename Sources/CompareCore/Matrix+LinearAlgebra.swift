@@ -183,29 +183,9 @@ extension Matrix {
   ///   does not fit 32 bits.
   /// - Complexity: O(m·n·k).
   public func singularValueDecomposition() throws -> SingularValueDecomposition<Scalar> {
-    let k = Swift.min(rows, columns)
-    guard k > 0 else {
-      return SingularValueDecomposition(values: [], left: Matrix(zeros: rows, 0),
-                                        rightTransposed: Matrix(zeros: 0, columns))
-    }
-    let m = try blasDimension(columns, "columns"), n = try blasDimension(rows, "rows")
-    var a = elements
-    var values = [Scalar](repeating: 0, count: k)
-    var v = [Scalar](repeating: 0, count: columns * k)  // column-major n×k: row-major Vᵀ (k×n)
-    var u = [Scalar](repeating: 0, count: k * rows)  // column-major k×m: row-major U (m×k)
-    let info = a.withUnsafeMutableBufferPointer { pa in
-      values.withUnsafeMutableBufferPointer { pv in
-        v.withUnsafeMutableBufferPointer { pl in
-          u.withUnsafeMutableBufferPointer { pr in
-            Scalar.gesdd(pa.baseAddress!, rows: m, columns: n, values: pv.baseAddress!,
-                         left: pl.baseAddress!, rightTransposed: pr.baseAddress!)
-          }
-        }
-      }
-    }
-    guard info == 0 else { throw LinearAlgebraError(routine: "gesdd", info: info) }
-    return SingularValueDecomposition(values: values, left: Matrix(rows: rows, columns: k, elements: u),
-                                      rightTransposed: Matrix(rows: k, columns: columns, elements: v))
+    let workspace = SVDWorkspace<Scalar>()
+    workspace.matrix = elements
+    return try workspace.decompose(rows: rows, columns: columns)
   }
 
   /// Eigenvalues, ascending, of this symmetric matrix (its upper triangle is read).

@@ -18,7 +18,7 @@ public struct CKASimilarity: SimilarityMeasure {
 
   public func value(_ pair: LayerPair) throws -> Double? {
     guard !pair.x.isConstant, !pair.y.isConstant else { return nil }
-    let cross = pair.scaledCross().frobeniusNormSquared
+    let cross = pair.scaledCrossNormSquared()
     let fourth = { (s: [Double]) in s.reduce(0) { $0 + $1 * $1 * $1 * $1 }.squareRoot() }
     return cross / (fourth(pair.x.singularValues) * fourth(pair.y.singularValues))
   }

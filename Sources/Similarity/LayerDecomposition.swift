@@ -36,8 +36,8 @@ public struct LayerDecomposition: Sendable {
     try self.init(of: x, scratch: LayerScratch())
   }
 
-  /// The same, with the centred copy and the QR's panel in `scratch`: only Uᵀ, ΣVᵀ and the
-  /// small SVD are allocated. A `transient` layer (compared and then dropped) makes Uᵀ and UᵀX̃
+  /// The same, with the centred copy, the QR's panel and the small SVD's buffers in `scratch`:
+  /// only Uᵀ and ΣVᵀ are allocated. A `transient` layer (compared and then dropped) makes Uᵀ and UᵀX̃
   /// in `scratch`'s spare buffers, which `LayerScratch.recycle` takes back.
   package init(of x: Matrix<Double>, scratch: LayerScratch, transient: Bool = false) throws {
     guard !x.isEmpty else { throw InputError("a layer has no examples or no features (\(x.shapeDescription))") }
@@ -58,18 +58,24 @@ public struct LayerDecomposition: Sendable {
       }
       var tau = [Double](repeating: 0, count: p)
       let rows = try blasDimension(n, "rows"), columns = try blasDimension(p, "columns")
-      var r = Matrix<Double>(zeros: p, p)
+      let workspace = scratch.svd
       try scratch.panel.withUnsafeMutableBufferPointer { pq in
         try tau.withUnsafeMutableBufferPointer { pt in
           let info = Double.geqrf(pq.baseAddress!, rows: rows, columns: columns, tau: pt.baseAddress!)
           guard info == 0 else { throw LinearAlgebraError(routine: "geqrf", info: info) }
-          for i in 0..<p { for j in i..<p { r.elements[i * p + j] = pq[j * n + i] } }
+          // R, the upper triangle of the column-major panel, row-major into the SVD's buffer.
+          workspace.load(rows: p, columns: p) { r in
+            for i in 0..<p {
+              for j in 0..<i { r[i * p + j] = 0 }
+              for j in i..<p { r[i * p + j] = pq[j * n + i] }
+            }
+          }
           let formed = Double.orgqr(pq.baseAddress!, rows: rows, columns: columns, tau: pt.baseAddress!)
           guard formed == 0 else { throw LinearAlgebraError(routine: "orgqr", info: formed) }
         }
       }
       let qt = Matrix(rows: p, columns: n, elements: scratch.panel)
-      let svd = try r.singularValueDecomposition()
+      let svd = try workspace.decompose(rows: p, columns: p)
       singularValues = svd.values
       leftVectorsTransposed = Matrix.product(svd.left, transposed: true, qt, transposed: false,
                                              into: transient ? scratch.takeSpare(holding: p * n) : [])
@@ -92,7 +98,10 @@ public struct LayerDecomposition: Sendable {
       }
       try Self.orthonormalize(&scratch.panel, columnMajorRows: p, columns: n)
       let qt = Matrix(rows: n, columns: p, elements: scratch.panel)
-      let svd = try c.multipliedByTransposed(qt).singularValueDecomposition()
+      // X̃Q' (n×n) made in the SVD's buffer, which is moved in and back, never copied.
+      let product = Matrix.product(c, transposed: false, qt, transposed: true, into: scratch.svd.takeMatrix())
+      scratch.svd.matrix = (consume product).elements
+      let svd = try scratch.svd.decompose(rows: n, columns: n)
       singularValues = svd.values
       leftVectorsTransposed = Self.matrix(rows: n, columns: n, in: transient ? scratch.takeSpare(holding: n * n) : []) { i, j in
         svd.left[j, i]

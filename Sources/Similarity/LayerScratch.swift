@@ -20,6 +20,12 @@ package final class LayerScratch: @unchecked Sendable {
   /// for rsa the sort's keys and its second buffer).
   var gram: [Double] = []
 
+  /// The small SVD of each layer's QR factor (`LayerDecomposition`), with LAPACK's workspace.
+  var svd: SVDWorkspace<Double> { pairs.svd }
+  /// The buffers of the pairs this worker measures (the SVD workspace is shared: a worker makes
+  /// a layer or measures a pair, never both at once).
+  let pairs = PairScratch()
+
   /// Buffers given back by transient layers (`recycle`), for the next layers' Gram matrices,
   /// singular vectors and projections.
   var spare: [[Double]] = []

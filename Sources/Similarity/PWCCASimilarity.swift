@@ -42,16 +42,29 @@ public struct PWCCASimilarity: SimilarityMeasure {
     let rx = pair.x.rank(tolerance: tolerance), ry = pair.y.rank(tolerance: tolerance)
     guard rx > 0, ry > 0 else { return nil }
     let onX = pair.x.features <= pair.y.features
-    let block = pair.block(rows: rx, columns: ry)
     // The canonical weights of Z's basis: M = U Σ Vᵀ pairs X's (U) and Y's (V) directions.
-    let svd = try block.singularValueDecomposition()
+    pair.loadBlock(rows: rx, columns: ry)
+    let scratch = pair.scratch
+    let svd = try scratch.svd.decompose(rows: rx, columns: ry)
     let r = onX ? rx : ry, k = min(rx, ry)
     let rho = svd.values.prefix(k).map { min(max($0, 0), 1) }
-    let z = onX ? pair.x : pair.y
-    // Row i of Aᵀ(UᵀZ̃): the inner products of variate i with Z's centred columns.
-    let a = onX ? svd.left : svd.rightTransposed.transposed()
-    let inner = a.transposedMultiplied(by: z.projections.rows(0..<r))
-    var weights = (0..<k).map { i in inner.row(i).reduce(0) { $0 + abs($1) } }
+    let z = onX ? pair.x : pair.y, p = z.features
+    // Row i of Aᵀ(UᵀZ̃)[..r], A = U (r×k) or V = (Vᵀ)ᵀ: the inner products of variate i with Z's
+    // centred columns. One gemm on the leading r rows of UᵀZ̃ in place, into the pair scratch.
+    WorkBuffer.resize(&scratch.inner, to: k * p)
+    let a = onX ? svd.left : svd.rightTransposed
+    a.elements.withUnsafeBufferPointer { pa in
+      z.projections.elements.withUnsafeBufferPointer { pz in
+        scratch.inner.withUnsafeMutableBufferPointer { pc in
+          Double.gemm(transposeA: onX, transposeB: false, m: Int32(k), n: Int32(p), k: Int32(r), alpha: 1,
+                      a: pa.baseAddress!, lda: Int32(a.columns), b: pz.baseAddress!, ldb: Int32(p), beta: 0,
+                      c: pc.baseAddress!, ldc: Int32(p))
+        }
+      }
+    }
+    var weights = scratch.inner.withUnsafeBufferPointer { c in
+      (0..<k).map { i in (0..<p).reduce(0) { $0 + abs(c[i * p + $1]) } }
+    }
     let total = weights.reduce(0, +)
     guard total > 0 else { return nil }
     weights = weights.map { $0 / total }

@@ -142,7 +142,7 @@ public struct RepresentationComparison: Sendable {
         guard case .success(let (b, _)) = layer else { return false }
         var ok = true
         for i in a.indices where ok {
-          let r = Swift.Result { try PairOutcome(a[i], b, measures: measures) }
+          let r = Swift.Result { try PairOutcome(a[i], b, measures: measures, scratch: scratch.pairs) }
           outcomes.withLock { $0[i * countB + j] = r }
           progress(done.add(1, ordering: .relaxed).newValue, steps)
           ok = r.isSuccess
@@ -157,8 +157,9 @@ public struct RepresentationComparison: Sendable {
       }
     } else {
       let b = try represent(inputsA.count, namesB, modelB)
-      BLASWorkers.forEachIndex(a.count * countB, state: { () }) { q, _ in
-        let r = Swift.Result { try PairOutcome(a[q / countB], b[q % countB], measures: measures) }
+      pool.reset()
+      BLASWorkers.forEachIndex(a.count * countB, state: pool.take) { q, scratch in
+        let r = Swift.Result { try PairOutcome(a[q / countB], b[q % countB], measures: measures, scratch: scratch.pairs) }
         outcomes.withLock { $0[q] = r }
         progress(done.add(1, ordering: .relaxed).newValue, steps)
         return r.isSuccess
@@ -212,8 +213,9 @@ public struct RepresentationComparison: Sendable {
     var reasons: [String?]
     var tied = false
 
-    init(_ a: LayerRepresentation, _ b: LayerRepresentation, measures: [any SimilarityMeasure]) throws {
-      let pair = try LayerPair(a, b)
+    init(_ a: LayerRepresentation, _ b: LayerRepresentation, measures: [any SimilarityMeasure],
+         scratch: PairScratch) throws {
+      let pair = try LayerPair(a, b, scratch: scratch)
       values = []
       reasons = []
       for measure in measures {
@@ -233,6 +235,7 @@ public struct RepresentationComparison: Sendable {
           if rx + ry > n, rx < n - 1, ry < n - 1 { tied = true }
         }
       }
+      scratch.recycle(consume pair)
     }
   }
 

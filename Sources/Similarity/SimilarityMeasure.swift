@@ -67,16 +67,26 @@ public struct LayerPair: Sendable {
   /// Decompositions that several measures of this pair read (cca and cca_r2, svcca where its
   /// directions are the ranks, procrustes and its Euclidean form): made once.
   let shared = SharedDecompositions()
+  /// Buffers for the measures' small decompositions: the worker's, reused pair after pair.
+  let scratch: PairScratch
 
   /// - Throws: `InputError` if the example counts differ.
   public init(_ a: LayerRepresentation, _ b: LayerRepresentation) throws {
+    try self.init(a, b, scratch: PairScratch())
+  }
+
+  /// The same, with the cross product made in `scratch`'s buffer and the measures' SVDs in its
+  /// workspace (`PairScratch.recycle` takes the buffer back when the pair is done).
+  package init(_ a: LayerRepresentation, _ b: LayerRepresentation, scratch: PairScratch) throws {
     guard a.examples == b.examples else {
       throw InputError("the layers have \(a.examples) and \(b.examples) examples; they must be the same examples")
     }
     self.a = a
     self.b = b
+    self.scratch = scratch
     if let x = a.spectrum, let y = b.spectrum {
-      cross = x.leftVectorsTransposed.multipliedByTransposed(y.leftVectorsTransposed)
+      cross = Matrix.product(x.leftVectorsTransposed, transposed: false, y.leftVectorsTransposed, transposed: true,
+                             into: scratch.takeCross())
     } else {
       cross = Matrix(zeros: 0, 0)
     }
@@ -99,10 +109,29 @@ public struct LayerPair: Sendable {
     Matrix(rows: rows, columns: columns) { i, j in cross[i, j] }
   }
 
-  /// Σ_X M Σ_Y, whose singular values are those of X̃ᵀỸ.
-  func scaledCross() -> Matrix<Double> {
-    Matrix(rows: cross.rows, columns: cross.columns) { i, j in
-      x.singularValues[i] * cross[i, j] * y.singularValues[j]
+  /// Calls `fill` with each entry (i, j) of Σ_X M Σ_Y, whose singular values are those of X̃ᵀỸ,
+  /// row by row.
+  func forEachScaledCross(_ fill: (Int, Int, Double) -> Void) {
+    let sx = x.singularValues, sy = y.singularValues, q = cross.columns
+    cross.elements.withUnsafeBufferPointer { m in
+      for i in 0..<cross.rows { for j in 0..<q { fill(i, j, sx[i] * m[i * q + j] * sy[j]) } }
+    }
+  }
+
+  /// ‖Σ_X M Σ_Y‖²_F = ‖X̃ᵀỸ‖²_F, without forming the matrix.
+  func scaledCrossNormSquared() -> Double {
+    var sum = 0.0
+    forEachScaledCross { _, _, v in sum += v * v }
+    return sum
+  }
+
+  /// The leading `rows × columns` block of the cross product, in the scratch's SVD workspace.
+  func loadBlock(rows: Int, columns: Int) {
+    let q = cross.columns
+    cross.elements.withUnsafeBufferPointer { m in
+      scratch.svd.load(rows: rows, columns: columns) { b in
+        for i in 0..<rows { for j in 0..<columns { b[i * columns + j] = m[i * q + j] } }
+      }
     }
   }
 
@@ -110,7 +139,8 @@ public struct LayerPair: Sendable {
   func canonicalCorrelations(rx: Int, ry: Int) throws -> [Double] {
     guard rx > 0, ry > 0 else { return [] }
     if let made = shared.correlations.withLock({ $0[rx << 32 | ry] }) { return made }
-    let rho = try block(rows: rx, columns: ry).singularValues().map { min(max($0, 0), 1) }
+    loadBlock(rows: rx, columns: ry)
+    let rho = try scratch.svd.singularValues(rows: rx, columns: ry).map { min(max($0, 0), 1) }
     shared.correlations.withLock { $0[rx << 32 | ry] = rho }
     return rho
   }
@@ -118,9 +148,35 @@ public struct LayerPair: Sendable {
   /// The singular values of Σ_X M Σ_Y (those of X̃ᵀỸ), descending.
   func scaledCrossSingularValues() throws -> [Double] {
     if let made = shared.scaledCross.withLock({ $0 }) { return made }
-    let values = try scaledCross().singularValues()
+    let q = cross.columns
+    scratch.svd.load(rows: cross.rows, columns: q) { s in forEachScaledCross { i, j, v in s[i * q + j] = v } }
+    let values = try scratch.svd.singularValues(rows: cross.rows, columns: q)
     shared.scaledCross.withLock { $0 = values }
     return values
+  }
+}
+
+/// One worker's buffers for the pairs it measures, reused pair after pair: the cross product's
+/// storage, the measures' small SVDs and pwcca's inner products. Each pair allocated about
+/// 8–40 MB of these at 1,024 features, more system time to fault in here than their arithmetic.
+package final class PairScratch: @unchecked Sendable {
+  var cross: [Double] = []
+  let svd = SVDWorkspace<Double>()
+  /// pwcca's inner products of the canonical variates with the weighted layer's features.
+  var inner: [Double] = []
+
+  package init() {}
+
+  /// The cross product's storage, handed to the next pair.
+  func takeCross() -> [Double] {
+    let taken = cross
+    cross = []
+    return taken
+  }
+
+  /// Drops a measured pair and keeps its cross product's storage for the next.
+  package func recycle(_ pair: consuming LayerPair) {
+    cross = pair.cross.elements
   }
 }
 

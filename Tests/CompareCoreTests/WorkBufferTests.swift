@@ -31,5 +31,14 @@ struct WorkBufferTests {
     // Past the capacity: new storage.
     WorkBuffer.resize(&buffer, to: 5000)
     #expect(buffer.count == 5000)
+    // Float and Int32 grow within their capacity too (their own loops), keeping the prefix.
+    var floats: [Float] = [1, 2, 3, 4]
+    WorkBuffer.resize(&floats, to: 2)
+    WorkBuffer.resize(&floats, to: 4)
+    #expect(floats.count == 4 && floats[0] == 1 && floats[1] == 2)
+    var ints: [Int32] = [7, 8, 9]
+    WorkBuffer.resize(&ints, to: 1)
+    WorkBuffer.resize(&ints, to: 3)
+    #expect(ints.count == 3 && ints[0] == 7)
   }
 }
