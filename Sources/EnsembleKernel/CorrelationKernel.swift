@@ -140,19 +140,23 @@ public struct CorrelationKernel: Sendable {
     let readTotal = 2 * models
     // Every group of models read from either source, in both passes and for every slab, goes
     // through this one buffer.
-    var read = [Float](repeating: 0, count: LogitsTransform.readCapacity(
-      [train, test], models: models, bytes: options.readBytes))
+    let readCount = LogitsTransform.readCapacity([train, test], models: models, bytes: options.readBytes)
     if zBytes + blockRows * nTrain * 4 <= options.memoryLimit {
-      // Everything fits: pass 1 writes log-softmax values into Z and collects statistics.
-      var zTrain = [Float](repeating: 0, count: nTrain * k)
-      var zTest = [Float](repeating: 0, count: rows.count * k)
+      // Everything fits: pass 1 writes log-softmax values into Z and collects statistics. The
+      // read buffer is needed only in pass 1 and the kernel block only after it: one buffer
+      // serves as both, so the block's memory is not faulted in a second time. All of it is
+      // prefaulted in one call per buffer (`WorkBuffer`).
+      var zTrain: [Float] = WorkBuffer.prefaulted(count: nTrain * k)
+      var zTest: [Float] = WorkBuffer.prefaulted(count: rows.count * k)
+      var shared: [Float] = WorkBuffer.prefaulted(count: max(readCount, blockRows * nTrain))
       let blocks = (rows.count + blockRows - 1) / blockRows
       let total = readTotal + blocks
       try zTrain.withUnsafeMutableBufferPointer { trainP in
         try zTest.withUnsafeMutableBufferPointer { testP in
           let trainTarget = ZTarget(base: trainP.baseAddress!, stride: k)
           let testTarget = ZTarget(base: testP.baseAddress!, stride: k)
-          try read.withUnsafeMutableBufferPointer { readP in
+          try shared.withUnsafeMutableBufferPointer { whole in
+            let readP = UnsafeMutableBufferPointer(rebasing: whole[..<readCount])
             let trainStats = try LogitsTransform.statistics(
               of: train, models: models, rows: 0..<nTrain, logSoftmax: options.logSoftmax,
               selected: sel, target: trainTarget, readBytes: options.readBytes, buffer: readP
@@ -164,10 +168,7 @@ public struct CorrelationKernel: Sendable {
             ) { progress(models + $0, total) }
             LogitsTransform.standardize(testTarget, models: models, selected: sel, statistics: testStats)
           }
-          // The read buffer is not needed past pass 1: give its memory back before the blocks.
-          read = []
-          var block = [Float](repeating: 0, count: blockRows * nTrain)
-          try block.withUnsafeMutableBufferPointer { blockP in
+          try shared.withUnsafeMutableBufferPointer { blockP in
             for b in 0..<blocks {
               let lo = b * blockRows, hi = min(rows.count, lo + blockRows)
               WorkerGEMM.productABt(m: hi - lo, n: nTrain,
@@ -190,6 +191,7 @@ public struct CorrelationKernel: Sendable {
     let slabs = (rows.count + slabRows - 1) / slabRows
     let chunks = (models + chunkModels - 1) / chunkModels
     let total = readTotal + slabs * chunks
+    var read = [Float](repeating: 0, count: readCount)
     let (trainStats, testStats) = try read.withUnsafeMutableBufferPointer { readP in
       let trainStats = try LogitsTransform.statistics(
         of: train, models: models, rows: 0..<nTrain, logSoftmax: options.logSoftmax,
