@@ -43,20 +43,33 @@ public enum SafetensorsIndex {
 
   /// The index file's `weight_map` as (tensor, shard file name) pairs, in the order the file
   /// lists them (see `tensorNames(inIndex:)`); for the `.safetensors` or `.bin` shards beside it.
+  /// With `suffix` (".safetensors"), every shard must have it, as `shardNames(in:file:)` checks.
   /// - Throws: `ReadError` if the file is not such an index, or maps a tensor to something other
   ///   than the name of a file in the same folder.
   /// - Complexity: O(n) in the index's size.
-  public static func entries(inIndex path: String) throws -> [(tensor: String, file: String)] {
+  public static func entries(inIndex path: String, suffix: String? = nil) throws -> [(tensor: String, file: String)] {
     let file = try MappedFile(path: path)
     return try weightMap(in: file.bytes, file: path).map { tensor, value in
       guard case .string(let name) = value else {
         throw ReadError(file: path, "shard index maps tensor '\(tensor.prefix(80))' to \(value.serialized().prefix(40)), not a file name")
       }
-      guard !name.isEmpty, !name.contains("/") else {
-        throw ReadError(file: path, "shard index maps tensor '\(tensor.prefix(80))' to '\(name.prefix(80))', not a file in the same folder")
+      if let suffix {
+        guard name.hasSuffix(suffix), !name.contains("/") else {
+          throw ReadError(file: path, "shard index maps tensor '\(tensor.prefix(80))' to '\(name.prefix(80))', not a \(suffix) file in the same folder")
+        }
+      } else {
+        guard !name.isEmpty, !name.contains("/") else {
+          throw ReadError(file: path, "shard index maps tensor '\(tensor.prefix(80))' to '\(name.prefix(80))', not a file in the same folder")
+        }
       }
       return (tensor, name)
     }
+  }
+
+  /// The distinct shard files of `entries`, in order of first appearance.
+  public static func shards(of entries: [(tensor: String, file: String)]) -> [String] {
+    var seen: Set<String> = []
+    return entries.map(\.file).filter { seen.insert($0).inserted }
   }
 
   /// The `weight_map` object's (tensor, value) pairs, in document order.

@@ -70,7 +70,7 @@ public struct ModelWeights: Sendable {
   public init(path: String) throws {
     self.path = path
     var tensors: [Tensor] = [], formats: Set<TensorFormat> = []
-    let files = try ModelWeights.files(at: path)
+    let (files, index) = try ModelWeights.files(at: path)
     for file in files {
       let opened = try TensorFile.open(file)
       formats.insert(opened.format)
@@ -80,9 +80,8 @@ public struct ModelWeights: Sendable {
     if let prefix = Self.nestingKeys.first(where: { p in !keys.isEmpty && keys.allSatisfy { $0.hasPrefix(p + ".") } }) {
       keys = keys.map { String($0.dropFirst(prefix.count + 1)) }
     }
-    let index = ModelWeights.indexFile(at: path)
-    let listed = try index.map { try Self.checkedIndex($0, tensors: tensors) } ?? []
-    warnings = index.map { Self.unlistedShards(in: path, index: $0, listed: listed) } ?? []
+    let listed = try index.map { try Self.checkedIndex($0.path, entries: $0.entries, tensors: tensors) } ?? []
+    warnings = index.map { Self.unlistedShards(in: path, index: $0.path, listed: listed) } ?? []
     let rank: [Int]
     if !listed.isEmpty {
       let position = Dictionary(listed.enumerated().map { ($1.tensor, $0) }, uniquingKeysWith: { a, _ in a })
@@ -108,8 +107,8 @@ public struct ModelWeights: Sendable {
   /// The shard index's (tensor, file) pairs, each checked against the tensors read: a tensor
   /// the index places in a shard that does not hold it would otherwise vanish without a word.
   /// - Throws: `ReadError` naming the index, the tensor and the shard.
-  static func checkedIndex(_ index: String, tensors: [Tensor]) throws -> [(tensor: String, file: String)] {
-    let listed = try SafetensorsIndex.entries(inIndex: index)
+  static func checkedIndex(_ index: String, entries listed: [(tensor: String, file: String)],
+                           tensors: [Tensor]) throws -> [(tensor: String, file: String)] {
     var held: [String: Set<String>] = [:]
     for tensor in tensors { held[FileSystem.baseName(tensor.file), default: []].insert(tensor.key) }
     for (tensor, file) in listed where held[file]?.contains(tensor) != true {
@@ -139,18 +138,6 @@ public struct ModelWeights: Sendable {
     let parts = key.split(separator: ".")
     if parts.dropLast().contains(where: { !$0.isEmpty && $0.allSatisfy(\.isNumber) }) { return 1 }
     return 2
-  }
-
-  /// The shard index of a Hugging Face folder that describes the files `files(at:)` reads: a
-  /// `*.safetensors.index.json` beside safetensors shards, or a `*.bin.index.json` (as
-  /// `pytorch_model.bin.index.json`) beside `pytorch_model-*.bin` shards when there is no
-  /// safetensors file; `nil` otherwise.
-  static func indexFile(at path: String) -> String? {
-    guard FileSystem.kind(of: path) == .directory, let names = FileSystem.names(in: path),
-          !names.contains("model.safetensors") else { return nil }
-    let safetensors = names.first { $0.hasSuffix(".safetensors.index.json") }
-    let bin = names.contains { $0.hasSuffix(".safetensors") } ? nil : names.first { $0.hasSuffix(".bin.index.json") }
-    return (safetensors ?? bin).map { FileSystem.path($0, in: path) }
   }
 
   /// Every weight `compare esd` analyses (2-D, 4-D, and 3-D by `ThreeDimensionalRule.auto`),
@@ -265,8 +252,17 @@ public struct ModelWeights: Sendable {
     }
   }
 
-  /// The files holding a model's weights.
-  static func files(at path: String) throws -> [String] {
+  /// A Hugging Face folder's shard index, parsed once: its path and its (tensor, shard) entries.
+  struct ShardIndex {
+    let path: String
+    let entries: [(tensor: String, file: String)]
+  }
+
+  /// The files holding a model's weights and, for a sharded Hugging Face folder, the shard index
+  /// that describes them: a `*.safetensors.index.json` beside safetensors shards, or a
+  /// `*.bin.index.json` (as `pytorch_model.bin.index.json`) beside `pytorch_model-*.bin` shards
+  /// when there is no safetensors file.
+  static func files(at path: String) throws -> (files: [String], index: ShardIndex?) {
     switch FileSystem.kind(of: path) {
     case .missing:
       let reference = TensorReference(path)
@@ -275,38 +271,40 @@ public struct ModelWeights: Sendable {
       }
       throw ReadError(file: path, "no such file")
     case .directory: break
-    default: return [path]
+    default: return ([path], nil)
     }
     let names = try Folders.names(in: path)
     func inFolder(_ name: String) -> String { FileSystem.path(name, in: path) }
     func sorted(_ names: [String]) -> [String] { names.sorted { NaturalOrder.precedes($0, $1) }.map(inFolder) }
-    if names.contains("model.safetensors") { return [inFolder("model.safetensors")] }
+    if names.contains("model.safetensors") { return ([inFolder("model.safetensors")], nil) }
     // A PEFT adapter's factors (`esd` and `describe` analyse them as `LoRAAdapter` does).
     if names.contains(LoRAAdapter.configName), let weights = LoRAAdapter.weightNames.first(where: names.contains) {
-      return [inFolder(weights)]
+      return ([inFolder(weights)], nil)
     }
-    if let index = names.first(where: { $0.hasSuffix(".safetensors.index.json") }) {
-      let listed = try SafetensorsIndex.shardNames(inIndex: inFolder(index))
+    if let name = names.first(where: { $0.hasSuffix(".safetensors.index.json") }) {
+      let index = ShardIndex(path: inFolder(name),
+                             entries: try SafetensorsIndex.entries(inIndex: inFolder(name), suffix: ".safetensors"))
+      let listed = SafetensorsIndex.shards(of: index.entries)
       guard !listed.isEmpty else {
-        throw ReadError(file: inFolder(index), "lists no .safetensors shards (expected JSON with a \"weight_map\" of tensor names to shard files)")
+        throw ReadError(file: index.path, "lists no .safetensors shards (expected JSON with a \"weight_map\" of tensor names to shard files)")
       }
-      try requireShards(listed, of: inFolder(index), in: names)
-      return sorted(listed)
+      try requireShards(listed, of: index.path, in: names)
+      return (sorted(listed), index)
     }
     let shards = names.filter { $0.hasPrefix("model-") && $0.hasSuffix(".safetensors") }
-    if !shards.isEmpty { return sorted(shards) }
+    if !shards.isEmpty { return (sorted(shards), nil) }
     let otherSafetensors = names.filter { $0.hasSuffix(".safetensors") }
-    if !otherSafetensors.isEmpty { return sorted(otherSafetensors) }
-    // `.bin` shards with their index (`indexFile(at:)` picks the same one): a shard it lists
-    // that is missing is named as such, before `checkedIndex` would blame its tensors.
-    if let index = names.first(where: { $0.hasSuffix(".bin.index.json") }) {
-      var seen: Set<String> = []
-      let listed = try SafetensorsIndex.entries(inIndex: inFolder(index)).map(\.file).filter { seen.insert($0).inserted }
-      try requireShards(listed, of: inFolder(index), in: names)
+    if !otherSafetensors.isEmpty { return (sorted(otherSafetensors), nil) }
+    // `.bin` shards with their index: a shard it lists that is missing is named as such, before
+    // `checkedIndex` would blame its tensors.
+    var index: ShardIndex?
+    if let name = names.first(where: { $0.hasSuffix(".bin.index.json") }) {
+      index = ShardIndex(path: inFolder(name), entries: try SafetensorsIndex.entries(inIndex: inFolder(name)))
+      try requireShards(SafetensorsIndex.shards(of: index!.entries), of: inFolder(name), in: names)
     }
     let bins = names.filter { $0.hasPrefix("pytorch_model") && $0.hasSuffix(".bin") }
-    if !bins.isEmpty { return sorted(bins) }
-    if names.contains(where: { $0.hasSuffix(".npy") }) { return [path] }
+    if !bins.isEmpty { return (sorted(bins), index) }
+    if names.contains(where: { $0.hasSuffix(".npy") }) { return ([path], index) }
     throw ReadError(file: path, "folder has no model.safetensors, model-*.safetensors, pytorch_model*.bin or .npy files")
   }
 }
