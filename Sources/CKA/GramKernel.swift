@@ -33,24 +33,28 @@ package enum GramKernel {
   /// writing and re-reading a centred copy of the whole layer: on 512 × 4096 float32 batches the
   /// centring then costs nearly nothing beside the `syrk` (two workers, 228 Gram matrices:
   /// 1.52 s → 1.42 s; `syrk` alone on the raw rows 1.40 s). `width` overrides the panel width
-  /// (tests); `panel` must hold n·width elements.
+  /// (tests); `panel` must hold n·width elements. Returns ‖μ‖², the squared norm of the column
+  /// means (for `MinibatchCKA`'s choice to centre or not).
+  @discardableResult
   static func centredUpperGram<S: BLASScalar>(_ x: UnsafePointer<S>, rows n: Int, columns p: Int,
                                               panel: UnsafeMutablePointer<S>,
                                               into gram: UnsafeMutablePointer<S>,
-                                              width chosen: Int? = nil) {
-    guard n > 0 else { return }
+                                              width chosen: Int? = nil) -> Double {
+    guard n > 0 else { return 0 }
     guard p > 0 else {
       gram.update(repeating: 0, count: n * n)
-      return
+      return 0
     }
     let width = Swift.max(1, Swift.min(p, chosen ?? panelColumns(rows: n, columns: p, scalar: S.self)))
-    withUnsafeTemporaryAllocation(of: S.self, capacity: n + width) { buffer in
+    return withUnsafeTemporaryAllocation(of: S.self, capacity: n + width) { buffer in
       let ones = buffer.baseAddress!, m = ones + n
       ones.initialize(repeating: 1, count: n)
+      var meanSquares = 0.0
       for start in stride(from: 0, to: p, by: width) {
         let w = Swift.min(width, p - start)
         S.gemv(transpose: true, m: Int32(n), n: Int32(w), alpha: 1 / S(n), a: x + start, lda: Int32(p),
                x: ones, incx: 1, beta: 0, y: m, incy: 1)
+        for j in 0..<w { meanSquares += Double(m[j]) * Double(m[j]) }
         for i in 0..<n {
           let row = x + i * p + start, target = panel + i * w
           for j in 0..<w { target[j] = row[j] - m[j] }
@@ -58,7 +62,15 @@ package enum GramKernel {
         S.syrk(transpose: false, n: Int32(n), k: Int32(w), alpha: 1, a: panel, lda: Int32(w),
                beta: start == 0 ? 0 : 1, c: gram, ldc: Int32(n))
       }
+      return meanSquares
     }
+  }
+
+  /// The trace of the n×n Gram in `gram`, in `Double`.
+  static func trace<S: BLASScalar>(_ gram: UnsafePointer<S>, size n: Int) -> Double {
+    var sum = 0.0
+    for i in 0..<n { sum += Double(gram[i * n + i]) }
+    return sum
   }
 
   /// Columns per panel of `centredUpperGram`: as many as fit n rows in 1 MiB (a core's L2 here),
@@ -168,9 +180,10 @@ package enum GramKernel {
 
   /// The U-centred form of a linear Gram given by its `S` upper triangle, packed as `pack`
   /// does: one pass for the row sums and one to write. The fast path of linear minibatch CKA,
-  /// which never forms the lower triangle.
+  /// which never forms the lower triangle. Returns the sum of its off-diagonal entries, 1ᵀK1 − tr K.
+  @discardableResult
   static func packUCentred<S: BLASScalar>(_ upper: UnsafePointer<S>, size n: Int,
-                                          into out: UnsafeMutablePointer<Double>) {
+                                          into out: UnsafeMutablePointer<Double>) -> Double {
     withUnsafeTemporaryAllocation(of: Double.self, capacity: n) { buffer in
       let shift = buffer.baseAddress!
       shift.initialize(repeating: 0, count: n)
@@ -212,6 +225,7 @@ package enum GramKernel {
         for j in (i + 1)..<max(n, i + 1) { out[index + j - i - 1] = Double(row[j]) - si - shift[j] }
         index += n - i - 1
       }
+      return total
     }
   }
 

@@ -249,6 +249,9 @@ struct GramStack: Sendable {
   var stacked: [Double] = []
   /// Per-worker centring, Gram and kernel space (as Double, rebound to Float for float32).
   var scratch: [Double] = []
+  /// Per layer, whether its next batch is centred before its Gram is formed (1) or not (0):
+  /// `LayerGrams.run` decides it from the layer's first batch and re-checks every batch.
+  var centring: [UInt8] = []
 
   /// The products ⟨Ũᵢ, Ũⱼ⟩ (row-major count × count) of the layers' kernel matrices.
   /// - Throws: `InputError` for a NaN/∞ activation (named by layer, model and example).
@@ -276,14 +279,16 @@ struct GramStack: Sendable {
     if workers > 1 { BLASThreads.set(1) }
     defer { if workers > 1 { BLASThreads.set(threads) } }
     if scratch.count < workers * needed { scratch = [Double](repeating: 0, count: workers * needed) }
+    if centring.count != count { centring = [UInt8](repeating: 1, count: count) }
     let failures = Mutex<[Int: any Error]>([:])
     try stacked.withUnsafeMutableBufferPointer { stack in
       try scratch.withUnsafeMutableBufferPointer { work in
+       try centring.withUnsafeMutableBufferPointer { flags in
         let job = LayerGrams<S>(
           layers: layers, n: n, panel: panel, packed: packed, kernel: kernel,
           debiased: debiased, fastPath: fastPath, centredDoubles: centredDoubles, needed: needed,
           firstExample: firstExample, stack: SendableAddress(stack.baseAddress!),
-          work: SendableAddress(work.baseAddress!))
+          work: SendableAddress(work.baseAddress!), centring: SendableAddress(flags.baseAddress!))
         if workers == 1 {
           for index in layers.indices { try job.run(index, worker: 0) }
           return
@@ -298,6 +303,7 @@ struct GramStack: Sendable {
             do { try job.run(index, worker: worker) } catch { failures.withLock { $0[index] = error } }
           }
         }
+       }
       }
     }
     if let first = failures.withLock({ $0.min { $0.key < $1.key } }) { throw first.value }
@@ -353,6 +359,8 @@ struct LayerGrams<S: BLASScalar>: Sendable {
   let firstExample: Int
   let stack: SendableAddress<Double>
   let work: SendableAddress<Double>
+  /// Per layer: centre the next batch (1) or not (0); each worker writes only its own layers'.
+  let centring: SendableAddress<UInt8>
 
   /// When the Gram `gram` of `x` (formed in `S`) has a diagonal out of `S`'s range, forms it
   /// again from the activations scaled by 2^e (`GramKernel.normalisingExponent`) and returns
@@ -396,11 +404,38 @@ struct LayerGrams<S: BLASScalar>: Sendable {
         out.update(repeating: 0, count: packed)
         return
       }
-      GramKernel.centredUpperGram(x.elements.baseAddress!, rows: n, columns: x.columns, panel: pc, into: pg)
+      // Centring is skipped for a layer whose mean carries at most a quarter of its squared
+      // norm, ρ = ‖μ‖² / (‖μ‖² + mean ‖xᵢ − μ‖²) ≤ ¼: HSIC does not change, and the float32 Gram of
+      // the raw rows then has at most 1/(1 − ρ) ≤ 4/3 the rounding error of the centred rows'
+      // (its rounding grows with the rows' squared norms, the U-centred kernel with their
+      // spread), while the centring pass (column means, a copy) costs 4 % of the whole command.
+      // Zero-mean layers (pre-activations, normalised streams) skip it; post-ReLU layers
+      // (ρ ≈ 0.3) and any with an offset keep it. Only the fast path skips; a layer's first
+      // batch is centred and decides, and each skipped batch is checked from its own Gram,
+      // centred after all (and the layer from then on) if it fails.
+      let skip = fastPath && centring.base[index] == 0
+      if skip {
+        GramKernel.upperGram(x.elements.baseAddress!, rows: n, columns: x.columns, into: pg)
+      } else {
+        let meanSquares = GramKernel.centredUpperGram(x.elements.baseAddress!, rows: n, columns: x.columns,
+                                                      panel: pc, into: pg)
+        if fastPath {
+          centring.base[index] = 3 * Double(n) * meanSquares <= GramKernel.trace(pg, size: n) ? 0 : 1
+        }
+      }
       // The Gram of the activations scaled by 2^e is 2^2e times theirs; `unscale` = 2^−2e.
       let unscale = try rescaledGramIfNeeded(x, panel: pc, gram: pg)
       if fastPath {
-        GramKernel.packUCentred(pg, size: n, into: out)
+        let offDiagonal = GramKernel.packUCentred(pg, size: n, into: out)
+        // ρ = (1ᵀK1 / n) / tr K for the raw Gram K.
+        if skip, unscale == 1 {
+          let trace = GramKernel.trace(pg, size: n)
+          if 4 * (offDiagonal + trace) > Double(n) * trace {
+            GramKernel.centredUpperGram(x.elements.baseAddress!, rows: n, columns: x.columns, panel: pc, into: pg)
+            GramKernel.packUCentred(pg, size: n, into: out)
+            centring.base[index] = 1
+          }
+        }
         if unscale != 1 { for e in 0..<packed { out[e] *= unscale } }
         return
       }
