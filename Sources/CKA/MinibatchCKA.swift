@@ -427,16 +427,18 @@ struct LayerGrams<S: BLASScalar>: Sendable {
       let unscale = try rescaledGramIfNeeded(x, panel: pc, gram: pg)
       if fastPath {
         let offDiagonal = GramKernel.packUCentred(pg, size: n, into: out)
+        var scale = unscale
         // ρ = (1ᵀK1 / n) / tr K for the raw Gram K.
         if skip, unscale == 1 {
           let trace = GramKernel.trace(pg, size: n)
           if 4 * (offDiagonal + trace) > Double(n) * trace {
             GramKernel.centredUpperGram(x.elements.baseAddress!, rows: n, columns: x.columns, panel: pc, into: pg)
+            scale = try rescaledGramIfNeeded(x, panel: pc, gram: pg)
             GramKernel.packUCentred(pg, size: n, into: out)
             centring.base[index] = 1
           }
         }
-        if unscale != 1 { for e in 0..<packed { out[e] *= unscale } }
+        if scale != 1 { for e in 0..<packed { out[e] *= scale } }
         return
       }
       GramKernel.widen(pg, size: n, into: pf)
