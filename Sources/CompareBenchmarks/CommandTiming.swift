@@ -12,6 +12,13 @@ struct CommandTiming {
   var output: String
   /// Wall times of all the runs this timing is the median of (just `wall` for one run).
   var runs: [Double] = []
+  /// Minor page faults of the process (`ru_minflt`): a fresh anonymous page is one, a mapped
+  /// file's pages are up to 16 per fault (the kernel maps them around the one touched).
+  var pageFaults = 0
+  /// How fast this machine faulted in fresh memory just after the run (`freshMemoryRate`), in
+  /// GB/s: on a virtual machine whose host takes freed memory back it moves between runs, and
+  /// with it every command's system time.
+  var freshMemoryRate: Double?
 
   /// Runs this executable (`/proc/self/exe`, i.e. `compare`) with `arguments` at the
   /// benchmark's BLAS thread count, standard output into a temporary file, standard error
@@ -21,7 +28,9 @@ struct CommandTiming {
   static func compare(_ arguments: [String], warming files: [String] = []) throws -> CommandTiming {
     setenv("OPENBLAS_NUM_THREADS", String(BLASThreads.count), 1)
     for file in files { try warm(file) }
-    return try run("/proc/self/exe", ["compare"] + arguments)
+    var timing = try run("/proc/self/exe", ["compare"] + arguments)
+    timing.freshMemoryRate = freshMemoryRate()
+    return timing
   }
 
   /// The run with the median wall time of `count` runs of `compare arguments`, with `runs`
@@ -35,6 +44,17 @@ struct CommandTiming {
     var median = timings[timings.count / 2]
     median.runs = timings.map(\.wall)
     return median
+  }
+
+  /// GB/s at which this process faults in `bytes` of fresh anonymous memory, one write per 4 KiB
+  /// page, then gives it back: the rate the commands' own work buffers met at about that time.
+  static func freshMemoryRate(bytes: Int = 256 << 20) -> Double? {
+    guard let memory = mmap(nil, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0),
+          memory != MAP_FAILED else { return nil }
+    defer { munmap(memory, bytes) }
+    let start = ContinuousClock.now
+    for offset in stride(from: 0, to: bytes, by: 4096) { memory.storeBytes(of: 1, toByteOffset: offset, as: UInt8.self) }
+    return Double(bytes) / 1e9 / max(secondsSince(start), 1e-9)
   }
 
   /// Reads `path` through its mapping, one byte per page: the page cache then holds it.
@@ -74,22 +94,28 @@ struct CommandTiming {
     }
     func seconds(_ t: timeval) -> Double { Double(t.tv_sec) + Double(t.tv_usec) / 1e6 }
     return CommandTiming(wall: wall, user: seconds(usage.ru_utime), system: seconds(usage.ru_stime),
-                         peakBytes: Int(usage.ru_maxrss) * 1024, status: exitStatus, output: output)
+                         peakBytes: Int(usage.ru_maxrss) * 1024, status: exitStatus, output: output,
+                         pageFaults: Int(usage.ru_minflt))
   }
 
-  /// `12.34 s (user 11.9 s, system 0.31 s = 2.5 %)`, and for a median
-  /// `, median of 3 runs: 12.10–12.90 s`.
+  /// `12.34 s (user 11.9 s, system 0.31 s = 2.5 % of wall; 28.9k page faults, fresh memory at
+  /// 0.81 GB/s just after)`, and for a median `, median of 3 runs: 12.10–12.90 s`.
   var summary: String {
-    let single = "\(Format.fixed(wall, 2)) s (user \(Format.fixed(user, 2)) s, system \(Format.fixed(system, 2)) s = \(Format.fixed(100 * system / max(wall, 1e-9), 1)) % of wall)"
+    let fresh = freshMemoryRate.map { ", fresh memory at \(Format.fixed($0, 2)) GB/s just after" } ?? ""
+    let single = "\(Format.fixed(wall, 2)) s (user \(Format.fixed(user, 2)) s, system \(Format.fixed(system, 2)) s = "
+      + "\(Format.fixed(100 * system / max(wall, 1e-9), 1)) % of wall; \(Format.fixed(Double(pageFaults) / 1000, 1))k page faults\(fresh))"
     guard runs.count > 1, let low = runs.first, let high = runs.last else { return single }
     return single + ", median of \(runs.count) runs: \(Format.fixed(low, 2))–\(Format.fixed(high, 2)) s"
   }
 
-  /// The figures as JSON: `wall_seconds`, `user_seconds`, `system_seconds`, `peak_bytes`, and for a
-  /// median `wall_seconds_runs` (every run's wall time, fastest first).
+  /// The figures as JSON: `wall_seconds`, `user_seconds`, `system_seconds`, `peak_bytes`,
+  /// `minor_page_faults`, `fresh_memory_gb_per_s`, and for a median `wall_seconds_runs` (every
+  /// run's wall time, fastest first).
   var json: [(String, JSONValue)] {
     [("wall_seconds", .double(wall)), ("user_seconds", .double(user)), ("system_seconds", .double(system)),
-     ("peak_bytes", .int(peakBytes))] + (runs.count > 1 ? [("wall_seconds_runs", .array(runs.map(JSONValue.double)))] : [])
+     ("peak_bytes", .int(peakBytes)), ("minor_page_faults", .int(pageFaults))]
+      + (runs.count > 1 ? [("wall_seconds_runs", .array(runs.map(JSONValue.double)))] : [])
+      + (freshMemoryRate.map { [("fresh_memory_gb_per_s", JSONValue.double($0))] } ?? [])
   }
 }
 

@@ -53,6 +53,20 @@ struct BLASKernelsCommandTests {
     #expect(user["blas_idle_spin_exponent"] as? Int == 25)
   }
 
+  @Test("a benchmark's whole-command timing reports the process's page faults and the machine's fresh-memory rate")
+  func commandFaults() throws {
+    let results = try benchJSON("cka", coreType: nil)["results"] as? [[String: Any]] ?? []
+    let large = try #require(results.first { $0["case"] as? String == "large" })
+    let faults = large["minor_page_faults"] as? Int ?? 0, rate = large["fresh_memory_gb_per_s"] as? Double ?? 0
+    // A process that maps its inputs and allocates its buffers faults in at least a few hundred
+    // pages; a rate of fresh memory outside 0.01–1000 GB/s would be a units error.
+    #expect(faults > 200)
+    #expect(rate > 0.01 && rate < 1000)
+    // Control: the full-data command, which holds more memory, takes more faults.
+    let full = large["full_data"] as? [String: Any] ?? [:]
+    #expect((full["minor_page_faults"] as? Int ?? 0) > faults)
+  }
+
   /// Debian's OpenBLAS picks its Cooper Lake kernels on a Zen 4.
   @Test("compare cka runs the Zen kernels on a Zen 4; float64 work keeps OpenBLAS's pick")
   func defaultChoice() throws {
