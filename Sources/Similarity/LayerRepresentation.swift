@@ -32,8 +32,8 @@ public struct LayerRepresentation: Sendable {
   }
 
   /// The same, with the work buffers in `scratch` (one per worker, reused layer after layer).
-  /// A `transient` layer, compared and then dropped, keeps its rsa ranks and dcor triangle in
-  /// Gram buffers lent by `scratch`, and its singular vectors in spare buffers;
+  /// A `transient` layer, compared and then dropped, keeps its rsa ranks in the Gram buffer
+  /// lent by `scratch`, and its dcor triangle and singular vectors in spare buffers;
   /// `LayerScratch.recycle` drops it and takes them back.
   package init(of x: Matrix<Double>, needs: LayerNeeds, neighbours k: Int, scratch: LayerScratch,
                transient: Bool = false) throws {

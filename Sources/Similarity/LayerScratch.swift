@@ -32,8 +32,8 @@ package final class LayerScratch: @unchecked Sendable {
 
   package init() {}
 
-  /// Hands the Gram buffer to a transient layer (rsa, dcor), which keeps its triangle in it; the
-  /// next Gram matrix goes into a spare buffer or a new one.
+  /// Hands the Gram buffer to a transient layer (rsa), which keeps its ranks in it; the next
+  /// Gram matrix goes into a spare buffer or a new one.
   func lendGram() -> [Double] {
     let lent = gram
     gram = []

@@ -239,7 +239,7 @@ public struct RepresentationComparison: Sendable {
     }
   }
 
-  /// rsa and dcor keep an n×n matrix's upper triangle per layer (with an n×n Gram matrix per
+  /// rsa and dcor keep an n×n matrix's upper triangle per layer (rsa with an n×n Gram matrix per
   /// worker while layers are made): refuse before reading when that does not fit. `layers` of
   /// both models, all counted as kept.
   ///
