@@ -56,10 +56,11 @@ package struct GramLinearCKA: Sendable {
   /// `widthsB` their features).
   ///
   /// A's layers are made first and kept, over the cores with one BLAS thread each: each read
-  /// alone (`RepresentationSource.readLayer`, in float64), centred and passed to one `dsyrk`.
-  /// Then B's the same way, except that each worker measures its layer of B against every layer
-  /// of A at once, its triangle packed in the Gram buffer, and drops it: only A's triangles are
-  /// held beside each worker's buffers. `progress` is called with (done, total) layers.
+  /// alone (`RepresentationSource.readLayer`, as stored), centred a panel at a time and added by
+  /// `dsfrk` into its own packed triangle. Then B's the same way, except that each worker makes
+  /// its layer of B in its scratch's triangle, measures it against every layer of A at once, and
+  /// drops it: only A's triangles are held beside each worker's buffers. `progress` is called
+  /// with (done, total) layers.
   /// - Throws: `InputError` for a NaN/∞ activation (named by layer, example and feature) or
   ///   too few examples.
   package func similarities(_ a: any RepresentationSource, _ b: any RepresentationSource, widthsA: [Int],

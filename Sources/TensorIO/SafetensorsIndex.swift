@@ -12,18 +12,7 @@ public enum SafetensorsIndex {
   ///   tensor to something other than a `.safetensors` file name in the same folder.
   /// - Complexity: O(n) in the index's size (names are deduplicated through a set).
   public static func shardNames(in bytes: UnsafeRawBufferPointer, file: String) throws -> [String] {
-    var names: [String] = []
-    var seen: Set<String> = []
-    for (tensor, value) in try weightMap(in: bytes, file: file) {
-      guard case .string(let name) = value else {
-        throw ReadError(file: file, "shard index maps tensor '\(tensor.prefix(80))' to \(value.serialized().prefix(40)), not a file name")
-      }
-      guard name.hasSuffix(".safetensors"), !name.contains("/") else {
-        throw ReadError(file: file, "shard index maps tensor '\(tensor.prefix(80))' to '\(name.prefix(80))', not a .safetensors file in the same folder")
-      }
-      if seen.insert(name).inserted { names.append(name) }
-    }
-    return names
+    shards(of: try entries(in: bytes, file: file, suffix: ".safetensors"))
   }
 
   /// The shard names of the index file at `path` (see `shardNames(in:file:)`).
@@ -49,17 +38,23 @@ public enum SafetensorsIndex {
   /// - Complexity: O(n) in the index's size.
   public static func entries(inIndex path: String, suffix: String? = nil) throws -> [(tensor: String, file: String)] {
     let file = try MappedFile(path: path)
-    return try weightMap(in: file.bytes, file: path).map { tensor, value in
+    return try entries(in: file.bytes, file: path, suffix: suffix)
+  }
+
+  /// The same from the index's bytes (`file` its path, for messages).
+  static func entries(in bytes: UnsafeRawBufferPointer, file: String,
+                      suffix: String?) throws -> [(tensor: String, file: String)] {
+    try weightMap(in: bytes, file: file).map { tensor, value in
       guard case .string(let name) = value else {
-        throw ReadError(file: path, "shard index maps tensor '\(tensor.prefix(80))' to \(value.serialized().prefix(40)), not a file name")
+        throw ReadError(file: file, "shard index maps tensor '\(tensor.prefix(80))' to \(value.serialized().prefix(40)), not a file name")
       }
       if let suffix {
         guard name.hasSuffix(suffix), !name.contains("/") else {
-          throw ReadError(file: path, "shard index maps tensor '\(tensor.prefix(80))' to '\(name.prefix(80))', not a \(suffix) file in the same folder")
+          throw ReadError(file: file, "shard index maps tensor '\(tensor.prefix(80))' to '\(name.prefix(80))', not a \(suffix) file in the same folder")
         }
       } else {
         guard !name.isEmpty, !name.contains("/") else {
-          throw ReadError(file: path, "shard index maps tensor '\(tensor.prefix(80))' to '\(name.prefix(80))', not a file in the same folder")
+          throw ReadError(file: file, "shard index maps tensor '\(tensor.prefix(80))' to '\(name.prefix(80))', not a file in the same folder")
         }
       }
       return (tensor, name)

@@ -299,8 +299,9 @@ public struct ModelWeights: Sendable {
     // `checkedIndex` would blame its tensors.
     var index: ShardIndex?
     if let name = names.first(where: { $0.hasSuffix(".bin.index.json") }) {
-      index = ShardIndex(path: inFolder(name), entries: try SafetensorsIndex.entries(inIndex: inFolder(name)))
-      try requireShards(SafetensorsIndex.shards(of: index!.entries), of: inFolder(name), in: names)
+      let found = ShardIndex(path: inFolder(name), entries: try SafetensorsIndex.entries(inIndex: inFolder(name)))
+      try requireShards(SafetensorsIndex.shards(of: found.entries), of: found.path, in: names)
+      index = found
     }
     let bins = names.filter { $0.hasPrefix("pytorch_model") && $0.hasSuffix(".bin") }
     if !bins.isEmpty { return (sorted(bins), index) }
