@@ -50,7 +50,7 @@ public enum KernelBenchmark {
     let command = try CommandTiming.compare([
       "kernel", "--test", folder + "/test.npy", "--train", folder + "/train.npy",
       "--test-labels", folder + "/test_labels.npy", "--train-labels", folder + "/train_labels.npy", "--json",
-    ])
+    ], warming: [folder + "/test.npy", folder + "/train.npy"])
     log.endProgress()
     let python = PythonBLAS.gemmSeconds(m: m, n: n, k: inner, threads: BLASThreads.count)
     let pythonRate = python.map { 2 * Double(m) * Double(n) * Double(inner) / $0 / 1e9 }

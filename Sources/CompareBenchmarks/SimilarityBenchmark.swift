@@ -86,7 +86,7 @@ public enum SimilarityBenchmark {
         var arguments = ["similarity", c.a, c.b, "--measure", name, "--json"]
         let quadratic = name == "rsa" || name == "dcor"
         if quadratic, let n = c.quadraticExamples { arguments += ["--examples", "\(n)"] }
-        let run = try CommandTiming.compare(arguments)
+        let run = try CommandTiming.compare(arguments, warming: [c.a, c.b])
         let seconds = bound.seconds(kind, quadratic: quadratic, withPairs: false)
         // The linear measures' whole bound: the decompositions and the pairs' cross products.
         let whole = bound.seconds(kind, quadratic: quadratic, withPairs: true)

@@ -53,7 +53,7 @@ struct BLASKernelsCommandTests {
     #expect(user["blas_idle_spin_exponent"] as? Int == 25)
   }
 
-  @Test("a benchmark's whole-command timing reports the process's page faults and the machine's fresh-memory rate")
+  @Test("a benchmark's whole-command timing reports the process's page faults, the machine's fresh-memory rate and the inputs' mapping faults")
   func commandFaults() throws {
     let results = try benchJSON("cka", coreType: nil)["results"] as? [[String: Any]] ?? []
     let large = try #require(results.first { $0["case"] as? String == "large" })
@@ -65,6 +65,12 @@ struct BLASKernelsCommandTests {
     // Control: the full-data command, which holds more memory, takes more faults.
     let full = large["full_data"] as? [String: Any] ?? [:]
     #expect((full["minor_page_faults"] as? Int ?? 0) > faults)
+    // Mapping the warmed inputs: at most one fault per 4 KiB page, i.e. 244k per GB.
+    let input = try #require(large["input_page_faults_per_gb"] as? Double)
+    #expect(input >= 0 && input <= 1e9 / 4096)
+    // Control: the digits-sized case runs on the in-memory workload only, with no input files.
+    let digits = try #require(results.first { $0["case"] as? String == "digits-sized" })
+    #expect(digits["input_page_faults_per_gb"] == nil)
   }
 
   /// Debian's OpenBLAS picks its Cooper Lake kernels on a Zen 4.
