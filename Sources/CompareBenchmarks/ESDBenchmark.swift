@@ -39,7 +39,8 @@ public enum ESDBenchmark {
 
   /// `1.23 s (user 1.10, sys 0.05; 262k faults, fresh memory 0.81 GB/s), 1.10x`.
   static func commandCell(_ c: CommandTiming, bound: Double) -> String {
-    let fresh = c.freshMemoryRate.map { ", fresh memory \(Format.fixed($0, 2)) GB/s" } ?? ""
+    let fresh = (c.freshMemoryRate.map { ", fresh memory \(Format.fixed($0, 2)) GB/s" } ?? "")
+      + (c.inputFaultsPerGB.map { ", input \(Format.fixed($0 / 1000, 1))k faults/GB" } ?? "")
     return "\(Format.fixed(c.wall, 2)) s (user \(Format.fixed(c.user, 2)), sys \(Format.fixed(c.system, 2)); "
       + "\(Format.fixed(Double(c.pageFaults) / 1000, 0))k faults\(fresh)), \(Format.fixed(c.wall / bound, 2))x"
   }
