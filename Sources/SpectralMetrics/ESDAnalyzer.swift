@@ -228,6 +228,11 @@ public struct ESDAnalyzer: Sendable {
     if rows.allSatisfy({ $0.status == .skipped }) { return rows }
     if layer.kind == .expert { return try analyzeExperts(layer, rows: rows) }
     if layer.kind == .lora { return try analyzeLowRank(layer, rows: rows) }
+    // A float32 (or float16, bfloat16) matrix: no float64 copy of W or of its shuffles.
+    if analysesFloats(layer, scratch: scratch, rows: rows), let scratch,
+       let reports = try analyzeFloats(layer, rows: rows, scratch: scratch) {
+      return reports
+    }
     let rf = layer.rf, n = layer.n
     // Into the reused buffer when the layer is read whole and not changed in place (no init).
     let reuse = scratch != nil && layer.loadInto != nil && layer.loadInit == nil

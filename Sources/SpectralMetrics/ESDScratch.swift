@@ -18,6 +18,14 @@ package final class ESDScratch: @unchecked Sendable {
   package var shuffleOutput: [Double] = []
   /// The float32 copy the float32 solver decomposes.
   package var narrowed: [Float] = []
+  /// A float32 layer as loaded (`WeightLayer.loadFloatsInto`), its shuffled copy and the
+  /// large-array shuffle's second buffer (`ESDAnalyzer.floatSpectra`).
+  package var floats: [Float] = []
+  package var shuffledFloats: [Float] = []
+  package var shuffleOutputFloats: [Float] = []
+  /// Float64 panels of a float32 W, widened for its Gram matrix
+  /// (`EigenvalueSolver.eigenvalues(ofWidening:rows:columns:scratch:)`).
+  package var panel: [Double] = []
   /// The Gram matrix (as float64 storage, rebound to float32 when the solver works in float32).
   package var gram: [Double] = []
   /// `gesdd`'s copy of W, or the Gram matrix's copy the conditioning probe factors

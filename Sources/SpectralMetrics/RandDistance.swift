@@ -110,28 +110,35 @@ package func layerSeed(_ seed: UInt64, name: String) -> UInt64 {
 /// With `scratch`, the bucket labels and the scattered copy live in its reused buffers (the
 /// shuffled values are swapped into `values`), so a large layer's shuffle allocates nothing.
 package func shuffleElements(_ values: inout [Double], using rng: inout SplitMix64, scratch: ESDScratch? = nil) {
+  var output: [Double] = []
+  if let scratch { swap(&output, &scratch.shuffleOutput) }
+  shuffleElements(&values, spare: &output, using: &rng, scratch: scratch)
+  // The old values' storage goes back to the scratch for the next shuffle.
+  if let scratch { swap(&output, &scratch.shuffleOutput) }
+}
+
+/// `shuffleElements` for any element type, the large-array shuffle scattering into `spare`
+/// (resized as needed), which then holds the old values' storage.
+func shuffleElements<T: Numeric>(_ values: inout [T], spare output: inout [T], using rng: inout SplitMix64,
+                                 scratch: ESDScratch?) {
   let n = values.count
   guard n > 1 << 16 else {
     values.withUnsafeMutableBufferPointer { rng.shuffle($0) }
     return
   }
-  var output: [Double] = []
-  if let scratch { swap(&output, &scratch.shuffleOutput) }
   WorkBuffer.resize(&output, to: n)
   values.withUnsafeBufferPointer { source in
     scatterShuffle(source, into: &output, using: &rng, scratch: scratch)
   }
   swap(&values, &output)
-  // The old values' storage goes back to the scratch for the next shuffle.
-  if let scratch { swap(&output, &scratch.shuffleOutput) }
 }
 
 /// `values` := a uniformly shuffled copy of `source`, the same draws and result as copying
 /// `source` into `values` and calling `shuffleElements`, but without the intermediate copy:
 /// the scatter reads `source` directly. A layer's first random draw thus needs no second
 /// W-sized buffer besides `values` (`ESDAnalyzer.shuffledDraws`).
-package func shuffledCopy(of source: UnsafeBufferPointer<Double>, into values: inout [Double],
-                          using rng: inout SplitMix64, scratch: ESDScratch? = nil) {
+package func shuffledCopy<T: Numeric>(of source: UnsafeBufferPointer<T>, into values: inout [T],
+                                      using rng: inout SplitMix64, scratch: ESDScratch? = nil) {
   let n = source.count
   WorkBuffer.resize(&values, to: n)
   guard n > 1 << 16 else {
@@ -147,8 +154,8 @@ package func shuffledCopy(of source: UnsafeBufferPointer<Double>, into values: i
 /// The Rao–Sandelius shuffle of `shuffleElements` from `source` into `output` (n elements, not
 /// overlapping `source`): bucket labels drawn in order, a stable scatter, then Fisher–Yates
 /// within each bucket. The labels live in `scratch.shuffleBuckets` when given.
-func scatterShuffle(_ source: UnsafeBufferPointer<Double>, into output: inout [Double],
-                    using rng: inout SplitMix64, scratch: ESDScratch?) {
+func scatterShuffle<T>(_ source: UnsafeBufferPointer<T>, into output: inout [T],
+                       using rng: inout SplitMix64, scratch: ESDScratch?) {
   let n = source.count
   var buckets: [UInt8] = []
   if let scratch { swap(&buckets, &scratch.shuffleBuckets) }

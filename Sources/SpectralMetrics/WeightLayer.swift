@@ -43,6 +43,10 @@ public struct WeightLayer: Sendable {
   /// large enough): how large layers are read into `ESDScratch`'s buffer instead of a fresh one.
   /// `nil`: `load` is used.
   public var loadInto: (@Sendable (inout [Double]) throws -> Void)?
+  /// The same in float32, for a layer stored in a type float32 holds exactly (float32, float16,
+  /// bfloat16): large layers are then analysed from this half-size copy, and their Gram
+  /// matrices formed in float64 panel by panel (`ESDAnalyzer`). `nil`: `loadInto` is used.
+  public var loadFloatsInto: (@Sendable (inout [Float]) throws -> Void)?
   /// `layer_id`: the layer's 1-based position in its model's list of weights; `nil`: its
   /// position in the list being analysed.
   public var id: Int?

@@ -208,6 +208,12 @@ public struct ModelWeights: Sendable {
         WorkBuffer.resize(&buffer, to: tensor.count)
         _ = try buffer.withUnsafeMutableBufferPointer { try tensor.convert(into: $0) }
       }
+      if [.float32, .float16, .bfloat16].contains(tensor.dtype) {
+        layer.loadFloatsInto = { buffer in
+          WorkBuffer.resize(&buffer, to: tensor.count)
+          _ = try buffer.withUnsafeMutableBufferPointer { try tensor.convert(into: $0) }
+        }
+      }
       layer.id = position
       layer.key = key
       layers.append(layer)
