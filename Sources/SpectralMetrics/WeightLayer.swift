@@ -47,6 +47,9 @@ public struct WeightLayer: Sendable {
   /// bfloat16): large layers are then analysed from this half-size copy, and their Gram
   /// matrices formed in float64 panel by panel (`ESDAnalyzer`). `nil`: `loadInto` is used.
   public var loadFloatsInto: (@Sendable (inout [Float]) throws -> Void)?
+  /// The float32 elements where they are stored (a mapped file's bytes), row-major, when no
+  /// conversion is needed; `nil` (or a `nil` result): `loadFloatsInto` copies them.
+  public var storedFloats: (@Sendable () throws -> StoredFloats?)?
   /// `layer_id`: the layer's 1-based position in its model's list of weights; `nil`: its
   /// position in the list being analysed.
   public var id: Int?
@@ -152,5 +155,18 @@ public struct WeightLayer: Sendable {
     var rest = index, coords: [Int] = []
     for d in shape.reversed() { coords.append(rest % Swift.max(d, 1)); rest /= Swift.max(d, 1) }
     return "[" + coords.reversed().map(String.init).joined(separator: ", ") + "]"
+  }
+}
+
+/// float32 elements read in place, with the object that keeps their bytes alive (the mapped
+/// file's storage).
+public final class StoredFloats: @unchecked Sendable {
+  /// The elements; valid while this object lives.
+  public let buffer: UnsafeBufferPointer<Float>
+  private let owner: AnyObject
+
+  public init(_ buffer: UnsafeBufferPointer<Float>, owner: AnyObject) {
+    self.buffer = buffer
+    self.owner = owner
   }
 }

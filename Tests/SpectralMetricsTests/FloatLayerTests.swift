@@ -6,8 +6,19 @@ import Testing
 /// panels: the same rows as the float64 route, to the Gram matrices' round-off.
 @Suite("ESD of float32 layers without a float64 copy")
 struct FloatLayerTests {
-  /// A dense layer of float32 values, readable both ways (or, with `floats` false, as float64 only).
-  static func layer(rows: Int, columns: Int, seed: UInt64, floats: Bool = true,
+  /// float32 elements in memory of their own, as a mapped file's would be.
+  final class Stored: @unchecked Sendable {
+    let memory: UnsafeMutableBufferPointer<Float>
+    init(_ values: [Float]) {
+      memory = .allocate(capacity: values.count)
+      _ = memory.initialize(from: values)
+    }
+    deinit { memory.deallocate() }
+  }
+
+  /// A dense layer of float32 values, readable both ways (or, with `floats` false, as float64
+  /// only); with `stored`, its float32 elements are also readable in place.
+  static func layer(rows: Int, columns: Int, seed: UInt64, floats: Bool = true, stored: Bool = false,
                     edit: (inout [Float]) -> Void = { _ in }) -> WeightLayer {
     var rng = SplitMix64(seed: seed)
     var values = (0..<(rows * columns)).map { _ in Float(rng.nextGaussian() * 0.02) }
@@ -23,6 +34,10 @@ struct FloatLayerTests {
         WorkBuffer.resize(&buffer, to: w32.count)
         for i in w32.indices { buffer[i] = w32[i] }
       }
+    }
+    if stored {
+      let memory = Stored(w32)
+      layer.storedFloats = { StoredFloats(UnsafeBufferPointer(memory.memory), owner: memory) }
     }
     return layer
   }
@@ -59,6 +74,23 @@ struct FloatLayerTests {
     #expect(!Self.close(reseeded.randomEigenvalues, theirs.randomEigenvalues, 1e-6))
   }
 
+  @Test("float32 elements read in place give the rows of the float32 copy, and no copy is made")
+  func inPlace() throws {
+    var options = ESDOptions()
+    options.randRepeats = 2
+    let analyzer = ESDAnalyzer(options: options)
+    let stored = Self.layer(rows: 400, columns: 300, seed: 11, stored: true)
+    let copied = Self.layer(rows: 400, columns: 300, seed: 11)
+    let scratchStored = ESDScratch(), scratchCopied = ESDScratch()
+    let ours = try analyzer.analyze(stored, id: 1, scratch: scratchStored)[0]
+    let theirs = try analyzer.analyze(copied, id: 1, scratch: scratchCopied)[0]
+    #expect(scratchStored.floats.isEmpty && scratchStored.elements.isEmpty)
+    // Control: the copying route fills the scratch's float32 buffer.
+    #expect(scratchCopied.floats.count == 400 * 300)
+    #expect(Self.close(ours.spectrum?.eigenvalues, theirs.spectrum?.eigenvalues, 1e-13))
+    #expect(ours.randDistances == theirs.randDistances || zip(ours.randDistances, theirs.randDistances).allSatisfy { abs($0 - $1) <= 1e-10 * abs($1) })
+  }
+
   @Test("a rank-deficient float32 W falls back to gesdd as the float64 route does")
   func fallback() throws {
     let (rows, columns) = (300, 200)
@@ -85,7 +117,7 @@ struct FloatLayerTests {
 
   @Test("a NaN in a float32 layer is reported as the float64 route reports it")
   func nonFinite() throws {
-    let bad = Self.layer(rows: 300, columns: 250, seed: 5) { $0[2 * 250 + 3] = .nan }
+    let bad = Self.layer(rows: 300, columns: 250, seed: 5, stored: true) { $0[2 * 250 + 3] = .nan }
     let plain = Self.layer(rows: 300, columns: 250, seed: 5, floats: false) { $0[2 * 250 + 3] = .nan }
     func message(_ layer: WeightLayer) -> String {
       do { _ = try ESDAnalyzer().analyze(layer, id: 1, scratch: ESDScratch()); return "no error" } catch { return "\(error)" }

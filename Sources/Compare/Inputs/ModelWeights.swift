@@ -213,6 +213,9 @@ public struct ModelWeights: Sendable {
           WorkBuffer.resize(&buffer, to: tensor.count)
           _ = try buffer.withUnsafeMutableBufferPointer { try tensor.convert(into: $0) }
         }
+        layer.storedFloats = {
+          try tensor.storedRows(0..<tensor.shape[0], as: Float.self).map { StoredFloats($0, owner: tensor.storage) }
+        }
       }
       layer.id = position
       layer.key = key
