@@ -70,14 +70,24 @@ public struct WeightLayer: Sendable {
     self.loadInit = loadInit
   }
 
-  /// A layer over a matrix already in memory.
+  /// A layer over a matrix already in memory. A float32 matrix is read as float32 where the
+  /// analysis can (`loadFloatsInto`), and widened to float64 only where it cannot.
   public init<S: BLASScalar>(name: String, matrix: Matrix<S>, kind: Kind = .dense, initial: Matrix<S>? = nil) {
-    let elements = matrix.elements.map { Double($0) }
     let initElements = initial.map { $0.elements.map { Double($0) } }
     var loadInit: (@Sendable () throws -> [Double])?
     if let initElements { loadInit = { initElements } }
-    self.init(name: name, kind: kind, shape: [matrix.rows, matrix.columns], load: { elements },
+    let values = matrix.elements
+    self.init(name: name, kind: kind, shape: [matrix.rows, matrix.columns], load: { values.map { Double($0) } },
               loadInit: loadInit)
+    if S.self == Float.self {
+      let floats = unsafeBitCast(values, to: [Float].self)
+      loadFloatsInto = { buffer in
+        WorkBuffer.resize(&buffer, to: floats.count)
+        buffer.withUnsafeMutableBufferPointer { out in
+          floats.withUnsafeBufferPointer { out.baseAddress!.update(from: $0.baseAddress!, count: floats.count) }
+        }
+      }
+    }
   }
 
   /// Slices pooled into one ESD: kh·kw for a conv2d weight, k for a conv1d, else 1 (an expert

@@ -91,6 +91,22 @@ struct FloatLayerTests {
     #expect(ours.randDistances == theirs.randDistances || zip(ours.randDistances, theirs.randDistances).allSatisfy { abs($0 - $1) <= 1e-10 * abs($1) })
   }
 
+  @Test("a layer over a float32 matrix in memory takes the float32 route, a float64 one does not")
+  func matrices() throws {
+    var rng = SplitMix64(seed: 21)
+    let values = (0..<(260 * 330)).map { _ in Float(rng.nextGaussian()) }
+    let floats = WeightLayer(name: "w", matrix: Matrix(rows: 260, columns: 330, elements: values))
+    let doubles = WeightLayer(name: "w", matrix: Matrix(rows: 260, columns: 330, elements: values.map { Double($0) }))
+    let scratch32 = ESDScratch(), scratch64 = ESDScratch()
+    let ours = try ESDAnalyzer().analyze(floats, id: 1, scratch: scratch32)[0]
+    let theirs = try ESDAnalyzer().analyze(doubles, id: 1, scratch: scratch64)[0]
+    #expect(scratch32.floats.count == values.count)
+    // Control: the float64 matrix has no float32 reader.
+    #expect(scratch64.floats.isEmpty && doubles.loadFloatsInto == nil)
+    #expect(Self.close(ours.spectrum?.eigenvalues, theirs.spectrum?.eigenvalues, 1e-12))
+    #expect(ours.randDistances.count == 1 && abs(ours.randDistances[0] - theirs.randDistances[0]) <= 1e-9 * theirs.randDistances[0])
+  }
+
   @Test("a rank-deficient float32 W falls back to gesdd as the float64 route does")
   func fallback() throws {
     let (rows, columns) = (300, 200)

@@ -93,13 +93,16 @@ struct ScratchTests {
 
   @Test("large layers analysed two at a time give each layer's own rows")
   func parallelLarge() throws {
-    guard BLASThreads.count > 1 else { return }  // one BLAS thread: the large layers run one by one
+    // Read once: tests running in parallel set OpenBLAS's process-wide thread count to 1 for
+    // their concurrent sections, so a second read may see 1.
+    let threads = BLASThreads.count
+    guard threads > 1 else { return }  // one BLAS thread: the large layers run one by one
     var options = ESDOptions()
     options.parallelLimit = 1000  // every layer here counts as large
     let analyzer = ESDAnalyzer(options: options)
     let layers = [Self.layer("a", rows: 120, columns: 90, seed: 1), Self.layer("b", rows: 100, columns: 80, seed: 2),
                   Self.layer("c", rows: 90, columns: 130, seed: 3)]
-    #expect(ESDAnalyzer.largeLayerWorkers(threads: BLASThreads.count, layers: layers.map(\.count)) >= 2)
+    #expect(ESDAnalyzer.largeLayerWorkers(threads: threads, layers: layers.map(\.count)) >= 2)
     let together = try analyzer.analyze(layers)
     for (k, layer) in layers.enumerated() {
       let alone = try analyzer.analyze(layer, id: k + 1)
