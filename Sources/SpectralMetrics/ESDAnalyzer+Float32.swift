@@ -3,11 +3,11 @@ import Dispatch
 import Synchronization
 
 extension ESDAnalyzer {
-  /// Whether `analyze` takes a large layer through `analyzeFloats`: a plain matrix (dense or
-  /// embedding) stored in a type float32 holds exactly, read into the reused scratch, with no
-  /// init model, in float64, its random counterparts shuffled (or none).
-  func analysesFloats(_ layer: WeightLayer, scratch: ESDScratch?, rows: [LayerReport]) -> Bool {
-    scratch != nil && layer.loadFloatsInto != nil && layer.loadInit == nil && !options.delta
+  /// Whether `analyze` takes a layer through `analyzeFloats`: a plain matrix (dense or
+  /// embedding) stored in a type float32 holds exactly, with no init model, in float64, its
+  /// random counterparts shuffled (or none).
+  func analysesFloats(_ layer: WeightLayer, rows: [LayerReport]) -> Bool {
+    layer.loadFloatsInto != nil && layer.loadInit == nil && !options.delta
       && layer.shape.count == 2 && (layer.kind == .dense || layer.kind == .embedding) && rows.count == 1
       && options.solver.precision == .float64 && (!options.randomize || options.randMethod == .shuffle)
   }

@@ -229,8 +229,9 @@ public struct ESDAnalyzer: Sendable {
     if layer.kind == .expert { return try analyzeExperts(layer, rows: rows) }
     if layer.kind == .lora { return try analyzeLowRank(layer, rows: rows) }
     // A float32 (or float16, bfloat16) matrix: no float64 copy of W or of its shuffles.
-    if analysesFloats(layer, scratch: scratch, rows: rows), let scratch,
-       let reports = try analyzeFloats(layer, rows: rows, scratch: scratch) {
+    // Without a scratch (a small layer, or one thread), a fresh one holds this layer's buffers.
+    if analysesFloats(layer, rows: rows),
+       let reports = try analyzeFloats(layer, rows: rows, scratch: scratch ?? ESDScratch()) {
       return reports
     }
     let rf = layer.rf, n = layer.n
