@@ -175,6 +175,7 @@ public final class StoredFloats: @unchecked Sendable {
   public let buffer: UnsafeBufferPointer<Float>
   private let owner: AnyObject
 
+  /// `buffer`, valid while `owner` (kept here) lives.
   public init(_ buffer: UnsafeBufferPointer<Float>, owner: AnyObject) {
     self.buffer = buffer
     self.owner = owner
