@@ -22,24 +22,20 @@ extension EigenvalueSolver {
     }
     let n = Swift.min(rows, columns)
     if n == 0 { return [] }
-    func widened() throws -> [Double] {
-      let wide = [Double](unsafeUninitializedCapacity: a.count) { buffer, count in
-        for i in 0..<a.count { buffer[i] = Double(a[i]) }
-        count = a.count
-      }
-      return try wide.withUnsafeBufferPointer {
+    if method == .svd || probesConditioning(rows: rows, columns: columns) {
+      return try a.map { Double($0) }.withUnsafeBufferPointer {
         try Self.eigenvalues(Double.self, $0, rows: rows, columns: columns, method: method, scratch: scratch)
       }
     }
-    if method == .svd || probesConditioning(rows: rows, columns: columns) { return try widened() }
     let values = try Self.widenedGramEigenvalues(a, rows: rows, columns: columns, scratch: scratch)
     let top = values.last ?? 0, bottom = values[0]
     if method == .gram || (top > 0 && bottom >= Self.gramConditionLimit * top) || (top == 0 && bottom == 0) {
       return values.map { Swift.max($0, 0) }
     }
     // The float64 route's fallback: `gesdd` on W in float64, in a buffer of its own.
-    let wide = a.map { Double($0) }
-    return try wide.withUnsafeBufferPointer { try Self.svdEigenvalues($0, rows: rows, columns: columns, scratch: nil) }
+    return try a.map { Double($0) }.withUnsafeBufferPointer {
+      try Self.svdEigenvalues($0, rows: rows, columns: columns, scratch: nil)
+    }
   }
 
   /// The eigenvalues of the float64 Gram matrix of a float32 W (row-major rows × columns) on

@@ -80,13 +80,9 @@ public struct WeightLayer: Sendable {
     self.init(name: name, kind: kind, shape: [matrix.rows, matrix.columns], load: { values.map { Double($0) } },
               loadInit: loadInit)
     if S.self == Float.self {
+      // The matrix's own storage, shared rather than copied.
       let floats = unsafeBitCast(values, to: [Float].self)
-      loadFloatsInto = { buffer in
-        WorkBuffer.resize(&buffer, to: floats.count)
-        buffer.withUnsafeMutableBufferPointer { out in
-          floats.withUnsafeBufferPointer { out.baseAddress!.update(from: $0.baseAddress!, count: floats.count) }
-        }
-      }
+      loadFloatsInto = { $0 = floats }
     }
   }
 

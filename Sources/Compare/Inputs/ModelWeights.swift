@@ -204,15 +204,9 @@ public struct ModelWeights: Sendable {
       }
       var layer = WeightLayer(name: name, kind: kind, shape: tensor.shape, load: { try tensor.doubles() })
       layer.loadRows = { try tensor.doubles(rows: $0) }
-      layer.loadInto = { buffer in
-        WorkBuffer.resize(&buffer, to: tensor.count)
-        _ = try buffer.withUnsafeMutableBufferPointer { try tensor.convert(into: $0) }
-      }
+      layer.loadInto = Self.reader(tensor, as: Double.self)
       if [.float32, .float16, .bfloat16].contains(tensor.dtype) {
-        layer.loadFloatsInto = { buffer in
-          WorkBuffer.resize(&buffer, to: tensor.count)
-          _ = try buffer.withUnsafeMutableBufferPointer { try tensor.convert(into: $0) }
-        }
+        layer.loadFloatsInto = Self.reader(tensor, as: Float.self)
         layer.storedFloats = {
           try tensor.storedRows(0..<tensor.shape[0], as: Float.self).map { StoredFloats($0, owner: tensor.storage) }
         }
@@ -222,6 +216,14 @@ public struct ModelWeights: Sendable {
       layers.append(layer)
     }
     return (layers, skipped)
+  }
+
+  /// Reads `tensor`'s elements, converted to `S`, into a reused buffer (resized to hold them).
+  static func reader<S: BLASScalar>(_ tensor: Tensor, as: S.Type) -> @Sendable (inout [S]) throws -> Void {
+    { buffer in
+      WorkBuffer.resize(&buffer, to: tensor.count)
+      _ = try buffer.withUnsafeMutableBufferPointer { try tensor.convert(into: $0) }
+    }
   }
 
   /// `layers` with each one's counterpart in `initial` attached by name (two single-layer
